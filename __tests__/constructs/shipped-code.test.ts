@@ -1,0 +1,85 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing, TerraformStack } from 'cdktf';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { bundleNodeJob, PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
+
+const SPARK_JOB_SOURCE = path.join(__dirname, '..', '..', 'jobs', 'spark');
+
+function tempCopyOf(directory: string): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-job-'));
+  fs.cpSync(directory, copy, { recursive: true });
+  return copy;
+}
+
+/** A stack with only the Spark cluster and the streaming job, its code read from `jobDirectory`. */
+function synthSparkJob(jobDirectory: string): any {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'spark');
+  new DockerProvider(stack, 'Docker', {});
+  const network = new PlatformNetwork(stack, 'Network', { name: 'test-net' });
+  const cluster = new SparkCluster(stack, 'Spark', { network });
+  new SparkStreamingJob(stack, 'Job', { network, cluster, environment: { PIPELINE_TOPIC: 'users' }, jobDirectory });
+  return JSON.parse(Testing.synth(stack, true));
+}
+
+const driverOf = (plan: any) => Object.values(plan.resource.docker_container).find((c: any) => c.name === 'spark-job') as any;
+
+describe('job code travels with the plan', () => {
+  test('editing a job file changes the plan of exactly the container that runs it', () => {
+    // GIVEN a copy of the Spark job
+    const directory = tempCopyOf(SPARK_JOB_SOURCE);
+    const before = synthSparkJob(directory);
+    // WHEN one of its modules changes
+    fs.appendFileSync(path.join(directory, 'users_transform.py'), '\n# a change\n');
+    const after = synthSparkJob(directory);
+    // THEN that file's upload hash changes (the provider replaces the container), and nothing else does
+    const hash = (plan: any, file: string) => driverOf(plan).upload.find((u: any) => u.file.endsWith(file)).source_hash;
+    expect(hash(after, 'users_transform.py')).not.toEqual(hash(before, 'users_transform.py'));
+    expect(hash(after, 'stream_users.py')).toEqual(hash(before, 'stream_users.py'));
+    const workers = (plan: any) => Object.values(plan.resource.docker_container).filter((c: any) => c.name !== 'spark-job');
+    expect(workers(after)).toEqual(workers(before));
+  });
+
+  test('the job is submitted with its modules on the Python path of driver and executors', () => {
+    const command: string[] = driverOf(synthSparkJob(SPARK_JOB_SOURCE)).command;
+    expect(command[command.length - 1]).toBe('/opt/kafka-pipelining/jobs/spark/stream_users.py');
+    const pyFiles = command[command.indexOf('--py-files') + 1].split(',');
+    expect(pyFiles).toEqual(expect.arrayContaining(['/opt/kafka-pipelining/jobs/spark/users_transform.py']));
+    expect(pyFiles).not.toContain('/opt/kafka-pipelining/jobs/spark/stream_users.py');
+  });
+
+  test('a TypeScript job bundles to the same bytes every time, and to other bytes when it changes', () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-node-job-'));
+    const entry = path.join(directory, 'hello.ts');
+    fs.writeFileSync(entry, "console.log('hello');\n");
+    const first = fs.readFileSync(bundleNodeJob(entry), 'utf8');
+    expect(fs.readFileSync(bundleNodeJob(entry), 'utf8')).toEqual(first);
+    fs.writeFileSync(entry, "console.log('hello, world');\n");
+    expect(fs.readFileSync(bundleNodeJob(entry), 'utf8')).not.toEqual(first);
+  });
+
+  test('bad files are refused with the path at fault', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'files');
+    expect(() => new ShippedFiles(stack, 'Missing', { files: [{ source: '/nonexistent/job.py', target: '/opt/job.py' }] })).toThrow(
+      "ShippedFiles: source file '/nonexistent/job.py' does not exist",
+    );
+    expect(() => new ShippedFiles(stack, 'Relative', { files: [{ source: __filename, target: 'job.py' }] })).toThrow(
+      "ShippedFiles: target must be an absolute path inside the container, got 'job.py'",
+    );
+    expect(() => ShippedFiles.fromDirectory('/nonexistent', '/opt')).toThrow("ShippedFiles: '/nonexistent' is not a directory");
+    expect(() => bundleNodeJob('/nonexistent/job.ts')).toThrow("NodeJob: entryPoint '/nonexistent/job.ts' does not exist");
+  });
+
+  test('a streaming job that asks for more executor memory than a worker offers is refused', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'spark');
+    const network = new PlatformNetwork(stack, 'Network', { name: 'n' });
+    const cluster = new SparkCluster(stack, 'Spark', { network });
+    expect(() => new SparkStreamingJob(stack, 'Job', { network, cluster, environment: {}, executorMemoryMiB: 4096 })).toThrow(
+      'sparkJob.executorMemoryMiB must be an integer between 256 and 1536, got 4096',
+    );
+  });
+});

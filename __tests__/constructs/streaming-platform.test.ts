@@ -1,0 +1,225 @@
+import { IMAGES, imageReference } from '../../constructs';
+import { addressOf, dependenciesOf, synthPlatform } from '../helpers/synth';
+
+// Synthesizing bundles the bootstrap job and hashes every shipped file: do it once per configuration.
+const plan = synthPlatform();
+const longRunning = () => plan.containers().filter((c) => c.must_run !== false);
+const oneShot = () => plan.containers().filter((c) => c.must_run === false);
+
+describe('StreamingPlatform, default props', () => {
+  test('snapshot of the whole synthesized stack', () => {
+    expect(plan.json).toMatchSnapshot();
+  });
+
+  test('runs every service of the platform', () => {
+    expect(plan.containers().map((c) => c.name).sort()).toEqual([
+      'kp-airflow-api-server',
+      'kp-airflow-dag-processor',
+      'kp-airflow-init',
+      'kp-airflow-scheduler',
+      'kp-bootstrap',
+      'kp-cassandra',
+      'kp-control-center',
+      'kp-kafka',
+      'kp-postgres',
+      'kp-schema-registry',
+      'kp-spark-job',
+      'kp-spark-master',
+      'kp-spark-worker-1',
+      'kp-zookeeper',
+    ]);
+  });
+
+  test('every pulled image is a pinned tag from versions.ts, never latest', () => {
+    const pinned = new Set(Object.values(IMAGES).map(imageReference));
+    const images = Object.values(plan.resourcesOfType('docker_image'));
+    const pulled = images.filter((i) => !i.build);
+    const built = images.filter((i) => i.build);
+    expect(pulled.length).toBeGreaterThanOrEqual(8);
+    for (const image of pulled) {
+      expect(pinned.has(image.name)).toBe(true);
+      expect(image.keep_locally).toBe(true);
+    }
+    for (const image of [...pulled, ...built]) {
+      expect(image.name).toMatch(/:[A-Za-z0-9][A-Za-z0-9._-]*$/);
+      expect(image.name).not.toMatch(/:latest$/);
+    }
+    // Derived images build FROM a pinned base and are tagged with its version.
+    expect(built.map((i) => i.build.build_args.BASE_IMAGE).sort()).toEqual(
+      [imageReference(IMAGES.airflow), imageReference(IMAGES.spark)].sort(),
+    );
+  });
+
+  test('every container runs an image resource of the plan, not a hand-typed reference', () => {
+    for (const c of plan.containers()) expect(c.image).toMatch(/^\$\{docker_image\.[A-Za-z0-9_-]+\.image_id\}$/);
+  });
+
+  test('every long-running container has a real health check and is created only once healthy', () => {
+    expect(longRunning()).toHaveLength(12);
+    for (const c of longRunning()) {
+      expect(c.healthcheck.test[0]).toBe('CMD');
+      expect(c.healthcheck.test.length).toBeGreaterThan(1);
+      expect(c.wait).toBe(true);
+      expect(c.wait_timeout).toBeGreaterThanOrEqual(180);
+      expect(c.restart).toBe('unless-stopped');
+    }
+  });
+
+  test('health checks ask the service, not the port', () => {
+    const check = (name: string) => plan.container(name).healthcheck.test.slice(1).join(' ');
+    expect(check('kp-zookeeper')).toContain('srvr');
+    expect(check('kp-kafka')).toContain('kafka-broker-api-versions --bootstrap-server');
+    expect(check('kp-schema-registry')).toContain('/subjects');
+    expect(check('kp-postgres')).toContain('pg_isready');
+    expect(check('kp-cassandra')).toBe("cqlsh -e describe keyspaces");
+    expect(check('kp-airflow-api-server')).toContain('/api/v2/monitor/health');
+    expect(check('kp-airflow-scheduler')).toContain(':8974/health');
+    expect(check('kp-airflow-dag-processor')).toContain('jobs check --job-type DagProcessorJob');
+    expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
+  });
+
+  test('one-shot containers run to completion and fail the deploy unless they exit 0', () => {
+    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-init', 'kp-bootstrap']);
+    for (const c of oneShot()) {
+      expect(c.attach).toBe(true);
+      expect(c.restart).toBe('no');
+      expect(c.lifecycle.postcondition[0].condition).toBe('${self.exit_code == 0}');
+    }
+  });
+
+  test('every container has a memory limit and no swap beyond it', () => {
+    for (const c of plan.containers()) {
+      expect(c.memory).toBeGreaterThanOrEqual(128);
+      expect(c.memory_swap).toBe(c.memory);
+    }
+  });
+
+  test.each([
+    ['kp-kafka', ['kp-zookeeper']],
+    ['kp-schema-registry', ['kp-kafka']],
+    ['kp-control-center', ['kp-kafka', 'kp-zookeeper', 'kp-schema-registry']],
+    ['kp-airflow-init', ['kp-postgres']],
+    ['kp-airflow-api-server', ['kp-airflow-init', 'kp-postgres']],
+    ['kp-airflow-dag-processor', ['kp-airflow-api-server', 'kp-bootstrap']],
+    ['kp-airflow-scheduler', ['kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-bootstrap']],
+    ['kp-spark-worker-1', ['kp-spark-master']],
+    ['kp-spark-job', ['kp-spark-master', 'kp-spark-worker-1', 'kp-bootstrap']],
+    ['kp-bootstrap', ['kp-kafka', 'kp-schema-registry', 'kp-cassandra', 'kp-postgres']],
+  ])('%s is created after %j', (name, upstream) => {
+    const deps = dependenciesOf(plan, name);
+    for (const u of upstream) expect(deps).toContain(addressOf(plan, u));
+  });
+
+  test('every published port binds to 127.0.0.1', () => {
+    const ports = plan.containers().flatMap((c) => c.ports ?? []);
+    expect(ports.map((p) => p.external).sort()).toEqual([5432, 8080, 8081, 9021, 9042, 9090, 9092]);
+    for (const p of ports) expect(p.ip).toBe('127.0.0.1');
+  });
+
+  test('services reach each other by container name, taken from the upstream construct', () => {
+    const env = (name: string) => Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
+    const bootstrap = env('kp-bootstrap');
+    expect(bootstrap.PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe(`\${${addressOf(plan, 'kp-kafka')}.name}:29092`);
+    expect(bootstrap.PIPELINE_SCHEMA_REGISTRY_URL).toBe(`http://\${${addressOf(plan, 'kp-schema-registry')}.name}:8081`);
+    expect(bootstrap.PIPELINE_CASSANDRA_CONTACT_POINTS).toBe(`\${${addressOf(plan, 'kp-cassandra')}.name}:9042`);
+    expect(bootstrap.PIPELINE_PG_DSN).toMatch(new RegExp(`@\\$\\{${addressOf(plan, 'kp-postgres').replace('.', '\\.')}\\.name\\}:5432/pipeline$`));
+    const kafkaConfig = plan.container('kp-kafka').upload.find((u: any) => u.file.endsWith('server.properties')).content;
+    expect(kafkaConfig).toContain(`zookeeper.connect=\${${addressOf(plan, 'kp-zookeeper')}.name}:2181`);
+    expect(kafkaConfig).toContain('advertised.listeners=INTERNAL://kp-kafka:29092,EXTERNAL://localhost:9092');
+  });
+
+  test('no secret is a literal: every secret-bearing value references a generated secret', () => {
+    const secretish = /(PASSWORD|SECRET|FERNET_KEY|SQL_ALCHEMY_CONN|_DSN)=/;
+    const values = plan.containers().flatMap((c) => (c.env as string[]).filter((e) => secretish.test(e)));
+    expect(values.length).toBeGreaterThanOrEqual(8);
+    for (const entry of values) expect(entry).toMatch(/\$\{random_(password|bytes)\.[A-Za-z0-9_-]+\.(result|base64)\}/);
+    // No credential pair of the tutorial's kind, nor a password-like literal in any URL.
+    expect(plan.text).not.toMatch(/:\/\/[A-Za-z0-9_]+:(?!\$\{)[^@\s"]+@/);
+    expect(plan.text).not.toMatch(/airflow:airflow|admin:admin/);
+    for (const password of Object.values(plan.resourcesOfType('random_password'))) expect(password.special).toBe(false);
+  });
+
+  test('secrets are sensitive outputs; what a user needs after deploy is an output', () => {
+    const outputs = plan.json.output;
+    expect(Object.keys(outputs).sort()).toEqual([
+      'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_contact_point', 'cassandra_datacenter',
+      'control_center_url', 'kafka_bootstrap_servers', 'postgres_dsn', 'schema_registry_url', 'spark_master_ui_url',
+    ]);
+    expect(outputs.airflow_admin_password.sensitive).toBe(true);
+    expect(outputs.postgres_dsn.sensitive).toBe(true);
+    expect(outputs.airflow_url.value).toBe('http://127.0.0.1:8080');
+    expect(outputs.kafka_bootstrap_servers.value).toBe('localhost:9092');
+  });
+
+  test.each([
+    ['kp-zookeeper', ['/var/lib/zookeeper/data', '/var/lib/zookeeper/log']],
+    ['kp-kafka', ['/var/lib/kafka/data']],
+    ['kp-postgres', ['/var/lib/postgresql/data']],
+    ['kp-cassandra', ['/var/lib/cassandra']],
+    ['kp-control-center', ['/var/lib/confluent-control-center']],
+    ['kp-spark-worker-1', ['/checkpoints']],
+    ['kp-spark-job', ['/checkpoints']],
+    ['kp-airflow-api-server', ['/opt/airflow/logs']],
+    ['kp-airflow-scheduler', ['/opt/airflow/logs']],
+    ['kp-airflow-dag-processor', ['/opt/airflow/logs']],
+  ])('%s keeps its state on named volumes at %j', (name, paths) => {
+    const volumes = plan.container(name).volumes;
+    expect(volumes.map((v: any) => v.container_path).sort()).toEqual([...paths].sort());
+    for (const v of volumes) expect(v.volume_name).toMatch(/^\$\{docker_volume\.[A-Za-z0-9_-]+\.name\}$/);
+  });
+
+  test('the pipeline code is shipped into the containers that run it', () => {
+    const files = (name: string) => plan.container(name).upload.map((u: any) => u.file);
+    expect(files('kp-airflow-scheduler')).toEqual(expect.arrayContaining(['/opt/airflow/dags/randomuser_pipeline.py']));
+    expect(files('kp-airflow-dag-processor')).toEqual(files('kp-airflow-scheduler'));
+    expect(files('kp-spark-job')).toEqual(expect.arrayContaining(['/opt/kafka-pipelining/jobs/spark/stream_users.py']));
+    expect(files('kp-bootstrap')).toEqual(['/opt/kafka-pipelining/job/bootstrap.js', '/opt/kafka-pipelining/job/schemas/user.avsc']);
+    for (const upload of plan.containers().flatMap((c) => c.upload ?? [])) {
+      // Local files travel as assets with a content hash; generated configs as content.
+      expect(Boolean(upload.content) !== Boolean(upload.source && upload.source_hash)).toBe(true);
+    }
+  });
+});
+
+describe('StreamingPlatform, non-default props', () => {
+  test('bindAddress 0.0.0.0 publishes every port on all interfaces', () => {
+    const open = synthPlatform({ bindAddress: '0.0.0.0' });
+    const ports = open.containers().flatMap((c) => c.ports ?? []);
+    expect(ports.length).toBe(7);
+    for (const p of ports) expect(p.ip).toBe('0.0.0.0');
+    expect(open.json.output.airflow_url.value).toBe('http://localhost:8080');
+  });
+
+  test('controlCenter false leaves Control Center out entirely', () => {
+    const without = synthPlatform({ controlCenter: false });
+    expect(without.containers().map((c) => c.name)).not.toContain('kp-control-center');
+    expect(without.json.output.control_center_url).toBeUndefined();
+    expect(Object.values(without.resourcesOfType('docker_image')).map((i: any) => i.name)).not.toContain(imageReference(IMAGES.controlCenter));
+  });
+
+  test('sparkWorkers 3 runs three workers, each after the master, and the job after all of them', () => {
+    const three = synthPlatform({ sparkWorkers: 3, namePrefix: 'big' });
+    const workers = three.containers().filter((c) => /^big-spark-worker-\d$/.test(c.name));
+    expect(workers.map((w) => w.name).sort()).toEqual(['big-spark-worker-1', 'big-spark-worker-2', 'big-spark-worker-3']);
+    for (const w of workers) expect(dependenciesOf(three, w.name)).toContain(addressOf(three, 'big-spark-master'));
+    const jobDeps = dependenciesOf(three, 'big-spark-job');
+    for (const w of workers) expect(jobDeps).toContain(addressOf(three, w.name));
+    expect(three.container('big-spark-job').command).toContain('spark.cores.max=6');
+  });
+
+  test('retainVolumes keeps data out of Terraform, so destroy leaves it', () => {
+    const kept = synthPlatform({ retainVolumes: true });
+    expect(kept.resourcesOfType('docker_volume')).toEqual({});
+    expect(kept.container('kp-kafka').volumes[0].volume_name).toBe('kp-kafka-data');
+  });
+
+  test('host ports and memory limits follow their props', () => {
+    const custom = synthPlatform({ ports: { airflow: 18080, kafka: 19092 }, memoryMiB: { cassandra: 4096 } });
+    expect(custom.container('kp-airflow-api-server').ports[0]).toEqual(expect.objectContaining({ internal: 8080, external: 18080 }));
+    const kafka = custom.container('kp-kafka');
+    expect(kafka.ports[0]).toEqual(expect.objectContaining({ internal: 9092, external: 19092 }));
+    expect(kafka.upload.find((u: any) => u.file.endsWith('server.properties')).content).toContain('EXTERNAL://localhost:19092');
+    expect(custom.container('kp-cassandra').memory).toBe(4096);
+    expect(custom.container('kp-cassandra').env).toContain('MAX_HEAP_SIZE=2048M');
+  });
+});

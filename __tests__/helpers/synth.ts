@@ -1,0 +1,53 @@
+import { Testing } from 'cdktf';
+import { PlatformStack, PlatformStackProps } from '../../constructs';
+
+/** A synthesized stack, parsed once, with the few look-ups the tests need. */
+export interface SynthesizedPlan {
+  /** The synthesized JSON text, as Terraform reads it. */
+  readonly text: string;
+  readonly json: any;
+  readonly stack: PlatformStack;
+  /** Resources of one type, keyed by their logical id. */
+  resourcesOfType(type: string): Record<string, any>;
+  /** The docker_container resource whose `name` is `name` (container names are literal strings). */
+  container(name: string): any;
+  /** Every docker_container resource. */
+  containers(): any[];
+}
+
+/** Synthesizes a platform stack, running `addValidation` checks as `cdktf synth` does. */
+export function synthPlatform(props: PlatformStackProps = {}): SynthesizedPlan {
+  const app = Testing.app();
+  const stack = new PlatformStack(app, 'test', { dockerHost: 'unix:///var/run/docker.sock', ...props });
+  const text = Testing.synth(stack, true);
+  const json = JSON.parse(text);
+  const resourcesOfType = (type: string): Record<string, any> => json.resource?.[type] ?? {};
+  const containers = (): any[] => Object.values(resourcesOfType('docker_container'));
+  return {
+    text,
+    json,
+    stack,
+    resourcesOfType,
+    containers,
+    container: (name: string) => {
+      const found = containers().find((c) => c.name === name);
+      if (!found) throw new Error(`no container named ${name}; have ${containers().map((c) => c.name).join(', ')}`);
+      return found;
+    },
+  };
+}
+
+/** The Terraform address (`type.logical_id`) of a container, for depends_on and references. */
+export function addressOf(plan: SynthesizedPlan, containerName: string): string {
+  const [id] = Object.entries(plan.resourcesOfType('docker_container')).find(([, c]) => (c as any).name === containerName) ?? [];
+  if (!id) throw new Error(`no container named ${containerName}`);
+  return `docker_container.${id}`;
+}
+
+/** Every resource address a container waits for: explicit depends_on plus references in its config. */
+export function dependenciesOf(plan: SynthesizedPlan, containerName: string): string[] {
+  const c = plan.container(containerName);
+  const { depends_on: dependsOn = [], ...rest } = c;
+  const references = [...JSON.stringify(rest).matchAll(/\$\{([a-z_]+\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]);
+  return [...new Set([...dependsOn.map((d: string) => d.replace(/^\$\{|\}$/g, '')), ...references])];
+}

@@ -1,0 +1,2 @@
+import { Testing } from 'cdktf';
+Testing.setupJest();

@@ -1,0 +1,228 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { DerivedImage } from './derived-image';
+import { FernetKey } from './fernet-key';
+import { GeneratedSecret } from './generated-secret';
+import { OneShotContainer } from './one-shot-container';
+import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { Postgres } from './postgres';
+import { ServiceContainer } from './service-container';
+import { ServiceImage } from './service-image';
+import { ShippedFiles } from './shipped-files';
+import { StateVolume } from './state-volume';
+import { validateMemoryMiB, validatePort } from './validation';
+import { AIRFLOW_VERSION, IMAGES } from './versions';
+
+export interface AirflowProps extends PublishingServiceProps {
+  /** The PostgreSQL server holding Airflow's metadata database. */
+  readonly postgres: Postgres;
+  /**
+   * The metadata database's name on that server.
+   * @default - the server's initial database
+   */
+  readonly database?: string;
+  /**
+   * Environment for the DAGs (read when parsing and when tasks run).
+   * @default - none
+   */
+  readonly dagEnvironment?: Record<string, string>;
+  /**
+   * Local DAG folder; every file in it is shipped into the DAG folder of the scheduler and dag-processor.
+   * @default - the repository's dags/
+   */
+  readonly dagsDirectory?: string;
+  /**
+   * Extra Python requirements file (`pkg==version` lines) installed into the image.
+   * @default - `requirements.lock` in the DAG folder
+   */
+  readonly requirementsFile?: string;
+  /**
+   * Admin user created at deploy time; its password is generated.
+   * @default 'admin'
+   */
+  readonly adminUsername?: string;
+  /**
+   * Host port of the UI and REST API.
+   * @default 8080
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit of the API server (UI + REST) in MiB.
+   * @default 1536
+   */
+  readonly apiServerMemoryMiB?: number;
+  /**
+   * Memory limit of the scheduler in MiB; with the LocalExecutor, tasks run inside it.
+   * @default 1536
+   */
+  readonly schedulerMemoryMiB?: number;
+  /**
+   * Memory limit of the dag-processor in MiB.
+   * @default 768
+   */
+  readonly dagProcessorMemoryMiB?: number;
+  /**
+   * The scheduler and dag-processor start only after these (e.g. the job that creates the DAG's tables).
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+const API_PORT = 8080;
+const SCHEDULER_HEALTH_PORT = 8974;
+const DAGS_FOLDER = '/opt/airflow/dags';
+
+/**
+ * Airflow 3 on the LocalExecutor: a one-shot init (DB migration, admin user), then the API server (UI
+ * and REST), the dag-processor and the scheduler, sharing a logs volume. FAB auth manager, so the admin
+ * logs in with a username and the generated password. The DAG folder is shipped in with content hashes.
+ */
+export class Airflow extends Construct {
+  /** UI and REST API from the Docker host. */
+  public readonly hostUrl: string;
+  public readonly adminUsername: string;
+  /** Generated admin password (a deploy-time token, sensitive). */
+  public readonly adminPassword: string;
+  public readonly init: OneShotContainer;
+  public readonly apiServer: ServiceContainer;
+  public readonly dagProcessor: ServiceContainer;
+  public readonly scheduler: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: AirflowProps) {
+    super(scope, id);
+    const name = props.name ?? 'airflow';
+    const hostPort = validatePort('ports.airflow', props.hostPort ?? API_PORT);
+    const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    const apiServerMemoryMiB = validateMemoryMiB('airflow.apiServerMemoryMiB', props.apiServerMemoryMiB ?? 1536, 768);
+    const schedulerMemoryMiB = validateMemoryMiB('airflow.schedulerMemoryMiB', props.schedulerMemoryMiB ?? 1536, 768);
+    const dagProcessorMemoryMiB = validateMemoryMiB('airflow.dagProcessorMemoryMiB', props.dagProcessorMemoryMiB ?? 768, 384);
+    const dagsDirectory = props.dagsDirectory ?? path.join(__dirname, '..', 'dags');
+    this.adminUsername = props.adminUsername ?? 'admin';
+    this.adminPassword = new GeneratedSecret(this, 'AdminPassword', { length: 24 }).value;
+
+    const base = new ServiceImage(this, 'BaseImage', { image: IMAGES.airflow, source: props.imageSource });
+    const image = new DerivedImage(this, 'Image', {
+      base,
+      contextDirectory: path.join(__dirname, '..', 'images', 'airflow'),
+      tag: `kafka-pipelining/airflow:${IMAGES.airflow.tag}`,
+      buildArgs: { AIRFLOW_VERSION, PIP_REQUIREMENTS: readRequirements(props.requirementsFile ?? path.join(dagsDirectory, 'requirements.lock')) },
+    });
+    const logs = new StateVolume(this, 'Logs', { name: `${name}-logs`, retain: props.retainVolumes });
+    const logVolume = [{ volumeName: logs.volumeName, containerPath: '/opt/airflow/logs' }];
+
+    // Every component must share these: one database, one Fernet key, one signing secret for the API's tokens.
+    const common: Record<string, string> = {
+      AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+      AIRFLOW__CORE__AUTH_MANAGER: 'airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager',
+      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: props.postgres.dsn(props.database ?? props.postgres.initialDatabase, 'postgresql+psycopg2'),
+      AIRFLOW__CORE__FERNET_KEY: new FernetKey(this, 'FernetKey').value,
+      AIRFLOW__API__SECRET_KEY: new GeneratedSecret(this, 'SecretKey', { length: 48 }).value,
+      AIRFLOW__API_AUTH__JWT_SECRET: new GeneratedSecret(this, 'JwtSecret', { length: 48 }).value,
+      AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+      AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: 'False',
+      // The image's entrypoint waits for the database; give a just-healthy server a little longer.
+      CONNECTION_CHECK_MAX_COUNT: '30',
+    };
+
+    this.init = new OneShotContainer(this, 'Init', {
+      name: `${name}-init`,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: 1024,
+      command: ['bash', '/opt/kafka-pipelining/airflow-init.sh'],
+      environment: {
+        ...common,
+        AIRFLOW_ADMIN_USERNAME: this.adminUsername,
+        AIRFLOW_ADMIN_PASSWORD: this.adminPassword,
+        AIRFLOW_ADMIN_EMAIL: `${this.adminUsername}@example.invalid`,
+      },
+      files: new ShippedFiles(this, 'InitScript', {
+        files: [{ source: path.join(__dirname, 'assets', 'airflow-init.sh'), target: '/opt/kafka-pipelining/airflow-init.sh' }],
+      }).uploads,
+      volumes: logVolume,
+    });
+
+    this.apiServer = new ServiceContainer(this, 'ApiServer', {
+      name: `${name}-api-server`,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: apiServerMemoryMiB,
+      command: ['airflow', 'api-server', '--port', `${API_PORT}`, '--workers', '1'],
+      environment: common,
+      volumes: logVolume,
+      ports: [{ containerPort: API_PORT, hostPort, bindAddress, description: 'ports.airflow' }],
+      healthCheck: {
+        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${API_PORT}/api/v2/monitor/health`],
+        intervalSeconds: 10,
+        startPeriodSeconds: 30,
+        retries: 18,
+      },
+      waitTimeoutSeconds: 300,
+      dependsOn: [this.init.resource],
+    });
+
+    // Tasks and the dag-processor report to the API server's execution API (Airflow 3's task SDK).
+    const dagSide: Record<string, string> = {
+      ...common,
+      ...props.dagEnvironment,
+      AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://${this.apiServer.name}:${API_PORT}/execution/`,
+    };
+    const dags = new ShippedFiles(this, 'Dags', {
+      files: ShippedFiles.fromDirectory(dagsDirectory, DAGS_FOLDER).filter((f) => f.target.endsWith('.py')),
+    });
+
+    this.dagProcessor = new ServiceContainer(this, 'DagProcessor', {
+      name: `${name}-dag-processor`,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: dagProcessorMemoryMiB,
+      command: ['airflow', 'dag-processor'],
+      environment: dagSide,
+      files: dags.uploads,
+      volumes: logVolume,
+      healthCheck: {
+        command: ['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'],
+        intervalSeconds: 30,
+        timeoutSeconds: 30,
+        startPeriodSeconds: 30,
+        retries: 6,
+      },
+      waitTimeoutSeconds: 300,
+      dependsOn: props.dependsOn,
+    });
+
+    this.scheduler = new ServiceContainer(this, 'Scheduler', {
+      name: `${name}-scheduler`,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: schedulerMemoryMiB,
+      command: ['airflow', 'scheduler'],
+      environment: { ...dagSide, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
+      files: dags.uploads,
+      volumes: logVolume,
+      healthCheck: {
+        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${SCHEDULER_HEALTH_PORT}/health`],
+        startPeriodSeconds: 30,
+        retries: 12,
+      },
+      waitTimeoutSeconds: 300,
+      dependsOn: [...(props.dependsOn ?? []), this.dagProcessor.resource],
+    });
+    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+  }
+}
+
+/** `pkg==version` lines of a requirements file, space-separated for `pip install`; comments dropped. */
+export function readRequirements(file: string): string {
+  if (!fs.existsSync(file)) throw new Error(`airflow.requirementsFile: '${file}' does not exist`);
+  const pins = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((line) => line.length > 0);
+  const loose = pins.find((line) => !/^[A-Za-z0-9._\[\],-]+==[^=\s]+$/.test(line));
+  if (loose) throw new Error(`airflow.requirementsFile: every line must pin an exact version (pkg==x.y.z), got '${loose}' in ${file}`);
+  return pins.join(' ');
+}

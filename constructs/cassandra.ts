@@ -1,0 +1,74 @@
+import { Construct } from 'constructs';
+import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { ServiceContainer } from './service-container';
+import { ServiceImage } from './service-image';
+import { StateVolume } from './state-volume';
+import { validateMemoryMiB, validatePort } from './validation';
+import { IMAGES } from './versions';
+
+export interface CassandraProps extends PublishingServiceProps {
+  /**
+   * Host port of the CQL native protocol.
+   * @default 9042
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit in MiB (the JVM heap is half of it, the young generation a quarter of the heap).
+   * @default 2048
+   */
+  readonly memoryMiB?: number;
+}
+
+const CQL_PORT = 9042;
+const DATACENTER = 'datacenter1';
+
+/** A single Cassandra node: where the stream lands, keyed by user id so a replay is an upsert. */
+export class Cassandra extends Construct {
+  /** `host:port` for CQL clients on the platform network. */
+  public readonly contactPoint: string;
+  /** `host:port` for CQL clients on the Docker host. */
+  public readonly hostContactPoint: string;
+  /** The local datacenter clients must name (driver 4.x requires it). */
+  public readonly datacenter = DATACENTER;
+  public readonly memoryMiB: number;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: CassandraProps) {
+    super(scope, id);
+    const name = props.name ?? 'cassandra';
+    this.memoryMiB = validateMemoryMiB('cassandra.memoryMiB', props.memoryMiB ?? 2048, 1024);
+    const hostPort = validatePort('ports.cassandra', props.hostPort ?? CQL_PORT);
+    const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    const image = new ServiceImage(this, 'Image', { image: IMAGES.cassandra, source: props.imageSource });
+    const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
+    const heap = heapMiB(this.memoryMiB);
+
+    this.container = new ServiceContainer(this, 'Node', {
+      name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      environment: {
+        MAX_HEAP_SIZE: `${heap}M`,
+        HEAP_NEWSIZE: `${Math.max(32, Math.floor(heap / 4))}M`,
+        CASSANDRA_CLUSTER_NAME: 'kafka-pipelining',
+        CASSANDRA_DC: DATACENTER,
+        CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
+        CASSANDRA_NUM_TOKENS: '16',
+      },
+      volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/cassandra' }],
+      ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, description: 'ports.cassandra' }],
+      healthCheck: {
+        // A CQL round trip, not a port check: the port opens before the node accepts queries.
+        command: ['cqlsh', '-e', 'describe keyspaces'],
+        intervalSeconds: 15,
+        timeoutSeconds: 20,
+        startPeriodSeconds: 60,
+        retries: 20,
+      },
+      waitTimeoutSeconds: 480,
+    });
+    this.contactPoint = `${this.container.name}:${CQL_PORT}`;
+    this.hostContactPoint = `${hostAddress(bindAddress)}:${hostPort}`;
+  }
+}

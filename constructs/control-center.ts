@@ -1,0 +1,94 @@
+import { Construct } from 'constructs';
+import { CONFIG_DIRECTORY, confluentLogging } from './confluent-config';
+import { KafkaBroker } from './kafka-broker';
+import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps, renderProperties } from './platform-service-props';
+import { SchemaRegistry } from './schema-registry';
+import { ServiceContainer } from './service-container';
+import { ServiceImage } from './service-image';
+import { StateVolume } from './state-volume';
+import { validateMemoryMiB, validatePort } from './validation';
+import { ZooKeeper } from './zookeeper';
+import { IMAGES } from './versions';
+
+export interface ControlCenterProps extends PublishingServiceProps {
+  readonly kafka: KafkaBroker;
+  readonly zookeeper: ZooKeeper;
+  readonly schemaRegistry: SchemaRegistry;
+  /**
+   * Host port of the web UI.
+   * @default 9021
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit in MiB (the JVM heap is half of it).
+   * @default 2048
+   */
+  readonly memoryMiB?: number;
+}
+
+const PORT = 9021;
+
+/**
+ * Confluent Control Center, the web UI over the cluster. It is licensed software (a trial without a
+ * license key), which is why the platform lets it be switched off.
+ */
+export class ControlCenter extends Construct {
+  /** Web UI from the Docker host. */
+  public readonly hostUrl: string;
+  public readonly memoryMiB: number;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: ControlCenterProps) {
+    super(scope, id);
+    const name = props.name ?? 'control-center';
+    this.memoryMiB = validateMemoryMiB('controlCenter.memoryMiB', props.memoryMiB ?? 2048, 1024);
+    const hostPort = validatePort('ports.controlCenter', props.hostPort ?? PORT);
+    const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    const image = new ServiceImage(this, 'Image', { image: IMAGES.controlCenter, source: props.imageSource });
+    const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
+    const configFile = `${CONFIG_DIRECTORY}/control-center.properties`;
+    const logging = confluentLogging();
+    const heap = heapMiB(this.memoryMiB);
+
+    this.container = new ServiceContainer(this, 'Server', {
+      name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      command: ['control-center-start', configFile],
+      environment: { CONTROL_CENTER_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`, CONTROL_CENTER_LOG4J_OPTS: logging.option },
+      files: [
+        {
+          file: configFile,
+          content: renderProperties({
+            'bootstrap.servers': props.kafka.bootstrapServers,
+            'zookeeper.connect': props.zookeeper.connectString,
+            'confluent.controlcenter.id': 1,
+            'confluent.controlcenter.rest.listeners': `http://0.0.0.0:${PORT}`,
+            'confluent.controlcenter.data.dir': '/var/lib/confluent-control-center',
+            'confluent.controlcenter.schema.registry.url': props.schemaRegistry.url,
+            // One broker: every internal topic has a single replica.
+            'confluent.controlcenter.internal.topics.replication': 1,
+            'confluent.controlcenter.internal.topics.partitions': 1,
+            'confluent.controlcenter.command.topic.replication': 1,
+            'confluent.monitoring.interceptor.topic.replication': 1,
+            'confluent.monitoring.interceptor.topic.partitions': 1,
+            'confluent.metrics.topic.replication': 1,
+            'confluent.controlcenter.streams.num.stream.threads': 1,
+          }),
+        },
+        logging.upload,
+      ],
+      volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/confluent-control-center' }],
+      ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.controlCenter' }],
+      healthCheck: {
+        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/`],
+        intervalSeconds: 15,
+        startPeriodSeconds: 60,
+        retries: 16,
+      },
+      waitTimeoutSeconds: 420,
+    });
+    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+  }
+}

@@ -1,0 +1,102 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { ImageSource } from './image-source';
+import { OneShotContainer } from './one-shot-container';
+import { PlatformNetwork } from './platform-network';
+import { ServiceImage } from './service-image';
+import { FileToShip, ShippedFiles } from './shipped-files';
+import { validateMemoryMiB } from './validation';
+import { IMAGES } from './versions';
+
+export interface NodeJobProps {
+  readonly network: PlatformNetwork;
+  /** Container name. */
+  readonly name: string;
+  /** The TypeScript entry point (absolute path); it is bundled with its dependencies into one file. */
+  readonly entryPoint: string;
+  /** The job's configuration. */
+  readonly environment: Record<string, string>;
+  /**
+   * Further files the job reads, shipped beside the bundle (targets relative to the bundle's folder).
+   * @default - none
+   */
+  readonly assets?: { readonly source: string; readonly target: string }[];
+  /**
+   * Memory limit in MiB.
+   * @default 256
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Where the pinned Node.js image is pulled from.
+   * @default ImageSource.publicRegistry()
+   */
+  readonly imageSource?: ImageSource;
+  /**
+   * Created only after these.
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/job';
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/**
+ * Bundles a TypeScript job (esbuild, deterministic output) and returns the bundle's path. The bundle's
+ * content, hence the plan, changes exactly when the job or a dependency does.
+ */
+export function bundleNodeJob(entryPoint: string): string {
+  if (!fs.existsSync(entryPoint)) throw new Error(`NodeJob: entryPoint '${entryPoint}' does not exist`);
+  // One folder per process: parallel test workers never write the same file.
+  const outDirectory = path.join(os.tmpdir(), `kafka-pipelining-bundles-${process.pid}`);
+  fs.mkdirSync(outDirectory, { recursive: true });
+  const outfile = path.join(outDirectory, `${path.basename(entryPoint, '.ts')}.js`);
+  const result = buildSync({
+    entryPoints: [entryPoint],
+    absWorkingDir: PROJECT_ROOT,
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    // pg's optional native binding is never used; leaving it out keeps the bundle pure JavaScript.
+    external: ['pg-native'],
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  if (result.errors.length > 0) throw new Error(`NodeJob: bundling ${entryPoint} failed: ${result.errors[0].text}`);
+  return outfile;
+}
+
+/** A TypeScript job run once to completion in the pinned Node.js image (e.g. the bootstrap). */
+export class NodeJob extends Construct {
+  public readonly container: OneShotContainer;
+
+  constructor(scope: Construct, id: string, props: NodeJobProps) {
+    super(scope, id);
+    const memoryMiB = validateMemoryMiB(`${props.name}.memoryMiB`, props.memoryMiB ?? 256, 128);
+    const image = new ServiceImage(this, 'Image', { image: IMAGES.node, source: props.imageSource });
+    const bundle = bundleNodeJob(props.entryPoint);
+    const bundleTarget = `${JOB_DIRECTORY_IN_CONTAINER}/${path.basename(bundle)}`;
+    const files: FileToShip[] = [
+      { source: bundle, target: bundleTarget },
+      ...(props.assets ?? []).map((a) => ({ source: a.source, target: path.posix.join(JOB_DIRECTORY_IN_CONTAINER, a.target) })),
+    ];
+    const shipped = new ShippedFiles(this, 'Code', { files });
+
+    this.container = new OneShotContainer(this, 'Run', {
+      name: props.name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB,
+      command: ['node', bundleTarget],
+      environment: props.environment,
+      files: shipped.uploads,
+      dependsOn: props.dependsOn,
+      user: 'node',
+    });
+  }
+}

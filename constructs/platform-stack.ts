@@ -1,0 +1,40 @@
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { StreamingPlatform, StreamingPlatformProps } from './streaming-platform';
+
+export interface PlatformStackProps extends StreamingPlatformProps {
+  /**
+   * The Docker engine to deploy to.
+   * @default 'unix:///var/run/docker.sock'
+   */
+  readonly dockerHost?: string;
+}
+
+/** A Terraform stack holding one platform, with the outputs a user needs after deploy. */
+export class PlatformStack extends TerraformStack {
+  public readonly platform: StreamingPlatform;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps = {}) {
+    super(scope, id);
+    new DockerProvider(this, 'Docker', { host: props.dockerHost ?? 'unix:///var/run/docker.sock' });
+    new RandomProvider(this, 'Random');
+    const platform = new StreamingPlatform(this, 'Platform', props);
+    this.platform = platform;
+
+    const output = (name: string, value: string, description: string, sensitive = false): void => {
+      new TerraformOutput(this, name, { value, description, sensitive });
+    };
+    output('airflow_url', platform.airflow.hostUrl, 'Airflow UI and REST API');
+    output('airflow_admin_user', platform.airflow.adminUsername, 'Airflow admin user');
+    output('airflow_admin_password', platform.airflow.adminPassword, "Airflow admin password: 'cdktf output --outputs-file' or 'terraform output -raw'", true);
+    output('kafka_bootstrap_servers', platform.kafka.hostBootstrapServers, 'Kafka bootstrap servers from the Docker host');
+    output('schema_registry_url', platform.schemaRegistry.hostUrl, 'Schema Registry REST API');
+    if (platform.controlCenter) output('control_center_url', platform.controlCenter.hostUrl, 'Confluent Control Center UI');
+    output('spark_master_ui_url', platform.spark.master.hostUiUrl, 'Spark master web UI');
+    output('cassandra_contact_point', platform.cassandra.hostContactPoint, 'Cassandra CQL contact point');
+    output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
+    output('postgres_dsn', platform.postgres.hostDsn('pipeline'), 'PostgreSQL DSN of the pipeline database', true);
+  }
+}

@@ -1,0 +1,96 @@
+import { Construct } from 'constructs';
+import { GeneratedSecret } from './generated-secret';
+import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { ServiceContainer } from './service-container';
+import { ServiceImage } from './service-image';
+import { StateVolume } from './state-volume';
+import { validateMemoryMiB, validatePort } from './validation';
+import { IMAGES } from './versions';
+
+export interface PostgresProps extends PublishingServiceProps {
+  /**
+   * Host port.
+   * @default 5432
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit in MiB.
+   * @default 512
+   */
+  readonly memoryMiB?: number;
+  /**
+   * The role that owns the databases.
+   * @default 'platform'
+   */
+  readonly user?: string;
+  /**
+   * The database created at first start (others are created by their owners, e.g. the bootstrap job).
+   * @default 'airflow'
+   */
+  readonly initialDatabase?: string;
+}
+
+const PORT = 5432;
+
+/**
+ * PostgreSQL: Airflow's metadata database and the pipeline's staging store (the outbox). The password is
+ * generated at deploy time.
+ */
+export class Postgres extends Construct {
+  /** Host name on the platform network. */
+  public readonly host: string;
+  public readonly port = PORT;
+  public readonly user: string;
+  /** Generated password (a deploy-time token, sensitive). */
+  public readonly password: string;
+  /** Host port published on the Docker host. */
+  public readonly hostPort: number;
+  public readonly hostAddress: string;
+  public readonly memoryMiB: number;
+  public readonly initialDatabase: string;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: PostgresProps) {
+    super(scope, id);
+    const name = props.name ?? 'postgres';
+    this.memoryMiB = validateMemoryMiB('postgres.memoryMiB', props.memoryMiB ?? 512, 256);
+    this.hostPort = validatePort('ports.postgres', props.hostPort ?? PORT);
+    const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    this.hostAddress = hostAddress(bindAddress);
+    this.user = props.user ?? 'platform';
+    this.initialDatabase = props.initialDatabase ?? 'airflow';
+    this.password = new GeneratedSecret(this, 'Password').value;
+    const image = new ServiceImage(this, 'Image', { image: IMAGES.postgres, source: props.imageSource });
+    const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
+
+    this.container = new ServiceContainer(this, 'Server', {
+      name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      // Airflow's scheduler, API server and task processes each hold a pool of connections.
+      command: ['postgres', '-c', 'max_connections=200', '-c', `shared_buffers=${Math.floor(this.memoryMiB / 4)}MB`],
+      environment: { POSTGRES_USER: this.user, POSTGRES_PASSWORD: this.password, POSTGRES_DB: this.initialDatabase },
+      volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/postgresql/data' }],
+      ports: [{ containerPort: PORT, hostPort: this.hostPort, bindAddress, description: 'ports.postgres' }],
+      healthCheck: {
+        // Over TCP: the image's first-start initialisation runs a socket-only server that must not count.
+        command: ['pg_isready', '-h', '127.0.0.1', '-U', this.user, '-d', this.initialDatabase],
+        intervalSeconds: 5,
+        startPeriodSeconds: 10,
+        retries: 12,
+      },
+    });
+    this.host = this.container.name;
+  }
+
+  /** A DSN for a database, for containers on the platform network. Contains the password: pass it as a secret. */
+  public dsn(database: string, scheme = 'postgresql'): string {
+    return `${scheme}://${this.user}:${this.password}@${this.host}:${this.port}/${database}`;
+  }
+
+  /** A DSN for a database, from the Docker host. */
+  public hostDsn(database: string): string {
+    return `postgresql://${this.user}:${this.password}@${this.hostAddress}:${this.hostPort}/${database}`;
+  }
+}

@@ -1,0 +1,82 @@
+import { Construct } from 'constructs';
+import { CONFIG_DIRECTORY, confluentLogging } from './confluent-config';
+import { KafkaBroker } from './kafka-broker';
+import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps, renderProperties } from './platform-service-props';
+import { ServiceContainer } from './service-container';
+import { ServiceImage } from './service-image';
+import { validateMemoryMiB, validatePort } from './validation';
+import { IMAGES } from './versions';
+
+export interface SchemaRegistryProps extends PublishingServiceProps {
+  /** The broker whose `_schemas` topic stores the schemas. */
+  readonly kafka: KafkaBroker;
+  /**
+   * Host port of the REST API.
+   * @default 8081
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit in MiB (the JVM heap is half of it).
+   * @default 768
+   */
+  readonly memoryMiB?: number;
+}
+
+const PORT = 8081;
+
+/**
+ * Confluent Schema Registry. Its state lives in Kafka (the `_schemas` topic), so it has no volume;
+ * compatibility defaults to BACKWARD so a new schema version can still read old records.
+ */
+export class SchemaRegistry extends Construct {
+  /** REST URL for containers on the platform network. */
+  public readonly url: string;
+  /** REST URL from the Docker host. */
+  public readonly hostUrl: string;
+  public readonly memoryMiB: number;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
+    super(scope, id);
+    const name = props.name ?? 'schema-registry';
+    this.memoryMiB = validateMemoryMiB('schemaRegistry.memoryMiB', props.memoryMiB ?? 768, 256);
+    const hostPort = validatePort('ports.schemaRegistry', props.hostPort ?? PORT);
+    const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    const image = new ServiceImage(this, 'Image', { image: IMAGES.schemaRegistry, source: props.imageSource });
+    const configFile = `${CONFIG_DIRECTORY}/schema-registry.properties`;
+    const logging = confluentLogging();
+    const heap = heapMiB(this.memoryMiB);
+
+    this.container = new ServiceContainer(this, 'Server', {
+      name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      command: ['schema-registry-start', configFile],
+      environment: { SCHEMA_REGISTRY_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`, SCHEMA_REGISTRY_LOG4J_OPTS: logging.option },
+      files: [
+        {
+          file: configFile,
+          content: renderProperties({
+            listeners: `http://0.0.0.0:${PORT}`,
+            'host.name': name,
+            'kafkastore.bootstrap.servers': `PLAINTEXT://${props.kafka.bootstrapServers}`,
+            'kafkastore.topic': '_schemas',
+            'kafkastore.topic.replication.factor': 1,
+            'schema.compatibility.level': 'backward',
+          }),
+        },
+        logging.upload,
+      ],
+      ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.schemaRegistry' }],
+      healthCheck: {
+        // 200 only once the registry has read its `_schemas` topic.
+        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/subjects`],
+        startPeriodSeconds: 20,
+        retries: 12,
+      },
+    });
+    this.url = `http://${this.container.name}:${PORT}`;
+    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+  }
+}

@@ -1,0 +1,169 @@
+import { Container, ContainerConfig, ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { PlatformNetwork } from './platform-network';
+import { validateBindAddress, validateIntegerRange, validatePort } from './validation';
+
+/** A health check run inside the container (the CMD form: no shell unless the command starts one). */
+export interface HealthCheck {
+  readonly command: string[];
+  /**
+   * Seconds between checks.
+   * @default 10
+   */
+  readonly intervalSeconds?: number;
+  /**
+   * Seconds one check may take.
+   * @default 10
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Seconds after start during which failures do not count against `retries`.
+   * @default 30
+   */
+  readonly startPeriodSeconds?: number;
+  /**
+   * Consecutive failures that mark the container unhealthy.
+   * @default 6
+   */
+  readonly retries?: number;
+}
+
+/** A container port published on the Docker host. */
+export interface PublishedPort {
+  readonly containerPort: number;
+  readonly hostPort: number;
+  /** Host address to bind to. */
+  readonly bindAddress: string;
+  /** What the port serves, for error messages (e.g. `ports.kafka`). */
+  readonly description: string;
+}
+
+/** A named volume mounted into a container. */
+export interface VolumeAttachment {
+  readonly volumeName: string;
+  readonly containerPath: string;
+}
+
+/** What long-running and one-shot containers have in common. */
+export interface ContainerBaseProps {
+  /** Container name, also its DNS name on the platform network. */
+  readonly name: string;
+  /** Image id to run. */
+  readonly image: string;
+  readonly network: PlatformNetwork;
+  /**
+   * Memory limit in MiB.
+   */
+  readonly memoryMiB: number;
+  /**
+   * Command (replaces the image's CMD).
+   * @default - the image's CMD
+   */
+  readonly command?: string[];
+  /**
+   * Environment variables.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Named volumes to mount.
+   * @default - none
+   */
+  readonly volumes?: VolumeAttachment[];
+  /**
+   * Files copied in before start.
+   * @default - none
+   */
+  readonly files?: ContainerUpload[];
+  /**
+   * Resources that must exist (and, for containers, be healthy or finished) before this one is created,
+   * beyond those its configuration already references.
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
+  /**
+   * User to run as.
+   * @default - the image's user
+   */
+  readonly user?: string;
+}
+
+export interface ServiceContainerProps extends ContainerBaseProps {
+  readonly healthCheck: HealthCheck;
+  /**
+   * Ports published on the Docker host.
+   * @default - none
+   */
+  readonly ports?: PublishedPort[];
+  /**
+   * Seconds Terraform waits for the container to become healthy before failing the deploy.
+   * @default 180
+   */
+  readonly waitTimeoutSeconds?: number;
+  /**
+   * Docker restart policy.
+   * @default 'unless-stopped'
+   */
+  readonly restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+}
+
+/** The container settings shared by long-running and one-shot containers. */
+export function baseContainerConfig(props: ContainerBaseProps): ContainerConfig {
+  validateIntegerRange(`${props.name}: memoryMiB`, props.memoryMiB, 64, 262144);
+  return {
+    name: props.name,
+    image: props.image,
+    command: props.command,
+    env: Object.entries(props.environment ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => `${key}=${value}`),
+    memory: props.memoryMiB,
+    // No swap beyond the limit: a JVM that outgrows its box should fail visibly, not crawl.
+    memorySwap: props.memoryMiB,
+    networksAdvanced: [{ name: props.network.name, aliases: [props.name] }],
+    volumes: props.volumes?.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath })),
+    upload: props.files,
+    dependsOn: props.dependsOn,
+    user: props.user,
+    logDriver: 'json-file',
+    logOpts: { 'max-size': '20m', 'max-file': '3' },
+  };
+}
+
+/**
+ * A long-running service: health-checked, and created only once it is healthy (`wait`), so whatever
+ * depends on it starts after it really serves. Restarted by Docker when it crashes.
+ */
+export class ServiceContainer extends Construct {
+  /** The container's name: its DNS name for other containers (a token, so referencing it orders creation). */
+  public readonly name: string;
+  public readonly publishedPorts: readonly PublishedPort[];
+  public readonly resource: Container;
+
+  constructor(scope: Construct, id: string, props: ServiceContainerProps) {
+    super(scope, id);
+    this.publishedPorts = props.ports ?? [];
+    for (const port of this.publishedPorts) {
+      validatePort(port.description, port.hostPort);
+      validateBindAddress('bindAddress', port.bindAddress);
+    }
+    const health = props.healthCheck;
+    this.resource = new Container(this, 'Container', {
+      ...baseContainerConfig(props),
+      ports: this.publishedPorts.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.bindAddress, protocol: 'tcp' })),
+      healthcheck: {
+        test: ['CMD', ...health.command],
+        interval: `${health.intervalSeconds ?? 10}s`,
+        timeout: `${health.timeoutSeconds ?? 10}s`,
+        startPeriod: `${health.startPeriodSeconds ?? 30}s`,
+        retries: health.retries ?? 6,
+      },
+      wait: true,
+      waitTimeout: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),
+      restart: props.restart ?? 'unless-stopped',
+      mustRun: true,
+    });
+    this.name = this.resource.name;
+  }
+}

@@ -1,0 +1,35 @@
+import * as path from 'path';
+import { Construct } from 'constructs';
+import { DerivedImage } from './derived-image';
+import { ImageSource } from './image-source';
+import { ServiceImage } from './service-image';
+import { IMAGES, mavenJarPath, SPARK_CONNECTOR_JARS } from './versions';
+
+export interface SparkImageProps {
+  /**
+   * Where the pinned Spark image is pulled from.
+   * @default ImageSource.publicRegistry()
+   */
+  readonly imageSource?: ImageSource;
+}
+
+/** In-container path of the health check script every Spark container carries. */
+export const SPARK_HEALTH_SCRIPT = '/opt/kafka-pipelining/spark_health.py';
+/** Local path of that script. */
+export const SPARK_HEALTH_SCRIPT_SOURCE = path.join(__dirname, 'assets', 'spark_health.py');
+
+/** The pinned Spark image plus the pipeline's connector jars (Kafka, Avro, Cassandra) from `versions.ts`. */
+export class SparkImage extends Construct {
+  public readonly imageId: string;
+
+  constructor(scope: Construct, id: string, props: SparkImageProps = {}) {
+    super(scope, id);
+    const base = new ServiceImage(this, 'Base', { image: IMAGES.spark, source: props.imageSource });
+    this.imageId = new DerivedImage(this, 'WithConnectors', {
+      base,
+      contextDirectory: path.join(__dirname, '..', 'images', 'spark'),
+      tag: `kafka-pipelining/spark:${IMAGES.spark.tag}`,
+      buildArgs: { JAR_PATHS: SPARK_CONNECTOR_JARS.map(mavenJarPath).join(' ') },
+    }).imageId;
+  }
+}

@@ -1,0 +1,60 @@
+import { Construct } from 'constructs';
+import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { ServiceContainer } from './service-container';
+import { ShippedFiles } from './shipped-files';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
+import { validateMemoryMiB, validatePort } from './validation';
+
+export interface SparkMasterProps extends Omit<PublishingServiceProps, 'imageSource' | 'retainVolumes'> {
+  /** The Spark image (with connectors) to run. */
+  readonly imageId: string;
+  /**
+   * Host port of the master's web UI.
+   * @default 9090
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit in MiB.
+   * @default 768
+   */
+  readonly memoryMiB?: number;
+}
+
+const RPC_PORT = 7077;
+const UI_PORT = 8080;
+
+/** The standalone cluster manager that workers register with and applications are submitted to. */
+export class SparkMaster extends Construct {
+  /** `spark://host:port` for workers and spark-submit on the platform network. */
+  public readonly masterUrl: string;
+  /** The master's web UI on the platform network (its JSON status is at `/json/`). */
+  public readonly uiUrl: string;
+  /** The master's web UI from the Docker host. */
+  public readonly hostUiUrl: string;
+  public readonly memoryMiB: number;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: SparkMasterProps) {
+    super(scope, id);
+    const name = props.name ?? 'spark-master';
+    this.memoryMiB = validateMemoryMiB('spark.masterMemoryMiB', props.memoryMiB ?? 768, 384);
+    const hostPort = validatePort('ports.sparkMasterUi', props.hostPort ?? 9090);
+    const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    const health = new ShippedFiles(this, 'HealthScript', { files: [{ source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
+
+    this.container = new ServiceContainer(this, 'Master', {
+      name,
+      image: props.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      command: ['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master', '--host', name, '--port', `${RPC_PORT}`, '--webui-port', `${UI_PORT}`],
+      environment: { SPARK_DAEMON_MEMORY: `${heapMiB(this.memoryMiB)}m`, SPARK_NO_DAEMONIZE: 'true' },
+      files: health.uploads,
+      ports: [{ containerPort: UI_PORT, hostPort, bindAddress, description: 'ports.sparkMasterUi' }],
+      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'master'], startPeriodSeconds: 15 },
+    });
+    this.masterUrl = `spark://${this.container.name}:${RPC_PORT}`;
+    this.uiUrl = `http://${this.container.name}:${UI_PORT}`;
+    this.hostUiUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+  }
+}

@@ -1,0 +1,113 @@
+import * as path from 'path';
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { PlatformNetwork } from './platform-network';
+import { ServiceContainer } from './service-container';
+import { ShippedFiles } from './shipped-files';
+import { SparkCluster } from './spark-cluster';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
+import { validateIntegerRange, validateMemoryMiB } from './validation';
+
+export interface SparkStreamingJobProps {
+  readonly network: PlatformNetwork;
+  readonly cluster: SparkCluster;
+  /** The job's configuration (`PIPELINE_*` variables, see docs/pipeline.md). */
+  readonly environment: Record<string, string>;
+  /**
+   * Container name of the driver.
+   * @default 'spark-job'
+   */
+  readonly name?: string;
+  /**
+   * Local folder of the PySpark job; every file is shipped, and `entryPoint` is submitted.
+   * @default - the repository's jobs/spark
+   */
+  readonly jobDirectory?: string;
+  /**
+   * The file in `jobDirectory` that spark-submit runs.
+   * @default 'stream_users.py'
+   */
+  readonly entryPoint?: string;
+  /**
+   * Memory limit of the driver container in MiB (the driver heap is half of it).
+   * @default 1536
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Memory of each executor in MiB; must fit in a worker's executor memory.
+   * @default 1024
+   */
+  readonly executorMemoryMiB?: number;
+  /**
+   * Cores the application may take across the cluster.
+   * @default - every core the workers offer
+   */
+  readonly maxCores?: number;
+  /**
+   * Created only after these (e.g. the bootstrap job that creates topics and tables).
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/jobs/spark';
+const DRIVER_PORT = 7078;
+const BLOCK_MANAGER_PORT = 7079;
+
+/**
+ * The Structured Streaming job's driver, in client mode, as a long-running container: healthy once its
+ * application runs, restarted by Docker if it dies, resuming from its checkpoint on the shared volume.
+ * Changing any job file changes the plan and replaces the driver.
+ */
+export class SparkStreamingJob extends Construct {
+  public readonly memoryMiB: number;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: SparkStreamingJobProps) {
+    super(scope, id);
+    const name = props.name ?? 'spark-job';
+    this.memoryMiB = validateMemoryMiB('sparkJob.memoryMiB', props.memoryMiB ?? 1536, 512);
+    const maxWorkerExecutorMiB = Math.min(...props.cluster.workers.map((w) => w.executorMemoryMiB));
+    const executorMemoryMiB = validateIntegerRange('sparkJob.executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, maxWorkerExecutorMiB);
+    const maxCores = validateIntegerRange('sparkJob.maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
+    const jobDirectory = props.jobDirectory ?? path.join(__dirname, '..', 'jobs', 'spark');
+    const entryPoint = props.entryPoint ?? 'stream_users.py';
+
+    const jobFiles = ShippedFiles.fromDirectory(jobDirectory, JOB_DIRECTORY_IN_CONTAINER).filter((f) => f.target.endsWith('.py'));
+    const entryTarget = `${JOB_DIRECTORY_IN_CONTAINER}/${entryPoint}`;
+    if (!jobFiles.some((f) => f.target === entryTarget)) {
+      throw new Error(`sparkJob.entryPoint: '${entryPoint}' is not a .py file in ${jobDirectory}`);
+    }
+    const modules = jobFiles.filter((f) => f.target !== entryTarget).map((f) => f.target);
+    const shipped = new ShippedFiles(this, 'Code', { files: [...jobFiles, { source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
+
+    this.container = new ServiceContainer(this, 'Driver', {
+      name,
+      image: props.cluster.image.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      command: [
+        '/opt/spark/bin/spark-submit',
+        '--master', props.cluster.master.masterUrl,
+        '--deploy-mode', 'client',
+        '--name', 'users-stream',
+        '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
+        '--executor-memory', `${executorMemoryMiB}m`,
+        '--conf', `spark.cores.max=${maxCores}`,
+        // Executors on the workers connect back to the driver by its container name on fixed ports.
+        '--conf', `spark.driver.host=${name}`,
+        '--conf', 'spark.driver.bindAddress=0.0.0.0',
+        '--conf', `spark.driver.port=${DRIVER_PORT}`,
+        '--conf', `spark.blockManager.port=${BLOCK_MANAGER_PORT}`,
+        ...(modules.length > 0 ? ['--py-files', modules.join(',')] : []),
+        entryTarget,
+      ],
+      environment: { ...props.environment, PYTHONPATH: JOB_DIRECTORY_IN_CONTAINER },
+      files: shipped.uploads,
+      volumes: [{ volumeName: props.cluster.checkpoints.volumeName, containerPath: '/checkpoints' }],
+      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'driver'], intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 },
+      waitTimeoutSeconds: 300,
+      dependsOn: [...(props.dependsOn ?? []), ...props.cluster.workers.map((w) => w.container.resource)],
+    });
+  }
+}

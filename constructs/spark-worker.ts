@@ -1,0 +1,67 @@
+import { Construct } from 'constructs';
+import { PlatformNetwork } from './platform-network';
+import { heapMiB } from './platform-service-props';
+import { ServiceContainer } from './service-container';
+import { ShippedFiles } from './shipped-files';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
+import { SparkMaster } from './spark-master';
+import { StateVolume } from './state-volume';
+import { validateIntegerRange, validateMemoryMiB } from './validation';
+
+export interface SparkWorkerProps {
+  readonly network: PlatformNetwork;
+  /** Container name, also the host name it registers with. */
+  readonly name: string;
+  /** The Spark image (with connectors) to run. */
+  readonly imageId: string;
+  readonly master: SparkMaster;
+  /** Where streaming checkpoints live, mounted at `/checkpoints` like in the driver. */
+  readonly checkpoints: StateVolume;
+  /**
+   * Cores offered to executors.
+   * @default 2
+   */
+  readonly cores?: number;
+  /**
+   * Container memory limit in MiB; executors get what the worker daemon and JVM overhead leave.
+   * @default 2048
+   */
+  readonly memoryMiB?: number;
+}
+
+/** Room left for the worker daemon itself and executor JVM overhead. */
+const WORKER_OVERHEAD_MIB = 512;
+
+/** A standalone worker that registers with the master and runs executors. */
+export class SparkWorker extends Construct {
+  public readonly memoryMiB: number;
+  /** Memory this worker offers to executors. */
+  public readonly executorMemoryMiB: number;
+  public readonly cores: number;
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: SparkWorkerProps) {
+    super(scope, id);
+    this.memoryMiB = validateMemoryMiB('spark.workerMemoryMiB', props.memoryMiB ?? 2048, 1024);
+    this.cores = validateIntegerRange('spark.workerCores', props.cores ?? 2, 1, 64);
+    this.executorMemoryMiB = this.memoryMiB - WORKER_OVERHEAD_MIB;
+    const health = new ShippedFiles(this, 'HealthScript', { files: [{ source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
+
+    this.container = new ServiceContainer(this, 'Worker', {
+      name: props.name,
+      image: props.imageId,
+      network: props.network,
+      memoryMiB: this.memoryMiB,
+      command: [
+        '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker',
+        '--host', props.name, '--cores', `${this.cores}`, '--memory', `${this.executorMemoryMiB}m`, '--webui-port', '8081',
+        props.master.masterUrl,
+      ],
+      environment: { SPARK_DAEMON_MEMORY: `${heapMiB(WORKER_OVERHEAD_MIB)}m`, SPARK_NO_DAEMONIZE: 'true' },
+      files: health.uploads,
+      volumes: [{ volumeName: props.checkpoints.volumeName, containerPath: '/checkpoints' }],
+      // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
+      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], startPeriodSeconds: 15 },
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { Construct } from 'constructs';
+
+export interface StateVolumeProps {
+  /** The Docker volume's name. */
+  readonly name: string;
+  /**
+   * Keep the volume (and its data) when the stack is destroyed. A retained volume is not a Terraform
+   * resource: Docker creates it on first mount and `cdktf destroy` leaves it, so a redeploy finds the data.
+   * @default false
+   */
+  readonly retain?: boolean;
+}
+
+/** A named volume holding a service's state (data directories, logs, checkpoints). */
+export class StateVolume extends Construct {
+  /** The name to mount; a token referencing the volume resource when Terraform manages it. */
+  public readonly volumeName: string;
+  public readonly retained: boolean;
+
+  constructor(scope: Construct, id: string, props: StateVolumeProps) {
+    super(scope, id);
+    this.retained = props.retain ?? false;
+    this.volumeName = this.retained ? props.name : new Volume(this, 'Volume', { name: props.name }).name;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Checks applied to props where they enter a construct. Each throws an Error that names the prop, the
+ * value received and what is allowed, so a bad value is caught at synth time, not at deploy time.
+ */
+import { Token } from 'cdktf';
+
+/** An integer within [min, max]; tokens (deploy-time values) are left to Terraform. */
+export function validateIntegerRange(prop: string, value: number, min: number, max: number): number {
+  if (Token.isUnresolved(value)) return value;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${prop} must be an integer between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** A TCP port a service publishes on the Docker host. */
+export function validatePort(prop: string, value: number): number {
+  return validateIntegerRange(prop, value, 1, 65535);
+}
+
+/** A container memory limit in MiB, with a floor below which the service cannot start. */
+export function validateMemoryMiB(prop: string, value: number, minimumMiB: number): number {
+  return validateIntegerRange(prop, value, minimumMiB, 262144);
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** The host address published ports bind to: an IPv4 address such as 127.0.0.1 or 0.0.0.0. */
+export function validateBindAddress(prop: string, value: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (!IPV4.test(value)) {
+    throw new Error(`${prop} must be an IPv4 address such as 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces), got '${value}'`);
+  }
+  return value;
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** A name prefix for containers, volumes and the network: lower-case DNS label characters. */
+export function validateNamePrefix(prop: string, value: string): string {
+  if (!DNS_LABEL.test(value)) {
+    throw new Error(`${prop} must be 1-32 characters of a-z, 0-9 and '-', starting and ending with a letter or digit, got '${value}'`);
+  }
+  return value;
+}

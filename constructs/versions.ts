@@ -1,0 +1,65 @@
+/**
+ * The one place for versions. Public image tags, the packages that derived images add on top of them,
+ * and (later) what host-built images install all come from here, so a version bump is one edit.
+ */
+
+/** A container image reference: repository plus an exact tag, never `latest`. */
+export interface ImageRef {
+  readonly repository: string;
+  readonly tag: string;
+}
+
+/** Confluent Platform 7.9 is the last line that ships ZooKeeper mode; its Kafka is Apache Kafka 3.9. */
+export const CONFLUENT_PLATFORM_VERSION = '7.9.1';
+export const AIRFLOW_VERSION = '3.0.6';
+export const AIRFLOW_PYTHON_VERSION = '3.11';
+export const SPARK_VERSION = '3.5.6';
+/** Spark 3.5's default Scala; every connector's `_2.12` suffix must match it. */
+export const SCALA_BINARY_VERSION = '2.12';
+export const CASSANDRA_VERSION = '4.1.9';
+export const POSTGRES_VERSION = '15.14';
+export const NODE_VERSION = '20.19.0';
+
+export const IMAGES = {
+  zookeeper: { repository: 'confluentinc/cp-zookeeper', tag: CONFLUENT_PLATFORM_VERSION },
+  kafka: { repository: 'confluentinc/cp-kafka', tag: CONFLUENT_PLATFORM_VERSION },
+  schemaRegistry: { repository: 'confluentinc/cp-schema-registry', tag: CONFLUENT_PLATFORM_VERSION },
+  controlCenter: { repository: 'confluentinc/cp-enterprise-control-center', tag: CONFLUENT_PLATFORM_VERSION },
+  postgres: { repository: 'postgres', tag: `${POSTGRES_VERSION}-bookworm` },
+  airflow: { repository: 'apache/airflow', tag: `${AIRFLOW_VERSION}-python${AIRFLOW_PYTHON_VERSION}` },
+  spark: { repository: 'apache/spark', tag: `${SPARK_VERSION}-scala${SCALA_BINARY_VERSION}-java17-python3-ubuntu` },
+  cassandra: { repository: 'cassandra', tag: CASSANDRA_VERSION },
+  node: { repository: 'node', tag: `${NODE_VERSION}-bookworm-slim` },
+} as const satisfies Record<string, ImageRef>;
+
+export type ImageName = keyof typeof IMAGES;
+
+/** A Maven artifact, as `group:artifact:version`, resolved from Maven Central into Spark's classpath. */
+export interface MavenArtifact {
+  readonly group: string;
+  readonly artifact: string;
+  readonly version: string;
+}
+
+/**
+ * Spark's connector jars with their runtime dependencies, listed explicitly (no Ivy resolution at
+ * submit time): Kafka source/sink, Avro decoding, and the Cassandra connector's shaded assembly.
+ */
+export const SPARK_CONNECTOR_JARS: readonly MavenArtifact[] = [
+  { group: 'org.apache.spark', artifact: `spark-sql-kafka-0-10_${SCALA_BINARY_VERSION}`, version: SPARK_VERSION },
+  { group: 'org.apache.spark', artifact: `spark-token-provider-kafka-0-10_${SCALA_BINARY_VERSION}`, version: SPARK_VERSION },
+  { group: 'org.apache.kafka', artifact: 'kafka-clients', version: '3.4.1' },
+  { group: 'org.apache.commons', artifact: 'commons-pool2', version: '2.11.1' },
+  { group: 'org.apache.spark', artifact: `spark-avro_${SCALA_BINARY_VERSION}`, version: SPARK_VERSION },
+  { group: 'com.datastax.spark', artifact: `spark-cassandra-connector-assembly_${SCALA_BINARY_VERSION}`, version: '3.5.1' },
+];
+
+/** `repository:tag` of a pinned image. */
+export function imageReference(image: ImageRef): string {
+  return `${image.repository}:${image.tag}`;
+}
+
+/** The path of an artifact's jar in a Maven repository layout. */
+export function mavenJarPath(a: MavenArtifact): string {
+  return `${a.group.replace(/\./g, '/')}/${a.artifact}/${a.version}/${a.artifact}-${a.version}.jar`;
+}
