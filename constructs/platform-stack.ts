@@ -3,6 +3,7 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { StreamingPlatform, StreamingPlatformProps } from './streaming-platform';
+import { TERRAFORM_PROVIDERS } from './versions';
 
 export interface PlatformStackProps extends StreamingPlatformProps {
   /**
@@ -20,6 +21,9 @@ export class PlatformStack extends TerraformStack {
     super(scope, id);
     new DockerProvider(this, 'Docker', { host: props.dockerHost ?? 'unix:///var/run/docker.sock' });
     new RandomProvider(this, 'Random');
+    for (const [provider, version] of Object.entries(TERRAFORM_PROVIDERS)) {
+      this.addOverride(`terraform.required_providers.${provider}.version`, version);
+    }
     const platform = new StreamingPlatform(this, 'Platform', props);
     this.platform = platform;
 

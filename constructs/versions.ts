@@ -63,3 +63,11 @@ export function imageReference(image: ImageRef): string {
 export function mavenJarPath(a: MavenArtifact): string {
   return `${a.group.replace(/\./g, '/')}/${a.artifact}/${a.version}/${a.artifact}-${a.version}.jar`;
 }
+
+/**
+ * Terraform providers the plan requires, pinned exactly. The TypeScript bindings (@cdktf/provider-docker
+ * 12.x) were generated from docker 3.6.2, but the Go module proxy serves no 3.x build of it, so the
+ * stack pins the 4.6.0 provider that scripts/install-terraform.sh builds, and `terraform validate`
+ * against that real provider proves the plan fits its schema. The script's pins must equal these.
+ */
+export const TERRAFORM_PROVIDERS = { docker: '4.6.0', random: '3.7.2' } as const;

@@ -13,4 +13,4 @@ echo "synth: $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
 stack_dir=cdktf.out/stacks/kafka-pipelining
 echo "resources: $(node -e "const r=require('./$stack_dir/cdk.tf.json').resource; console.log(Object.values(r).reduce((n,t)=>n+Object.keys(t).length,0))")" >&2
 terraform -chdir="$stack_dir" init -input=false -backend=false >/dev/null
-terraform -chdir="$stack_dir" validate
+terraform -chdir="$stack_dir" validate -no-color

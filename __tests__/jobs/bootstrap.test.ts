@@ -1,0 +1,127 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cassandraDdl, partitionShortfalls, postgresDdl, userFields } from '../../jobs/bootstrap';
+
+const SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'jobs', 'schemas', 'user.avsc'), 'utf8'));
+const FIELDS = userFields(SCHEMA);
+const OTHER_FIELDS = FIELDS.filter((name) => name !== 'id');
+
+function schemaWith(fields: unknown[]): unknown {
+  return { type: 'record', name: 'User', fields };
+}
+
+describe('userFields', () => {
+  it('lists the contract schema fields in order: id and 11 others', () => {
+    expect(FIELDS).toEqual([
+      'id',
+      'first_name',
+      'last_name',
+      'gender',
+      'address',
+      'post_code',
+      'email',
+      'username',
+      'dob',
+      'registered_date',
+      'phone',
+      'picture',
+    ]);
+  });
+
+  it('accepts a string type given as an object', () => {
+    expect(userFields(schemaWith([{ name: 'id', type: { type: 'string', logicalType: 'uuid' } }]))).toEqual(['id']);
+  });
+
+  it('rejects a schema that is not a record', () => {
+    expect(() => userFields({ type: 'enum', symbols: ['A'] })).toThrow('the schema must be an Avro record');
+    expect(() => userFields(null)).toThrow('the schema must be an Avro record');
+  });
+
+  it('rejects a schema without an id field', () => {
+    expect(() => userFields(schemaWith([{ name: 'email', type: 'string' }]))).toThrow("the schema has no 'id' field");
+  });
+
+  it.each([
+    ['an int', 'int', '"int"'],
+    ['a nullable string', ['null', 'string'], '["null","string"]'],
+  ])('rejects a field of %s, since the tables only hold text', (_case, type, shown) => {
+    expect(() => userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'age', type }]))).toThrow(
+      `schema field 'age' has type ${shown}: the tables hold every field as text (id as uuid), so only string fields are supported`,
+    );
+  });
+
+  it('rejects a field name that would not be the same column in SQL and CQL', () => {
+    expect(() => userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'firstName', type: 'string' }]))).toThrow(
+      `schema field name "firstName" must be lower-case letters, digits and '_'`,
+    );
+  });
+});
+
+describe('cassandraDdl', () => {
+  it('creates the keyspace with SimpleStrategy and the table with id uuid and the other fields as text', () => {
+    expect(cassandraDdl('spark_streams', 'created_users', 1, FIELDS)).toEqual([
+      "CREATE KEYSPACE IF NOT EXISTS spark_streams WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+      'CREATE TABLE IF NOT EXISTS spark_streams.created_users (id uuid PRIMARY KEY, ' +
+        'first_name text, last_name text, gender text, address text, post_code text, email text, username text, ' +
+        'dob text, registered_date text, phone text, picture text)',
+    ]);
+  });
+
+  it('uses the configured names and replication factor', () => {
+    const [keyspace, table] = cassandraDdl('ks', 'people', 3, ['id', 'email']);
+    expect(keyspace).toContain("'replication_factor': 3");
+    expect(table).toBe('CREATE TABLE IF NOT EXISTS ks.people (id uuid PRIMARY KEY, email text)');
+  });
+});
+
+describe('postgresDdl', () => {
+  const [users, index, rejected, runs, ...rest] = postgresDdl(FIELDS);
+
+  it('creates the users table from the schema, plus the outbox columns', () => {
+    const columns = /^CREATE TABLE IF NOT EXISTS users \((.*)\)$/.exec(users)?.[1].split(', ');
+    expect(columns).toEqual([
+      'id uuid PRIMARY KEY',
+      ...OTHER_FIELDS.map((name) => `${name} text NOT NULL`),
+      'fetched_at timestamptz NOT NULL DEFAULT now()',
+      'published_at timestamptz',
+    ]);
+  });
+
+  it('indexes only the unpublished users, by age', () => {
+    expect(index).toBe('CREATE INDEX IF NOT EXISTS users_unpublished_idx ON users (fetched_at) WHERE published_at IS NULL');
+  });
+
+  it('creates rejected_records and ingest_runs with the columns of the contract', () => {
+    expect(rejected).toBe(
+      'CREATE TABLE IF NOT EXISTS rejected_records (record_hash text PRIMARY KEY, run_id text NOT NULL, ' +
+        'reason text NOT NULL, field text, raw jsonb NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now(), ' +
+        'published_at timestamptz)',
+    );
+    expect(runs).toBe(
+      'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
+        'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
+    );
+    expect(rest).toEqual([]);
+  });
+
+  it('is safe to run twice: every statement is IF NOT EXISTS', () => {
+    expect(postgresDdl(FIELDS).every((sql) => / IF NOT EXISTS /.test(sql))).toBe(true);
+    expect(cassandraDdl('ks', 't', 1, FIELDS).every((cql) => / IF NOT EXISTS /.test(cql))).toBe(true);
+  });
+});
+
+describe('partitionShortfalls', () => {
+  it('says nothing when every topic has at least the configured partitions', () => {
+    expect(partitionShortfalls([{ name: 'users_created', partitions: 3 }, { name: 'users_created.dlq', partitions: 6 }], 3)).toEqual([]);
+  });
+
+  it('names each topic with fewer partitions, the numbers and why it is left as is', () => {
+    const [warning, ...others] = partitionShortfalls(
+      [{ name: 'users_created', partitions: 1 }, { name: 'users_created.dlq', partitions: 3 }],
+      3,
+    );
+    expect(others).toEqual([]);
+    expect(warning).toContain("topic 'users_created' already exists with 1 partition(s), fewer than PIPELINE_TOPIC_PARTITIONS=3");
+    expect(warning).toContain('per-user ordering');
+  });
+});

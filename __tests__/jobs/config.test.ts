@@ -1,0 +1,172 @@
+import * as path from 'node:path';
+import { ConfigError, loadBootstrapConfig, loadPipelineConfig, type Env } from '../../jobs/lib/config';
+
+const SCRIPT_DIR = '/opt/job';
+const DSN = 'postgresql://pipeline:s3cret@postgres:5432/pipeline';
+
+const REQUIRED: Env = {
+  PIPELINE_PG_DSN: DSN,
+  PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
+  PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
+  PIPELINE_CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
+};
+
+/** The problems a bootstrap configuration reports, or none. */
+function problems(env: Env, load: (e: Env) => unknown = (e) => loadBootstrapConfig(e, SCRIPT_DIR)): readonly string[] {
+  try {
+    load(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe('loadBootstrapConfig', () => {
+  it('applies the documented defaults when only the required variables are set', () => {
+    expect(loadBootstrapConfig(REQUIRED, SCRIPT_DIR)).toEqual({
+      pgDsn: DSN,
+      kafkaBrokers: ['kafka:29092'],
+      dlqTopic: 'users_created.dlq',
+      cassandra: {
+        contactPoints: ['cassandra:9042'],
+        localDataCenter: 'datacenter1',
+        keyspace: 'spark_streams',
+        table: 'created_users',
+      },
+      topic: 'users_created',
+      topicPartitions: 3,
+      topicReplication: 1,
+      schemaRegistryUrl: 'http://schema-registry:8081',
+      schemaFile: path.join(SCRIPT_DIR, 'schemas', 'user.avsc'),
+      cassandraReplication: 1,
+    });
+  });
+
+  it('reads every variable when set', () => {
+    const config = loadBootstrapConfig(
+      {
+        ...REQUIRED,
+        PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka-1:9092, kafka-2:9092',
+        PIPELINE_SCHEMA_REGISTRY_URL: 'https://registry.example:8081/',
+        PIPELINE_TOPIC: 'users',
+        PIPELINE_DLQ_TOPIC: 'users.dead',
+        PIPELINE_TOPIC_PARTITIONS: '12',
+        PIPELINE_TOPIC_REPLICATION: '3',
+        PIPELINE_CASSANDRA_CONTACT_POINTS: 'c1:9042,c2:9043',
+        PIPELINE_CASSANDRA_DATACENTER: 'dc-east',
+        PIPELINE_CASSANDRA_KEYSPACE: 'ks',
+        PIPELINE_CASSANDRA_TABLE: 'people',
+        PIPELINE_CASSANDRA_REPLICATION: '2',
+        PIPELINE_SCHEMA_FILE: '/etc/user.avsc',
+      },
+      SCRIPT_DIR,
+    );
+    expect(config).toMatchObject({
+      kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
+      schemaRegistryUrl: 'https://registry.example:8081',
+      topic: 'users',
+      dlqTopic: 'users.dead',
+      topicPartitions: 12,
+      topicReplication: 3,
+      cassandra: { contactPoints: ['c1:9042', 'c2:9043'], localDataCenter: 'dc-east', keyspace: 'ks', table: 'people' },
+      cassandraReplication: 2,
+      schemaFile: '/etc/user.avsc',
+    });
+  });
+
+  it('derives the dead-letter topic from the topic unless it is set', () => {
+    expect(loadBootstrapConfig({ ...REQUIRED, PIPELINE_TOPIC: 'users' }, SCRIPT_DIR).dlqTopic).toBe('users.dlq');
+  });
+
+  it('treats an empty or blank variable as unset', () => {
+    const config = loadBootstrapConfig({ ...REQUIRED, PIPELINE_TOPIC: '', PIPELINE_TOPIC_PARTITIONS: '  ' }, SCRIPT_DIR);
+    expect(config.topic).toBe('users_created');
+    expect(config.topicPartitions).toBe(3);
+  });
+
+  it('reports every missing required variable at once, with what it expects', () => {
+    expect(problems({})).toEqual([
+      expect.stringMatching(/^PIPELINE_PG_DSN is required: a postgres:\/\/ or postgresql:\/\/ URL/),
+      'PIPELINE_KAFKA_BOOTSTRAP_SERVERS is required: comma-separated host:port pairs, e.g. kafka:29092',
+      'PIPELINE_CASSANDRA_CONTACT_POINTS is required: comma-separated host:port pairs, e.g. cassandra:9042',
+      'PIPELINE_SCHEMA_REGISTRY_URL is required: an http:// or https:// URL, e.g. http://schema-registry:8081',
+    ]);
+  });
+
+  it('throws one ConfigError whose message lists each problem on its own line', () => {
+    expect(() => loadBootstrapConfig({ ...REQUIRED, PIPELINE_TOPIC_PARTITIONS: '0', PIPELINE_TOPIC: '' }, SCRIPT_DIR)).toThrow(
+      "invalid configuration:\n  - PIPELINE_TOPIC_PARTITIONS is invalid (got '0'): expected a whole number from 1 to 2147483647",
+    );
+  });
+
+  it.each([
+    ['PIPELINE_KAFKA_BOOTSTRAP_SERVERS', 'kafka', 'comma-separated host:port pairs'],
+    ['PIPELINE_KAFKA_BOOTSTRAP_SERVERS', 'kafka:0', 'comma-separated host:port pairs'],
+    ['PIPELINE_KAFKA_BOOTSTRAP_SERVERS', 'kafka:65536', 'comma-separated host:port pairs'],
+    ['PIPELINE_KAFKA_BOOTSTRAP_SERVERS', 'kafka:9092,', 'comma-separated host:port pairs'],
+    ['PIPELINE_CASSANDRA_CONTACT_POINTS', 'cassandra 9042', 'comma-separated host:port pairs, e.g. cassandra:9042'],
+    ['PIPELINE_SCHEMA_REGISTRY_URL', 'schema-registry:8081', 'an http:// or https:// URL'],
+    ['PIPELINE_SCHEMA_REGISTRY_URL', 'ftp://schema-registry', 'an http:// or https:// URL'],
+    ['PIPELINE_TOPIC', 'users created', 'a Kafka topic name'],
+    ['PIPELINE_TOPIC', '..', 'a Kafka topic name'],
+    ['PIPELINE_DLQ_TOPIC', 'x'.repeat(250), 'a Kafka topic name'],
+    ['PIPELINE_TOPIC_PARTITIONS', '0', 'a whole number from 1 to 2147483647'],
+    ['PIPELINE_TOPIC_PARTITIONS', '1.5', 'a whole number from 1 to 2147483647'],
+    ['PIPELINE_TOPIC_PARTITIONS', 'three', 'a whole number from 1 to 2147483647'],
+    ['PIPELINE_TOPIC_REPLICATION', '32768', 'a whole number from 1 to 32767'],
+    ['PIPELINE_TOPIC_REPLICATION', '-1', 'a whole number from 1 to 32767'],
+    ['PIPELINE_CASSANDRA_REPLICATION', '0', 'a whole number from 1 to 2147483647'],
+    ['PIPELINE_CASSANDRA_KEYSPACE', 'Spark_Streams', 'a CQL identifier'],
+    ['PIPELINE_CASSANDRA_TABLE', '1users', 'a CQL identifier'],
+    ['PIPELINE_CASSANDRA_TABLE', 'created-users', 'a CQL identifier'],
+  ])('rejects %s=%j, naming the variable, the value and what is allowed', (name, value, allowed) => {
+    expect(problems({ ...REQUIRED, [name]: value })).toEqual([
+      expect.stringContaining(`${name} is invalid (got '${value}'): expected ${allowed}`),
+    ]);
+  });
+
+  it.each([
+    ['not a URL', 'host=postgres password=s3cret'],
+    ['another scheme', 'mysql://pipeline:s3cret@db/pipeline'],
+    ['no database', 'postgresql://pipeline:s3cret@postgres:5432'],
+    ['no host', 'postgresql:///pipeline?password=s3cret'],
+  ])('rejects a PIPELINE_PG_DSN with %s without echoing it', (_case, dsn) => {
+    const [problem, ...others] = problems({ ...REQUIRED, PIPELINE_PG_DSN: dsn });
+    expect(others).toEqual([]);
+    expect(problem).toMatch(/^PIPELINE_PG_DSN is invalid: expected a postgres:\/\/ or postgresql:\/\/ URL naming a database/);
+    expect(problem).not.toContain('s3cret');
+  });
+
+  it('rejects a dead-letter topic equal to the topic', () => {
+    expect(problems({ ...REQUIRED, PIPELINE_TOPIC: 'users', PIPELINE_DLQ_TOPIC: 'users' })).toEqual([
+      "PIPELINE_DLQ_TOPIC must differ from PIPELINE_TOPIC (both are 'users')",
+    ]);
+  });
+
+  it('accepts IPv6 and IPv4 host:port pairs', () => {
+    const config = loadBootstrapConfig({ ...REQUIRED, PIPELINE_KAFKA_BOOTSTRAP_SERVERS: '[::1]:9092,127.0.0.1:9093' }, SCRIPT_DIR);
+    expect(config.kafkaBrokers).toEqual(['[::1]:9092', '127.0.0.1:9093']);
+  });
+});
+
+describe('loadPipelineConfig (verify)', () => {
+  it('does not need the Schema Registry nor the bootstrap-only settings', () => {
+    const { PIPELINE_SCHEMA_REGISTRY_URL: _unused, ...env } = REQUIRED;
+    expect(loadPipelineConfig({ ...env, PIPELINE_TOPIC_PARTITIONS: 'ignored' })).toEqual({
+      pgDsn: DSN,
+      kafkaBrokers: ['kafka:29092'],
+      topic: 'users_created',
+      dlqTopic: 'users_created.dlq',
+      cassandra: { contactPoints: ['cassandra:9042'], localDataCenter: 'datacenter1', keyspace: 'spark_streams', table: 'created_users' },
+    });
+  });
+
+  it('reports its missing required variables', () => {
+    expect(problems({}, loadPipelineConfig).map((problem) => problem.split(' ')[0])).toEqual([
+      'PIPELINE_PG_DSN',
+      'PIPELINE_KAFKA_BOOTSTRAP_SERVERS',
+      'PIPELINE_CASSANDRA_CONTACT_POINTS',
+    ]);
+  });
+});

@@ -1,0 +1,38 @@
+/** Clients for the pipeline's services, configured the same way for both jobs. */
+import * as cassandra from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client as PgClient } from 'pg';
+import type { CassandraConfig } from './config';
+
+export function createKafka(brokers: string[], clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    // Steps retry whole (see run.ts) and log why; kafkajs's own log would repeat every connection error.
+    logLevel: logLevel.NOTHING,
+    // Few inner retries, so one attempt fails fast and the step's retry decides how long to keep trying.
+    retry: { retries: 2 },
+  });
+}
+
+/** Connects to `dsn`, runs `use` and always closes the connection. */
+export async function withPostgres<T>(dsn: string, use: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = new PgClient({ connectionString: dsn, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Connects, runs `use` and always shuts the client down (it keeps sockets and timers open otherwise). */
+export async function withCassandra<T>(config: CassandraConfig, use: (client: cassandra.Client) => Promise<T>): Promise<T> {
+  const client = new cassandra.Client({ contactPoints: config.contactPoints, localDataCenter: config.localDataCenter });
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    await client.shutdown();
+  }
+}

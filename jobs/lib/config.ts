@@ -1,0 +1,203 @@
+/**
+ * The jobs' configuration, read from the environment variables named in docs/pipeline.md. Parsing is pure:
+ * every problem is collected, so one run reports all of them, each naming the variable and what it allows.
+ */
+import * as path from 'node:path';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface CassandraConfig {
+  readonly contactPoints: string[];
+  readonly localDataCenter: string;
+  readonly keyspace: string;
+  readonly table: string;
+}
+
+/** What both jobs read. */
+export interface PipelineConfig {
+  readonly pgDsn: string;
+  readonly kafkaBrokers: string[];
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly cassandra: CassandraConfig;
+}
+
+export interface BootstrapConfig extends PipelineConfig {
+  readonly topicPartitions: number;
+  readonly topicReplication: number;
+  readonly schemaRegistryUrl: string;
+  readonly schemaFile: string;
+  readonly cassandraReplication: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** How one variable is parsed: `parse` returns undefined for a value outside `allowed`. */
+interface Field<T> {
+  readonly allowed: string;
+  readonly parse: (raw: string) => T | undefined;
+  /** Never echo the value back: it may carry a password. */
+  readonly secret?: boolean;
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function hostPortList(example: string): Field<string[]> {
+  return {
+    allowed: `comma-separated host:port pairs, e.g. ${example}`,
+    parse: (raw) => {
+      const entries = raw.split(',').map((entry) => entry.trim());
+      const valid = entries.every((entry) => {
+        const port = Number(HOST_PORT.exec(entry)?.[2]);
+        return port >= 1 && port <= 65535;
+      });
+      return valid ? entries : undefined;
+    },
+  };
+}
+
+function positiveInteger(max: number): Field<number> {
+  return {
+    allowed: `a whole number from 1 to ${max}`,
+    parse: (raw) => {
+      const value = Number(raw);
+      return /^\d+$/.test(raw) && value >= 1 && value <= max ? value : undefined;
+    },
+  };
+}
+
+const postgresDsn: Field<string> = {
+  allowed: 'a postgres:// or postgresql:// URL naming a database, e.g. postgresql://user:password@postgres:5432/pipeline',
+  secret: true,
+  parse: (raw) => {
+    try {
+      const url = new URL(raw);
+      const valid = ['postgres:', 'postgresql:'].includes(url.protocol) && url.hostname !== '' && url.pathname.length > 1;
+      return valid ? raw : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+const httpUrl: Field<string> = {
+  allowed: 'an http:// or https:// URL, e.g. http://schema-registry:8081',
+  parse: (raw) => {
+    try {
+      const url = new URL(raw);
+      return ['http:', 'https:'].includes(url.protocol) ? raw.replace(/\/+$/, '') : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+const topicName: Field<string> = {
+  allowed: "a Kafka topic name: 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-', not '.' or '..'",
+  parse: (raw) => (/^[A-Za-z0-9._-]{1,249}$/.test(raw) && raw !== '.' && raw !== '..' ? raw : undefined),
+};
+
+// Lower case only: unquoted CQL identifiers are folded to lower case, and the Spark job names them as given.
+const cqlIdentifier: Field<string> = {
+  allowed: 'a CQL identifier: a lower-case letter, then up to 47 lower-case letters, digits or underscores',
+  parse: (raw) => (/^[a-z][a-z0-9_]{0,47}$/.test(raw) ? raw : undefined),
+};
+
+// Any text: an empty value already counts as unset.
+const nonEmpty = (allowed: string): Field<string> => ({ allowed, parse: (raw) => raw });
+
+/** Reads variables from one environment, collecting problems instead of stopping at the first. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  required<T>(name: string, field: Field<T>): T {
+    const raw = this.raw(name);
+    if (raw === undefined) {
+      this.problems.push(`${name} is required: ${field.allowed}`);
+      return undefined as T; // a placeholder: the loader's check() throws before the config is used
+    }
+    return this.parse(name, raw, field);
+  }
+
+  optional<T>(name: string, field: Field<T>, fallback: T): T {
+    const raw = this.raw(name);
+    return raw === undefined ? fallback : this.parse(name, raw, field);
+  }
+
+  /** Throws the collected problems, if any; call after every read. */
+  check(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+
+  // Container platforms often pass a declared-but-unset variable as '', which means "use the default".
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  private parse<T>(name: string, raw: string, field: Field<T>): T {
+    const value = field.parse(raw);
+    if (value === undefined) {
+      const shown = field.secret ? '' : ` (got '${raw}')`;
+      this.problems.push(`${name} is invalid${shown}: expected ${field.allowed}`);
+    }
+    return value as T;
+  }
+}
+
+function readPipeline(reader: EnvReader): PipelineConfig {
+  const topic = reader.optional('PIPELINE_TOPIC', topicName, 'users_created');
+  // The contract names the DLQ `<topic>.dlq`; deriving the default keeps that true when only the topic is set.
+  const dlqTopic = reader.optional('PIPELINE_DLQ_TOPIC', topicName, `${topic}.dlq`);
+  if (topic !== undefined && topic === dlqTopic) {
+    reader.problems.push(`PIPELINE_DLQ_TOPIC must differ from PIPELINE_TOPIC (both are '${topic}')`);
+  }
+  return {
+    pgDsn: reader.required('PIPELINE_PG_DSN', postgresDsn),
+    kafkaBrokers: reader.required('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', hostPortList('kafka:29092')),
+    topic,
+    dlqTopic,
+    cassandra: {
+      contactPoints: reader.required('PIPELINE_CASSANDRA_CONTACT_POINTS', hostPortList('cassandra:9042')),
+      localDataCenter: reader.optional('PIPELINE_CASSANDRA_DATACENTER', nonEmpty('a datacenter name'), 'datacenter1'),
+      keyspace: reader.optional('PIPELINE_CASSANDRA_KEYSPACE', cqlIdentifier, 'spark_streams'),
+      table: reader.optional('PIPELINE_CASSANDRA_TABLE', cqlIdentifier, 'created_users'),
+    },
+  };
+}
+
+/** Configuration of the verify job. */
+export function loadPipelineConfig(env: Env): PipelineConfig {
+  const reader = new EnvReader(env);
+  const config = readPipeline(reader);
+  reader.check();
+  return config;
+}
+
+/**
+ * Configuration of the bootstrap job. `scriptDir` is the directory of the running script: the schema file
+ * ships beside the bundle, so its default location depends on where the job runs, not on the working directory.
+ */
+export function loadBootstrapConfig(env: Env, scriptDir: string): BootstrapConfig {
+  const reader = new EnvReader(env);
+  const config: BootstrapConfig = {
+    ...readPipeline(reader),
+    // Kafka's own limits: replication factor is an int16, partitions an int32.
+    topicPartitions: reader.optional('PIPELINE_TOPIC_PARTITIONS', positiveInteger(INT32_MAX), 3),
+    topicReplication: reader.optional('PIPELINE_TOPIC_REPLICATION', positiveInteger(32767), 1),
+    schemaRegistryUrl: reader.required('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
+    schemaFile: reader.optional('PIPELINE_SCHEMA_FILE', nonEmpty('a file path'), path.join(scriptDir, 'schemas', 'user.avsc')),
+    cassandraReplication: reader.optional('PIPELINE_CASSANDRA_REPLICATION', positiveInteger(INT32_MAX), 1),
+  };
+  reader.check();
+  return config;
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The one test command (README "Test"; .ci/run calls it). From a fresh clone it installs what it needs
+# and runs every suite; a failing step fails the run. Ends with one summary line of passed/failed tests.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+mkdir -p .cache/reports
+PYTHON=${PYTHON:-python3.11}
+
+step() { printf '\n==> %s\n' "$*"; }
+passed=0
+failed=0
+count_jest() { # numbers from jest's JSON report
+  passed=$((passed + $(node -p "require('./$1').numPassedTests"))); failed=$((failed + $(node -p "require('./$1').numFailedTests")))
+}
+
+step "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "TypeScript type check (strict)"
+npx tsc --noEmit -p .
+
+step "jest: plan snapshots and assertions, validation, job units"
+jest_status=0
+npx jest --ci --json --outputFile=.cache/reports/jest.json || jest_status=$?
+count_jest .cache/reports/jest.json
+[ "$jest_status" -eq 0 ] || { echo "jest failed"; echo "tests: $passed passed, $failed failed"; exit "$jest_status"; }
+
+step "Python test environment (.cache/test-venv, pinned)"
+venv=.cache/test-venv
+digest=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+if [[ "$(cat "$venv/.pins-digest" 2>/dev/null)" != "$digest" ]]; then
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$digest" >"$venv/.pins-digest"
+fi
+
+step "pytest: DAG and Spark job transforms (local Spark)"
+pytest_status=0
+"$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml=.cache/reports/pytest.xml tests_py || pytest_status=$?
+read -r py_tests py_failures py_errors < <("$venv/bin/python" -c "
+import xml.etree.ElementTree as E; s=E.parse('.cache/reports/pytest.xml').getroot(); s=s if s.tag=='testsuite' else s[0]
+print(int(s.get('tests'))-int(s.get('skipped',0)), s.get('failures'), s.get('errors'))")
+passed=$((passed + py_tests - py_failures - py_errors)); failed=$((failed + py_failures + py_errors))
+[ "$pytest_status" -eq 0 ] || { echo "pytest failed"; echo "tests: $passed passed, $failed failed"; exit "$pytest_status"; }
+
+step "the DAG loads in a real Airflow of the pinned version"
+if PYTHON=$PYTHON bash scripts/check-dag-loads.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
+
+step "terraform validate of the synthesized plan, real providers built from Go modules"
+if bash scripts/validate-plan.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
+
+echo
+echo "tests: $passed passed, $failed failed"
