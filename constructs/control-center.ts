@@ -1,10 +1,9 @@
 import { Construct } from 'constructs';
-import { CONFIG_DIRECTORY, confluentLogging } from './confluent-config';
+import { ConfluentService } from './confluent-service';
 import { KafkaBroker } from './kafka-broker';
-import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps, renderProperties } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { SchemaRegistry } from './schema-registry';
 import { ServiceContainer } from './service-container';
-import { ServiceImage } from './service-image';
 import { StateVolume } from './state-volume';
 import { validateMemoryMiB, validatePort } from './validation';
 import { ZooKeeper } from './zookeeper';
@@ -44,41 +43,34 @@ export class ControlCenter extends Construct {
     this.memoryMiB = validateMemoryMiB('controlCenter.memoryMiB', props.memoryMiB ?? 2048, 1024);
     const hostPort = validatePort('ports.controlCenter', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
-    const image = new ServiceImage(this, 'Image', { image: IMAGES.controlCenter, source: props.imageSource });
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
-    const configFile = `${CONFIG_DIRECTORY}/control-center.properties`;
-    const logging = confluentLogging();
-    const heap = heapMiB(this.memoryMiB);
 
-    this.container = new ServiceContainer(this, 'Server', {
+    this.container = new ConfluentService(this, 'Server', {
       name,
-      image: image.imageId,
       network: props.network,
+      image: IMAGES.controlCenter,
+      imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      command: ['control-center-start', configFile],
-      environment: { CONTROL_CENTER_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`, CONTROL_CENTER_LOG4J_OPTS: logging.option },
-      files: [
-        {
-          file: configFile,
-          content: renderProperties({
-            'bootstrap.servers': props.kafka.bootstrapServers,
-            'zookeeper.connect': props.zookeeper.connectString,
-            'confluent.controlcenter.id': 1,
-            'confluent.controlcenter.rest.listeners': `http://0.0.0.0:${PORT}`,
-            'confluent.controlcenter.data.dir': '/var/lib/confluent-control-center',
-            'confluent.controlcenter.schema.registry.url': props.schemaRegistry.url,
-            // One broker: every internal topic has a single replica.
-            'confluent.controlcenter.internal.topics.replication': 1,
-            'confluent.controlcenter.internal.topics.partitions': 1,
-            'confluent.controlcenter.command.topic.replication': 1,
-            'confluent.monitoring.interceptor.topic.replication': 1,
-            'confluent.monitoring.interceptor.topic.partitions': 1,
-            'confluent.metrics.topic.replication': 1,
-            'confluent.controlcenter.streams.num.stream.threads': 1,
-          }),
-        },
-        logging.upload,
-      ],
+      startScript: 'control-center-start',
+      configFileName: 'control-center.properties',
+      heapOptionsVariable: 'CONTROL_CENTER_HEAP_OPTS',
+      log4jOptionsVariable: 'CONTROL_CENTER_LOG4J_OPTS',
+      properties: {
+        'bootstrap.servers': props.kafka.bootstrapServers,
+        'zookeeper.connect': props.zookeeper.connectString,
+        'confluent.controlcenter.id': 1,
+        'confluent.controlcenter.rest.listeners': `http://0.0.0.0:${PORT}`,
+        'confluent.controlcenter.data.dir': '/var/lib/confluent-control-center',
+        'confluent.controlcenter.schema.registry.url': props.schemaRegistry.url,
+        // One broker: every internal topic has a single replica.
+        'confluent.controlcenter.internal.topics.replication': 1,
+        'confluent.controlcenter.internal.topics.partitions': 1,
+        'confluent.controlcenter.command.topic.replication': 1,
+        'confluent.monitoring.interceptor.topic.replication': 1,
+        'confluent.monitoring.interceptor.topic.partitions': 1,
+        'confluent.metrics.topic.replication': 1,
+        'confluent.controlcenter.streams.num.stream.threads': 1,
+      },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/confluent-control-center' }],
       ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.controlCenter' }],
       healthCheck: {
@@ -88,7 +80,7 @@ export class ControlCenter extends Construct {
         retries: 16,
       },
       waitTimeoutSeconds: 420,
-    });
+    }).container;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
   }
 }

@@ -1,6 +1,7 @@
 export * from './airflow';
 export * from './cassandra';
 export * from './control-center';
+export * from './confluent-service';
 export * from './derived-image';
 export * from './fernet-key';
 export * from './generated-secret';

@@ -1,8 +1,7 @@
 import { Construct } from 'constructs';
-import { CONFIG_DIRECTORY, confluentLogging } from './confluent-config';
-import { DEFAULT_BIND_ADDRESS, heapMiB, PublishingServiceProps, renderProperties } from './platform-service-props';
+import { ConfluentService } from './confluent-service';
+import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
-import { ServiceImage } from './service-image';
 import { StateVolume } from './state-volume';
 import { validateMemoryMiB, validatePort } from './validation';
 import { ZooKeeper } from './zookeeper';
@@ -50,42 +49,35 @@ export class KafkaBroker extends Construct {
     this.memoryMiB = validateMemoryMiB('kafka.memoryMiB', props.memoryMiB ?? 1536, 512);
     const hostPort = validatePort('ports.kafka', props.hostPort ?? EXTERNAL_PORT);
     const advertisedHost = props.advertisedHost ?? 'localhost';
-    const image = new ServiceImage(this, 'Image', { image: IMAGES.kafka, source: props.imageSource });
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
-    const configFile = `${CONFIG_DIRECTORY}/server.properties`;
-    const logging = confluentLogging();
-    const heap = heapMiB(this.memoryMiB);
 
-    this.container = new ServiceContainer(this, 'Broker', {
+    this.container = new ConfluentService(this, 'Broker', {
       name,
-      image: image.imageId,
       network: props.network,
+      image: IMAGES.kafka,
+      imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      command: ['kafka-server-start', configFile],
-      environment: { KAFKA_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`, KAFKA_LOG4J_OPTS: logging.option },
-      files: [
-        {
-          file: configFile,
-          content: renderProperties({
-            'broker.id': 1,
-            'zookeeper.connect': props.zookeeper.connectString,
-            listeners: `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_PORT}`,
-            'advertised.listeners': `INTERNAL://${name}:${INTERNAL_PORT},EXTERNAL://${advertisedHost}:${hostPort}`,
-            'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT',
-            'inter.broker.listener.name': 'INTERNAL',
-            'log.dirs': '/var/lib/kafka/data',
-            'auto.create.topics.enable': false,
-            'num.partitions': 3,
-            'default.replication.factor': 1,
-            'min.insync.replicas': 1,
-            'offsets.topic.replication.factor': 1,
-            'transaction.state.log.replication.factor': 1,
-            'transaction.state.log.min.isr': 1,
-            'group.initial.rebalance.delay.ms': 0,
-          }),
-        },
-        logging.upload,
-      ],
+      startScript: 'kafka-server-start',
+      configFileName: 'server.properties',
+      heapOptionsVariable: 'KAFKA_HEAP_OPTS',
+      log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
+      properties: {
+        'broker.id': 1,
+        'zookeeper.connect': props.zookeeper.connectString,
+        listeners: `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_PORT}`,
+        'advertised.listeners': `INTERNAL://${name}:${INTERNAL_PORT},EXTERNAL://${advertisedHost}:${hostPort}`,
+        'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT',
+        'inter.broker.listener.name': 'INTERNAL',
+        'log.dirs': '/var/lib/kafka/data',
+        'auto.create.topics.enable': false,
+        'num.partitions': 3,
+        'default.replication.factor': 1,
+        'min.insync.replicas': 1,
+        'offsets.topic.replication.factor': 1,
+        'transaction.state.log.replication.factor': 1,
+        'transaction.state.log.min.isr': 1,
+        'group.initial.rebalance.delay.ms': 0,
+      },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' }],
       ports: [{ containerPort: EXTERNAL_PORT, hostPort, bindAddress: props.bindAddress ?? DEFAULT_BIND_ADDRESS, description: 'ports.kafka' }],
       healthCheck: {
@@ -97,7 +89,7 @@ export class KafkaBroker extends Construct {
         retries: 10,
       },
       waitTimeoutSeconds: 300,
-    });
+    }).container;
     this.bootstrapServers = `${this.container.name}:${INTERNAL_PORT}`;
     this.hostBootstrapServers = `${advertisedHost}:${hostPort}`;
   }

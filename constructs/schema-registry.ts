@@ -1,9 +1,8 @@
 import { Construct } from 'constructs';
-import { CONFIG_DIRECTORY, confluentLogging } from './confluent-config';
+import { ConfluentService } from './confluent-service';
 import { KafkaBroker } from './kafka-broker';
-import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps, renderProperties } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
-import { ServiceImage } from './service-image';
 import { validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
 
@@ -42,32 +41,25 @@ export class SchemaRegistry extends Construct {
     this.memoryMiB = validateMemoryMiB('schemaRegistry.memoryMiB', props.memoryMiB ?? 768, 256);
     const hostPort = validatePort('ports.schemaRegistry', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
-    const image = new ServiceImage(this, 'Image', { image: IMAGES.schemaRegistry, source: props.imageSource });
-    const configFile = `${CONFIG_DIRECTORY}/schema-registry.properties`;
-    const logging = confluentLogging();
-    const heap = heapMiB(this.memoryMiB);
 
-    this.container = new ServiceContainer(this, 'Server', {
+    this.container = new ConfluentService(this, 'Server', {
       name,
-      image: image.imageId,
       network: props.network,
+      image: IMAGES.schemaRegistry,
+      imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      command: ['schema-registry-start', configFile],
-      environment: { SCHEMA_REGISTRY_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`, SCHEMA_REGISTRY_LOG4J_OPTS: logging.option },
-      files: [
-        {
-          file: configFile,
-          content: renderProperties({
-            listeners: `http://0.0.0.0:${PORT}`,
-            'host.name': name,
-            'kafkastore.bootstrap.servers': `PLAINTEXT://${props.kafka.bootstrapServers}`,
-            'kafkastore.topic': '_schemas',
-            'kafkastore.topic.replication.factor': 1,
-            'schema.compatibility.level': 'backward',
-          }),
-        },
-        logging.upload,
-      ],
+      startScript: 'schema-registry-start',
+      configFileName: 'schema-registry.properties',
+      heapOptionsVariable: 'SCHEMA_REGISTRY_HEAP_OPTS',
+      log4jOptionsVariable: 'SCHEMA_REGISTRY_LOG4J_OPTS',
+      properties: {
+        listeners: `http://0.0.0.0:${PORT}`,
+        'host.name': name,
+        'kafkastore.bootstrap.servers': `PLAINTEXT://${props.kafka.bootstrapServers}`,
+        'kafkastore.topic': '_schemas',
+        'kafkastore.topic.replication.factor': 1,
+        'schema.compatibility.level': 'backward',
+      },
       ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.schemaRegistry' }],
       healthCheck: {
         // 200 only once the registry has read its `_schemas` topic.
@@ -75,7 +67,7 @@ export class SchemaRegistry extends Construct {
         startPeriodSeconds: 20,
         retries: 12,
       },
-    });
+    }).container;
     this.url = `http://${this.container.name}:${PORT}`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
   }

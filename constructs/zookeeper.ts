@@ -1,8 +1,7 @@
 import { Construct } from 'constructs';
-import { CONFIG_DIRECTORY, confluentLogging } from './confluent-config';
-import { heapMiB, PlatformServiceProps, renderProperties } from './platform-service-props';
+import { ConfluentService } from './confluent-service';
+import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
-import { ServiceImage } from './service-image';
 import { StateVolume } from './state-volume';
 import { validateMemoryMiB } from './validation';
 import { IMAGES } from './versions';
@@ -28,38 +27,31 @@ export class ZooKeeper extends Construct {
     super(scope, id);
     const name = props.name ?? 'zookeeper';
     this.memoryMiB = validateMemoryMiB('zookeeper.memoryMiB', props.memoryMiB ?? 512, 256);
-    const image = new ServiceImage(this, 'Image', { image: IMAGES.zookeeper, source: props.imageSource });
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const log = new StateVolume(this, 'Log', { name: `${name}-log`, retain: props.retainVolumes });
-    const configFile = `${CONFIG_DIRECTORY}/zookeeper.properties`;
-    const logging = confluentLogging();
-    const heap = heapMiB(this.memoryMiB);
 
-    this.container = new ServiceContainer(this, 'Server', {
+    this.container = new ConfluentService(this, 'Server', {
       name,
-      image: image.imageId,
       network: props.network,
+      image: IMAGES.zookeeper,
+      imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      command: ['zookeeper-server-start', configFile],
-      environment: { KAFKA_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`, KAFKA_LOG4J_OPTS: logging.option },
-      files: [
-        {
-          file: configFile,
-          content: renderProperties({
-            dataDir: '/var/lib/zookeeper/data',
-            dataLogDir: '/var/lib/zookeeper/log',
-            clientPort: CLIENT_PORT,
-            tickTime: 2000,
-            initLimit: 10,
-            syncLimit: 5,
-            maxClientCnxns: 0,
-            'admin.enableServer': false,
-            // `srvr` answers "Mode: ..." only while the server serves requests, unlike a bare port check.
-            '4lw.commands.whitelist': 'srvr',
-          }),
-        },
-        logging.upload,
-      ],
+      startScript: 'zookeeper-server-start',
+      configFileName: 'zookeeper.properties',
+      heapOptionsVariable: 'KAFKA_HEAP_OPTS',
+      log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
+      properties: {
+        dataDir: '/var/lib/zookeeper/data',
+        dataLogDir: '/var/lib/zookeeper/log',
+        clientPort: CLIENT_PORT,
+        tickTime: 2000,
+        initLimit: 10,
+        syncLimit: 5,
+        maxClientCnxns: 0,
+        'admin.enableServer': false,
+        // `srvr` answers "Mode: ..." only while the server serves requests, unlike a bare port check.
+        '4lw.commands.whitelist': 'srvr',
+      },
       volumes: [
         { volumeName: data.volumeName, containerPath: '/var/lib/zookeeper/data' },
         { volumeName: log.volumeName, containerPath: '/var/lib/zookeeper/log' },
@@ -68,7 +60,7 @@ export class ZooKeeper extends Construct {
         command: ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${CLIENT_PORT} && printf srvr >&3 && grep -q '^Mode: ' <&3`],
         startPeriodSeconds: 20,
       },
-    });
+    }).container;
     this.connectString = `${this.container.name}:${CLIENT_PORT}`;
   }
 }

@@ -1,0 +1,74 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Construct } from 'constructs';
+import { PlatformNetwork } from './platform-network';
+import { heapMiB, renderProperties } from './platform-service-props';
+import { HealthCheck, PublishedPort, ServiceContainer, VolumeAttachment } from './service-container';
+import { ImageSource } from './image-source';
+import { ServiceImage } from './service-image';
+import { ImageRef } from './versions';
+
+/** Where the generated configuration goes in every Confluent container. */
+export const CONFIG_DIRECTORY = '/etc/kafka-pipelining';
+
+export interface ConfluentServiceProps {
+  readonly network: PlatformNetwork;
+  readonly name: string;
+  readonly image: ImageRef;
+  /** @default ImageSource.publicRegistry() */
+  readonly imageSource?: ImageSource;
+  readonly memoryMiB: number;
+  /** The service's start script, e.g. `kafka-server-start`; it takes the properties file as argument. */
+  readonly startScript: string;
+  /** File name of the generated properties, e.g. `server.properties`. */
+  readonly configFileName: string;
+  readonly properties: Record<string, string | number | boolean>;
+  /** The variable the start script reads JVM heap options from, e.g. `KAFKA_HEAP_OPTS`. */
+  readonly heapOptionsVariable: string;
+  /** The variable the start script reads log4j options from, e.g. `KAFKA_LOG4J_OPTS`. */
+  readonly log4jOptionsVariable: string;
+  readonly healthCheck: HealthCheck;
+  /** @default - none */
+  readonly volumes?: VolumeAttachment[];
+  /** @default - none */
+  readonly ports?: PublishedPort[];
+  /** @default 180 */
+  readonly waitTimeoutSeconds?: number;
+}
+
+/**
+ * The image contract the Confluent services share: the construct generates the service's properties
+ * file and a console log4j configuration, ships both into CONFIG_DIRECTORY, and starts the service's own
+ * start script with them, so no image-specific environment templating is involved. The JVM heap is half
+ * the container's memory limit.
+ */
+export class ConfluentService extends Construct {
+  public readonly container: ServiceContainer;
+
+  constructor(scope: Construct, id: string, props: ConfluentServiceProps) {
+    super(scope, id);
+    const image = new ServiceImage(this, 'Image', { image: props.image, source: props.imageSource });
+    const configFile = `${CONFIG_DIRECTORY}/${props.configFileName}`;
+    const log4jFile = `${CONFIG_DIRECTORY}/log4j.properties`;
+    const heap = heapMiB(props.memoryMiB);
+    this.container = new ServiceContainer(this, 'Container', {
+      name: props.name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: props.memoryMiB,
+      command: [props.startScript, configFile],
+      environment: {
+        [props.heapOptionsVariable]: `-Xms${heap}m -Xmx${heap}m`,
+        [props.log4jOptionsVariable]: `-Dlog4j.configuration=file:${log4jFile}`,
+      },
+      files: [
+        { file: configFile, content: renderProperties(props.properties) },
+        { file: log4jFile, content: fs.readFileSync(path.join(__dirname, 'assets', 'log4j.properties'), 'utf8') },
+      ],
+      volumes: props.volumes,
+      ports: props.ports,
+      healthCheck: props.healthCheck,
+      waitTimeoutSeconds: props.waitTimeoutSeconds,
+    });
+  }
+}
