@@ -16,7 +16,8 @@ export const AIRFLOW_PYTHON_VERSION = '3.11';
 export const SPARK_VERSION = '3.5.6';
 /** Spark 3.5's default Scala; every connector's `_2.12` suffix must match it. */
 export const SCALA_BINARY_VERSION = '2.12';
-export const CASSANDRA_VERSION = '4.1.9';
+/** 5.0 runs on Java 17 (4.1 does not), the JDK Debian bookworm ships for host-built images. */
+export const CASSANDRA_VERSION = '5.0.4';
 export const POSTGRES_VERSION = '15.14';
 export const NODE_VERSION = '20.19.0';
 
