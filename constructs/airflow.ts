@@ -169,8 +169,13 @@ export class Airflow extends Construct {
       ...props.dagEnvironment,
       AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://${this.apiServer.name}:${API_PORT}/execution/`,
     };
+    // Python modules, plus .airflowignore so the DAG processor does not scan the helper package.
+    const airflowIgnore = path.join(dagsDirectory, '.airflowignore');
     const dags = new ShippedFiles(this, 'Dags', {
-      files: ShippedFiles.fromDirectory(dagsDirectory, DAGS_FOLDER).filter((f) => f.target.endsWith('.py')),
+      files: [
+        ...ShippedFiles.fromDirectory(dagsDirectory, DAGS_FOLDER).filter((f) => f.target.endsWith('.py')),
+        ...(fs.existsSync(airflowIgnore) ? [{ source: airflowIgnore, target: `${DAGS_FOLDER}/.airflowignore` }] : []),
+      ],
     });
 
     this.dagProcessor = new ServiceContainer(this, 'DagProcessor', {

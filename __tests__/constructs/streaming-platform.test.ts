@@ -170,7 +170,9 @@ describe('StreamingPlatform, default props', () => {
 
   test('the pipeline code is shipped into the containers that run it', () => {
     const files = (name: string) => plan.container(name).upload.map((u: any) => u.file);
-    expect(files('kp-airflow-scheduler')).toEqual(expect.arrayContaining(['/opt/airflow/dags/randomuser_pipeline.py']));
+    expect(files('kp-airflow-scheduler')).toEqual(
+      expect.arrayContaining(['/opt/airflow/dags/randomuser_pipeline.py', '/opt/airflow/dags/pipeline/transform.py', '/opt/airflow/dags/.airflowignore']),
+    );
     expect(files('kp-airflow-dag-processor')).toEqual(files('kp-airflow-scheduler'));
     expect(files('kp-spark-job')).toEqual(expect.arrayContaining(['/opt/kafka-pipelining/jobs/spark/stream_users.py']));
     expect(files('kp-bootstrap')).toEqual(['/opt/kafka-pipelining/job/bootstrap.js', '/opt/kafka-pipelining/job/schemas/user.avsc']);

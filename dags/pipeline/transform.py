@@ -1,0 +1,185 @@
+"""Pure functions from a raw randomuser.me record to what the pipeline stores and sends.
+
+Nothing here does I/O, so every rule of the contract (docs/pipeline.md) is testable alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import fastavro
+
+# Field order of jobs/schemas/user.avsc; also the column names in PostgreSQL and Cassandra.
+USER_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "gender",
+    "address",
+    "post_code",
+    "email",
+    "username",
+    "dob",
+    "registered_date",
+    "phone",
+    "picture",
+)
+
+# Where each flat field lives in the API's nested record (address is assembled separately).
+_SOURCE_PATHS = {
+    "id": ("login", "uuid"),
+    "first_name": ("name", "first"),
+    "last_name": ("name", "last"),
+    "gender": ("gender",),
+    "post_code": ("location", "postcode"),
+    "email": ("email",),
+    "username": ("login", "username"),
+    "dob": ("dob", "date"),
+    "registered_date": ("registered", "date"),
+    "phone": ("phone",),
+    "picture": ("picture", "medium"),
+}
+
+# The API sends these as a number or a string; everything else must already be a string.
+_NUMERIC_PATHS = {("location", "postcode"), ("location", "street", "number")}
+
+_ADDRESS_PARTS = (
+    ("location", "street", "number"),
+    ("location", "street", "name"),
+    ("location", "city"),
+    ("location", "state"),
+    ("location", "country"),
+)
+
+# The canonical 8-4-4-4-12 form: the id is a uuid column in PostgreSQL and Cassandra, and the
+# Spark job applies the same pattern, so both stages agree on what a valid id is.
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+CONFLUENT_MAGIC_BYTE = 0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a record cannot be stored: the Avro field at fault (None if none applies) and a reason."""
+
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    record_hash: str
+    field: str | None
+    reason: str
+    raw: Any
+
+
+class _InvalidFieldError(Exception):
+    """Internal short-circuit carrying the Rejection of the first failing field."""
+
+    def __init__(self, rejection: Rejection):
+        super().__init__(rejection.reason)
+        self.rejection = rejection
+
+
+def to_row(raw: Any) -> dict[str, str] | Rejection:
+    """Flatten one API record into a row of the Avro schema, or say why it can't be."""
+    if not isinstance(raw, Mapping):
+        return Rejection(None, f"record is a {type(raw).__name__}, not a JSON object")
+    try:
+        row = {name: _text_at(raw, name, path) for name, path in _SOURCE_PATHS.items()}
+        row["address"] = _address(raw)
+    except _InvalidFieldError as invalid:
+        return invalid.rejection
+    if not UUID_PATTERN.match(row["id"]):
+        return Rejection("id", f"login.uuid is not a UUID: {row['id']!r}")
+    # Lower case is how PostgreSQL and Cassandra print a uuid, so Kafka keys match the stores.
+    row["id"] = row["id"].lower()
+    return {name: row[name] for name in USER_FIELDS}
+
+
+def partition(raw_records: Iterable[Any]) -> tuple[list[dict[str, str]], list[RejectedRecord]]:
+    """Split a fetched batch into storable rows and rejected records."""
+    rows: list[dict[str, str]] = []
+    rejected: list[RejectedRecord] = []
+    for raw in raw_records:
+        result = to_row(raw)
+        if isinstance(result, Rejection):
+            rejected.append(RejectedRecord(record_hash(raw), result.field, result.reason, raw))
+        else:
+            rows.append(result)
+    return rows, rejected
+
+
+def record_hash(raw: Any) -> str:
+    """A content hash, independent of key order, so a re-fetched bad record is stored once."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def user_id_of(raw: Any) -> str | None:
+    """The API's login.uuid if it is a non-empty string, for keying the DLQ message."""
+    try:
+        value = _lookup(raw, ("login", "uuid"))
+    except KeyError:
+        return None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def dlq_payload(
+    stage: str,
+    reason: str,
+    field: str | None,
+    record: Any,
+    source: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The dead-letter message value, in the shape docs/pipeline.md fixes."""
+    return json.dumps(
+        {"stage": stage, "reason": reason, "field": field, "record": record, "source": source},
+        ensure_ascii=False,
+    ).encode("utf-8")
+
+
+def encode_confluent(row: Mapping[str, str], schema_id: int, parsed_schema: Any) -> bytes:
+    """Confluent framing: magic byte 0, the 4-byte big-endian schema id, then the Avro body."""
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, parsed_schema, dict(row))
+    return struct.pack(">BI", CONFLUENT_MAGIC_BYTE, schema_id) + body.getvalue()
+
+
+def _lookup(raw: Any, path: tuple[str, ...]) -> Any:
+    value = raw
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            raise KeyError(".".join(path))
+        value = value[key]
+    return value
+
+
+def _text_at(raw: Mapping[str, Any], field: str, path: tuple[str, ...]) -> str:
+    """The value at path as a non-blank string (a number, where the API may send one)."""
+    dotted = ".".join(path)
+    try:
+        value = _lookup(raw, path)
+    except KeyError:
+        raise _InvalidFieldError(Rejection(field, f"missing {dotted}")) from None
+    # bool is an int subclass, but True is never a postcode.
+    if path in _NUMERIC_PATHS and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _InvalidFieldError(Rejection(field, f"{dotted} must be a string, got {type(value).__name__}"))
+    if not value.strip():
+        raise _InvalidFieldError(Rejection(field, f"empty {dotted}"))
+    return value
+
+
+def _address(raw: Mapping[str, Any]) -> str:
+    number, street, city, state, country = (_text_at(raw, "address", path) for path in _ADDRESS_PARTS)
+    return f"{number} {street}, {city}, {state}, {country}"

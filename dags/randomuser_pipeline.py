@@ -1,0 +1,86 @@
+"""randomuser.me → PostgreSQL outbox → Kafka, per docs/pipeline.md.
+
+fetch_and_store validates each fetched user and commits users, rejections and the run's counts
+in one transaction; publish_outbox then sends whatever is not yet acknowledged by the broker.
+Splitting the two means a Kafka outage never loses fetched data: the next run publishes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+
+import psycopg2
+from airflow.sdk import dag, get_current_context, task
+from pipeline import outbox, source, store, transform
+from pipeline.config import load_config
+
+log = logging.getLogger(__name__)
+
+# Read while the file is parsed, so a missing or malformed variable shows as this DAG's import
+# error, naming the variable, instead of as runs that fail later.
+CONFIG = load_config()
+
+DEFAULT_ARGS = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+@dag(
+    dag_id="randomuser_pipeline",
+    schedule=CONFIG.schedule,
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["randomuser", "outbox", "kafka"],
+)
+def randomuser_pipeline():
+    @task
+    def fetch_and_store() -> None:
+        run_id = get_current_context()["run_id"]
+        raw = source.fetch_users(
+            CONFIG.source_url, CONFIG.batch_size, CONFIG.http_timeout_seconds, CONFIG.http_retries
+        )
+        rows, rejected = transform.partition(raw)
+        for record in rejected:
+            log.warning(
+                "rejected record %s: field=%s reason=%s", record.record_hash, record.field, record.reason
+            )
+        with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
+            counts = store.store_batch(conn, run_id, len(raw), rows, rejected)
+        log.info(
+            "run %s: fetched %d, stored %d new users, rejected %d",
+            run_id,
+            counts.fetched,
+            counts.stored,
+            counts.rejected,
+        )
+
+    @task
+    def publish_outbox() -> None:
+        schema_id, schema = outbox.fetch_latest_schema(
+            CONFIG.schema_registry_url, f"{CONFIG.topic}-value", CONFIG.http_timeout_seconds
+        )
+        producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
+        with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
+            users, rejections = outbox.publish_outbox(
+                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema_id, schema
+            )
+        log.info(
+            "published %d users to %s (schema id %d) and %d rejections to %s",
+            users,
+            CONFIG.topic,
+            schema_id,
+            rejections,
+            CONFIG.dlq_topic,
+        )
+
+    fetch_and_store() >> publish_outbox()
+
+
+randomuser_pipeline()

@@ -1,0 +1,83 @@
+import re
+
+import pytest
+from pipeline.config import ConfigError, load_config
+
+REQUIRED = {
+    "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
+    "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
+    "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
+}
+
+
+def test_defaults_are_the_contract_ones():
+    config = load_config(REQUIRED)
+
+    assert config.source_url == "https://randomuser.me/api/"
+    assert config.batch_size == 100
+    assert config.schedule == "@hourly"
+    assert config.http_timeout_seconds == 10.0
+    assert config.http_retries == 5
+    assert config.topic == "users_created"
+    assert config.dlq_topic == "users_created.dlq"
+
+
+def test_values_are_read_from_the_environment():
+    config = load_config(
+        {
+            **REQUIRED,
+            "PIPELINE_BATCH_SIZE": "25",
+            "PIPELINE_SCHEDULE": "*/5 * * * *",
+            "PIPELINE_HTTP_TIMEOUT_SECONDS": "2.5",
+            "PIPELINE_HTTP_RETRIES": "0",
+            "PIPELINE_TOPIC": "t",
+            "PIPELINE_DLQ_TOPIC": "t.dlq",
+        }
+    )
+
+    assert (config.batch_size, config.schedule, config.http_timeout_seconds, config.http_retries) == (
+        25,
+        "*/5 * * * *",
+        2.5,
+        0,
+    )
+    assert (config.topic, config.dlq_topic) == ("t", "t.dlq")
+    assert config.pg_dsn == REQUIRED["PIPELINE_PG_DSN"]
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_each_required_variable_is_named_when_missing(name, value):
+    env = {k: v for k, v in REQUIRED.items() if k != name}
+    if value is not None:
+        env[name] = value
+
+    with pytest.raises(ConfigError, match=f"^{name} is required"):
+        load_config(env)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("PIPELINE_BATCH_SIZE", "ten", "must be an integer"),
+        ("PIPELINE_BATCH_SIZE", "0", "must be >= 1 and <= 5000"),
+        ("PIPELINE_BATCH_SIZE", "5001", "must be >= 1 and <= 5000"),
+        ("PIPELINE_HTTP_RETRIES", "-1", "must be >= 0"),
+        ("PIPELINE_HTTP_TIMEOUT_SECONDS", "0", "must be > 0"),
+        ("PIPELINE_HTTP_TIMEOUT_SECONDS", "soon", "must be a number"),
+        ("PIPELINE_SOURCE_URL", "randomuser.me/api", "must be an http(s) URL"),
+        ("PIPELINE_SCHEMA_REGISTRY_URL", "ftp://registry", "must be an http(s) URL"),
+    ],
+)
+def test_malformed_values_are_named(name, value, message):
+    with pytest.raises(ConfigError, match=re.escape(f"{name} {message}")):
+        load_config({**REQUIRED, name: value})
+
+
+def test_the_dsn_never_appears_in_repr_or_errors():
+    config = load_config(REQUIRED)
+
+    assert "s3cret" not in repr(config)
+    with pytest.raises(ConfigError) as error:
+        load_config({**REQUIRED, "PIPELINE_SCHEMA_REGISTRY_URL": "user:s3cret@registry"})
+    assert "s3cret" not in str(error.value)

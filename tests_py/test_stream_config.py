@@ -1,0 +1,73 @@
+import re
+
+import pytest
+from stream_config import ConfigError, load_stream_config
+
+REQUIRED = {
+    "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
+    "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
+    "PIPELINE_CASSANDRA_CONTACT_POINTS": "cassandra:9042",
+}
+
+
+def test_defaults_are_the_contract_ones():
+    config = load_stream_config(REQUIRED)
+
+    assert (config.topic, config.dlq_topic, config.value_subject) == (
+        "users_created",
+        "users_created.dlq",
+        "users_created-value",
+    )
+    assert (config.cassandra_keyspace, config.cassandra_table) == ("spark_streams", "created_users")
+    assert config.checkpoint_dir == "/checkpoints/users_created"
+    assert (config.trigger_seconds, config.max_offsets_per_trigger, config.starting_offsets) == (
+        5,
+        10000,
+        "earliest",
+    )
+
+
+def test_one_contact_point_sets_the_connector_host_and_port():
+    assert load_stream_config(REQUIRED).cassandra_spark_conf() == {
+        "spark.cassandra.connection.host": "cassandra:9042",
+        "spark.cassandra.connection.port": "9042",
+    }
+
+
+def test_several_contact_points_keep_their_own_ports():
+    config = load_stream_config({**REQUIRED, "PIPELINE_CASSANDRA_CONTACT_POINTS": "c1:9042, c2:9043"})
+
+    assert config.cassandra_contact_points == (("c1", 9042), ("c2", 9043))
+    assert config.cassandra_spark_conf()["spark.cassandra.connection.host"] == "c1:9042,c2:9043"
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_each_required_variable_is_named_when_missing(name):
+    with pytest.raises(ConfigError, match=f"^{name} is required"):
+        load_stream_config({k: v for k, v in REQUIRED.items() if k != name})
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("PIPELINE_CASSANDRA_CONTACT_POINTS", "cassandra", "must be host:port[,host:port]"),
+        ("PIPELINE_CASSANDRA_CONTACT_POINTS", "cassandra:cql", "must be host:port[,host:port]"),
+        ("PIPELINE_CASSANDRA_CONTACT_POINTS", "c1:9042,", "must be host:port[,host:port]"),
+        ("PIPELINE_CASSANDRA_CONTACT_POINTS", ":9042", "must be host:port[,host:port]"),
+        ("PIPELINE_CASSANDRA_CONTACT_POINTS", "c1:70000", "must be host:port[,host:port]"),
+        ("PIPELINE_TRIGGER_SECONDS", "0", "must be >= 1"),
+        ("PIPELINE_TRIGGER_SECONDS", "5s", "must be an integer"),
+        ("PIPELINE_MAX_OFFSETS_PER_TRIGGER", "-5", "must be >= 1"),
+        ("PIPELINE_STARTING_OFFSETS", "beginning", "must be earliest, latest or a JSON object"),
+        ("PIPELINE_STARTING_OFFSETS", "[1]", "must be earliest, latest or a JSON object"),
+        ("PIPELINE_SCHEMA_REGISTRY_URL", "schema-registry:8081", "must be an http(s) URL"),
+    ],
+)
+def test_malformed_values_are_named(name, value, message):
+    with pytest.raises(ConfigError, match=re.escape(f"{name} {message}")):
+        load_stream_config({**REQUIRED, name: value})
+
+
+@pytest.mark.parametrize("offsets", ["latest", '{"users_created": {"0": 42, "1": -2}}'])
+def test_starting_offsets_accepts_what_spark_accepts(offsets):
+    assert load_stream_config({**REQUIRED, "PIPELINE_STARTING_OFFSETS": offsets}).starting_offsets == offsets
