@@ -1,10 +1,8 @@
 """Spark Structured Streaming job: the users topic (Confluent-framed Avro) → Cassandra; rows that
 fail a check → the dead-letter topic. The I/O lives here; the rules live in users_transform.
 
-Submit with the connectors on the classpath (pyspark does not bundle them):
-  spark-submit --packages org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.6,\
-org.apache.spark:spark-avro_2.12:3.5.6,com.datastax.spark:spark-cassandra-connector_2.12:3.5.1 \
-    stream_users.py
+The Kafka, Avro and Cassandra connectors are on the classpath of the platform's Spark image
+(constructs/spark-image.ts, versions in constructs/versions.ts), so spark-submit resolves nothing.
 The sibling modules are imported on the driver only (beside this file): every transform is a
 Spark SQL expression, with no Python UDF, so executors need none of this Python code.
 """
