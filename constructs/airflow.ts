@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { DerivedImage } from './derived-image';
+import { HOST_IMAGE_NAMESPACE } from './image-source';
 import { FernetKey } from './fernet-key';
 import { GeneratedSecret } from './generated-secret';
 import { OneShotContainer } from './one-shot-container';
@@ -106,7 +107,7 @@ export class Airflow extends Construct {
     const image = new DerivedImage(this, 'Image', {
       base,
       contextDirectory: path.join(__dirname, '..', 'images', 'airflow'),
-      tag: `kafka-pipelining/airflow:${IMAGES.airflow.tag}`,
+      tag: `${HOST_IMAGE_NAMESPACE}/airflow-pipeline:${IMAGES.airflow.tag}`,
       buildArgs: { AIRFLOW_VERSION, PIP_REQUIREMENTS: readRequirements(props.requirementsFile ?? path.join(dagsDirectory, 'requirements.lock')) },
     });
     const logs = new StateVolume(this, 'Logs', { name: `${name}-logs`, retain: props.retainVolumes });

@@ -1,13 +1,16 @@
 import { ImageRef, imageReference } from './versions';
 
+/** The local repository namespace of images built on the Docker host (scripts/build-host-images.sh). */
+export const HOST_IMAGE_NAMESPACE = 'kafka-pipelining';
+
 /**
  * Where the platform's images come from. Every source serves the same pinned versions from `versions.ts`;
- * only the registry differs.
+ * only where the bytes come from differs.
  */
 export class ImageSource {
   /** The public registries the tags in `versions.ts` name (Docker Hub). */
   public static publicRegistry(): ImageSource {
-    return new ImageSource('');
+    return new ImageSource(imageReference);
   }
 
   /**
@@ -19,13 +22,22 @@ export class ImageSource {
     if (!/^[a-z0-9]([a-z0-9._:-]*[a-z0-9])?(\/[a-z0-9._-]+)*$/i.test(trimmed)) {
       throw new Error(`ImageSource.mirror: prefix must look like 'host[:port][/path]', got '${prefix}'`);
     }
-    return new ImageSource(`${trimmed}/`);
+    return new ImageSource((image) => `${trimmed}/${imageReference(image)}`);
   }
 
-  private constructor(private readonly prefix: string) {}
+  /**
+   * Images built on the Docker host itself from OS and language packages at the same versions, for a
+   * host that reaches no container registry: `confluentinc/cp-kafka:7.9.1` is `kafka-pipelining/cp-kafka:7.9.1`.
+   * Nothing is pulled; `scripts/build-host-images.sh` must have built them.
+   */
+  public static builtOnHost(): ImageSource {
+    return new ImageSource((image) => `${HOST_IMAGE_NAMESPACE}/${image.repository.split('/').pop()}:${image.tag}`);
+  }
 
-  /** The full reference to pull for a pinned image. */
+  private constructor(private readonly resolve: (image: ImageRef) => string) {}
+
+  /** The full reference for a pinned image. */
   public reference(image: ImageRef): string {
-    return `${this.prefix}${imageReference(image)}`;
+    return this.resolve(image);
   }
 }

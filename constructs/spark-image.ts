@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
 import { DerivedImage } from './derived-image';
-import { ImageSource } from './image-source';
+import { HOST_IMAGE_NAMESPACE, ImageSource } from './image-source';
 import { ServiceImage } from './service-image';
 import { IMAGES, mavenJarPath, SPARK_CONNECTOR_JARS } from './versions';
 
@@ -28,7 +28,7 @@ export class SparkImage extends Construct {
     this.imageId = new DerivedImage(this, 'WithConnectors', {
       base,
       contextDirectory: path.join(__dirname, '..', 'images', 'spark'),
-      tag: `kafka-pipelining/spark:${IMAGES.spark.tag}`,
+      tag: `${HOST_IMAGE_NAMESPACE}/spark-pipeline:${IMAGES.spark.tag}`,
       buildArgs: { JAR_PATHS: SPARK_CONNECTOR_JARS.map(mavenJarPath).join(' ') },
     }).imageId;
   }

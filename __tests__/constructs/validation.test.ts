@@ -41,4 +41,14 @@ describe('image sources', () => {
     for (const image of pulled) expect(image.name).toMatch(/^registry\.internal:5000\/[a-z]/);
     expect(pulled.map((i: any) => i.name)).toContain('registry.internal:5000/confluentinc/cp-kafka:7.9.1');
   });
+
+  test('images built on the host keep the pinned tags under the local namespace', () => {
+    const local = synthPlatform({ imageSource: ImageSource.builtOnHost() });
+    const names = Object.values(local.resourcesOfType('docker_image')).filter((i: any) => !i.build).map((i: any) => i.name);
+    expect(names).toEqual(expect.arrayContaining(['kafka-pipelining/cp-kafka:7.9.1', 'kafka-pipelining/cassandra:5.0.4', 'kafka-pipelining/airflow:3.0.6-python3.11']));
+    for (const name of names) expect(name).toMatch(/^kafka-pipelining\/[a-z-]+:[0-9]/);
+    // What the plan builds on top must not overwrite the host-built bases.
+    const built = Object.values(local.resourcesOfType('docker_image')).filter((i: any) => i.build).map((i: any) => i.name);
+    expect(built.sort()).toEqual(['kafka-pipelining/airflow-pipeline:3.0.6-python3.11', 'kafka-pipelining/spark-pipeline:3.5.6-scala2.12-java17-python3-ubuntu']);
+  });
 });
