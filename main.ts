@@ -3,6 +3,7 @@ import { ImageSource, PlatformStack } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
 //   DOCKER_HOST                 the engine to deploy to (default: the local socket)
+//   KP_IMAGE_SOURCE=host        images built on the Docker host (scripts/build-host-images.sh), no registry
 //   KP_IMAGE_MIRROR             a registry mirror prefix serving the pinned images
 //   KP_CONTROL_CENTER=false     leave out Confluent Control Center (licensed)
 //   KP_SPARK_WORKERS            number of Spark workers (default 1)
@@ -11,9 +12,17 @@ const env = process.env;
 const app = new App();
 new PlatformStack(app, 'kafka-pipelining', {
   dockerHost: env.DOCKER_HOST,
-  imageSource: env.KP_IMAGE_MIRROR ? ImageSource.mirror(env.KP_IMAGE_MIRROR) : ImageSource.publicRegistry(),
+  imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
   sparkWorkers: env.KP_SPARK_WORKERS ? Number(env.KP_SPARK_WORKERS) : undefined,
   pipeline: { sourceUrl: env.KP_PIPELINE_SOURCE_URL },
 });
 app.synth();
+
+function imageSource(vars: NodeJS.ProcessEnv): ImageSource {
+  if (vars.KP_IMAGE_SOURCE === 'host') return ImageSource.builtOnHost();
+  if (vars.KP_IMAGE_SOURCE !== undefined && vars.KP_IMAGE_SOURCE !== 'public') {
+    throw new Error(`KP_IMAGE_SOURCE must be 'public' or 'host', got '${vars.KP_IMAGE_SOURCE}'`);
+  }
+  return vars.KP_IMAGE_MIRROR ? ImageSource.mirror(vars.KP_IMAGE_MIRROR) : ImageSource.publicRegistry();
+}

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { DerivedImage } from './derived-image';
-import { HOST_IMAGE_NAMESPACE } from './image-source';
+import { HOST_IMAGE_NAMESPACE, ImageSource } from './image-source';
 import { FernetKey } from './fernet-key';
 import { GeneratedSecret } from './generated-secret';
 import { OneShotContainer } from './one-shot-container';
@@ -103,13 +103,16 @@ export class Airflow extends Construct {
     this.adminUsername = props.adminUsername ?? 'admin';
     this.adminPassword = new GeneratedSecret(this, 'AdminPassword', { length: 24 }).value;
 
-    const base = new ServiceImage(this, 'BaseImage', { image: IMAGES.airflow, source: props.imageSource });
-    const image = new DerivedImage(this, 'Image', {
-      base,
-      contextDirectory: path.join(__dirname, '..', 'images', 'airflow'),
-      tag: `${HOST_IMAGE_NAMESPACE}/airflow-pipeline:${IMAGES.airflow.tag}`,
-      buildArgs: { AIRFLOW_VERSION, PIP_REQUIREMENTS: readRequirements(props.requirementsFile ?? path.join(dagsDirectory, 'requirements.lock')) },
-    });
+    const source = props.imageSource ?? ImageSource.publicRegistry();
+    const base = new ServiceImage(this, 'BaseImage', { image: IMAGES.airflow, source });
+    const imageId = source.includesPipelineAdditions
+      ? base.imageId
+      : new DerivedImage(this, 'Image', {
+          base,
+          contextDirectory: path.join(__dirname, '..', 'images', 'airflow'),
+          tag: `${HOST_IMAGE_NAMESPACE}/airflow-pipeline:${IMAGES.airflow.tag}`,
+          buildArgs: { AIRFLOW_VERSION, PIP_REQUIREMENTS: readRequirements(props.requirementsFile ?? path.join(dagsDirectory, 'requirements.lock')) },
+        }).imageId;
     const logs = new StateVolume(this, 'Logs', { name: `${name}-logs`, retain: props.retainVolumes });
     const logVolume = [{ volumeName: logs.volumeName, containerPath: '/opt/airflow/logs' }];
 
@@ -129,7 +132,7 @@ export class Airflow extends Construct {
 
     this.init = new OneShotContainer(this, 'Init', {
       name: `${name}-init`,
-      image: image.imageId,
+      image: imageId,
       network: props.network,
       memoryMiB: 1024,
       command: ['bash', '/opt/kafka-pipelining/airflow-init.sh'],
@@ -147,7 +150,7 @@ export class Airflow extends Construct {
 
     this.apiServer = new ServiceContainer(this, 'ApiServer', {
       name: `${name}-api-server`,
-      image: image.imageId,
+      image: imageId,
       network: props.network,
       memoryMiB: apiServerMemoryMiB,
       command: ['airflow', 'api-server', '--port', `${API_PORT}`, '--workers', '1'],
@@ -181,7 +184,7 @@ export class Airflow extends Construct {
 
     this.dagProcessor = new ServiceContainer(this, 'DagProcessor', {
       name: `${name}-dag-processor`,
-      image: image.imageId,
+      image: imageId,
       network: props.network,
       memoryMiB: dagProcessorMemoryMiB,
       command: ['airflow', 'dag-processor'],
@@ -201,7 +204,7 @@ export class Airflow extends Construct {
 
     this.scheduler = new ServiceContainer(this, 'Scheduler', {
       name: `${name}-scheduler`,
-      image: image.imageId,
+      image: imageId,
       network: props.network,
       memoryMiB: schedulerMemoryMiB,
       command: ['airflow', 'scheduler'],

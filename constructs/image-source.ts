@@ -10,7 +10,7 @@ export const HOST_IMAGE_NAMESPACE = 'kafka-pipelining';
 export class ImageSource {
   /** The public registries the tags in `versions.ts` name (Docker Hub). */
   public static publicRegistry(): ImageSource {
-    return new ImageSource(imageReference);
+    return new ImageSource(imageReference, false);
   }
 
   /**
@@ -22,19 +22,29 @@ export class ImageSource {
     if (!/^[a-z0-9]([a-z0-9._:-]*[a-z0-9])?(\/[a-z0-9._-]+)*$/i.test(trimmed)) {
       throw new Error(`ImageSource.mirror: prefix must look like 'host[:port][/path]', got '${prefix}'`);
     }
-    return new ImageSource((image) => `${trimmed}/${imageReference(image)}`);
+    return new ImageSource((image) => `${trimmed}/${imageReference(image)}`, false);
   }
 
   /**
    * Images built on the Docker host itself from OS and language packages at the same versions, for a
    * host that reaches no container registry: `confluentinc/cp-kafka:7.9.1` is `kafka-pipelining/cp-kafka:7.9.1`.
-   * Nothing is pulled; `scripts/build-host-images.sh` must have built them.
+   * Nothing is pulled; `scripts/build-host-images.sh` must have built them. Its Airflow and Spark images
+   * already carry the pipeline's additions (Python packages, connector jars), since a build on such a
+   * host cannot download them itself.
    */
   public static builtOnHost(): ImageSource {
-    return new ImageSource((image) => `${HOST_IMAGE_NAMESPACE}/${image.repository.split('/').pop()}:${image.tag}`);
+    return new ImageSource((image) => `${HOST_IMAGE_NAMESPACE}/${image.repository.split('/').pop()}:${image.tag}`, true);
   }
 
-  private constructor(private readonly resolve: (image: ImageRef) => string) {}
+  /**
+   * @param resolve maps a pinned image to the reference to use
+   * @param includesPipelineAdditions whether the Airflow and Spark images already hold what the
+   *   pipeline adds to them, so no derived image is built on top
+   */
+  private constructor(
+    private readonly resolve: (image: ImageRef) => string,
+    public readonly includesPipelineAdditions: boolean,
+  ) {}
 
   /** The full reference for a pinned image. */
   public reference(image: ImageRef): string {

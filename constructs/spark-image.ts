@@ -24,7 +24,12 @@ export class SparkImage extends Construct {
 
   constructor(scope: Construct, id: string, props: SparkImageProps = {}) {
     super(scope, id);
-    const base = new ServiceImage(this, 'Base', { image: IMAGES.spark, source: props.imageSource });
+    const source = props.imageSource ?? ImageSource.publicRegistry();
+    const base = new ServiceImage(this, 'Base', { image: IMAGES.spark, source });
+    if (source.includesPipelineAdditions) {
+      this.imageId = base.imageId;
+      return;
+    }
     this.imageId = new DerivedImage(this, 'WithConnectors', {
       base,
       contextDirectory: path.join(__dirname, '..', 'images', 'spark'),
