@@ -8,6 +8,8 @@ import { ImageSource, PlatformStack } from './constructs';
 //   KP_CONTROL_CENTER=false     leave out Confluent Control Center (licensed)
 //   KP_SPARK_WORKERS            number of Spark workers (default 1)
 //   KP_PIPELINE_SOURCE_URL      the randomuser.me-compatible API (default: the real one)
+//   KP_LOCAL_SOURCE_API=true    serve users from a local stand-in API instead (no internet needed)
+//   KP_PIPELINE_BATCH_SIZE      users fetched per DAG run (default 100)
 const env = process.env;
 const app = new App();
 new PlatformStack(app, 'kafka-pipelining', {
@@ -15,7 +17,11 @@ new PlatformStack(app, 'kafka-pipelining', {
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
   sparkWorkers: env.KP_SPARK_WORKERS ? Number(env.KP_SPARK_WORKERS) : undefined,
-  pipeline: { sourceUrl: env.KP_PIPELINE_SOURCE_URL },
+  pipeline: {
+    sourceUrl: env.KP_PIPELINE_SOURCE_URL,
+    localSourceApi: env.KP_LOCAL_SOURCE_API === 'true',
+    batchSize: env.KP_PIPELINE_BATCH_SIZE ? Number(env.KP_PIPELINE_BATCH_SIZE) : undefined,
+  },
 });
 app.synth();
 

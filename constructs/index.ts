@@ -3,6 +3,7 @@ export * from './cassandra';
 export * from './control-center';
 export * from './confluent-service';
 export * from './derived-image';
+export * from './fake-randomuser-api';
 export * from './fernet-key';
 export * from './generated-secret';
 export * from './image-source';

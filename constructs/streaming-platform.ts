@@ -7,6 +7,7 @@ import { ImageSource } from './image-source';
 import { KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
 import { PlatformNetwork } from './platform-network';
+import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
 import { Postgres } from './postgres';
 import { SchemaRegistry } from './schema-registry';
@@ -66,6 +67,12 @@ export interface PlatformMemory {
 export interface PipelineSettings {
   /** @default 'https://randomuser.me/api/' */
   readonly sourceUrl?: string;
+  /**
+   * Serve users from a local stand-in for randomuser.me (jobs/fake-randomuser.ts) on the platform network,
+   * for hosts that cannot reach the real API and for the end-to-end proof. Excludes `sourceUrl`.
+   * @default false
+   */
+  readonly localSourceApi?: boolean;
   /** Users fetched per DAG run (the API serves at most 5000). @default 100 */
   readonly batchSize?: number;
   /** The DAG's schedule (cron or preset). @default '@hourly' */
@@ -146,6 +153,8 @@ export class StreamingPlatform extends Construct {
   public readonly bootstrap: NodeJob;
   public readonly airflow: Airflow;
   public readonly streamingJob: SparkStreamingJob;
+  /** The local stand-in API, when `pipeline.localSourceApi` is set. */
+  public readonly sourceApi?: FakeRandomUserApi;
   /** The `PIPELINE_*` settings every job reads (see docs/pipeline.md). */
   public readonly pipelineEnvironment: Readonly<Record<string, string>>;
 
@@ -180,7 +189,12 @@ export class StreamingPlatform extends Construct {
       masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker,
     });
 
-    this.pipelineEnvironment = pipelineEnvironment(props.pipeline ?? {}, this);
+    const pipeline = props.pipeline ?? {};
+    if (pipeline.localSourceApi) {
+      if (pipeline.sourceUrl !== undefined) throw new Error('pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one');
+      this.sourceApi = new FakeRandomUserApi(this, 'SourceApi', { network, name: `${prefix}-fake-randomuser`, imageSource: props.imageSource, bindAddress });
+    }
+    this.pipelineEnvironment = pipelineEnvironment({ ...pipeline, sourceUrl: this.sourceApi?.url ?? pipeline.sourceUrl }, this);
 
     // Topics, schema, keyspace and tables exist before anything produces or consumes.
     this.bootstrap = new NodeJob(this, 'Bootstrap', {

@@ -6,6 +6,7 @@
  *   GET  /api/?results=N[&seed=S][&page=P]  → {"results": [...], "info": {...}}
  *   POST /control  {"badEvery": k, "fail5xx": n, "malformed": n}  → the next n requests fail; every k-th record is bad
  *   GET  /control  → the switches and what was served so far (users, bad records, failures)
+ *   GET  /control/users  → every valid user served, as served (the oracle of an end-to-end check)
  *
  * Environment: FAKE_RANDOMUSER_PORT (default 8000), FAKE_RANDOMUSER_SEED (default 'kafka-pipelining').
  */
@@ -120,6 +121,8 @@ export interface Served {
 export class FakeRandomUser {
   public readonly switches: Switches = { badEvery: 0, fail5xx: 0, malformed: 0 };
   public readonly served: Served = { requests: 0, users: 0, badRecords: 0, failures5xx: 0, malformed: 0, validIds: [], bad: [] };
+  /** The valid users served, as served. */
+  public readonly validUsers: Array<Record<string, any>> = [];
   private readonly random: () => number;
 
   constructor(seed: string) {
@@ -159,6 +162,7 @@ export class FakeRandomUser {
         this.served.bad.push({ id: user.login.uuid ?? null, field });
       } else {
         this.served.validIds.push(user.login.uuid);
+        this.validUsers.push(user);
       }
     }
     return user;
@@ -196,6 +200,7 @@ export function createServer(api: FakeRandomUser): http.Server {
         return send(400, JSON.stringify({ error: 'body must be JSON' }));
       }
     }
+    if (url.pathname === '/control/users') return send(200, JSON.stringify(api.validUsers));
     if (url.pathname === '/control') return send(200, JSON.stringify({ switches: api.switches, served: api.served }));
     if (url.pathname === '/api/' || url.pathname === '/api') {
       const { status, body } = api.respond(Number(url.searchParams.get('results') ?? '1'));

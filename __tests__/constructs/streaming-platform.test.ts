@@ -225,3 +225,22 @@ describe('StreamingPlatform, non-default props', () => {
     expect(custom.container('kp-cassandra').env).toContain('MAX_HEAP_SIZE=2048M');
   });
 });
+
+describe('StreamingPlatform with a local source API', () => {
+  const local = synthPlatform({ pipeline: { localSourceApi: true } });
+
+  test('the DAG reads from the stand-in on the platform network, which starts before Airflow', () => {
+    const api = local.container('kp-fake-randomuser');
+    expect(api.healthcheck.test[0]).toBe('CMD');
+    expect(api.ports[0]).toEqual(expect.objectContaining({ internal: 8000, external: 8000, ip: '127.0.0.1' }));
+    expect(local.container('kp-airflow-scheduler').env).toContain(`PIPELINE_SOURCE_URL=http://\${${addressOf(local, 'kp-fake-randomuser')}.name}:8000/api/`);
+    expect(dependenciesOf(local, 'kp-airflow-scheduler')).toContain(addressOf(local, 'kp-fake-randomuser'));
+    expect(local.json.output.source_api_url.value).toBe('http://127.0.0.1:8000');
+  });
+
+  test('a source URL and the stand-in exclude each other', () => {
+    expect(() => synthPlatform({ pipeline: { localSourceApi: true, sourceUrl: 'http://example.org/api/' } })).toThrow(
+      'pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one',
+    );
+  });
+});

@@ -66,6 +66,8 @@ describe('fake randomuser.me API', () => {
       expect((await fetch(`${base}/api/?results=1`)).status).toBe(503);
       const state = (await (await fetch(`${base}/control`)).json()) as any;
       expect(state.served).toEqual(expect.objectContaining({ requests: 2, users: 7, failures5xx: 1 }));
+      const users = (await (await fetch(`${base}/control/users`)).json()) as any[];
+      expect(users.map((u) => u.login.uuid)).toEqual(page.results.map((u: any) => u.login.uuid));
     } finally {
       server.close();
     }
