@@ -1,0 +1,157 @@
+/**
+ * The end-to-end proof, as users run the product: `cdktf deploy` on a real Docker engine with images built
+ * on the host, users flowing from a randomuser.me stand-in through Airflow, PostgreSQL, Kafka and Spark into
+ * Cassandra, the Airflow UI in a real browser, then `cdktf destroy`. Run by scripts/e2e.sh, which starts
+ * the engine, builds the images and sets the environment; the tests run in order and share the deployment.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Client as CassandraClient } from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client as PgClient } from 'pg';
+import { chromium } from 'playwright-core';
+import { AirflowApi, ARTIFACTS, docker, expectedRow, HealthWatcher, leftovers, PREFIX, runLogged, stackOutputs, waitFor } from './harness';
+
+const DAG_ID = 'randomuser_pipeline';
+const RUNS = 5;
+const BAD_EVERY = 50;
+const figures: Record<string, unknown> = {};
+let outputs: Record<string, string> = {};
+
+const SERVICES = [
+  'zookeeper', 'kafka', 'schema-registry', 'postgres', 'cassandra', 'spark-master', 'spark-worker-1',
+  'fake-randomuser', 'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'spark-job',
+].map((s) => `${PREFIX}-${s}`);
+const ONE_SHOTS = ['bootstrap', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
+
+afterAll(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  fs.writeFileSync(path.join(ARTIFACTS, 'figures.json'), JSON.stringify(figures, null, 2));
+  // A failed test must not leave the platform running.
+  if (leftovers().containers.length > 0) await runLogged('destroy-after-failure', 'npx', ['cdktf', 'destroy', '--auto-approve']).catch(() => undefined);
+});
+
+test('cdktf deploy brings every service up healthy, each after what it depends on', async () => {
+  const watcher = new HealthWatcher();
+  watcher.start();
+  try {
+    figures.deploySeconds = (await runLogged('deploy', 'npx', ['cdktf', 'deploy', '--auto-approve'])) / 1000;
+  } finally {
+    watcher.stop();
+  }
+  figures.secondsToHealthy = watcher.secondsToReady();
+  for (const name of SERVICES) expect(docker('inspect', '-f', '{{.State.Health.Status}}', name)).toBe('healthy');
+  for (const name of ONE_SHOTS) expect(docker('inspect', '-f', '{{.State.ExitCode}}', name)).toBe('0');
+  const ready = (name: string) => watcher.ready.get(`${PREFIX}-${name}`) ?? Infinity;
+  const seen = (name: string) => watcher.firstSeen.get(`${PREFIX}-${name}`) ?? -Infinity;
+  for (const [downstream, upstream] of [
+    ['kafka', 'zookeeper'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
+    ['airflow-init', 'postgres'], ['airflow-api-server', 'airflow-init'], ['airflow-scheduler', 'bootstrap'],
+    ['spark-worker-1', 'spark-master'], ['spark-job', 'spark-worker-1'], ['spark-job', 'bootstrap'],
+  ]) {
+    expect({ downstream, upstream, after: seen(downstream) >= ready(upstream) }).toEqual({ downstream, upstream, after: true });
+  }
+  outputs = stackOutputs();
+  expect(outputs.airflow_url).toBe('http://127.0.0.1:8080');
+}, 60 * 60 * 1000);
+
+test('the pipeline delivers exactly the valid users into Cassandra, field for field; bad records only to the dead-letter topic', async () => {
+  const control = async (body?: unknown): Promise<any> =>
+    (await fetch(`${outputs.source_api_url}/control`, body ? { method: 'POST', body: JSON.stringify(body) } : undefined)).json();
+  await control({ badEvery: BAD_EVERY, fail5xx: 2 });
+  const airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
+  const started = Date.now();
+  for (let i = 0; i < RUNS; i++) {
+    const runId = await airflow.trigger(DAG_ID);
+    const state = await waitFor(`DAG run ${runId}`, 10 * 60 * 1000, async () => {
+      const s = await airflow.runState(DAG_ID, runId);
+      return s === 'success' || s === 'failed' ? s : undefined;
+    });
+    expect({ runId, state }).toEqual({ runId, state: 'success' });
+  }
+  const served = (await control()).served;
+  const validUsers = (await (await fetch(`${outputs.source_api_url}/control/users`)).json()) as any[];
+  const expected = new Map(validUsers.map((u) => [u.login.uuid.toLowerCase(), expectedRow(u)]));
+  figures.served = { users: served.users, valid: expected.size, bad: served.badRecords, failures5xx: served.failures5xx };
+  expect(expected.size).toBeGreaterThanOrEqual(1000);
+  expect(served.failures5xx).toBe(2);
+
+  const cassandra = new CassandraClient({ contactPoints: [outputs.cassandra_contact_point], localDataCenter: outputs.cassandra_datacenter });
+  try {
+    const rows = await waitFor(`${expected.size} users in Cassandra`, 10 * 60 * 1000, async () => {
+      const result = await cassandra.execute('SELECT * FROM spark_streams.created_users', [], { fetchSize: 100000 });
+      return result.rows.length >= expected.size ? result.rows : undefined;
+    }, 5000);
+    figures.pipelineSeconds = (Date.now() - started) / 1000;
+    const actual = new Map(rows.map((r) => [r.id.toString(), Object.fromEntries(Object.keys(expectedRow(validUsers[0])).map((k) => [k, r[k]?.toString()]))]));
+    expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, row] of expected) expect(actual.get(id)).toEqual(row);
+    figures.inCassandra = actual.size;
+  } finally {
+    await cassandra.shutdown();
+  }
+
+  // Every injected bad record is in the dead-letter topic with the field it lacks, and nowhere else.
+  const kafka = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `e2e-${Date.now()}` });
+  const dead: any[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'users_created.dlq', fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void dead.push(JSON.parse(message.value!.toString())) });
+  await waitFor('the dead-letter topic', 120 * 1000, async () => (dead.length >= served.badRecords ? true : undefined), 2000);
+  await new Promise((r) => setTimeout(r, 3000));
+  await consumer.disconnect();
+  const ingestDead = dead.filter((d) => d.stage === 'ingest');
+  figures.deadLettered = { ingest: ingestDead.length, stream: dead.length - ingestDead.length };
+  expect(ingestDead.length).toBe(served.badRecords);
+  const deadFields = ingestDead.map((d) => d.field).sort();
+  const wantedFields = served.bad.map((b: any) => b.field.split('.').pop()).sort();
+  expect(deadFields.length).toBe(wantedFields.length);
+  const badIds = served.bad.filter((b: any) => b.id).map((b: any) => b.id.toLowerCase());
+  const pg = new PgClient({ connectionString: outputs.postgres_dsn });
+  await pg.connect();
+  try {
+    const stored = await pg.query('SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[])', [badIds]);
+    expect(stored.rows[0].n).toBe(0);
+    const rejected = await pg.query('SELECT count(*)::int AS n FROM rejected_records WHERE published_at IS NOT NULL');
+    expect(rejected.rows[0].n).toBe(served.badRecords);
+  } finally {
+    await pg.end();
+  }
+
+  // The verify job agrees.
+  await runLogged('verify', 'npx', ['ts-node', '--transpile-only', 'jobs/verify.ts', '--expect', `${expected.size}`, '--wait', '120'], {
+    PIPELINE_PG_DSN: outputs.postgres_dsn,
+    PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs.kafka_bootstrap_servers,
+    PIPELINE_CASSANDRA_CONTACT_POINTS: outputs.cassandra_contact_point,
+    PIPELINE_CASSANDRA_DATACENTER: outputs.cassandra_datacenter,
+  });
+}, 60 * 60 * 1000);
+
+test('the Airflow UI in a real browser: log in with the generated password, find the DAG and its successful runs', async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${outputs.airflow_url}/auth/login/`);
+    await page.fill('input[name="username"]', outputs.airflow_admin_user);
+    await page.fill('input[name="password"]', outputs.airflow_admin_password);
+    await Promise.all([page.waitForLoadState('networkidle'), page.click('[type="submit"]')]);
+    await page.goto(`${outputs.airflow_url}/dags/${DAG_ID}/runs`);
+    await page.getByText(DAG_ID).first().waitFor({ timeout: 60000 });
+    await page.getByText(/success/i).first().waitFor({ timeout: 60000 });
+    const screenshot = path.join(ARTIFACTS, 'airflow-dag-runs.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    figures.screenshot = path.relative(process.cwd(), screenshot);
+    expect(fs.statSync(screenshot).size).toBeGreaterThan(10000);
+  } finally {
+    await browser.close();
+  }
+}, 5 * 60 * 1000);
+
+test('cdktf destroy leaves no container or network of the stack behind', async () => {
+  figures.destroySeconds = (await runLogged('destroy', 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
+  expect(leftovers()).toEqual({ containers: [], networks: [] });
+}, 30 * 60 * 1000);
