@@ -38,7 +38,7 @@ export class SchemaRegistry extends Construct {
   constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
     super(scope, id);
     const name = props.name ?? 'schema-registry';
-    this.memoryMiB = validateMemoryMiB('schemaRegistry.memoryMiB', props.memoryMiB ?? 768, 256);
+    this.memoryMiB = validateMemoryMiB('schemaRegistry.memoryMiB', props.memoryMiB ?? 768, 512);
     const hostPort = validatePort('ports.schemaRegistry', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
 
