@@ -13,7 +13,8 @@ export interface ImageRef {
 export const CONFLUENT_PLATFORM_VERSION = '7.9.1';
 export const AIRFLOW_VERSION = '3.0.6';
 export const AIRFLOW_PYTHON_VERSION = '3.11';
-export const SPARK_VERSION = '3.5.6';
+/** 3.5.7: every connector jar below exists at this exact version on Maven Central (3.5.6's Kafka jars are missing from it). */
+export const SPARK_VERSION = '3.5.7';
 /** Spark 3.5's default Scala; every connector's `_2.12` suffix must match it. */
 export const SCALA_BINARY_VERSION = '2.12';
 /** 5.0 runs on Java 17 (4.1 does not), the JDK Debian bookworm ships for host-built images. */
@@ -44,7 +45,8 @@ export interface MavenArtifact {
 
 /**
  * Spark's connector jars with their runtime dependencies, listed explicitly (no Ivy resolution at
- * submit time): Kafka source/sink, Avro decoding, and the Cassandra connector's shaded assembly.
+ * submit time): Kafka source/sink, Avro decoding, and the Cassandra connector with the parts of its
+ * dependency tree that Spark does not ship itself.
  */
 export const SPARK_CONNECTOR_JARS: readonly MavenArtifact[] = [
   { group: 'org.apache.spark', artifact: `spark-sql-kafka-0-10_${SCALA_BINARY_VERSION}`, version: SPARK_VERSION },
@@ -52,7 +54,16 @@ export const SPARK_CONNECTOR_JARS: readonly MavenArtifact[] = [
   { group: 'org.apache.kafka', artifact: 'kafka-clients', version: '3.4.1' },
   { group: 'org.apache.commons', artifact: 'commons-pool2', version: '2.11.1' },
   { group: 'org.apache.spark', artifact: `spark-avro_${SCALA_BINARY_VERSION}`, version: SPARK_VERSION },
-  { group: 'com.datastax.spark', artifact: `spark-cassandra-connector-assembly_${SCALA_BINARY_VERSION}`, version: '3.5.1' },
+  { group: 'com.datastax.spark', artifact: `spark-cassandra-connector_${SCALA_BINARY_VERSION}`, version: '3.5.1' },
+  { group: 'com.datastax.spark', artifact: `spark-cassandra-connector-driver_${SCALA_BINARY_VERSION}`, version: '3.5.1' },
+  { group: 'org.apache.cassandra', artifact: 'java-driver-core-shaded', version: '4.18.1' },
+  { group: 'org.apache.cassandra', artifact: 'java-driver-mapper-runtime', version: '4.18.1' },
+  { group: 'org.apache.cassandra', artifact: 'java-driver-query-builder', version: '4.18.1' },
+  { group: 'com.datastax.oss', artifact: 'java-driver-shaded-guava', version: '25.1-jre-graal-sub-1' },
+  { group: 'com.datastax.oss', artifact: 'native-protocol', version: '1.5.1' },
+  { group: 'org.reactivestreams', artifact: 'reactive-streams', version: '1.0.3' },
+  { group: 'org.hdrhistogram', artifact: 'HdrHistogram', version: '2.1.12' },
+  { group: 'com.typesafe', artifact: 'config', version: '1.4.1' },
 ];
 
 /** `repository:tag` of a pinned image. */

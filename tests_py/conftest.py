@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 # root, and spark-submit the entry script's folder.
 sys.path[:0] = [str(REPO / "dags"), str(REPO / "jobs" / "spark")]
 
-SPARK_AVRO_PACKAGE = "org.apache.spark:spark-avro_2.12:3.5.6"
+SPARK_AVRO_PACKAGE = "org.apache.spark:spark-avro_2.12:3.5.7"
 
 
 @pytest.fixture

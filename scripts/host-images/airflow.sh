@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, …: set by build-host-images.sh
+# Sourced by scripts/build-host-images.sh: kafka-pipelining/airflow:<IMAGES.airflow.tag>, Apache Airflow
+# on Debian bookworm's Python with the providers the platform uses (fab, postgres, standard) and the DAG's
+# packages (dags/requirements.lock), every version from dags/airflow-constraints.lock
+# (images/host/airflow). The wheels come from PyPI through pip on this host (whose HTTPS trusts the
+# workplace CA) into .cache/host-images/airflow-wheels/, keyed by the locks, and are installed offline.
+
+# The value of a JavaScript expression over constructs/versions.ts's exports (`v`), e.g.
+# `kp_versions_ts v.AIRFLOW_VERSION`: versions.ts stays the one place for versions. Needs `npm ci`.
+declare -F kp_versions_ts >/dev/null || kp_versions_ts() {
+  local esbuild=$root/node_modules/.bin/esbuild
+  [[ -x "$esbuild" ]] || { say "$esbuild is missing: run npm ci (versions come from constructs/versions.ts)"; return 1; }
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  "$esbuild" "$root/constructs/versions.ts" --format=cjs --log-level=error | node -e '
+    let src = "";
+    process.stdin.on("data", (d) => (src += d)).on("end", () => {
+      const m = { exports: {} };
+      new Function("module", "exports", src)(m, m.exports);
+      const v = m.exports;
+      const value = eval(process.argv[1]);
+      if (value === undefined) { console.error(`undefined: ${process.argv[1]}`); process.exit(1); }
+      console.log(typeof value === "string" ? value : JSON.stringify(value));
+    });' "$1"
+}
+
+# `repository:tag` as ImageSource.builtOnHost() names IMAGES[name].
+declare -F kp_host_image_ref >/dev/null || kp_host_image_ref() {
+  printf '%s/%s\n' "$IMAGE_PREFIX" "$(kp_versions_ts "v.IMAGES.$1.repository.split('/').pop() + ':' + v.IMAGES.$1.tag")"
+}
+
+AIRFLOW_UID=${KP_AIRFLOW_UID:-50000}
+# Installed on top of apache-airflow; their versions come from the constraints lock.
+AIRFLOW_PROVIDERS="apache-airflow-providers-fab apache-airflow-providers-postgres apache-airflow-providers-standard"
+HOST_PYTHON=${KP_HOST_PYTHON:-python3}
+
+# Every wheel the image's install needs, for CPython $1 on glibc x86-64 up to bookworm's 2.36, from PyPI
+# into $2 (a directory that pip reuses files from).
+airflow_download_wheels() {
+  local py=$1 dest=$2 arch platforms=() g
+  arch=$(uname -m)
+  platforms=(--platform "manylinux1_$arch" --platform "manylinux2010_$arch" --platform "manylinux2014_$arch" --platform "linux_$arch")
+  for g in $(seq 5 36); do platforms+=(--platform "manylinux_2_${g}_$arch"); done
+  # shellcheck disable=SC2086  # AIRFLOW_PROVIDERS: one package a word
+  env -u PIP_FIND_LINKS "$HOST_PYTHON" -m pip download --quiet --only-binary=:all: \
+    --python-version "$py" --implementation cp --abi "cp${py/./}" --abi abi3 --abi none "${platforms[@]}" \
+    --dest "$dest" \
+    --constraint "$root/dags/airflow-constraints.lock" \
+    "apache-airflow==$AIRFLOW_PIN" $AIRFLOW_PROVIDERS \
+    --requirement "$root/dags/requirements.lock"
+}
+
+prepare_context_airflow() {
+  local ctx=$1 wheels=$cache/airflow-wheels/$AIRFLOW_LOCKS_SHA t
+  if [[ ! -f "$wheels/.complete" ]]; then
+    say "pip download (apache-airflow==$AIRFLOW_PIN, providers, dags/requirements.lock) -> $wheels"
+    t=$(now)
+    local partial=$cache/airflow-wheels.partial
+    rm -rf "$partial" && mkdir -p "$partial"
+    logged "$logs/airflow-pip-download.log" airflow_download_wheels "$AIRFLOW_PYTHON" "$partial"
+    touch "$partial/.complete"
+    # Wheelhouses of older locks go; this one replaces them.
+    rm -rf "$cache/airflow-wheels" && mkdir -p "$cache/airflow-wheels" && mv "$partial" "$wheels"
+    say "pip download took $(since "$t"): $(find "$wheels" -name '*.whl' | wc -l) wheels, $(du -sh "$wheels" | cut -f1)"
+  fi
+  mkdir -p "$ctx/wheels"
+  cp -al "$wheels"/*.whl "$ctx/wheels/" 2>/dev/null || cp -a "$wheels"/*.whl "$ctx/wheels/"
+  cp "$root/dags/airflow-constraints.lock" "$root/dags/requirements.lock" "$ctx/"
+}
+
+# The CLI, the DAG's imports, the Postgres driver the construct's DSN names, curl, and the user.
+smoke_test_airflow() {
+  local tag=$1 out status=0
+  out=$(docker run --rm -e CONNECTION_CHECK_MAX_COUNT=0 "$tag" bash -c '
+      set -e
+      printf "airflow: %s\n" "$(airflow version 2>/dev/null)"
+      python - <<"PY"
+import importlib.metadata as md
+import confluent_kafka, fastavro, psycopg2, requests  # the DAG imports these
+import airflow.providers.fab.auth_manager.fab_auth_manager, airflow.providers.postgres, airflow.providers.standard
+from sqlalchemy.dialects.postgresql import psycopg2 as dialect
+for dist in ("apache-airflow", "apache-airflow-providers-fab", "apache-airflow-providers-postgres",
+             "apache-airflow-providers-standard", "confluent-kafka", "fastavro", "psycopg2-binary"):
+    print(f"{dist}: {md.version(dist)}")
+PY
+      printf "python: %s\n" "$(python --version)"
+      curl --version | head -n 1
+      id
+      printf "AIRFLOW_HOME=%s\n" "$AIRFLOW_HOME"
+      stat -c "%n %U:%G" /opt/airflow/dags /opt/airflow/logs
+    ' 2>&1) || status=$?
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  if [[ $status -ne 0 ]] || ! grep -qx "airflow: $AIRFLOW_PIN" <<<"$out" \
+    || ! grep -q "uid=$AIRFLOW_UID(airflow) gid=0(root)" <<<"$out" \
+    || [[ $(grep -c "airflow:root$" <<<"$out") -ne 2 ]]; then
+    say "smoke test of $tag failed"
+    return 1
+  fi
+}
+
+build_airflow() {
+  AIRFLOW_PIN=$(kp_versions_ts v.AIRFLOW_VERSION)
+  AIRFLOW_PYTHON=$(kp_versions_ts v.AIRFLOW_PYTHON_VERSION)
+  AIRFLOW_LOCKS_SHA=$(cat "$root/dags/airflow-constraints.lock" "$root/dags/requirements.lock" | sha256sum | cut -c1-16)
+  local tag
+  tag=$(kp_host_image_ref airflow)
+  build_image airflow "$BASE_TAG" "$tag" -- \
+    "BASE_IMAGE=$BASE_TAG" \
+    "AIRFLOW_VERSION=$AIRFLOW_PIN" \
+    "PYTHON_VERSION=$AIRFLOW_PYTHON" \
+    "AIRFLOW_PACKAGES=$AIRFLOW_PROVIDERS" \
+    "AIRFLOW_UID=$AIRFLOW_UID" \
+    "LOCKS_SHA256=$AIRFLOW_LOCKS_SHA"
+}
+
+ALL_IMAGES+=(airflow)

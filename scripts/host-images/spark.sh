@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, …: set by build-host-images.sh
+# Sourced by scripts/build-host-images.sh: kafka-pipelining/spark:<IMAGES.spark.tag>, Apache Spark from
+# PyPI's pyspark (Spark's jars, bin/, sbin/ and the Python package in one) on the JRE image, with the
+# pipeline's connector jars (SPARK_CONNECTOR_JARS) and /checkpoints (images/host/spark). The host builds
+# the pyspark wheel (.cache/host-images/spark-wheels/) and Maven copies the jars (.cache/m2), since HTTPS
+# from inside a build does not reach PyPI or Maven Central here.
+
+# The value of a JavaScript expression over constructs/versions.ts's exports (`v`), e.g.
+# `kp_versions_ts v.AIRFLOW_VERSION`: versions.ts stays the one place for versions. Needs `npm ci`.
+declare -F kp_versions_ts >/dev/null || kp_versions_ts() {
+  local esbuild=$root/node_modules/.bin/esbuild
+  [[ -x "$esbuild" ]] || { say "$esbuild is missing: run npm ci (versions come from constructs/versions.ts)"; return 1; }
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  "$esbuild" "$root/constructs/versions.ts" --format=cjs --log-level=error | node -e '
+    let src = "";
+    process.stdin.on("data", (d) => (src += d)).on("end", () => {
+      const m = { exports: {} };
+      new Function("module", "exports", src)(m, m.exports);
+      const v = m.exports;
+      const value = eval(process.argv[1]);
+      if (value === undefined) { console.error(`undefined: ${process.argv[1]}`); process.exit(1); }
+      console.log(typeof value === "string" ? value : JSON.stringify(value));
+    });' "$1"
+}
+
+# `repository:tag` as ImageSource.builtOnHost() names IMAGES[name].
+declare -F kp_host_image_ref >/dev/null || kp_host_image_ref() {
+  printf '%s/%s\n' "$IMAGE_PREFIX" "$(kp_versions_ts "v.IMAGES.$1.repository.split('/').pop() + ':' + v.IMAGES.$1.tag")"
+}
+
+SPARK_UID=${KP_SPARK_UID:-185}
+SPARK_PYTHON_VERSION=${KP_SPARK_PYTHON_VERSION:-3.11}   # Debian bookworm's python3
+HOST_PYTHON=${KP_HOST_PYTHON:-python3}
+
+# A pom depending on the given group:artifact:version coordinates, each without its dependencies: the
+# pinned list in constructs/versions.ts is already complete.
+spark_connector_pom() {
+  local coordinate g a v exclusions='<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>'
+  printf '<project xmlns="http://maven.apache.org/POM/4.0.0">\n  <modelVersion>4.0.0</modelVersion>\n'
+  printf '  <groupId>kafka-pipelining</groupId><artifactId>spark-connectors</artifactId><version>0</version>\n'
+  printf '  <packaging>pom</packaging>\n  <dependencies>\n'
+  for coordinate in "$@"; do
+    IFS=: read -r g a v <<<"$coordinate"
+    printf '    <dependency><groupId>%s</groupId><artifactId>%s</artifactId><version>%s</version>%s</dependency>\n' "$g" "$a" "$v" "$exclusions"
+  done
+  printf '  </dependencies>\n</project>\n'
+}
+
+# Whether Maven can get a jar (into the local repository, which then answers without a download).
+spark_jar_available() {
+  local g a v
+  IFS=: read -r g a v <<<"$1"
+  [[ -f "$m2_repo/${g//.//}/$a/$v/$a-$v.jar" ]] && return 0
+  mvn -B -q -Dmaven.repo.local="$m2_repo" dependency:get -Dartifact="$g:$a:$v" -Dtransitive=false >>"$logs/spark-mvn.log" 2>&1
+}
+
+prepare_context_spark() {
+  local ctx=$1 wheels=$cache/spark-wheels/$SPARK_PIN t
+  # pyspark is an sdist on PyPI (Spark's jars inside); pip builds a pure-Python wheel once.
+  if [[ ! -f "$wheels/.complete" ]]; then
+    say "pip wheel pyspark==$SPARK_PIN -> $wheels"
+    t=$(now)
+    local partial=$cache/spark-wheels.partial
+    rm -rf "$partial" && mkdir -p "$partial"
+    logged "$logs/spark-pip-wheel.log" env -u PIP_FIND_LINKS "$HOST_PYTHON" -m pip wheel --wheel-dir "$partial" "pyspark==$SPARK_PIN"
+    touch "$partial/.complete"
+    rm -rf "$cache/spark-wheels" && mkdir -p "$cache/spark-wheels" && mv "$partial" "$wheels"
+    say "pip wheel took $(since "$t"): $(find "$wheels" -name '*.whl' -printf '%f ')"
+  fi
+  mkdir -p "$ctx/wheels"
+  cp -al "$wheels"/*.whl "$ctx/wheels/" 2>/dev/null || cp -a "$wheels"/*.whl "$ctx/wheels/"
+
+  command -v mvn >/dev/null 2>&1 || {
+    say "installing maven"
+    logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
+  }
+  t=$(now)
+  : >"$logs/spark-mvn.log"
+  local coordinate
+  for coordinate in $SPARK_JARS; do
+    spark_jar_available "$coordinate" || {
+      say "connector jar $coordinate is not in the Maven repository reachable from here (log: $logs/spark-mvn.log)"
+      return 1
+    }
+  done
+  say "mvn dependency:copy-dependencies ($SPARK_JARS)"
+  # shellcheck disable=SC2086  # one coordinate per word
+  spark_connector_pom $SPARK_JARS >"$ctx/connectors-pom.xml"
+  logged "$logs/spark-mvn-copy.log" mvn -B -f "$ctx/connectors-pom.xml" -Dmaven.repo.local="$m2_repo" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ctx/jars"
+  rm -f "$ctx/connectors-pom.xml"
+  {
+    printf '# Connector jars in /opt/spark/jars besides Spark %s'"'"'s own: pinned (constructs/versions.ts SPARK_CONNECTOR_JARS) -> installed\n' "$SPARK_PIN"
+    printf '%s\n' $SPARK_JARS
+    printf '# files:\n'
+    (cd "$ctx/jars" && ls -- *.jar)
+  } >"$ctx/connector-jars.txt"
+  say "mvn took $(since "$t"): $(find "$ctx/jars" -name '*.jar' | wc -l) jars, $(du -sh "$ctx/jars" | cut -f1)"
+}
+
+# spark-submit's version, a local job in Python (driver and Python workers), the connectors' classes on
+# the classpath, the user and what it must own.
+smoke_test_spark() {
+  local tag=$1 out status=0
+  out=$(docker run --rm -e SPARK_LOCAL_IP=127.0.0.1 "$tag" bash -c '
+      set -e
+      spark-submit --version 2>&1 | grep -m1 -o "version [0-9.]*" | sed "s/^/spark-submit: /"
+      cat >/tmp/smoke.py <<"PY"
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.master("local[1]").appName("smoke").getOrCreate()
+spark.sparkContext.setLogLevel("ERROR")
+print("rdd-sum:", spark.sparkContext.parallelize(range(101)).map(lambda x: x).sum())
+for cls in ("org.apache.spark.sql.kafka010.KafkaSourceProvider", "org.apache.spark.sql.avro.AvroFileFormat",
+            "com.datastax.spark.connector.cql.CassandraConnector", "org.apache.kafka.clients.consumer.KafkaConsumer",
+            "org.apache.commons.pool2.impl.GenericKeyedObjectPool",
+            "org.apache.spark.kafka010.KafkaTokenUtil", "com.datastax.oss.driver.api.core.CqlSession"):
+    spark._jvm.java.lang.Class.forName(cls)
+    print("class:", cls)
+spark.stop()
+PY
+      spark-submit --driver-memory 512m /tmp/smoke.py 2>/dev/null
+      sed -n "/^# files/q;p" /opt/spark/connector-jars.txt
+      id
+      stat -c "%n %U" /checkpoints /opt/spark/work
+    ' 2>&1) || status=$?
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  if [[ $status -ne 0 ]] || ! grep -qx "spark-submit: version $SPARK_PIN" <<<"$out" || ! grep -qx "rdd-sum: 5050" <<<"$out" \
+    || [[ $(grep -c '^class:' <<<"$out") -ne 7 ]] || ! grep -q "uid=$SPARK_UID(spark)" <<<"$out" \
+    || [[ $(grep -c ' spark$' <<<"$out") -ne 2 ]]; then
+    say "smoke test of $tag failed"
+    return 1
+  fi
+}
+
+build_spark() {
+  SPARK_PIN=$(kp_versions_ts v.SPARK_VERSION)
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  SPARK_JARS=$(kp_versions_ts 'v.SPARK_CONNECTOR_JARS.map((a) => `${a.group}:${a.artifact}:${a.version}`).join(" ")')
+  local tag
+  tag=$(kp_host_image_ref spark)
+  build_image spark "$JRE_TAG" "$tag" -- \
+    "JRE_IMAGE=$JRE_TAG" \
+    "SPARK_VERSION=$SPARK_PIN" \
+    "SCALA_BINARY_VERSION=$(kp_versions_ts v.SCALA_BINARY_VERSION)" \
+    "PYTHON_VERSION=$SPARK_PYTHON_VERSION" \
+    "SPARK_UID=$SPARK_UID" \
+    "SPARK_CONNECTOR_JARS=$SPARK_JARS"
+}
+
+ALL_IMAGES+=(spark)
