@@ -1,0 +1,43 @@
+# shellcheck shell=bash disable=SC2154 # logs, cache, m2_repo, IMAGE_PREFIX...: set by build-host-images.sh
+# Sourced by scripts/build-host-images.sh: kafka-pipelining/postgres, PostgreSQL from Debian's
+# postgresql-15 (the 15.x bookworm/bookworm-security serve at build time, which need not be the tag's
+# 15.14: the tag is the name the constructs pin, see `debian-package-version` in the smoke test output)
+# with an entrypoint emulating the official image's (images/host/postgres).
+
+POSTGRES_MAJOR=${KP_POSTGRES_MAJOR:-15}
+POSTGRES_IMAGE_TAG=${KP_POSTGRES_IMAGE_TAG:-15.14-bookworm}   # IMAGES.postgres.tag in constructs/versions.ts
+POSTGRES_TAG=$IMAGE_PREFIX/postgres:$POSTGRES_IMAGE_TAG
+
+# First start with the construct's environment: the server must come up on TCP, accept the password
+# over TCP, run as postgres, and the initial database must be owned by POSTGRES_USER.
+smoke_test_postgres() {
+  local tag=$1 name=kp-smoke-postgres-$$ out status=0
+  docker run -d --name "$name" -e POSTGRES_USER=smoke -e POSTGRES_PASSWORD=smoke-pw -e POSTGRES_DB=smokedb \
+    "$tag" postgres -c max_connections=50 -c shared_buffers=32MB >/dev/null
+  for _ in $(seq 1 60); do
+    docker exec "$name" pg_isready -q -h 127.0.0.1 -U smoke -d smokedb && break
+    sleep 1
+  done
+  out=$(docker exec -e PGPASSWORD=smoke-pw "$name" bash -c '
+      psql -h 127.0.0.1 -U smoke -d smokedb -Atc "select version()" &&
+      psql -h 127.0.0.1 -U smoke -d smokedb -Atc "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" &&
+      psql -h 127.0.0.1 -U smoke -d smokedb -Atc "select rolsuper from pg_roles where rolname = current_user" &&
+      stat -c %U /proc/1 &&
+      printf "debian-package-version: %s\n" "$(cat /usr/share/postgresql/debian-package-version)"
+    ' 2>&1) || status=$?
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  if [[ $status -ne 0 ]] || ! grep -qx smoke <<<"$out" || ! grep -qx t <<<"$out" || ! grep -qx postgres <<<"$out" \
+    || grep -qx root <<<"$out"; then
+    docker logs "$name" 2>&1 | tail -n 30 >&2
+    docker rm -f "$name" >/dev/null
+    say "smoke test of $tag failed"
+    return 1
+  fi
+  docker rm -f -v "$name" >/dev/null
+}
+
+build_postgres() {
+  build_image postgres "$BASE_TAG" "$POSTGRES_TAG" -- "BASE_IMAGE=$BASE_TAG" "PG_MAJOR=$POSTGRES_MAJOR"
+}
+
+ALL_IMAGES+=(postgres)
