@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { DerivedImage } from './derived-image';
-import { HOST_IMAGE_NAMESPACE, ImageSource } from './image-source';
+import { ImageSource } from './image-source';
 import { FernetKey } from './fernet-key';
 import { GeneratedSecret } from './generated-secret';
 import { OneShotContainer } from './one-shot-container';
@@ -14,7 +14,7 @@ import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
 import { validateMemoryMiB, validatePort } from './validation';
-import { AIRFLOW_VERSION, IMAGES } from './versions';
+import { AIRFLOW_VERSION, HOST_IMAGE_NAMESPACE, IMAGES } from './versions';
 
 export interface AirflowProps extends PublishingServiceProps {
   /** The PostgreSQL server holding Airflow's metadata database. */

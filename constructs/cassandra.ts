@@ -13,7 +13,7 @@ export interface CassandraProps extends PublishingServiceProps {
    */
   readonly hostPort?: number;
   /**
-   * Memory limit in MiB (the JVM heap is half of it, the young generation a quarter of the heap).
+   * Memory limit in MiB (the JVM heap is half of it).
    * @default 2048
    */
   readonly memoryMiB?: number;
@@ -50,6 +50,7 @@ export class Cassandra extends Construct {
       memoryMiB: this.memoryMiB,
       environment: {
         MAX_HEAP_SIZE: `${heap}M`,
+        // Only CMS reads it (Java 17 runs G1), but cassandra-env.sh wants it set together with MAX_HEAP_SIZE.
         HEAP_NEWSIZE: `${Math.max(32, Math.floor(heap / 4))}M`,
         CASSANDRA_CLUSTER_NAME: 'kafka-pipelining',
         CASSANDRA_DC: DATACENTER,

@@ -1,7 +1,4 @@
-import { ImageRef, imageReference } from './versions';
-
-/** The local repository namespace of images built on the Docker host (scripts/build-host-images.sh). */
-export const HOST_IMAGE_NAMESPACE = 'kafka-pipelining';
+import { HOST_IMAGE_NAMESPACE, ImageRef, imageReference } from './versions';
 
 /**
  * Where the platform's images come from. Every source serves the same pinned versions from `versions.ts`;

@@ -1,9 +1,9 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
 import { DerivedImage } from './derived-image';
-import { HOST_IMAGE_NAMESPACE, ImageSource } from './image-source';
+import { ImageSource } from './image-source';
 import { ServiceImage } from './service-image';
-import { IMAGES, mavenJarPath, SPARK_CONNECTOR_JARS } from './versions';
+import { HOST_IMAGE_NAMESPACE, IMAGES, mavenJarPath, SPARK_CONNECTOR_JARS } from './versions';
 
 export interface SparkImageProps {
   /**

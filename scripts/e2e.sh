@@ -31,5 +31,6 @@ export PATH="$(dirname "$TERRAFORM_BINARY_NAME"):$PATH" TERRAFORM_BINARY_NAME TF
 export CHECKPOINT_DISABLE=1 CDKTF_DISABLE_PLUGIN_CACHE_ENV=1
 export KP_IMAGE_SOURCE=host KP_CONTROL_CENTER=false KP_LOCAL_SOURCE_API=true KP_PIPELINE_BATCH_SIZE=250
 
-npx jest -c jest.e2e.config.js --ci
+mkdir -p .cache/reports
+npx jest -c jest.e2e.config.js --ci --json --outputFile=.cache/reports/jest-e2e.json
 cat artifacts/e2e/figures.json

@@ -5,6 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 mkdir -p .cache/reports
+rm -f .cache/reports/*.json .cache/reports/*.xml
 PYTHON=${PYTHON:-python3.11}
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -50,6 +51,12 @@ if PYTHON=$PYTHON bash scripts/check-dag-loads.sh; then passed=$((passed + 1)); 
 
 step "terraform validate of the synthesized plan, real providers built from Go modules"
 if bash scripts/validate-plan.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
+
+step "end to end: cdktf deploy on a real Docker engine with host-built images, the pipeline, the Airflow UI, cdktf destroy"
+e2e_status=0
+bash scripts/e2e.sh || e2e_status=$?
+if [[ -f .cache/reports/jest-e2e.json ]]; then count_jest .cache/reports/jest-e2e.json; else failed=$((failed + 1)); fi
+[ "$e2e_status" -eq 0 ] || { echo "end-to-end failed"; echo "tests: $passed passed, $failed failed"; exit "$e2e_status"; }
 
 echo
 echo "tests: $passed passed, $failed failed"

@@ -41,12 +41,13 @@ export function stackOutputs(): Record<string, string> {
   return Object.fromEntries(Object.entries(json).map(([k, v]: [string, any]) => [k, v.value]));
 }
 
-/** The platform's containers and networks still on the engine. */
-export function leftovers(): { containers: string[]; networks: string[] } {
+/** Which of the given containers, and of the stack's network, are still on the engine. */
+export function leftovers(containers: string[]): { containers: string[]; networks: string[] } {
   const list = (args: string[]) => docker(...args).split('\n').filter(Boolean);
+  const present = new Set(list(['ps', '-a', '--format', '{{.Names}}']));
   return {
-    containers: list(['ps', '-a', '--filter', `name=^${PREFIX}-`, '--format', '{{.Names}}']),
-    networks: list(['network', 'ls', '--filter', `name=^${PREFIX}-`, '--format', '{{.Name}}']),
+    containers: containers.filter((name) => present.has(name)),
+    networks: list(['network', 'ls', '--format', '{{.Name}}']).filter((name) => name === `${PREFIX}-net`),
   };
 }
 
@@ -78,7 +79,7 @@ export class HealthWatcher {
   private poll(): void {
     let rows: string[];
     try {
-      rows = docker('ps', '-a', '--filter', `name=^${PREFIX}-`, '--format', '{{.Names}}\t{{.Status}}').split('\n').filter(Boolean);
+      rows = docker('ps', '-a', '--filter', `network=${PREFIX}-net`, '--format', '{{.Names}}\t{{.Status}}').split('\n').filter(Boolean);
     } catch {
       return;
     }

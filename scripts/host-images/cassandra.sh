@@ -4,8 +4,8 @@
 # host) on kafka-pipelining/jre:17, with cqlsh from PyPI wheels downloaded on the host, laid out and
 # configured like the official cassandra image (images/host/cassandra).
 
-CASSANDRA_VERSION=${KP_CASSANDRA_VERSION:-5.0.4}                  # CASSANDRA_VERSION in constructs/versions.ts
-CASSANDRA_TAG=$IMAGE_PREFIX/cassandra:$CASSANDRA_VERSION
+CASSANDRA_VERSION=$(kp_versions_ts v.CASSANDRA_VERSION)
+CASSANDRA_TAG=$(kp_host_image_ref cassandra)
 CASSANDRA_UID=${KP_CASSANDRA_UID:-999}                            # as the official image
 CQLSH_PYTHON_VERSION=${KP_CQLSH_PYTHON_VERSION:-3.11}             # Debian bookworm's python3
 

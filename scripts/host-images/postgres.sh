@@ -4,9 +4,8 @@
 # 15.14: the tag is the name the constructs pin, see `debian-package-version` in the smoke test output)
 # with an entrypoint emulating the official image's (images/host/postgres).
 
-POSTGRES_MAJOR=${KP_POSTGRES_MAJOR:-15}
-POSTGRES_IMAGE_TAG=${KP_POSTGRES_IMAGE_TAG:-15.14-bookworm}   # IMAGES.postgres.tag in constructs/versions.ts
-POSTGRES_TAG=$IMAGE_PREFIX/postgres:$POSTGRES_IMAGE_TAG
+POSTGRES_MAJOR=$(kp_versions_ts "v.POSTGRES_VERSION.split('.')[0]")
+POSTGRES_TAG=$(kp_host_image_ref postgres)
 
 # First start with the construct's environment: the server must come up on TCP, accept the password
 # over TCP, run as postgres, and the initial database must be owned by POSTGRES_USER.

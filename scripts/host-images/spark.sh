@@ -6,29 +6,6 @@
 # the pyspark wheel (.cache/host-images/spark-wheels/) and Maven copies the jars (.cache/m2), since HTTPS
 # from inside a build does not reach PyPI or Maven Central here.
 
-# The value of a JavaScript expression over constructs/versions.ts's exports (`v`), e.g.
-# `kp_versions_ts v.AIRFLOW_VERSION`: versions.ts stays the one place for versions. Needs `npm ci`.
-declare -F kp_versions_ts >/dev/null || kp_versions_ts() {
-  local esbuild=$root/node_modules/.bin/esbuild
-  [[ -x "$esbuild" ]] || { say "$esbuild is missing: run npm ci (versions come from constructs/versions.ts)"; return 1; }
-  # shellcheck disable=SC2016  # JavaScript, not shell
-  "$esbuild" "$root/constructs/versions.ts" --format=cjs --log-level=error | node -e '
-    let src = "";
-    process.stdin.on("data", (d) => (src += d)).on("end", () => {
-      const m = { exports: {} };
-      new Function("module", "exports", src)(m, m.exports);
-      const v = m.exports;
-      const value = eval(process.argv[1]);
-      if (value === undefined) { console.error(`undefined: ${process.argv[1]}`); process.exit(1); }
-      console.log(typeof value === "string" ? value : JSON.stringify(value));
-    });' "$1"
-}
-
-# `repository:tag` as ImageSource.builtOnHost() names IMAGES[name].
-declare -F kp_host_image_ref >/dev/null || kp_host_image_ref() {
-  printf '%s/%s\n' "$IMAGE_PREFIX" "$(kp_versions_ts "v.IMAGES.$1.repository.split('/').pop() + ':' + v.IMAGES.$1.tag")"
-}
-
 SPARK_UID=${KP_SPARK_UID:-185}
 SPARK_PYTHON_VERSION=${KP_SPARK_PYTHON_VERSION:-3.11}   # Debian bookworm's python3
 HOST_PYTHON=${KP_HOST_PYTHON:-python3}
