@@ -278,14 +278,37 @@ build_image() {
   docker image prune -f --filter "label=$HASH_LABEL" >/dev/null
 }
 
+# wheelhouse NAME KEY CONTEXT FILL [ARGS...]: the wheels for an image, downloaded on the host once per KEY
+# into .cache/host-images/NAME-wheels/KEY by `FILL ARGS... DIR` (which replaces older keys' wheelhouses),
+# then linked into the build context's wheels/.
+wheelhouse() {
+  local name=$1 key=$2 ctx=$3 fill=$4; shift 4
+  local wheels=$cache/$name-wheels/$key partial=$cache/$name-wheels.partial t
+  if [[ ! -f "$wheels/.complete" ]]; then
+    say "$name wheels ($*) -> $wheels"
+    t=$(now)
+    rm -rf "$partial" && mkdir -p "$partial"
+    logged "$logs/$name-wheels.log" "$fill" "$@" "$partial"
+    touch "$partial/.complete"
+    rm -rf "$cache/$name-wheels" && mkdir -p "$cache/$name-wheels" && mv "$partial" "$wheels"
+    say "$name wheels took $(since "$t"): $(find "$wheels" -name '*.whl' | wc -l) wheels, $(du -sh "$wheels" | cut -f1)"
+  fi
+  mkdir -p "$ctx/wheels"
+  cp -al "$wheels"/*.whl "$ctx/wheels/" 2>/dev/null || cp -a "$wheels"/*.whl "$ctx/wheels/"
+}
+
+# Maven resolves jars on the host (whose Java trusts the way to Maven Central); Debian's, if missing.
+ensure_maven() {
+  command -v mvn >/dev/null 2>&1 && return 0
+  say "installing maven"
+  logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
+}
+
 # The Kafka classpath: Maven resolves pom.xml's artifacts and their runtime dependencies on the host
 # (whose Java trusts the way to Maven Central), and the build copies them in.
 prepare_context_cp-kafka() {
   local ctx=$1 t
-  command -v mvn >/dev/null 2>&1 || {
-    say "installing maven"
-    logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
-  }
+  ensure_maven
   say "mvn dependency:copy-dependencies (kafka_$KAFKA_SCALA_BINARY_VERSION:$KAFKA_VERSION + kafka-tools)"
   t=$(now)
   logged "$logs/cp-kafka-mvn.log" mvn -B -f "$ctx/pom.xml" -Dmaven.repo.local="$m2_repo" \

@@ -28,20 +28,8 @@ airflow_download_wheels() {
 }
 
 prepare_context_airflow() {
-  local ctx=$1 wheels=$cache/airflow-wheels/$AIRFLOW_LOCKS_SHA t
-  if [[ ! -f "$wheels/.complete" ]]; then
-    say "pip download (apache-airflow==$AIRFLOW_PIN, providers, dags/requirements.lock) -> $wheels"
-    t=$(now)
-    local partial=$cache/airflow-wheels.partial
-    rm -rf "$partial" && mkdir -p "$partial"
-    logged "$logs/airflow-pip-download.log" airflow_download_wheels "$AIRFLOW_PYTHON" "$partial"
-    touch "$partial/.complete"
-    # Wheelhouses of older locks go; this one replaces them.
-    rm -rf "$cache/airflow-wheels" && mkdir -p "$cache/airflow-wheels" && mv "$partial" "$wheels"
-    say "pip download took $(since "$t"): $(find "$wheels" -name '*.whl' | wc -l) wheels, $(du -sh "$wheels" | cut -f1)"
-  fi
-  mkdir -p "$ctx/wheels"
-  cp -al "$wheels"/*.whl "$ctx/wheels/" 2>/dev/null || cp -a "$wheels"/*.whl "$ctx/wheels/"
+  local ctx=$1
+  wheelhouse airflow "$AIRFLOW_LOCKS_SHA" "$ctx" airflow_download_wheels "$AIRFLOW_PYTHON"
   cp "$root/dags/airflow-constraints.lock" "$root/dags/requirements.lock" "$ctx/"
 }
 

@@ -11,10 +11,7 @@ CQLSH_PYTHON_VERSION=${KP_CQLSH_PYTHON_VERSION:-3.11}             # Debian bookw
 
 prepare_context_cassandra() {
   local ctx=$1 t
-  command -v mvn >/dev/null 2>&1 || {
-    say "installing maven"
-    logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
-  }
+  ensure_maven
   say "mvn dependency:copy-dependencies (cassandra-all:$CASSANDRA_VERSION)"
   t=$(now)
   logged "$logs/cassandra-mvn.log" mvn -B -f "$ctx/pom.xml" -Dmaven.repo.local="$m2_repo" \

@@ -31,10 +31,7 @@ PY
 
 prepare_context_cp-schema-registry() {
   local ctx=$1 t arch tarball wheel_dir wheel
-  command -v mvn >/dev/null 2>&1 || {
-    say "installing maven"
-    logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
-  }
+  ensure_maven
   say "mvn dependency:copy io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all"
   t=$(now)
   mkdir -p "$ctx/download"

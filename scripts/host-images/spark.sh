@@ -32,26 +32,16 @@ spark_jar_available() {
   mvn -B -q -Dmaven.repo.local="$m2_repo" dependency:get -Dartifact="$g:$a:$v" -Dtransitive=false >>"$logs/spark-mvn.log" 2>&1
 }
 
-prepare_context_spark() {
-  local ctx=$1 wheels=$cache/spark-wheels/$SPARK_PIN t
-  # pyspark is an sdist on PyPI (Spark's jars inside); pip builds a pure-Python wheel once.
-  if [[ ! -f "$wheels/.complete" ]]; then
-    say "pip wheel pyspark==$SPARK_PIN -> $wheels"
-    t=$(now)
-    local partial=$cache/spark-wheels.partial
-    rm -rf "$partial" && mkdir -p "$partial"
-    logged "$logs/spark-pip-wheel.log" env -u PIP_FIND_LINKS "$HOST_PYTHON" -m pip wheel --wheel-dir "$partial" "pyspark==$SPARK_PIN"
-    touch "$partial/.complete"
-    rm -rf "$cache/spark-wheels" && mkdir -p "$cache/spark-wheels" && mv "$partial" "$wheels"
-    say "pip wheel took $(since "$t"): $(find "$wheels" -name '*.whl' -printf '%f ')"
-  fi
-  mkdir -p "$ctx/wheels"
-  cp -al "$wheels"/*.whl "$ctx/wheels/" 2>/dev/null || cp -a "$wheels"/*.whl "$ctx/wheels/"
+# pyspark is an sdist on PyPI (Spark's jars inside); pip builds a pure-Python wheel of it into $2.
+spark_build_wheel() {
+  env -u PIP_FIND_LINKS "$HOST_PYTHON" -m pip wheel --wheel-dir "$2" "pyspark==$1"
+}
 
-  command -v mvn >/dev/null 2>&1 || {
-    say "installing maven"
-    logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
-  }
+prepare_context_spark() {
+  local ctx=$1 t
+  wheelhouse spark "$SPARK_PIN" "$ctx" spark_build_wheel "$SPARK_PIN"
+
+  ensure_maven
   t=$(now)
   : >"$logs/spark-mvn.log"
   local coordinate
