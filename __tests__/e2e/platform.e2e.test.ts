@@ -4,6 +4,7 @@
  * Cassandra, the Airflow UI in a real browser, then `cdktf destroy`. Run by scripts/e2e.sh, which starts
  * the engine, builds the images and sets the environment; the tests run in order and share the deployment.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client as CassandraClient } from 'cassandra-driver';
@@ -128,6 +129,30 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
     PIPELINE_CASSANDRA_DATACENTER: outputs.cassandra_datacenter,
   });
 }, 60 * 60 * 1000);
+
+test('no generated secret shows in any container log or task log; every published port is on 127.0.0.1', async () => {
+  const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];
+  for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
+  for (const name of [...SERVICES, ...ONE_SHOTS]) {
+    const logs = execFileSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const secret of secrets) expect({ name, leaks: logs.includes(secret) }).toEqual({ name, leaks: false });
+  }
+  const airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
+  const runs = (await airflow.request('GET', `/api/v2/dags/${DAG_ID}/dagRuns?limit=100`)).dag_runs;
+  expect(runs.length).toBeGreaterThan(0);
+  for (const run of runs) {
+    for (const task of ['fetch_and_store', 'publish_outbox']) {
+      const log = JSON.stringify(await airflow.request('GET', `/api/v2/dags/${DAG_ID}/dagRuns/${encodeURIComponent(run.dag_run_id)}/taskInstances/${task}/logs/1`));
+      expect(log.length).toBeGreaterThan(100);
+      for (const secret of secrets) expect({ run: run.dag_run_id, task, leaks: log.includes(secret) }).toEqual({ run: run.dag_run_id, task, leaks: false });
+    }
+  }
+  const published = [...SERVICES, ...ONE_SHOTS].flatMap((name) =>
+    Object.values(JSON.parse(docker('inspect', '-f', '{{json .HostConfig.PortBindings}}', name)) ?? {}).flatMap((bindings: any) => bindings ?? []),
+  );
+  expect(published.map((b: any) => Number(b.HostPort)).sort((a, b) => a - b)).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9092]);
+  for (const binding of published) expect(binding.HostIp).toBe('127.0.0.1');
+}, 10 * 60 * 1000);
 
 test('the Airflow UI in a real browser: log in with the generated password, find the DAG and its successful runs', async () => {
   const browser = await chromium.launch({
