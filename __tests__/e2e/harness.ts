@@ -41,13 +41,14 @@ export function stackOutputs(): Record<string, string> {
   return Object.fromEntries(Object.entries(json).map(([k, v]: [string, any]) => [k, v.value]));
 }
 
-/** Which of the given containers, and of the stack's network, are still on the engine. */
-export function leftovers(containers: string[]): { containers: string[]; networks: string[] } {
+/** Which of the given containers, and of the stack's network and named volumes, are still on the engine. */
+export function leftovers(containers: string[]): { containers: string[]; networks: string[]; volumes: string[] } {
   const list = (args: string[]) => docker(...args).split('\n').filter(Boolean);
   const present = new Set(list(['ps', '-a', '--format', '{{.Names}}']));
   return {
     containers: containers.filter((name) => present.has(name)),
     networks: list(['network', 'ls', '--format', '{{.Name}}']).filter((name) => name === `${PREFIX}-net`),
+    volumes: list(['volume', 'ls', '--format', '{{.Name}}']).filter((name) => name.startsWith(`${PREFIX}-`)),
   };
 }
 

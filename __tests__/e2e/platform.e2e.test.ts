@@ -177,7 +177,8 @@ test('the Airflow UI in a real browser: log in with the generated password, find
   }
 }, 5 * 60 * 1000);
 
-test('cdktf destroy leaves no container or network of the stack behind', async () => {
+test('cdktf destroy leaves no container, network or volume of the stack behind (retainVolumes is off)', async () => {
+  expect(leftovers(STACK_CONTAINERS).volumes.length).toBeGreaterThanOrEqual(8);
   figures.destroySeconds = (await runLogged('destroy', 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
-  expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [] });
+  expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });
 }, 30 * 60 * 1000);
