@@ -2,25 +2,33 @@ import { App } from 'cdktf';
 import { ImageSource, PlatformStack } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
-//   DOCKER_HOST                 the engine to deploy to (default: the local socket)
-//   KP_IMAGE_SOURCE=host        images built on the Docker host (scripts/build-host-images.sh), no registry
-//   KP_IMAGE_MIRROR             a registry mirror prefix serving the pinned images
-//   KP_CONTROL_CENTER=false     leave out Confluent Control Center (licensed)
-//   KP_SPARK_WORKERS            number of Spark workers (default 1)
-//   KP_PIPELINE_SOURCE_URL      the randomuser.me-compatible API (default: the real one)
-//   KP_LOCAL_SOURCE_API=true    serve users from a local stand-in API instead (no internet needed)
-//   KP_PIPELINE_BATCH_SIZE      users fetched per DAG run (default 100)
+//   DOCKER_HOST                           the engine to deploy to (default: the local socket)
+//   KP_IMAGE_SOURCE=host                  images built on the Docker host (scripts/build-host-images.sh), no registry
+//   KP_IMAGE_MIRROR                       a registry mirror prefix serving the pinned images
+//   KP_CONTROL_CENTER=false               leave out Confluent Control Center (licensed)
+//   KP_SPARK_WORKERS                      number of Spark workers (default 1)
+//   KP_PIPELINE_SOURCE_URL                the randomuser.me-compatible API (default: the real one)
+//   KP_LOCAL_SOURCE_API=true              serve users from a local stand-in API instead (no internet needed)
+//   KP_PIPELINE_BATCH_SIZE                users fetched per DAG run (default 100)
+//   KP_PIPELINE_SCHEDULE                  the DAG's schedule, or none (default @hourly)
+//   KP_PIPELINE_RETRY_DELAY_SECONDS       first retry delay of a failed DAG task (default 30)
+//   KP_PIPELINE_TRIGGER_SECONDS           seconds between the Spark job's micro-batches (default 5)
+//   KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER   records per micro-batch at most (default 10000)
 const env = process.env;
 const app = new App();
 new PlatformStack(app, 'kafka-pipelining', {
   dockerHost: env.DOCKER_HOST,
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
-  sparkWorkers: env.KP_SPARK_WORKERS ? Number(env.KP_SPARK_WORKERS) : undefined,
+  sparkWorkers: optionalNumber(env.KP_SPARK_WORKERS),
   pipeline: {
     sourceUrl: env.KP_PIPELINE_SOURCE_URL,
     localSourceApi: env.KP_LOCAL_SOURCE_API === 'true',
-    batchSize: env.KP_PIPELINE_BATCH_SIZE ? Number(env.KP_PIPELINE_BATCH_SIZE) : undefined,
+    batchSize: optionalNumber(env.KP_PIPELINE_BATCH_SIZE),
+    schedule: env.KP_PIPELINE_SCHEDULE || undefined,
+    retryDelaySeconds: optionalNumber(env.KP_PIPELINE_RETRY_DELAY_SECONDS),
+    triggerSeconds: optionalNumber(env.KP_PIPELINE_TRIGGER_SECONDS),
+    maxOffsetsPerTrigger: optionalNumber(env.KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER),
   },
 });
 app.synth();
@@ -31,4 +39,9 @@ function imageSource(vars: NodeJS.ProcessEnv): ImageSource {
     throw new Error(`KP_IMAGE_SOURCE must be 'public' or 'host', got '${vars.KP_IMAGE_SOURCE}'`);
   }
   return vars.KP_IMAGE_MIRROR ? ImageSource.mirror(vars.KP_IMAGE_MIRROR) : ImageSource.publicRegistry();
+}
+
+// Unset means the construct's default; anything else is passed on for the construct to validate and name.
+function optionalNumber(value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : Number(value);
 }

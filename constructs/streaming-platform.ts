@@ -75,7 +75,9 @@ export interface PipelineSettings {
   readonly localSourceApi?: boolean;
   /** Users fetched per DAG run (the API serves at most 5000). @default 100 */
   readonly batchSize?: number;
-  /** The DAG's schedule (cron or preset). @default '@hourly' */
+  /** Seconds before a failed DAG task's first retry (then doubling, at most 10 minutes). @default 30 */
+  readonly retryDelaySeconds?: number;
+  /** The DAG's schedule: cron, preset, or 'none' for triggered runs only. @default '@hourly' */
   readonly schedule?: string;
   /** @default 'users_created' */
   readonly topic?: string;
@@ -238,6 +240,7 @@ function pipelineEnvironment(settings: PipelineSettings, platform: StreamingPlat
     PIPELINE_SOURCE_URL: sourceUrl,
     PIPELINE_BATCH_SIZE: `${validateIntegerRange('pipeline.batchSize', settings.batchSize ?? 100, 1, 5000)}`,
     PIPELINE_SCHEDULE: settings.schedule ?? '@hourly',
+    PIPELINE_RETRY_DELAY_SECONDS: `${validateIntegerRange('pipeline.retryDelaySeconds', settings.retryDelaySeconds ?? 30, 1, 3600)}`,
     PIPELINE_PG_DSN: platform.postgres.dsn('pipeline'),
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: platform.kafka.bootstrapServers,
     PIPELINE_SCHEMA_REGISTRY_URL: platform.schemaRegistry.url,

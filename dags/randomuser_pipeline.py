@@ -12,9 +12,9 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from pipeline import outbox, source, store, transform
-from pipeline.config import load_config
+from pipeline.config import MAX_BATCH_SIZE, load_config
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ CONFIG = load_config()
 
 DEFAULT_ARGS = {
     "retries": 3,
-    "retry_delay": timedelta(seconds=30),
+    "retry_delay": timedelta(seconds=CONFIG.retry_delay_seconds),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
@@ -38,13 +38,27 @@ DEFAULT_ARGS = {
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["randomuser", "outbox", "kafka"],
+    # A manual run may fetch more (or fewer) users than the scheduled batch, e.g. to backfill.
+    params={
+        "batch_size": Param(
+            CONFIG.batch_size,
+            type="integer",
+            minimum=1,
+            maximum=MAX_BATCH_SIZE,
+            description="Users fetched by this run",
+        )
+    },
 )
 def randomuser_pipeline():
     @task
     def fetch_and_store() -> None:
-        run_id = get_current_context()["run_id"]
+        context = get_current_context()
+        run_id = context["run_id"]
         raw = source.fetch_users(
-            CONFIG.source_url, CONFIG.batch_size, CONFIG.http_timeout_seconds, CONFIG.http_retries
+            CONFIG.source_url,
+            context["params"]["batch_size"],
+            CONFIG.http_timeout_seconds,
+            CONFIG.http_retries,
         )
         rows, rejected = transform.partition(raw)
         for record in rejected:

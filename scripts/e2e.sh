@@ -29,7 +29,7 @@ echo "==> host images ready in $(( $(date +%s) - t0 )) s"
 eval "$(bash scripts/install-terraform.sh)"
 export PATH="$(dirname "$TERRAFORM_BINARY_NAME"):$PATH" TERRAFORM_BINARY_NAME TF_CLI_CONFIG_FILE
 export CHECKPOINT_DISABLE=1 CDKTF_DISABLE_PLUGIN_CACHE_ENV=1
-export KP_IMAGE_SOURCE=host KP_CONTROL_CENTER=false KP_LOCAL_SOURCE_API=true KP_PIPELINE_BATCH_SIZE=250
+export KP_IMAGE_SOURCE=host KP_CONTROL_CENTER=false KP_LOCAL_SOURCE_API=true KP_PIPELINE_BATCH_SIZE=250 KP_PIPELINE_SCHEDULE=none KP_PIPELINE_RETRY_DELAY_SECONDS=5 KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER=200
 
 mkdir -p .cache/reports
 npx jest -c jest.e2e.config.js --ci --json --outputFile=.cache/reports/jest-e2e.json

@@ -18,6 +18,7 @@ def test_defaults_are_the_contract_ones():
     assert config.schedule == "@hourly"
     assert config.http_timeout_seconds == 10.0
     assert config.http_retries == 5
+    assert config.retry_delay_seconds == 30
     assert config.topic == "users_created"
     assert config.dlq_topic == "users_created.dlq"
 
@@ -30,6 +31,7 @@ def test_values_are_read_from_the_environment():
             "PIPELINE_SCHEDULE": "*/5 * * * *",
             "PIPELINE_HTTP_TIMEOUT_SECONDS": "2.5",
             "PIPELINE_HTTP_RETRIES": "0",
+            "PIPELINE_RETRY_DELAY_SECONDS": "5",
             "PIPELINE_TOPIC": "t",
             "PIPELINE_DLQ_TOPIC": "t.dlq",
         }
@@ -41,8 +43,14 @@ def test_values_are_read_from_the_environment():
         2.5,
         0,
     )
+    assert config.retry_delay_seconds == 5
     assert (config.topic, config.dlq_topic) == ("t", "t.dlq")
     assert config.pg_dsn == REQUIRED["PIPELINE_PG_DSN"]
+
+
+@pytest.mark.parametrize("value", ["none", "None", "NONE"])
+def test_schedule_none_means_manual_runs_only(value):
+    assert load_config({**REQUIRED, "PIPELINE_SCHEDULE": value}).schedule is None
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
@@ -63,6 +71,7 @@ def test_each_required_variable_is_named_when_missing(name, value):
         ("PIPELINE_BATCH_SIZE", "0", "must be >= 1 and <= 5000"),
         ("PIPELINE_BATCH_SIZE", "5001", "must be >= 1 and <= 5000"),
         ("PIPELINE_HTTP_RETRIES", "-1", "must be >= 0"),
+        ("PIPELINE_RETRY_DELAY_SECONDS", "0", "must be >= 1 and <= 3600"),
         ("PIPELINE_HTTP_TIMEOUT_SECONDS", "0", "must be > 0"),
         ("PIPELINE_HTTP_TIMEOUT_SECONDS", "soon", "must be a number"),
         ("PIPELINE_SOURCE_URL", "randomuser.me/api", "must be an http(s) URL"),

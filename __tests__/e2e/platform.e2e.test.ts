@@ -6,14 +6,17 @@
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
 import * as path from 'path';
 import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { chromium } from 'playwright-core';
-import { AirflowApi, ARTIFACTS, docker, expectedRow, HealthWatcher, leftovers, PREFIX, runLogged, stackOutputs, waitFor } from './harness';
+import { AirflowApi, ARTIFACTS, docker, expectedRow, HealthWatcher, leftovers, PREFIX, runLogged, STACK_DIRECTORY, stackOutputs, waitFor } from './harness';
+import { faultTests } from './faults';
+import { DAG_ID } from './pipeline-driver';
 
-const DAG_ID = 'randomuser_pipeline';
 const RUNS = 5;
 const BAD_EVERY = 50;
 const figures: Record<string, unknown> = {};
@@ -130,7 +133,9 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   });
 }, 60 * 60 * 1000);
 
-test('no generated secret shows in any container log or task log; every published port is on 127.0.0.1', async () => {
+faultTests(() => outputs, figures);
+
+test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
   const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];
   for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
@@ -150,8 +155,24 @@ test('no generated secret shows in any container log or task log; every publishe
   const published = [...SERVICES, ...ONE_SHOTS].flatMap((name) =>
     Object.values(JSON.parse(docker('inspect', '-f', '{{json .HostConfig.PortBindings}}', name)) ?? {}).flatMap((bindings: any) => bindings ?? []),
   );
-  expect(published.map((b: any) => Number(b.HostPort)).sort((a, b) => a - b)).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9092]);
+  const publishedPorts = published.map((b: any) => Number(b.HostPort)).sort((a, b) => a - b);
+  expect(publishedPorts).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9092]);
   for (const binding of published) expect(binding.HostIp).toBe('127.0.0.1');
+  // The synthesized plan holds no secret value: they are generated at apply time.
+  const plan = fs.readFileSync(path.join(STACK_DIRECTORY, 'cdk.tf.json'), 'utf8');
+  for (const secret of secrets) expect(plan.includes(secret)).toBe(false);
+  // From the host's own network address (what another machine reaches), nothing answers; on loopback,
+  // exactly the published ports do, and the services' other ports (ZooKeeper, Spark master) do not.
+  const external = Object.entries(os.networkInterfaces())
+    .filter(([name]) => name !== 'docker0' && !name.startsWith('br-') && !name.startsWith('veth'))
+    .flatMap(([, addresses]) => addresses ?? [])
+    .find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  const answers = async (host: string, ports: number[]) => Object.fromEntries(await Promise.all(ports.map(async (p) => [p, await tcpAnswers(host, p)])));
+  expect(await answers('127.0.0.1', [...publishedPorts, 2181, 7077, 29092])).toEqual(
+    Object.fromEntries([...publishedPorts.map((p) => [p, true]), [2181, false], [7077, false], [29092, false]]),
+  );
+  if (external) expect(await answers(external, publishedPorts)).toEqual(Object.fromEntries(publishedPorts.map((p) => [p, false])));
+  figures.externalAddressChecked = external ?? 'none (the host has no non-loopback IPv4 address)';
 }, 10 * 60 * 1000);
 
 test('the Airflow UI in a real browser: log in with the generated password, find the DAG and its successful runs', async () => {
@@ -184,3 +205,17 @@ test('cdktf destroy leaves no container, network or volume of the stack behind (
   figures.destroySeconds = (await runLogged('destroy', 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
   expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });
 }, 30 * 60 * 1000);
+
+/** Whether a TCP connection to host:port is accepted within 3 s. */
+function tcpAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 3000 });
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}

@@ -19,9 +19,10 @@ class ConfigError(ValueError):
 class PipelineConfig:
     source_url: str
     batch_size: int
-    schedule: str
+    schedule: str | None  # None: manual runs only
     http_timeout_seconds: float
     http_retries: int
+    retry_delay_seconds: int
     # repr=False: the DSN carries the database password and must never reach a log line.
     pg_dsn: str = field(repr=False)
     kafka_bootstrap_servers: str
@@ -34,9 +35,10 @@ def load_config(env: Mapping[str, str] = os.environ) -> PipelineConfig:
     return PipelineConfig(
         source_url=_http_url(env, "PIPELINE_SOURCE_URL", "https://randomuser.me/api/"),
         batch_size=_int(env, "PIPELINE_BATCH_SIZE", 100, minimum=1, maximum=MAX_BATCH_SIZE),
-        schedule=_text(env, "PIPELINE_SCHEDULE", "@hourly"),
+        schedule=_schedule(env, "PIPELINE_SCHEDULE", "@hourly"),
         http_timeout_seconds=_positive_float(env, "PIPELINE_HTTP_TIMEOUT_SECONDS", 10.0),
         http_retries=_int(env, "PIPELINE_HTTP_RETRIES", 5, minimum=0),
+        retry_delay_seconds=_int(env, "PIPELINE_RETRY_DELAY_SECONDS", 30, minimum=1, maximum=3600),
         pg_dsn=_text(env, "PIPELINE_PG_DSN"),
         kafka_bootstrap_servers=_text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),
         schema_registry_url=_http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
@@ -52,6 +54,12 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str:
     if default is None:
         raise ConfigError(f"{name} is required but not set")
     return default
+
+
+def _schedule(env: Mapping[str, str], name: str, default: str) -> str | None:
+    """A cron expression or preset; "none" means the DAG runs only when triggered."""
+    value = _text(env, name, default)
+    return None if value.lower() == "none" else value
 
 
 def _int(

@@ -1,0 +1,171 @@
+/**
+ * Drives the deployed pipeline for the end-to-end and fault tests: triggers DAG runs with a batch size,
+ * watches users arrive in Cassandra, counts what a Kafka topic holds per key, and runs the verify job.
+ * What must be in Cassandra comes from the stand-in API's own record of the valid users it served.
+ */
+import { Client as CassandraClient } from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import { AirflowApi, docker, runLogged, waitFor } from './harness';
+
+export const DAG_ID = 'randomuser_pipeline';
+const TABLE = 'spark_streams.created_users';
+
+/** One DAG run's users on their way: how many were in Cassandra before, how many must be after. */
+export interface Round {
+  readonly runId: string;
+  readonly before: number;
+  readonly target: number;
+  readonly newValidIds: string[];
+}
+
+export class PipelineDriver {
+  public readonly airflow: AirflowApi;
+
+  constructor(private readonly outputs: Record<string, string>) {
+    this.airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
+  }
+
+  /** Sets the stand-in API's fault switches and returns what it has served so far. */
+  public async sourceControl(switches?: Record<string, number>): Promise<any> {
+    const response = await fetch(`${this.outputs.source_api_url}/control`, switches ? { method: 'POST', body: JSON.stringify(switches) } : undefined);
+    return ((await response.json()) as any).served;
+  }
+
+  /** Every valid user the API served, in order (the oracle of what Cassandra must hold). */
+  public async validUsers(): Promise<any[]> {
+    return (await fetch(`${this.outputs.source_api_url}/control/users`)).json() as Promise<any[]>;
+  }
+
+  /** Opens a Cassandra session per call: the node may have restarted (and moved) since the last one. */
+  public async withCassandra<T>(use: (client: CassandraClient) => Promise<T>): Promise<T> {
+    const client = new CassandraClient({
+      contactPoints: [this.outputs.cassandra_contact_point],
+      localDataCenter: this.outputs.cassandra_datacenter,
+      socketOptions: { readTimeout: 30000 },
+    });
+    try {
+      return await use(client);
+    } finally {
+      await client.shutdown();
+    }
+  }
+
+  public async cassandraIds(): Promise<string[]> {
+    return this.withCassandra(async (c) => (await c.execute(`SELECT id FROM ${TABLE}`, [], { fetchSize: 1_000_000 })).rows.map((r) => r.id.toString()));
+  }
+
+  /**
+   * Triggers a run fetching batchSize users and waits until they are stored in PostgreSQL (fetch_and_store
+   * done), so the oracle knows which users this round must deliver.
+   */
+  public async startRound(batchSize: number): Promise<Round> {
+    const before = (await this.validUsers()).length;
+    const inCassandra = (await this.cassandraIds()).length;
+    if (inCassandra !== before) throw new Error(`a round must start settled: ${inCassandra} users in Cassandra, ${before} valid served`);
+    const runId = await this.airflow.trigger(DAG_ID, { batch_size: batchSize });
+    await waitFor(`fetch_and_store of ${runId}`, 5 * 60 * 1000, async () => {
+      const ti = await this.airflow.taskInstance(DAG_ID, runId, 'fetch_and_store');
+      if (ti.state === 'failed') throw new Error(`fetch_and_store of ${runId} failed`);
+      return ti.state === 'success' ? true : undefined;
+    }, 500);
+    const valid = await this.validUsers();
+    return { runId, before, target: valid.length, newValidIds: valid.slice(before).map((u) => u.login.uuid.toLowerCase()) };
+  }
+
+  /** Polls Cassandra until some, but not all, of the round's users arrived; returns that count. */
+  public async partwayThrough(round: Round, timeoutMs = 3 * 60 * 1000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    return this.withCassandra(async (c) => {
+      while (Date.now() < deadline) {
+        const count = Number((await c.execute(`SELECT count(*) AS n FROM ${TABLE}`)).rows[0].n);
+        if (count > round.before && count < round.target) return count;
+        if (count >= round.target) throw new Error(`the stream delivered all ${round.target} users before it could be interrupted`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`no user of run ${round.runId} reached Cassandra within ${timeoutMs / 1000} s`);
+    });
+  }
+
+  /**
+   * Waits for the run to succeed and Cassandra to hold exactly the valid users served so far (none
+   * missing, none extra), then has the verify job agree. Returns the seconds the delivery took.
+   */
+  public async expectDelivered(round: Round, label: string): Promise<{ runState: string; seconds: number }> {
+    const started = Date.now();
+    const runState = await this.airflow.runEnd(DAG_ID, round.runId);
+    const expected = (await this.validUsers()).map((u) => u.login.uuid.toLowerCase()).sort();
+    let actual: string[] = [];
+    await waitFor(`${expected.length} users in Cassandra after ${label}`, 10 * 60 * 1000, async () => {
+      actual = await this.cassandraIds();
+      return actual.length >= expected.length ? true : undefined;
+    }, 2000).catch(() => undefined);
+    expect({ label, runState }).toEqual({ label, runState: 'success' });
+    expect({ label, count: actual.length }).toEqual({ label, count: expected.length });
+    expect(actual.sort()).toEqual(expected);
+    await this.verify(label, expected.length);
+    return { runState, seconds: (Date.now() - started) / 1000 };
+  }
+
+  /** Runs jobs/verify.ts from the host against the deployment; it exits non-zero naming a lost stage. */
+  public async verify(label: string, expectUsers: number): Promise<void> {
+    await runLogged(`verify-${label.replace(/\W+/g, '-')}`, 'npx', ['ts-node', '--transpile-only', 'jobs/verify.ts', '--expect', `${expectUsers}`, '--wait', '120'], {
+      PIPELINE_PG_DSN: this.outputs.postgres_dsn,
+      PIPELINE_KAFKA_BOOTSTRAP_SERVERS: this.outputs.kafka_bootstrap_servers,
+      PIPELINE_CASSANDRA_CONTACT_POINTS: this.outputs.cassandra_contact_point,
+      PIPELINE_CASSANDRA_DATACENTER: this.outputs.cassandra_datacenter,
+    });
+  }
+
+  /** Every message of a topic, read from the beginning to the offsets it had when called. */
+  public async readTopic(topic: string): Promise<{ key: string | null; value: Buffer | null; partition: number; offset: string }[]> {
+    const kafka = new Kafka({ brokers: [this.outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+    await admin.disconnect();
+    const messages: { key: string | null; value: Buffer | null; partition: number; offset: string }[] = [];
+    const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
+    if (remaining.size === 0) return messages;
+    const consumer = kafka.consumer({ groupId: `e2e-read-${Date.now()}-${Math.random()}` });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let done!: () => void;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          if (BigInt(message.offset) >= ends.get(partition)!) return;
+          messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset });
+          if (BigInt(message.offset) + 1n >= ends.get(partition)!) remaining.delete(partition);
+          if (remaining.size === 0) done();
+        },
+      });
+      await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 120000))]);
+    } finally {
+      await consumer.disconnect();
+    }
+    return messages;
+  }
+
+  /** How often each of ids is a key in the topic. */
+  public async keyCounts(topic: string, ids: string[]): Promise<Map<string, number>> {
+    const counts = new Map(ids.map((id) => [id, 0]));
+    for (const { key } of await this.readTopic(topic)) if (key !== null && counts.has(key)) counts.set(key, counts.get(key)! + 1);
+    return counts;
+  }
+}
+
+/** The host pid of a container's main process. */
+export function mainPid(container: string): number {
+  return Number(docker('inspect', '-f', '{{.State.Pid}}', container));
+}
+
+/** A crash, as opposed to `docker kill` (a manual stop that the restart policy honours). */
+export function crash(container: string): void {
+  process.kill(mainPid(container), 'SIGKILL');
+}
+
+/** Waits until the container is running again and reports healthy. */
+export async function healthyAgain(container: string, timeoutMs = 5 * 60 * 1000): Promise<void> {
+  await waitFor(`${container} healthy again`, timeoutMs, async () => (docker('inspect', '-f', '{{.State.Health.Status}}', container) === 'healthy' ? true : undefined), 2000);
+}
