@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm run bench`: deploys the platform on a Docker engine with images built on the host
+# (scripts/with-platform.sh) and measures it (bench/run.ts), then destroys it. Figures go to
+# artifacts/bench/ (results.json, latency.png); nothing is asserted. The Spark job's settings can be
+# varied per run with KP_PIPELINE_TRIGGER_SECONDS and KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER (see main.ts).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+bash scripts/with-platform.sh npx ts-node --transpile-only bench/run.ts
