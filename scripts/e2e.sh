@@ -7,9 +7,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# Small DAG batches (several runs), quick task retries, and micro-batches capped at 200 records so a
-# 1,000-user round streams over several triggers and a fault can land part-way through it.
-export KP_PIPELINE_BATCH_SIZE=250 KP_PIPELINE_RETRY_DELAY_SECONDS=5 KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER=200
+# Small DAG batches (several runs), quick task retries, and micro-batches of at most 200 records every
+# 5 s, so a 1,000-user round streams for half a minute and a fault can land part-way through it.
+export KP_PIPELINE_BATCH_SIZE=250 KP_PIPELINE_RETRY_DELAY_SECONDS=5
+export KP_PIPELINE_TRIGGER_SECONDS=5 KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER=200
 
 mkdir -p .cache/reports
 bash scripts/with-platform.sh npx jest -c jest.e2e.config.js --ci --json --outputFile=.cache/reports/jest-e2e.json

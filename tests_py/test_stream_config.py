@@ -21,8 +21,8 @@ def test_defaults_are_the_contract_ones():
     assert (config.cassandra_keyspace, config.cassandra_table) == ("spark_streams", "created_users")
     assert config.checkpoint_dir == "/checkpoints/users_created"
     assert (config.trigger_seconds, config.max_offsets_per_trigger, config.starting_offsets) == (
-        5,
-        10000,
+        1,
+        50000,
         "earliest",
     )
 
@@ -31,6 +31,7 @@ def test_one_contact_point_sets_the_connector_host_and_port():
     assert load_stream_config(REQUIRED).cassandra_spark_conf() == {
         "spark.cassandra.connection.host": "cassandra:9042",
         "spark.cassandra.connection.port": "9042",
+        "spark.cassandra.output.concurrent.writes": "64",
     }
 
 

@@ -226,6 +226,19 @@ describe('StreamingPlatform, non-default props', () => {
   });
 });
 
+describe('StreamingPlatform pipeline settings', () => {
+  test('the Spark job runs with the benchmarked settings unless told otherwise', () => {
+    expect(plan.container('kp-spark-job').env).toEqual(expect.arrayContaining([
+      'PIPELINE_TRIGGER_SECONDS=1', 'PIPELINE_MAX_OFFSETS_PER_TRIGGER=50000', 'PIPELINE_CASSANDRA_CONCURRENT_WRITES=64',
+    ]));
+    const tuned = synthPlatform({ pipeline: { triggerSeconds: 5, maxOffsetsPerTrigger: 200, cassandraConcurrentWrites: 8, schedule: 'none', retryDelaySeconds: 5 } });
+    expect(tuned.container('kp-spark-job').env).toEqual(expect.arrayContaining([
+      'PIPELINE_TRIGGER_SECONDS=5', 'PIPELINE_MAX_OFFSETS_PER_TRIGGER=200', 'PIPELINE_CASSANDRA_CONCURRENT_WRITES=8',
+    ]));
+    expect(tuned.container('kp-airflow-scheduler').env).toEqual(expect.arrayContaining(['PIPELINE_SCHEDULE=none', 'PIPELINE_RETRY_DELAY_SECONDS=5']));
+  });
+});
+
 describe('StreamingPlatform with a local source API', () => {
   const local = synthPlatform({ pipeline: { localSourceApi: true } });
 
