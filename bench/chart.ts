@@ -19,7 +19,7 @@ const MARGIN = { left: 70, right: 20, top: 60, bottom: 50 };
 function niceMax(value: number): number {
   if (value <= 0) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= value)!;
+  return [1, 1.5, 2, 3, 4, 5, 6, 8, 10].map((m) => m * magnitude).find((m) => m >= value)!;
 }
 
 function escapeXml(text: string): string {
