@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Client as CassandraClient, concurrent } from 'cassandra-driver';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { docker, expectedRow, HealthWatcher, ROOT, runLogged, stackOutputs, waitFor } from '../__tests__/e2e/harness';
+import { deployWatched, docker, expectedRow, ROOT, runLogged, stackOutputs, waitFor } from '../__tests__/e2e/harness';
 import { cassandraDdl } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, stringFields } from './avro';
@@ -106,14 +106,9 @@ async function main(): Promise<void> {
 
   figures.synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
   say(`synth ${figures.synthSeconds} s`);
-  const watcher = new HealthWatcher();
-  watcher.start();
-  try {
-    figures.deploySeconds = (await runLogged('bench-deploy', 'npx', ['cdktf', 'deploy', '--auto-approve'])) / 1000;
-  } finally {
-    watcher.stop();
-  }
-  figures.secondsToHealthy = watcher.secondsToReady();
+  const deployment = await deployWatched('bench-deploy');
+  figures.deploySeconds = deployment.seconds;
+  figures.secondsToHealthy = deployment.watcher.secondsToReady();
   say(`deploy to all healthy ${figures.deploySeconds} s`);
 
   const outputs = stackOutputs();

@@ -93,6 +93,17 @@ export class HealthWatcher {
   }
 }
 
+/** `cdktf deploy` under a HealthWatcher: the seconds it took and what the watcher saw. */
+export async function deployWatched(logName: string): Promise<{ seconds: number; watcher: HealthWatcher }> {
+  const watcher = new HealthWatcher();
+  watcher.start();
+  try {
+    return { seconds: (await runLogged(logName, 'npx', ['cdktf', 'deploy', '--auto-approve'])) / 1000, watcher };
+  } finally {
+    watcher.stop();
+  }
+}
+
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -13,7 +13,7 @@ import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { chromium } from 'playwright-core';
-import { AirflowApi, ARTIFACTS, docker, expectedRow, HealthWatcher, leftovers, PREFIX, runLogged, STACK_DIRECTORY, stackOutputs, waitFor } from './harness';
+import { AirflowApi, ARTIFACTS, deployWatched, docker, expectedRow, leftovers, PREFIX, runLogged, STACK_DIRECTORY, stackOutputs, waitFor } from './harness';
 import { faultTests } from './faults';
 import { DAG_ID } from './pipeline-driver';
 
@@ -37,13 +37,8 @@ afterAll(async () => {
 });
 
 test('cdktf deploy brings every service up healthy, each after what it depends on', async () => {
-  const watcher = new HealthWatcher();
-  watcher.start();
-  try {
-    figures.deploySeconds = (await runLogged('deploy', 'npx', ['cdktf', 'deploy', '--auto-approve'])) / 1000;
-  } finally {
-    watcher.stop();
-  }
+  const { seconds, watcher } = await deployWatched('deploy');
+  figures.deploySeconds = seconds;
   figures.secondsToHealthy = watcher.secondsToReady();
   for (const name of SERVICES) expect(docker('inspect', '-f', '{{.State.Health.Status}}', name)).toBe('healthy');
   for (const name of ONE_SHOTS) expect(docker('inspect', '-f', '{{.State.ExitCode}}', name)).toBe('0');
