@@ -15,7 +15,7 @@ import { Client as PgClient } from 'pg';
 import { chromium } from 'playwright-core';
 import { AirflowApi, ARTIFACTS, deployWatched, docker, expectedRow, leftovers, PREFIX, runLogged, STACK_DIRECTORY, stackOutputs, waitFor } from './harness';
 import { faultTests } from './faults';
-import { DAG_ID } from './pipeline-driver';
+import { DAG_ID, PipelineDriver } from './pipeline-driver';
 
 const RUNS = 5;
 const BAD_EVERY = 50;
@@ -120,12 +120,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   }
 
   // The verify job agrees.
-  await runLogged('verify', 'npx', ['ts-node', '--transpile-only', 'jobs/verify.ts', '--expect', `${expected.size}`, '--wait', '120'], {
-    PIPELINE_PG_DSN: outputs.postgres_dsn,
-    PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs.kafka_bootstrap_servers,
-    PIPELINE_CASSANDRA_CONTACT_POINTS: outputs.cassandra_contact_point,
-    PIPELINE_CASSANDRA_DATACENTER: outputs.cassandra_datacenter,
-  });
+  await new PipelineDriver(outputs).verify('pipeline', expected.size);
 }, 60 * 60 * 1000);
 
 faultTests(() => outputs, figures);
