@@ -140,7 +140,9 @@ export class PipelineDriver {
           if (remaining.size === 0) done();
         },
       });
-      await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 120000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 120000)));
+      await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
     } finally {
       await consumer.disconnect();
     }
