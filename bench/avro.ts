@@ -19,8 +19,13 @@ function zigzagVarint(value: number): number[] {
   return bytes;
 }
 
+/** Magic byte 0, then the schema id as 4 big-endian bytes. */
+export function confluentHeader(schemaId: number): Buffer {
+  return Buffer.from([0, (schemaId >>> 24) & 255, (schemaId >>> 16) & 255, (schemaId >>> 8) & 255, schemaId & 255]);
+}
+
 export function encodeConfluent(fields: readonly string[], schemaId: number, record: Record<string, string>): Buffer {
-  const parts: Buffer[] = [Buffer.from([0, (schemaId >>> 24) & 255, (schemaId >>> 16) & 255, (schemaId >>> 8) & 255, schemaId & 255])];
+  const parts: Buffer[] = [confluentHeader(schemaId)];
   for (const field of fields) {
     const value = record[field];
     if (typeof value !== 'string') throw new Error(`record field '${field}' must be a string, got ${JSON.stringify(value)}`);

@@ -166,11 +166,13 @@ async function main(): Promise<void> {
     say(`raw cassandra-driver writes of the same ${burstUsers} rows at concurrency ${concurrencies.join(', ')}`);
     const raw: Record<number, number> = {};
     // Untimed first pass: the driver's first prepared writes pay for warming up, whatever the level.
-    await concurrent.executeConcurrent(cassandra, insert('raw_users'), warmUpRows.map((row) => fields.map((f) => row[f])), { concurrencyLevel: 64 });
+    const values = (row: UserRow) => fields.map((f) => row[f]);
+    await concurrent.executeConcurrent(cassandra, insert('raw_users'), warmUpRows.map(values), { concurrencyLevel: 64 });
+    const burstValues = burstRows.map(values);
     for (const level of concurrencies) {
       await cassandra.execute(`TRUNCATE ${BENCH_KEYSPACE}.raw_users`);
       const started = Date.now();
-      await concurrent.executeConcurrent(cassandra, insert('raw_users'), burstRows.map((row) => fields.map((f) => row[f])), { concurrencyLevel: level });
+      await concurrent.executeConcurrent(cassandra, insert('raw_users'), burstValues, { concurrencyLevel: level });
       raw[level] = ratePerSecond(burstUsers, started, Date.now());
       say(`  concurrency ${level}: ${raw[level].toFixed(0)} users/s`);
     }

@@ -5,6 +5,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { docker, PREFIX, waitFor } from './harness';
+import { confluentHeader } from '../../bench/avro';
 import { crash, DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
 
 // Each fault round fetches FAULT_BATCH users (at least 1,000 valid) and must end with exactly the valid users
@@ -42,27 +43,13 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
 
     test('Kafka stopped mid-publish and started again: the outbox sends what was not acknowledged, nothing twice', async () => {
       const kafka = `${PREFIX}-kafka`;
-      // Frozen, the broker lets publish_outbox start sending but acknowledges nothing, which pins the stop
-      // inside the publish instead of racing a sub-second task.
-      docker('pause', kafka);
-      let round: Round;
-      try {
-        round = await driver.startRound(FAULT_BATCH);
-        await waitFor('publish_outbox running', 2 * 60 * 1000, async () =>
-          (await driver.airflow.taskInstance(DAG_ID, round.runId, 'publish_outbox')).state === 'running' ? true : undefined, 250);
-        await new Promise((r) => setTimeout(r, 2000));
-      } finally {
-        docker('unpause', kafka);
-      }
+      const { round } = await whilePublishHeld(driver, async () => undefined);
       docker('stop', kafka);
       await new Promise((r) => setTimeout(r, 10000));
       docker('start', kafka);
       await healthyAgain(kafka);
       const delivered = await driver.expectDelivered(round, 'kafka stopped');
-      const counts = await driver.keyCounts('users_created', round.newValidIds);
-      const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
-      const missing = [...counts].filter(([, n]) => n === 0).map(([id]) => id);
-      expect({ twice, missing }).toEqual({ twice: [], missing: [] });
+      await expectEachKeyOnce(driver, round.newValidIds);
       const publish = await driver.airflow.taskInstance(DAG_ID, round.runId, 'publish_outbox');
       faultFigures.kafkaStop = { users: round.newValidIds.length, publishTries: publish.try_number, recoverySeconds: delivered.seconds };
     }, 20 * 60 * 1000);
@@ -82,26 +69,13 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
     }, 20 * 60 * 1000);
 
     test('the Airflow task publishing to Kafka killed mid-run is retried and delivers', async () => {
-      const kafka = `${PREFIX}-kafka`;
-      // As above, a frozen broker holds publish_outbox inside its delivery wait, where it is killed.
-      docker('pause', kafka);
-      let round: Round;
-      let killed: string;
-      try {
-        round = await driver.startRound(FAULT_BATCH);
-        const ti = await waitFor('publish_outbox running', 2 * 60 * 1000, async () => {
-          const t = await driver.airflow.taskInstance(DAG_ID, round.runId, 'publish_outbox');
-          return t.state === 'running' ? t : undefined;
-        }, 250);
-        // LocalExecutor runs each task in a child process titled `airflow worker -- <task instance id>`.
+      // LocalExecutor runs each task in a child process titled `airflow worker -- <task instance id>`.
+      const { round, result: killed } = await whilePublishHeld(driver, async (taskInstanceId) => {
         const processLine = await waitFor('the publish_outbox process', 60 * 1000, async () =>
-          docker('top', `${PREFIX}-airflow-scheduler`, '-eo', 'pid,args').split('\n').find((line) => line.trim().endsWith(`airflow worker -- ${ti.id}`)), 250);
-        await new Promise((r) => setTimeout(r, 2000));
-        killed = processLine.trim();
-        process.kill(Number(killed.split(/\s+/)[0]), 'SIGKILL');
-      } finally {
-        docker('unpause', kafka);
-      }
+          docker('top', `${PREFIX}-airflow-scheduler`, '-eo', 'pid,args').split('\n').find((line) => line.trim().endsWith(`airflow worker -- ${taskInstanceId}`)), 250);
+        process.kill(Number(processLine.trim().split(/\s+/)[0]), 'SIGKILL');
+        return processLine.trim();
+      });
       const afterKill = await waitFor('the killed attempt to end', 2 * 60 * 1000, async () => {
         const t = await driver.airflow.taskInstance(DAG_ID, round.runId, 'publish_outbox');
         return t.state === 'failed' || t.state === 'up_for_retry' || t.try_number > 1 ? t : undefined;
@@ -114,8 +88,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
       const delivered = await driver.expectDelivered(round, 'publish task killed');
       const publish = await driver.airflow.taskInstance(DAG_ID, round.runId, 'publish_outbox');
       expect(publish.try_number).toBeGreaterThanOrEqual(2);
-      const counts = await driver.keyCounts('users_created', round.newValidIds);
-      expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
+      await expectEachKeyOnce(driver, round.newValidIds);
       faultFigures.publishKill = { users: round.newValidIds.length, killed, retriedBy, publishTries: publish.try_number, recoverySeconds: delivered.seconds };
     }, 20 * 60 * 1000);
   });
@@ -145,12 +118,11 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
 
     test('Kafka records that do not match the schema go to the dead-letter topic with the reason', async () => {
       const registry = await (await fetch(`${outputs().schema_registry_url}/subjects/users_created-value/versions/latest`)).json() as any;
-      const header = (schemaId: number) => Buffer.from([0, (schemaId >>> 24) & 255, (schemaId >>> 16) & 255, (schemaId >>> 8) & 255, schemaId & 255]);
       const bad: [string, Buffer][] = [
         ['value shorter than the 5-byte Confluent header', Buffer.from([0, 1])],
         ['wrong magic byte', Buffer.from(JSON.stringify({ id: '00000000-0000-4000-8000-000000000001', first_name: 'Plain JSON' }))],
-        ['unknown schema id', Buffer.concat([header(registry.id + 1000), Buffer.from('anything')])],
-        ['undecodable Avro', Buffer.concat([header(registry.id), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])])],
+        ['unknown schema id', Buffer.concat([confluentHeader(registry.id + 1000), Buffer.from('anything')])],
+        ['undecodable Avro', Buffer.concat([confluentHeader(registry.id), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])])],
       ];
       const before = (await driver.cassandraIds()).length;
       const kafka = new Kafka({ brokers: [outputs().kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
@@ -177,4 +149,33 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
       await driver.verify('schema mismatch', before);
     }, 10 * 60 * 1000);
   });
+}
+
+/**
+ * Starts a round with the broker frozen: publish_outbox starts sending but nothing is acknowledged, which
+ * pins a fault inside the publish instead of racing a sub-second task. `during` runs 2 s into that wait,
+ * with the task instance's id; the broker is thawed after it, whatever happens.
+ */
+async function whilePublishHeld<T>(driver: PipelineDriver, during: (taskInstanceId: string) => Promise<T>): Promise<{ round: Round; result: T }> {
+  const kafka = `${PREFIX}-kafka`;
+  docker('pause', kafka);
+  try {
+    const round = await driver.startRound(FAULT_BATCH);
+    const ti = await waitFor('publish_outbox running', 2 * 60 * 1000, async () => {
+      const t = await driver.airflow.taskInstance(DAG_ID, round.runId, 'publish_outbox');
+      return t.state === 'running' ? t : undefined;
+    }, 250);
+    await new Promise((r) => setTimeout(r, 2000));
+    return { round, result: await during(ti.id) };
+  } finally {
+    docker('unpause', kafka);
+  }
+}
+
+/** Each id is the key of exactly one message in the users topic: none missing, none twice. */
+async function expectEachKeyOnce(driver: PipelineDriver, ids: string[]): Promise<void> {
+  const counts = await driver.keyCounts('users_created', ids);
+  const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
+  const missing = [...counts].filter(([, n]) => n === 0).map(([id]) => id);
+  expect({ twice, missing }).toEqual({ twice: [], missing: [] });
 }

@@ -9,8 +9,6 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { Client as CassandraClient } from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { chromium } from 'playwright-core';
 import { AirflowApi, ARTIFACTS, deployWatched, docker, expectedRow, leftovers, PREFIX, runLogged, STACK_DIRECTORY, stackOutputs, waitFor } from './harness';
@@ -56,28 +54,22 @@ test('cdktf deploy brings every service up healthy, each after what it depends o
 }, 60 * 60 * 1000);
 
 test('the pipeline delivers exactly the valid users into Cassandra, field for field; bad records only to the dead-letter topic', async () => {
-  const control = async (body?: unknown): Promise<any> =>
-    (await fetch(`${outputs.source_api_url}/control`, body ? { method: 'POST', body: JSON.stringify(body) } : undefined)).json();
-  await control({ badEvery: BAD_EVERY, fail5xx: 2 });
-  const airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
+  const driver = new PipelineDriver(outputs);
+  await driver.sourceControl({ badEvery: BAD_EVERY, fail5xx: 2 });
   const started = Date.now();
   for (let i = 0; i < RUNS; i++) {
-    const runId = await airflow.trigger(DAG_ID);
-    const state = await waitFor(`DAG run ${runId}`, 10 * 60 * 1000, async () => {
-      const s = await airflow.runState(DAG_ID, runId);
-      return s === 'success' || s === 'failed' ? s : undefined;
-    });
+    const runId = await driver.airflow.trigger(DAG_ID);
+    const state = await driver.airflow.runEnd(DAG_ID, runId);
     expect({ runId, state }).toEqual({ runId, state: 'success' });
   }
-  const served = (await control()).served;
-  const validUsers = (await (await fetch(`${outputs.source_api_url}/control/users`)).json()) as any[];
+  const served = await driver.sourceControl();
+  const validUsers = await driver.validUsers();
   const expected = new Map(validUsers.map((u) => [u.login.uuid.toLowerCase(), expectedRow(u)]));
   figures.served = { users: served.users, valid: expected.size, bad: served.badRecords, failures5xx: served.failures5xx };
   expect(expected.size).toBeGreaterThanOrEqual(1000);
   expect(served.failures5xx).toBe(2);
 
-  const cassandra = new CassandraClient({ contactPoints: [outputs.cassandra_contact_point], localDataCenter: outputs.cassandra_datacenter });
-  try {
+  await driver.withCassandra(async (cassandra) => {
     const rows = await waitFor(`${expected.size} users in Cassandra`, 10 * 60 * 1000, async () => {
       const result = await cassandra.execute('SELECT * FROM spark_streams.created_users', [], { fetchSize: 100000 });
       return result.rows.length >= expected.size ? result.rows : undefined;
@@ -87,20 +79,14 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, row] of expected) expect(actual.get(id)).toEqual(row);
     figures.inCassandra = actual.size;
-  } finally {
-    await cassandra.shutdown();
-  }
+  });
 
   // Every injected bad record is in the dead-letter topic with the field it lacks, and nowhere else.
-  const kafka = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `e2e-${Date.now()}` });
-  const dead: any[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: 'users_created.dlq', fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void dead.push(JSON.parse(message.value!.toString())) });
-  await waitFor('the dead-letter topic', 120 * 1000, async () => (dead.length >= served.badRecords ? true : undefined), 2000);
+  const readDead = async () => (await driver.readTopic('users_created.dlq')).map((m) => JSON.parse(m.value!.toString()));
+  await waitFor('the dead-letter topic', 120 * 1000, async () => ((await readDead()).length >= served.badRecords ? true : undefined), 2000);
+  // A little longer, so a record dead-lettered twice would show.
   await new Promise((r) => setTimeout(r, 3000));
-  await consumer.disconnect();
+  const dead = await readDead();
   const ingestDead = dead.filter((d) => d.stage === 'ingest');
   figures.deadLettered = { ingest: ingestDead.length, stream: dead.length - ingestDead.length };
   expect(ingestDead.length).toBe(served.badRecords);
@@ -120,7 +106,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   }
 
   // The verify job agrees.
-  await new PipelineDriver(outputs).verify('pipeline', expected.size);
+  await driver.verify('pipeline', expected.size);
 }, 60 * 60 * 1000);
 
 faultTests(() => outputs, figures);
@@ -137,7 +123,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
   expect(runs.length).toBeGreaterThan(0);
   for (const run of runs) {
     for (const task of ['fetch_and_store', 'publish_outbox']) {
-      const log = JSON.stringify(await airflow.request('GET', `/api/v2/dags/${DAG_ID}/dagRuns/${encodeURIComponent(run.dag_run_id)}/taskInstances/${task}/logs/1`));
+      const log = await airflow.taskLog(DAG_ID, run.dag_run_id, task, 1);
       expect(log.length).toBeGreaterThan(100);
       for (const secret of secrets) expect({ run: run.dag_run_id, task, leaks: log.includes(secret) }).toEqual({ run: run.dag_run_id, task, leaks: false });
     }
