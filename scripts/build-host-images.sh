@@ -12,7 +12,7 @@
 # Talks to $DOCKER_HOST, or to this checkout's engine when DOCKER_HOST is unset (start it first with
 # scripts/docker-engine.sh start). A build is skipped when an image labelled with the content hash of
 # its Dockerfile directory and build arguments (parent image id included) exists; the base is skipped
-# when its tag exists (KP_REBUILD_BASE=1 forces it). Logs: .cache/host-images/logs/.
+# when its tag exists (KP_REBUILD_BASE=1 forces it). Logs: $KP_CACHE_DIR/host-images/logs/.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,9 +59,10 @@ ZOOKEEPER_TAG=$IMAGE_PREFIX/cp-zookeeper:$CONFLUENT_PLATFORM_VERSION
 HASH_LABEL=kafka-pipelining.content-hash
 
 images_dir=$root/images/host
-cache=$root/.cache/host-images
+cache_root=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
+cache=$cache_root/host-images
 logs=$cache/logs
-m2_repo=$root/.cache/m2
+m2_repo=$cache_root/m2
 mkdir -p "$logs"
 
 DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
@@ -237,7 +238,7 @@ content_hash() {
 image_id() { docker image inspect -f '{{.Id}}' "$1"; }
 
 # build_image NAME PARENT_TAG TAG [EXTRA_TAG...] -- BUILD_ARG...
-# The context is images/host/NAME, copied to .cache/host-images/context-NAME; a function
+# The context is images/host/NAME, copied to $KP_CACHE_DIR/host-images/context-NAME; a function
 # prepare_context_NAME (if defined) adds to it, smoke_test_NAME (if defined) checks the result. The
 # hash covers the directory, the build arguments and the parent image's id (a rebuilt parent means
 # a rebuild).
@@ -279,7 +280,7 @@ build_image() {
 }
 
 # wheelhouse NAME KEY CONTEXT FILL [ARGS...]: the wheels for an image, downloaded on the host once per KEY
-# into .cache/host-images/NAME-wheels/KEY by `FILL ARGS... DIR` (which replaces older keys' wheelhouses),
+# into $KP_CACHE_DIR/host-images/NAME-wheels/KEY by `FILL ARGS... DIR` (which replaces older keys' wheelhouses),
 # then linked into the build context's wheels/.
 wheelhouse() {
   local name=$1 key=$2 ctx=$3 fill=$4; shift 4

@@ -3,15 +3,16 @@
 # dags/requirements.lock: no import errors, and randomuser_pipeline has exactly the tasks
 # fetch_and_store -> publish_outbox. Needs no running Airflow, database or network past PyPI.
 #
-#   scripts/check-dag-loads.sh           install (or reuse) .cache/airflow-venv, then check
+#   scripts/check-dag-loads.sh           install (or reuse) $KP_CACHE_DIR/airflow-venv, then check
 #   scripts/check-dag-loads.sh --relock  regenerate dags/airflow-constraints.lock, then check
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
 UV_VERSION=0.13.9
-VENV=.cache/airflow-venv
-UV_VENV=.cache/uv-venv
+CACHE_ROOT=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
+VENV=$CACHE_ROOT/airflow-venv
+UV_VENV=$CACHE_ROOT/uv-venv
 LOCK=dags/airflow-constraints.lock
 EXTRAS=dags/requirements.lock
 REQUIREMENTS=(apache-airflow==3.0.6 apache-airflow-providers-fab apache-airflow-providers-postgres)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private Docker engine for this checkout: Debian's dockerd (docker.io, engine 20.10) run as root with
-# its own data root, exec root, socket, pidfile and log under .cache/docker (git-ignored), so it never
+# its own data root, exec root, socket, pidfile and log under $KP_CACHE_DIR/docker (outside the clone), so it never
 # touches a system engine at /var/run/docker.sock.
 #
 #   scripts/docker-engine.sh start    install docker.io + debootstrap if dockerd is absent, start the
@@ -9,13 +9,13 @@
 #   scripts/docker-engine.sh status   exit 0 if the engine answers, 1 if not
 #   scripts/docker-engine.sh stop     stop the engine by its pid: TERM, wait, then KILL
 #
-# Environment: KP_DOCKER_DIR (default <repo>/.cache/docker), KP_DOCKER_START_TIMEOUT (s, default 90),
+# Environment: KP_DOCKER_DIR (default $KP_CACHE_DIR/docker), KP_DOCKER_START_TIMEOUT (s, default 90),
 # KP_DOCKER_STOP_TIMEOUT (s, default 60). Talk to it with Debian's client, /usr/bin/docker, which
 # matches the engine (a newer client also works but warns that the legacy builder is deprecated).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dir=${KP_DOCKER_DIR:-$root/.cache/docker}
+dir=${KP_DOCKER_DIR:-${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}/docker}
 sock=$dir/docker.sock
 pidfile=$dir/dockerd.pid
 log=$dir/dockerd.log

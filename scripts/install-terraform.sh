@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds terraform and the two providers the stack uses from Go modules, because the Go module
 # proxy is the only source of them that this machine and CI can reach (no release downloads,
-# no registry.terraform.io). Result: .cache/terraform/{bin/terraform,plugins/,terraformrc}.
+# no registry.terraform.io). Result: $KP_CACHE_DIR/terraform/{bin/terraform,plugins/,terraformrc}.
 # stdout carries only the two `export` lines, so callers can: eval "$(bash scripts/install-terraform.sh)"
-# Callers that need `terraform` on PATH (cdktf-cli) prepend .cache/terraform/bin.
+# Callers that need `terraform` on PATH (cdktf-cli) prepend $KP_CACHE_DIR/terraform/bin.
 set -euo pipefail
 
 # ---- pins ------------------------------------------------------------------------------------
@@ -27,12 +27,13 @@ DOCKER_SOURCE="github.com/kreuzwerker/terraform-provider-docker v0.0.0-202609162
 # -----------------------------------------------------------------------------------------------
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=$ROOT/.cache/terraform
+CACHE_ROOT=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
+OUT=$CACHE_ROOT/terraform
 PLUGINS=$OUT/plugins/registry.terraform.io
 log() { echo "install-terraform: $*" >&2; }
 
-# Everything Go writes stays in the repo's git-ignored cache, so warm CI runs reuse it.
-export GOPATH=$ROOT/.cache/go GOMODCACHE=$ROOT/.cache/go/pkg/mod GOCACHE=$ROOT/.cache/go/build
+# Everything Go writes stays in the cache outside the clone, so warm runs in a fresh clone reuse it.
+export GOPATH=$CACHE_ROOT/go GOMODCACHE=$CACHE_ROOT/go/pkg/mod GOCACHE=$CACHE_ROOT/go/build
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false" CGO_ENABLED=0
 # Lets an older local Go fetch the toolchain a go.mod asks for (it comes from the module proxy).
 export GOTOOLCHAIN=auto

@@ -7,6 +7,10 @@ cd "$root"
 mkdir -p .cache/reports
 rm -f .cache/reports/*.json .cache/reports/*.xml
 PYTHON=${PYTHON:-python3.11}
+# Caches (engine data, images, venvs, terraform, Maven, Go) live outside the clone, so a fresh clone on
+# the same machine runs warm.
+export KP_CACHE_DIR=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
+mkdir -p "$KP_CACHE_DIR"
 
 step() { printf '\n==> %s\n' "$*"; }
 passed=0
@@ -27,8 +31,8 @@ npx jest --ci --json --outputFile=.cache/reports/jest.json || jest_status=$?
 count_jest .cache/reports/jest.json
 [ "$jest_status" -eq 0 ] || { echo "jest failed"; echo "tests: $passed passed, $failed failed"; exit "$jest_status"; }
 
-step "Python test environment (.cache/test-venv, pinned)"
-venv=.cache/test-venv
+step "Python test environment ($KP_CACHE_DIR/test-venv, pinned)"
+venv=$KP_CACHE_DIR/test-venv
 digest=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
 if [[ "$(cat "$venv/.pins-digest" 2>/dev/null)" != "$digest" ]]; then
   rm -rf "$venv"

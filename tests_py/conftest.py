@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -14,6 +15,9 @@ import pytest
 from fakes import ScriptedServer
 
 REPO = Path(__file__).resolve().parent.parent
+CACHE_ROOT = os.environ.get("KP_CACHE_DIR") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kafka-pipelining"
+)
 # The code runs with these folders on sys.path in production too: Airflow adds the DAG bundle
 # root, and spark-submit the entry script's folder.
 sys.path[:0] = [str(REPO / "dags"), str(REPO / "jobs" / "spark")]
@@ -68,12 +72,12 @@ def spark():
     from pyspark.sql import SparkSession
 
     # pyspark's wheel lacks spark-avro; Ivy fetches it from Maven Central once into the
-    # git-ignored .cache/ivy and reuses it from there.
+    # cache outside the clone ($KP_CACHE_DIR/ivy) and reuses it from there.
     session = (
         SparkSession.builder.master("local[1]")
         .appName("tests_py")
         .config("spark.jars.packages", SPARK_AVRO_PACKAGE)
-        .config("spark.jars.ivy", str(REPO / ".cache" / "ivy"))
+        .config("spark.jars.ivy", os.path.join(CACHE_ROOT, "ivy"))
         .config("spark.driver.memory", "512m")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.ui.enabled", "false")

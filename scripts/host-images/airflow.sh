@@ -4,7 +4,7 @@
 # on Debian bookworm's Python with the providers the platform uses (fab, postgres, standard) and the DAG's
 # packages (dags/requirements.lock), every version from dags/airflow-constraints.lock
 # (images/host/airflow). The wheels come from PyPI through pip on this host (whose HTTPS trusts the
-# workplace CA) into .cache/host-images/airflow-wheels/, keyed by the locks, and are installed offline.
+# workplace CA) into $KP_CACHE_DIR/host-images/airflow-wheels/, keyed by the locks, and are installed offline.
 
 AIRFLOW_UID=${KP_AIRFLOW_UID:-50000}
 # Installed on top of apache-airflow; their versions come from the constraints lock.

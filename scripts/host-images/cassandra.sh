@@ -24,7 +24,7 @@ prepare_context_cassandra() {
   ls "$ctx"/libs/jamm-*.jar >/dev/null 2>&1 || { say "no jamm jar in the classpath (the -javaagent)"; return 1; }
   say "mvn took $(since "$t"): $(find "$ctx/libs" -name '*.jar' | wc -l) jars, $(du -sh "$ctx/libs" | cut -f1)"
 
-  # cqlsh: wheels for the image's CPython and architecture, downloaded here (kept under .cache so a
+  # cqlsh: wheels for the image's CPython and architecture, downloaded here (kept under $KP_CACHE_DIR so a
   # rebuild reuses them) and copied into the context.
   local arch platform wheels=$cache/wheels-cassandra
   arch=$(uname -m)

