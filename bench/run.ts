@@ -16,10 +16,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Client as CassandraClient, concurrent } from 'cassandra-driver';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { deployWatched, docker, expectedRow, ROOT, runLogged, stackOutputs, waitFor } from '../__tests__/e2e/harness';
 import { cassandraDdl } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
-import { decodeConfluent, encodeConfluent, stringFields } from './avro';
+import { decodeConfluent, encodeConfluent, stringFields } from '../ops/avro';
+import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs, waitFor } from '../ops/deployment';
+import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
 import { comparisonTable, percentile, ratePerSecond, type Row } from './stats';
 
@@ -212,7 +213,7 @@ async function main(): Promise<void> {
     await cassandra.shutdown();
   }
   if (process.env.BENCH_KEEP !== 'true') {
-    figures.destroySeconds = (await runLogged('bench-destroy', 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
+    figures.destroySeconds = await destroy('bench-destroy');
     fs.writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify(figures, null, 2));
   }
 }
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
 /** Each platform container's memory use and limit after the measurements, from `docker stats`. */
 function containerMemory(): Record<string, string> {
   const lines = docker('stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}').split('\n');
-  return Object.fromEntries(lines.filter((l) => l.startsWith('kp-')).map((l) => l.split('\t') as [string, string]));
+  return Object.fromEntries(lines.filter((l) => l.startsWith(`${PREFIX}-`)).map((l) => l.split('\t') as [string, string]));
 }
 
 /** The deploy-time settings that shape the Spark job, as this run had them. */

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeConfluent, encodeConfluent, stringFields } from '../../bench/avro';
+import { decodeConfluent, encodeConfluent, stringFields } from '../../ops/avro';
 import { latencySvg } from '../../bench/chart';
 import { comparisonTable, percentile, ratePerSecond } from '../../bench/stats';
 

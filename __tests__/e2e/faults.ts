@@ -4,8 +4,8 @@
  * exactly the valid users served so far in Cassandra, none missing and none twice, and verify agreeing.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { docker, PREFIX, waitFor } from './harness';
-import { confluentHeader } from '../../bench/avro';
+import { confluentHeader } from '../../ops/avro';
+import { docker, PREFIX, waitFor } from '../../ops/deployment';
 import { crash, DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
 
 // Each fault round fetches FAULT_BATCH users (at least 1,000 valid) and must end with exactly the valid users

@@ -5,7 +5,8 @@
  */
 import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
-import { AirflowApi, docker, runLogged, waitFor } from './harness';
+import { docker, runLogged, waitFor } from '../../ops/deployment';
+import { AirflowApi } from './airflow-api';
 
 export const DAG_ID = 'randomuser_pipeline';
 const TABLE = 'spark_streams.created_users';

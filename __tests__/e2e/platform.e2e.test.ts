@@ -11,7 +11,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Client as PgClient } from 'pg';
 import { chromium } from 'playwright-core';
-import { AirflowApi, ARTIFACTS, deployWatched, docker, expectedRow, leftovers, PREFIX, runLogged, STACK_DIRECTORY, stackOutputs, waitFor } from './harness';
+import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
+import { expectedRow } from '../../ops/users';
+import { AirflowApi } from './airflow-api';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 
@@ -31,7 +33,7 @@ afterAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   fs.writeFileSync(path.join(ARTIFACTS, 'figures.json'), JSON.stringify(figures, null, 2));
   // A failed test must not leave the platform running.
-  if (leftovers(STACK_CONTAINERS).containers.length > 0) await runLogged('destroy-after-failure', 'npx', ['cdktf', 'destroy', '--auto-approve']).catch(() => undefined);
+  if (leftovers(STACK_CONTAINERS).containers.length > 0) await destroy('destroy-after-failure').catch(() => undefined);
 });
 
 test('cdktf deploy brings every service up healthy, each after what it depends on', async () => {
@@ -178,7 +180,7 @@ test('cdktf destroy leaves no container, network or volume of the stack behind (
   expect(leftovers(STACK_CONTAINERS).volumes.sort()).toEqual(
     ['airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log'].map((v) => `${PREFIX}-${v}`),
   );
-  figures.destroySeconds = (await runLogged('destroy', 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
+  figures.destroySeconds = await destroy('destroy');
   expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });
 }, 30 * 60 * 1000);
 

@@ -1,20 +1,22 @@
 /**
- * Helpers of the end-to-end proof: commands, the deployed stack's outputs, Docker state, Airflow's REST
- * API, and the oracle that says what a source user must look like in Cassandra.
+ * Operating a deployment of the stack from this host: `cdktf deploy` and `destroy` with their logs, the
+ * stack's outputs, Docker state, and waiting for a condition. Used by the end-to-end proof
+ * (__tests__/e2e) and the benchmarks (bench/).
  */
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const ROOT = path.join(__dirname, '..', '..');
+export const ROOT = path.join(__dirname, '..');
 export const STACK_DIRECTORY = path.join(ROOT, 'cdktf.out', 'stacks', 'kafka-pipelining');
-export const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e');
+/** Where runLogged writes each command's log: the end-to-end proof's artifacts (the bench's command logs go there too). */
+export const LOG_DIRECTORY = path.join(ROOT, 'artifacts', 'e2e');
 export const PREFIX = 'kp';
 
-/** Runs a command to completion, its output appended to a log under artifacts/e2e; throws with the log's tail. */
+/** Runs a command to completion, its output written to a log in LOG_DIRECTORY; throws with the log's tail. Resolves to the milliseconds it took. */
 export function runLogged(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const logFile = path.join(ARTIFACTS, `${name}.log`);
+  fs.mkdirSync(LOG_DIRECTORY, { recursive: true });
+  const logFile = path.join(LOG_DIRECTORY, `${name}.log`);
   const log = fs.openSync(logFile, 'w');
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -104,6 +106,12 @@ export async function deployWatched(logName: string): Promise<{ seconds: number;
   }
 }
 
+/** `cdktf destroy`: the seconds it took. */
+export async function destroy(logName: string): Promise<number> {
+  return (await runLogged(logName, 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
+}
+
+/** Polls probe until it returns a value, retrying on throws, and fails naming what it waited for and its last error. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -117,84 +125,4 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${lastError}` : ''}`);
-}
-
-/** Airflow 3's public REST API with a token from the FAB auth manager. */
-export class AirflowApi {
-  private token?: string;
-
-  constructor(private readonly baseUrl: string, private readonly username: string, private readonly password: string) {}
-
-  public async request(method: string, apiPath: string, body?: unknown): Promise<any> {
-    if (!this.token) {
-      const response = await fetch(`${this.baseUrl}/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: this.username, password: this.password }),
-      });
-      if (!response.ok) throw new Error(`Airflow /auth/token answered ${response.status}: ${await response.text()}`);
-      this.token = ((await response.json()) as any).access_token;
-    }
-    const response = await fetch(`${this.baseUrl}${apiPath}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`Airflow ${method} ${apiPath} answered ${response.status}: ${await response.text()}`);
-    return response.json();
-  }
-
-  /** Triggers a run now, with the given params (`conf`), and returns its id. */
-  public async trigger(dagId: string, conf: Record<string, unknown> = {}): Promise<string> {
-    const run = await this.request('POST', `/api/v2/dags/${dagId}/dagRuns`, { logical_date: null, conf });
-    return run.dag_run_id;
-  }
-
-  public async runState(dagId: string, runId: string): Promise<string> {
-    return (await this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`)).state;
-  }
-
-  /** Waits for the run to end and returns its final state. */
-  public async runEnd(dagId: string, runId: string, timeoutMs = 10 * 60 * 1000): Promise<string> {
-    return waitFor(`DAG run ${runId}`, timeoutMs, async () => {
-      const state = await this.runState(dagId, runId);
-      return state === 'success' || state === 'failed' ? state : undefined;
-    }, 1000);
-  }
-
-  /** A task instance of a run: its state, try_number and id (the id a LocalExecutor process is titled with). */
-  public async taskInstance(dagId: string, runId: string, taskId: string): Promise<{ id: string; state: string | null; try_number: number }> {
-    return this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}`);
-  }
-
-  /** Clears a failed task of a run, so the scheduler runs it again (its next try) and the run resumes. */
-  public async clearFailedTask(dagId: string, runId: string, taskId: string): Promise<void> {
-    await this.request('POST', `/api/v2/dags/${dagId}/clearTaskInstances`, {
-      dry_run: false, dag_run_id: runId, task_ids: [taskId], only_failed: true, reset_dag_runs: true,
-    });
-  }
-
-  /** The log of one try of a task, as text. */
-  public async taskLog(dagId: string, runId: string, taskId: string, tryNumber: number): Promise<string> {
-    return JSON.stringify(await this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}/logs/${tryNumber}`));
-  }
-}
-
-/** What a valid source user must be in Cassandra, field by field (docs/pipeline.md), independently of the jobs' code. */
-export function expectedRow(user: any): Record<string, string> {
-  const l = user.location;
-  return {
-    id: user.login.uuid.toLowerCase(),
-    first_name: user.name.first,
-    last_name: user.name.last,
-    gender: user.gender,
-    address: `${l.street.number} ${l.street.name}, ${l.city}, ${l.state}, ${l.country}`,
-    post_code: String(l.postcode),
-    email: user.email,
-    username: user.login.username,
-    dob: user.dob.date,
-    registered_date: user.registered.date,
-    phone: user.phone,
-    picture: user.picture.medium,
-  };
 }
