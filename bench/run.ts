@@ -15,10 +15,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client as CassandraClient, concurrent } from 'cassandra-driver';
+import { Type } from 'avsc';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { cassandraDdl } from '../jobs/bootstrap';
+import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
-import { decodeConfluent, encodeConfluent, stringFields } from '../ops/avro';
+import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
 import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs, waitFor } from '../ops/deployment';
 import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
@@ -114,9 +115,10 @@ async function main(): Promise<void> {
 
   const outputs = stackOutputs();
   const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'jobs', 'schemas', 'user.avsc'), 'utf8'));
-  const fields = stringFields(schema);
-  const registry = (await (await fetch(`${outputs.schema_registry_url}/subjects/users_created-value/versions/latest`)).json()) as { id: number };
-  const encode = (row: UserRow) => encodeConfluent(fields, registry.id, row);
+  const fields = userFields(schema);
+  const users = Type.forSchema(schema);
+  const schemaId = await latestSchemaId(outputs.schema_registry_url);
+  const encode = (row: UserRow) => encodeConfluent(users, schemaId, row);
 
   // Fresh ids every run, so rows of an earlier run on a kept deployment never count.
   const random = seededRandom(`bench-${Date.now()}`);
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     const pipelineLoad = await delivered(cassandra, PIPELINE_TABLE, sends);
 
     say('plain kafkajs consumer: the same burst and load');
-    const plain = await startPlainConsumer(kafka, cassandra, fields, registry.id, insert('plain_consumer_users'));
+    const plain = await startPlainConsumer(kafka, cassandra, users, fields, schemaId, insert('plain_consumer_users'));
     let plainBurst: Delivery;
     let plainLoad: Delivery;
     try {
@@ -233,7 +235,7 @@ function pipelineSettings(): Record<string, string | undefined> {
  * What a user could write instead of the Spark job: a kafkajs consumer group that decodes each batch
  * and upserts it into Cassandra with bounded concurrency, committing offsets after the writes.
  */
-async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, fields: string[], schemaId: number, insertCql: string) {
+async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, users: Type, fields: string[], schemaId: number, insertCql: string) {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: PLAIN_TOPIC, numPartitions: 3, replicationFactor: 1 }] });
@@ -247,7 +249,7 @@ async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, fiel
     partitionsConsumedConcurrently: 3,
     eachBatch: async ({ batch, heartbeat }) => {
       const params = batch.messages.map((m) => {
-        const row = decodeConfluent(fields, schemaId, m.value!);
+        const row = decodeConfluent(users, schemaId, m.value!);
         return fields.map((f) => row[f]);
       });
       await concurrent.executeConcurrent(cassandra, insertCql, params, { concurrencyLevel: PLAIN_CONSUMER_CONCURRENCY });

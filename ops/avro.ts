@@ -1,61 +1,43 @@
 /**
- * Confluent-framed Avro for the users contract (jobs/schemas/user.avsc), whose fields are all required
- * strings: the magic byte, the 4-byte schema id, then each field as a zigzag-varint length and UTF-8 bytes.
- * The benchmark produces and the plain consumer reads exactly what the DAG's outbox sends.
+ * Confluent-framed Avro, as the DAG's outbox sends the users records (jobs/schemas/user.avsc) and the
+ * Spark job reads them: magic byte 0, the schema's registry id as 4 big-endian bytes, then the record in
+ * Avro's binary encoding, done by avsc.
  */
-import { userFields } from '../jobs/bootstrap';
+import type { Type } from 'avsc';
 
-/** The record's field names in order; the bootstrap job's reading, which refuses any non-string field. */
-export const stringFields = userFields;
-
-function zigzagVarint(value: number): number[] {
-  let n = value * 2; // lengths are never negative
-  const bytes: number[] = [];
-  while (n >= 0x80) {
-    bytes.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  bytes.push(n);
-  return bytes;
-}
+/** The Schema Registry subject of the users topic's values. */
+const USERS_SUBJECT = 'users_created-value';
 
 /** Magic byte 0, then the schema id as 4 big-endian bytes. */
 export function confluentHeader(schemaId: number): Buffer {
-  return Buffer.from([0, (schemaId >>> 24) & 255, (schemaId >>> 16) & 255, (schemaId >>> 8) & 255, schemaId & 255]);
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return header;
 }
 
-export function encodeConfluent(fields: readonly string[], schemaId: number, record: Record<string, string>): Buffer {
-  const parts: Buffer[] = [confluentHeader(schemaId)];
-  for (const field of fields) {
-    const value = record[field];
-    if (typeof value !== 'string') throw new Error(`record field '${field}' must be a string, got ${JSON.stringify(value)}`);
-    const bytes = Buffer.from(value, 'utf8');
-    parts.push(Buffer.from(zigzagVarint(bytes.length)), bytes);
-  }
-  return Buffer.concat(parts);
+export function encodeConfluent(type: Type, schemaId: number, record: Record<string, unknown>): Buffer {
+  const problems: string[] = [];
+  const valid = type.isValid(record, {
+    errorHook: (fieldPath, value, fieldType) => problems.push(`record field '${fieldPath.join('.')}' must be ${fieldType.typeName}, got ${JSON.stringify(value)}`),
+  });
+  if (!valid) throw new Error(problems.join('; '));
+  return Buffer.concat([confluentHeader(schemaId), type.toBuffer(record)]);
 }
 
-export function decodeConfluent(fields: readonly string[], schemaId: number, message: Buffer): Record<string, string> {
+export function decodeConfluent(type: Type, schemaId: number, message: Buffer): Record<string, unknown> {
   if (message.length < 5 || message[0] !== 0) throw new Error('not a Confluent-framed message (magic byte 0 and a 4-byte schema id)');
   const id = message.readUInt32BE(1);
   if (id !== schemaId) throw new Error(`message written with schema id ${id}, expected ${schemaId}`);
-  let offset = 5;
-  const record: Record<string, string> = {};
-  for (const field of fields) {
-    let zigzag = 0;
-    let scale = 1;
-    for (;;) {
-      if (offset >= message.length) throw new Error(`message ends inside field '${field}'`);
-      const byte = message[offset++];
-      zigzag += (byte & 0x7f) * scale;
-      scale *= 128;
-      if (byte < 0x80) break;
-    }
-    const length = zigzag / 2;
-    if (!Number.isInteger(length) || offset + length > message.length) throw new Error(`field '${field}' has a bad length`);
-    record[field] = message.toString('utf8', offset, offset + length);
-    offset += length;
+  try {
+    return type.fromBuffer(message.subarray(5));
+  } catch (error) {
+    throw new Error(`not a ${type.name} record: ${error instanceof Error ? error.message : error}`);
   }
-  if (offset !== message.length) throw new Error(`${message.length - offset} bytes left after the last field`);
-  return record;
+}
+
+/** The registry id of the latest version of a subject (the Confluent Schema Registry API). */
+export async function latestSchemaId(registryUrl: string, subject = USERS_SUBJECT): Promise<number> {
+  const response = await fetch(`${registryUrl}/subjects/${subject}/versions/latest`);
+  if (!response.ok) throw new Error(`the Schema Registry answered ${response.status} for ${subject}: ${await response.text()}`);
+  return ((await response.json()) as { id: number }).id;
 }

@@ -4,7 +4,7 @@
  * exactly the valid users served so far in Cassandra, none missing and none twice, and verify agreeing.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { confluentHeader } from '../../ops/avro';
+import { confluentHeader, latestSchemaId } from '../../ops/avro';
 import { docker, PREFIX, waitFor } from '../../ops/deployment';
 import { crash, DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
 
@@ -117,12 +117,12 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
     }, 20 * 60 * 1000);
 
     test('Kafka records that do not match the schema go to the dead-letter topic with the reason', async () => {
-      const registry = await (await fetch(`${outputs().schema_registry_url}/subjects/users_created-value/versions/latest`)).json() as any;
+      const schemaId = await latestSchemaId(outputs().schema_registry_url);
       const bad: [string, Buffer][] = [
         ['value shorter than the 5-byte Confluent header', Buffer.from([0, 1])],
         ['wrong magic byte', Buffer.from(JSON.stringify({ id: '00000000-0000-4000-8000-000000000001', first_name: 'Plain JSON' }))],
-        ['unknown schema id', Buffer.concat([confluentHeader(registry.id + 1000), Buffer.from('anything')])],
-        ['undecodable Avro', Buffer.concat([confluentHeader(registry.id), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])])],
+        ['unknown schema id', Buffer.concat([confluentHeader(schemaId + 1000), Buffer.from('anything')])],
+        ['undecodable Avro', Buffer.concat([confluentHeader(schemaId), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])])],
       ];
       const before = (await driver.cassandraIds()).length;
       const kafka = new Kafka({ brokers: [outputs().kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
