@@ -14,14 +14,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Client as CassandraClient, concurrent } from 'cassandra-driver';
-import { Type } from 'avsc';
+import { Client as CassandraClient, concurrent, type types } from 'cassandra-driver';
+import { Type, type Schema } from 'avsc';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
 import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs, waitFor } from '../ops/deployment';
-import { expectedRow } from '../ops/users';
+import { expectedRow, type SourceUser } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
 import { comparisonTable, percentile, ratePerSecond, type Row } from './stats';
 
@@ -81,7 +81,7 @@ async function delivered(cassandra: CassandraClient, table: string, sendTimes: S
     for (let i = 0; i < missing.length; i += 200) {
       const result = await cassandra.execute(`SELECT id, WRITETIME(first_name) AS w FROM ${table} WHERE id IN ?`, [missing.slice(i, i + 200)], { prepare: true });
       // WRITETIME is in microseconds since the epoch, on the host clock every container shares.
-      for (const row of result.rows) writeTimes.set(row.id.toString(), Number(row.w) / 1000);
+      for (const row of result.rows) writeTimes.set((row.id as types.Uuid).toString(), Number(row.w) / 1000);
     }
     return writeTimes.size === ids.length ? true : undefined;
   }, 2000);
@@ -103,18 +103,19 @@ async function main(): Promise<void> {
   const concurrencies = (process.env.BENCH_CONCURRENCIES ?? '16,64,256,1024').split(',').map((c) => Number(c));
   if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`BENCH_CONCURRENCIES must be positive whole numbers separated by commas, got '${process.env.BENCH_CONCURRENCIES}'`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const figures: Record<string, any> = { startedAt: new Date().toISOString(), burstUsers, loadRate, loadSeconds, settings: pipelineSettings() };
+  const figures: Record<string, unknown> = { startedAt: new Date().toISOString(), burstUsers, loadRate, loadSeconds, settings: pipelineSettings() };
   const say = (text: string) => console.log(`bench: ${text}`);
 
-  figures.synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
-  say(`synth ${figures.synthSeconds} s`);
+  const synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
+  figures.synthSeconds = synthSeconds;
+  say(`synth ${synthSeconds} s`);
   const deployment = await deployWatched('bench-deploy');
-  figures.deploySeconds = deployment.seconds;
-  figures.secondsToHealthy = deployment.watcher.secondsToReady();
-  say(`deploy to all healthy ${figures.deploySeconds} s`);
+  const secondsToHealthy = deployment.watcher.secondsToReady();
+  Object.assign(figures, { deploySeconds: deployment.seconds, secondsToHealthy });
+  say(`deploy to all healthy ${deployment.seconds} s`);
 
   const outputs = stackOutputs();
-  const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'jobs', 'schemas', 'user.avsc'), 'utf8'));
+  const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'jobs', 'schemas', 'user.avsc'), 'utf8')) as Schema;
   const fields = userFields(schema);
   const users = Type.forSchema(schema);
   const schemaId = await latestSchemaId(outputs.schema_registry_url);
@@ -122,9 +123,11 @@ async function main(): Promise<void> {
 
   // Fresh ids every run, so rows of an earlier run on a kept deployment never count.
   const random = seededRandom(`bench-${Date.now()}`);
-  const burstRows = Array.from({ length: burstUsers }, () => expectedRow(generateUser(random)));
-  const warmUpRows = Array.from({ length: WARM_UP_USERS }, () => expectedRow(generateUser(random)));
-  const loadRows = Array.from({ length: loadRate * loadSeconds }, () => expectedRow(generateUser(random)));
+  // generateUser is typed as any record; it has the randomuser.me shape SourceUser names.
+  const nextRow = () => expectedRow(generateUser(random) as SourceUser);
+  const burstRows = Array.from({ length: burstUsers }, nextRow);
+  const warmUpRows = Array.from({ length: WARM_UP_USERS }, nextRow);
+  const loadRows = Array.from({ length: loadRate * loadSeconds }, nextRow);
 
   const cassandra = new CassandraClient({ contactPoints: [outputs.cassandra_contact_point], localDataCenter: outputs.cassandra_datacenter, socketOptions: { readTimeout: 60000 } });
   const kafka = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], clientId: 'bench', logLevel: logLevel.NOTHING });
@@ -181,7 +184,8 @@ async function main(): Promise<void> {
     }
     const [bestLevel, ceiling] = Object.entries(raw).sort(([, a], [, b]) => b - a)[0];
 
-    figures.memoryAfterLoad = containerMemory();
+    const memoryAfterLoad = containerMemory();
+    figures.memoryAfterLoad = memoryAfterLoad;
 
     const rows: Row[] = [
       { name: 'raw cassandra-driver', usersPerSecond: ceiling },
@@ -207,8 +211,8 @@ async function main(): Promise<void> {
       process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     );
     console.log(`\n${table}\n`);
-    say(`memory after the load: ${JSON.stringify(figures.memoryAfterLoad)}`);
-    say(`synth ${figures.synthSeconds} s, deploy to all healthy ${figures.deploySeconds} s; time to healthy (s): ${JSON.stringify(figures.secondsToHealthy)}`);
+    say(`memory after the load: ${JSON.stringify(memoryAfterLoad)}`);
+    say(`synth ${synthSeconds} s, deploy to all healthy ${deployment.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
     say(`figures in ${path.relative(process.cwd(), path.join(ARTIFACTS, 'results.json'))}, chart in ${path.relative(process.cwd(), chart)}`);
   } finally {
     await producer.disconnect();
@@ -247,13 +251,13 @@ async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, user
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.run({
     partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch, heartbeat }) => {
-      const params = batch.messages.map((m) => {
+    eachBatch: async (payload) => {
+      const params = payload.batch.messages.map((m) => {
         const row = decodeConfluent(users, schemaId, m.value!);
         return fields.map((f) => row[f]);
       });
       await concurrent.executeConcurrent(cassandra, insertCql, params, { concurrencyLevel: PLAIN_CONSUMER_CONCURRENCY });
-      await heartbeat();
+      await payload.heartbeat();
     },
   });
   await joined;

@@ -4,6 +4,7 @@
  * Avro's binary encoding, done by avsc.
  */
 import type { Type } from 'avsc';
+import { describeError } from '../jobs/lib/retry';
 
 /** The Schema Registry subject of the users topic's values. */
 const USERS_SUBJECT = 'users_created-value';
@@ -29,9 +30,9 @@ export function decodeConfluent(type: Type, schemaId: number, message: Buffer): 
   const id = message.readUInt32BE(1);
   if (id !== schemaId) throw new Error(`message written with schema id ${id}, expected ${schemaId}`);
   try {
-    return type.fromBuffer(message.subarray(5));
+    return type.fromBuffer(message.subarray(5)) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`not a ${type.name} record: ${error instanceof Error ? error.message : error}`);
+    throw new Error(`not a ${type.name} record: ${describeError(error)}`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { describeError } from '../jobs/lib/retry';
 
 export const ROOT = path.join(__dirname, '..');
 export const STACK_DIRECTORY = path.join(ROOT, 'cdktf.out', 'stacks', 'kafka-pipelining');
@@ -39,8 +40,8 @@ export function docker(...args: string[]): string {
 export function stackOutputs(): Record<string, string> {
   const json = JSON.parse(
     execFileSync(process.env.TERRAFORM_BINARY_NAME ?? 'terraform', [`-chdir=${STACK_DIRECTORY}`, 'output', '-json'], { encoding: 'utf8' }),
-  );
-  return Object.fromEntries(Object.entries(json).map(([k, v]: [string, any]) => [k, v.value]));
+  ) as Record<string, { value: string }>;
+  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
 }
 
 /** Which of the given containers, and of the stack's network and named volumes, are still on the engine. */
@@ -112,7 +113,7 @@ export async function destroy(logName: string): Promise<number> {
 }
 
 /** Polls probe until it returns a value, retrying on throws, and fails naming what it waited for and its last error. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 3000): Promise<T> {
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>, intervalMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -124,5 +125,5 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${lastError}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError === undefined ? '' : `: ${describeError(lastError)}`}`);
 }

@@ -4,8 +4,28 @@
  * so it is an independent oracle for them.
  */
 
-/** What a valid source user must be in Cassandra, field by field (docs/pipeline.md), independently of the jobs' code. */
-export function expectedRow(user: any): Record<string, string> {
+/** The fields of a randomuser.me user that the contract reads. */
+export interface SourceUser {
+  readonly login: { readonly uuid: string; readonly username: string };
+  readonly name: { readonly first: string; readonly last: string };
+  readonly gender: string;
+  readonly location: {
+    readonly street: { readonly number: number; readonly name: string };
+    readonly city: string;
+    readonly state: string;
+    readonly country: string;
+    /** A number for some countries, a string for others. */
+    readonly postcode: number | string;
+  };
+  readonly email: string;
+  readonly dob: { readonly date: string };
+  readonly registered: { readonly date: string };
+  readonly phone: string;
+  readonly picture: { readonly medium: string };
+}
+
+/** What a valid source user must be in Cassandra, field by field. */
+export function expectedRow(user: SourceUser): Record<string, string> {
   const l = user.location;
   return {
     id: user.login.uuid.toLowerCase(),

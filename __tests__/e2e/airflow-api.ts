@@ -7,7 +7,8 @@ export class AirflowApi {
 
   constructor(private readonly baseUrl: string, private readonly username: string, private readonly password: string) {}
 
-  public async request(method: string, apiPath: string, body?: unknown): Promise<any> {
+  /** One call; T is the shape of the answer the caller reads. */
+  public async request<T = unknown>(method: string, apiPath: string, body?: unknown): Promise<T> {
     if (!this.token) {
       const response = await fetch(`${this.baseUrl}/auth/token`, {
         method: 'POST',
@@ -15,7 +16,7 @@ export class AirflowApi {
         body: JSON.stringify({ username: this.username, password: this.password }),
       });
       if (!response.ok) throw new Error(`Airflow /auth/token answered ${response.status}: ${await response.text()}`);
-      this.token = ((await response.json()) as any).access_token;
+      this.token = ((await response.json()) as { access_token: string }).access_token;
     }
     const response = await fetch(`${this.baseUrl}${apiPath}`, {
       method,
@@ -23,17 +24,17 @@ export class AirflowApi {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`Airflow ${method} ${apiPath} answered ${response.status}: ${await response.text()}`);
-    return response.json();
+    return response.json() as Promise<T>;
   }
 
   /** Triggers a run now, with the given params (`conf`), and returns its id. */
   public async trigger(dagId: string, conf: Record<string, unknown> = {}): Promise<string> {
-    const run = await this.request('POST', `/api/v2/dags/${dagId}/dagRuns`, { logical_date: null, conf });
+    const run = await this.request<{ dag_run_id: string }>('POST', `/api/v2/dags/${dagId}/dagRuns`, { logical_date: null, conf });
     return run.dag_run_id;
   }
 
   public async runState(dagId: string, runId: string): Promise<string> {
-    return (await this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`)).state;
+    return (await this.request<{ state: string }>('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`)).state;
   }
 
   /** Waits for the run to end and returns its final state. */

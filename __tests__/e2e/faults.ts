@@ -34,7 +34,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
       const atKill = await driver.partwayThrough(round);
       crash(`${PREFIX}-spark-job`);
       // Docker's restart policy, not the test, brings the driver back.
-      await waitFor('the spark-job restart', 60 * 1000, async () =>
+      await waitFor('the spark-job restart', 60 * 1000, () =>
         Number(docker('inspect', '-f', '{{.RestartCount}}', `${PREFIX}-spark-job`)) === restarts + 1 ? true : undefined, 500);
       await healthyAgain(`${PREFIX}-spark-job`);
       const delivered = await driver.expectDelivered(round, 'spark-job killed');
@@ -43,7 +43,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
 
     test('Kafka stopped mid-publish and started again: the outbox sends what was not acknowledged, nothing twice', async () => {
       const kafka = `${PREFIX}-kafka`;
-      const { round } = await whilePublishHeld(driver, async () => undefined);
+      const { round } = await whilePublishHeld(driver, () => undefined);
       docker('stop', kafka);
       await new Promise((r) => setTimeout(r, 10000));
       docker('start', kafka);
@@ -71,7 +71,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
     test('the Airflow task publishing to Kafka killed mid-run is retried and delivers', async () => {
       // LocalExecutor runs each task in a child process titled `airflow worker -- <task instance id>`.
       const { round, result: killed } = await whilePublishHeld(driver, async (taskInstanceId) => {
-        const processLine = await waitFor('the publish_outbox process', 60 * 1000, async () =>
+        const processLine = await waitFor('the publish_outbox process', 60 * 1000, () =>
           docker('top', `${PREFIX}-airflow-scheduler`, '-eo', 'pid,args').split('\n').find((line) => line.trim().endsWith(`airflow worker -- ${taskInstanceId}`)), 250);
         process.kill(Number(processLine.trim().split(/\s+/)[0]), 'SIGKILL');
         return processLine.trim();
@@ -156,7 +156,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
  * pins a fault inside the publish instead of racing a sub-second task. `during` runs 2 s into that wait,
  * with the task instance's id; the broker is thawed after it, whatever happens.
  */
-async function whilePublishHeld<T>(driver: PipelineDriver, during: (taskInstanceId: string) => Promise<T>): Promise<{ round: Round; result: T }> {
+async function whilePublishHeld<T>(driver: PipelineDriver, during: (taskInstanceId: string) => T | Promise<T>): Promise<{ round: Round; result: T }> {
   const kafka = `${PREFIX}-kafka`;
   docker('pause', kafka);
   try {

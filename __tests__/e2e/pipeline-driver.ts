@@ -5,7 +5,9 @@
  */
 import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
+import type { Served, Switches } from '../../jobs/fake-randomuser';
 import { docker, runLogged, waitFor } from '../../ops/deployment';
+import type { SourceUser } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 
 export const DAG_ID = 'randomuser_pipeline';
@@ -27,14 +29,14 @@ export class PipelineDriver {
   }
 
   /** Sets the stand-in API's fault switches and returns what it has served so far. */
-  public async sourceControl(switches?: Record<string, number>): Promise<any> {
+  public async sourceControl(switches?: Partial<Switches>): Promise<Served> {
     const response = await fetch(`${this.outputs.source_api_url}/control`, switches ? { method: 'POST', body: JSON.stringify(switches) } : undefined);
-    return ((await response.json()) as any).served;
+    return ((await response.json()) as { served: Served }).served;
   }
 
   /** Every valid user the API served, in order (the oracle of what Cassandra must hold). */
-  public async validUsers(): Promise<any[]> {
-    return (await fetch(`${this.outputs.source_api_url}/control/users`)).json() as Promise<any[]>;
+  public async validUsers(): Promise<SourceUser[]> {
+    return (await fetch(`${this.outputs.source_api_url}/control/users`)).json() as Promise<SourceUser[]>;
   }
 
   /** Opens a Cassandra session per call: the node may have restarted (and moved) since the last one. */
@@ -134,11 +136,14 @@ export class PipelineDriver {
       let done!: () => void;
       const finished = new Promise<void>((resolve) => (done = resolve));
       await consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          if (BigInt(message.offset) >= ends.get(partition)!) return;
-          messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset });
-          if (BigInt(message.offset) + 1n >= ends.get(partition)!) remaining.delete(partition);
-          if (remaining.size === 0) done();
+        // kafkajs wants a promise back; keeping a message is synchronous.
+        eachMessage: ({ partition, message }) => {
+          if (BigInt(message.offset) < ends.get(partition)!) {
+            messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset });
+            if (BigInt(message.offset) + 1n >= ends.get(partition)!) remaining.delete(partition);
+            if (remaining.size === 0) done();
+          }
+          return Promise.resolve();
         },
       });
       let timer: NodeJS.Timeout | undefined;
@@ -170,5 +175,5 @@ export function crash(container: string): void {
 
 /** Waits until the container is running again and reports healthy. */
 export async function healthyAgain(container: string, timeoutMs = 5 * 60 * 1000): Promise<void> {
-  await waitFor(`${container} healthy again`, timeoutMs, async () => (docker('inspect', '-f', '{{.State.Health.Status}}', container) === 'healthy' ? true : undefined), 2000);
+  await waitFor(`${container} healthy again`, timeoutMs, () => (docker('inspect', '-f', '{{.State.Health.Status}}', container) === 'healthy' ? true : undefined), 2000);
 }

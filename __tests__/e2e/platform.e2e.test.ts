@@ -28,6 +28,8 @@ const SERVICES = [
 ].map((s) => `${PREFIX}-${s}`);
 const ONE_SHOTS = ['bootstrap', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
 const STACK_CONTAINERS = [...SERVICES, ...ONE_SHOTS, `${PREFIX}-control-center`];
+/** A container's published ports as `docker inspect` gives them, by container port. */
+type PortBindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
 
 afterAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -93,9 +95,9 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   figures.deadLettered = { ingest: ingestDead.length, stream: dead.length - ingestDead.length };
   expect(ingestDead.length).toBe(served.badRecords);
   const deadFields = ingestDead.map((d) => d.field).sort();
-  const wantedFields = served.bad.map((b: any) => b.field.split('.').pop()).sort();
+  const wantedFields = served.bad.map((b) => b.field.split('.').pop()).sort();
   expect(deadFields.length).toBe(wantedFields.length);
-  const badIds = served.bad.filter((b: any) => b.id).map((b: any) => b.id.toLowerCase());
+  const badIds = served.bad.flatMap((b) => (b.id ? [b.id.toLowerCase()] : []));
   const pg = new PgClient({ connectionString: outputs.postgres_dsn });
   await pg.connect();
   try {
@@ -121,7 +123,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
     for (const secret of secrets) expect({ name, leaks: logs.includes(secret) }).toEqual({ name, leaks: false });
   }
   const airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
-  const runs = (await airflow.request('GET', `/api/v2/dags/${DAG_ID}/dagRuns?limit=100`)).dag_runs;
+  const runs = (await airflow.request<{ dag_runs: { dag_run_id: string }[] }>('GET', `/api/v2/dags/${DAG_ID}/dagRuns?limit=100`)).dag_runs;
   expect(runs.length).toBeGreaterThan(0);
   for (const run of runs) {
     for (const task of ['fetch_and_store', 'publish_outbox']) {
@@ -131,9 +133,9 @@ test('no generated secret in the synthesized plan, a container log or a task log
     }
   }
   const published = [...SERVICES, ...ONE_SHOTS].flatMap((name) =>
-    Object.values(JSON.parse(docker('inspect', '-f', '{{json .HostConfig.PortBindings}}', name)) ?? {}).flatMap((bindings: any) => bindings ?? []),
+    Object.values((JSON.parse(docker('inspect', '-f', '{{json .HostConfig.PortBindings}}', name)) as PortBindings | null) ?? {}).flatMap((bindings) => bindings ?? []),
   );
-  const publishedPorts = published.map((b: any) => Number(b.HostPort)).sort((a, b) => a - b);
+  const publishedPorts = published.map((b) => Number(b.HostPort)).sort((a, b) => a - b);
   expect(publishedPorts).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9092]);
   for (const binding of published) expect(binding.HostIp).toBe('127.0.0.1');
   // The synthesized plan holds no secret value: they are generated at apply time.
