@@ -14,7 +14,6 @@
 # matches the engine (a newer client also works but warns that the legacy builder is deprecated).
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${KP_DOCKER_DIR:-${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}/docker}
 sock=$dir/docker.sock
 pidfile=$dir/dockerd.pid

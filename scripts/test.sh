@@ -25,6 +25,9 @@ npm ci --no-audit --no-fund --loglevel=error
 step "TypeScript type check (strict)"
 npx tsc --noEmit -p .
 
+step "linters: eslint (TypeScript), ruff (Python), shellcheck (shell scripts)"
+if PYTHON=$PYTHON bash scripts/lint.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
+
 step "jest: plan snapshots and assertions, validation, job units"
 jest_status=0
 npx jest --ci --json --outputFile=.cache/reports/jest.json || jest_status=$?

@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 eval "$(bash scripts/install-terraform.sh)"
-export PATH="$(dirname "$TERRAFORM_BINARY_NAME"):$PATH"
+terraform_dir=$(dirname "$TERRAFORM_BINARY_NAME")
+export PATH="$terraform_dir:$PATH"
 
 start=$(date +%s%N)
 npx cdktf synth --output cdktf.out >/dev/null

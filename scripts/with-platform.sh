@@ -29,7 +29,8 @@ bash scripts/build-host-images.sh
 echo "==> host images ready in $(( $(date +%s) - t0 )) s"
 
 eval "$(bash scripts/install-terraform.sh)"
-export PATH="$(dirname "$TERRAFORM_BINARY_NAME"):$PATH" TERRAFORM_BINARY_NAME TF_CLI_CONFIG_FILE
+terraform_dir=$(dirname "$TERRAFORM_BINARY_NAME")
+export PATH="$terraform_dir:$PATH" TERRAFORM_BINARY_NAME TF_CLI_CONFIG_FILE
 export CHECKPOINT_DISABLE=1 CDKTF_DISABLE_PLUGIN_CACHE_ENV=1
 # Host-built images, no licensed Control Center, the local stand-in API, and triggered runs only.
 export KP_IMAGE_SOURCE=host KP_CONTROL_CENTER=false KP_LOCAL_SOURCE_API=true KP_PIPELINE_SCHEDULE=none
