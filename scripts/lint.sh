@@ -27,10 +27,13 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
 fi
 # Shell scripts by name or by their #! line (the host images' bin/ wrappers have no .sh), tracked or new.
+shebang='^#!.*[/ ](ba|da|k)?sh([[:space:]]|$)'
 shell_scripts=()
 while IFS= read -r file; do
   [[ -f "$file" ]] || continue
-  if [[ "$file" == *.sh ]] || head -n 1 "$file" | grep -qE '^#!.*\b(ba|da|k)?sh\b'; then shell_scripts+=("$file"); fi
+  first_line=''
+  IFS= read -r first_line <"$file" || true
+  if [[ "$file" == *.sh || "$first_line" =~ $shebang ]]; then shell_scripts+=("$file"); fi
 done < <(git ls-files --cached --others --exclude-standard)
 
 findings=()
