@@ -14,8 +14,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Client as CassandraClient, concurrent, type types } from 'cassandra-driver';
 import { Type, type Schema } from 'avsc';
+import { Client as CassandraClient, concurrent, type types } from 'cassandra-driver';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
