@@ -21,7 +21,7 @@ import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
 import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs, waitFor } from '../ops/deployment';
-import { expectedRow, type SourceUser } from '../ops/users';
+import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
 import { comparisonTable, percentile, ratePerSecond, type Row } from './stats';
 
@@ -123,8 +123,7 @@ async function main(): Promise<void> {
 
   // Fresh ids every run, so rows of an earlier run on a kept deployment never count.
   const random = seededRandom(`bench-${Date.now()}`);
-  // generateUser is typed as any record; it has the randomuser.me shape SourceUser names.
-  const nextRow = () => expectedRow(generateUser(random) as SourceUser);
+  const nextRow = () => expectedRow(generateUser(random));
   const burstRows = Array.from({ length: burstUsers }, nextRow);
   const warmUpRows = Array.from({ length: WARM_UP_USERS }, nextRow);
   const loadRows = Array.from({ length: loadRate * loadSeconds }, nextRow);

@@ -56,8 +56,37 @@ function isoDate(random: () => number, fromYear: number, toYear: number): string
   return new Date(start + Math.floor(random() * (Date.UTC(toYear, 0, 1) - start))).toISOString();
 }
 
+/** A user in randomuser.me's shape: the fields the pipeline reads, plus a few it ignores. */
+export interface GeneratedUser {
+  gender: string;
+  name: { title: string; first: string; last: string };
+  location: {
+    street: { number: number; name: string };
+    city: string;
+    state: string;
+    country: string;
+    postcode: number | string;
+    coordinates: { latitude: string; longitude: string };
+    timezone: { offset: string; description: string };
+  };
+  email: string;
+  login: { uuid: string; username: string; password: string; salt: string; md5: string; sha1: string; sha256: string };
+  dob: { date: string; age: number };
+  registered: { date: string; age: number };
+  phone: string;
+  cell: string;
+  id: { name: string; value: string };
+  picture: { large: string; medium: string; thumbnail: string };
+  nat: string;
+}
+
+/** A JSON object as the API's records are walked by path. */
+interface JsonObject {
+  [key: string]: unknown;
+}
+
 /** One user in randomuser.me's shape (the fields the pipeline reads, plus a few it ignores). */
-export function generateUser(random: () => number): Record<string, any> {
+export function generateUser(random: () => number): GeneratedUser {
   const first = pick(random, FIRST);
   const last = pick(random, LAST);
   const [city, state, country] = pick(random, PLACES);
@@ -88,10 +117,10 @@ export function generateUser(random: () => number): Record<string, any> {
 }
 
 /** Removes a required field, the way a broken upstream record would lack it. Returns the field's path. */
-export function breakUser(user: Record<string, any>, random: () => number): string {
+export function breakUser(user: GeneratedUser, random: () => number): string {
   const path = pick(random, BREAKABLE_FIELDS);
-  let node = user;
-  for (const key of path.slice(0, -1)) node = node[key];
+  let node = user as unknown as JsonObject;
+  for (const key of path.slice(0, -1)) node = node[key] as JsonObject;
   delete node[path[path.length - 1]];
   return path.join('.');
 }
@@ -122,7 +151,7 @@ export class FakeRandomUser {
   public readonly switches: Switches = { badEvery: 0, fail5xx: 0, malformed: 0 };
   public readonly served: Served = { requests: 0, users: 0, badRecords: 0, failures5xx: 0, malformed: 0, validIds: [], bad: [] };
   /** The valid users served, as served. */
-  public readonly validUsers: Array<Record<string, any>> = [];
+  public readonly validUsers: GeneratedUser[] = [];
   private readonly random: () => number;
 
   constructor(seed: string) {
@@ -150,7 +179,7 @@ export class FakeRandomUser {
     return { status: 200, body };
   }
 
-  private nextUser(record: boolean): Record<string, any> {
+  private nextUser(record: boolean): GeneratedUser {
     const user = generateUser(this.random);
     const position = this.served.users + 1;
     const bad = this.switches.badEvery > 0 && position % this.switches.badEvery === 0;
@@ -159,6 +188,7 @@ export class FakeRandomUser {
       this.served.users = position;
       if (field) {
         this.served.badRecords++;
+        // A broken record may have lost its uuid (login.uuid is one of the breakable fields).
         this.served.bad.push({ id: user.login.uuid ?? null, field });
       } else {
         this.served.validIds.push(user.login.uuid);
@@ -178,27 +208,38 @@ function readBody(request: http.IncomingMessage): Promise<string> {
   });
 }
 
+/** Applies a `/control` update to the switches: the new value of each named switch, or an error naming one. */
+function applySwitches(switches: Switches, update: unknown): string | undefined {
+  if (typeof update !== 'object' || update === null) return 'body must be a JSON object';
+  const values = update as Record<string, unknown>;
+  const changes: Partial<Switches> = {};
+  for (const key of Object.keys(switches) as Array<keyof Switches>) {
+    const value = values[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return `${key} must be a non-negative integer`;
+    changes[key] = value;
+  }
+  Object.assign(switches, changes);
+  return undefined;
+}
+
 /** The HTTP server over a FakeRandomUser. */
 export function createServer(api: FakeRandomUser): http.Server {
-  return http.createServer(async (request, response) => {
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://fake');
     const send = (status: number, body: string) => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(body);
     };
     if (url.pathname === '/control' && request.method === 'POST') {
+      let update: unknown;
       try {
-        const update = JSON.parse(await readBody(request));
-        for (const key of Object.keys(api.switches) as Array<keyof Switches>) {
-          if (update[key] !== undefined) {
-            if (!Number.isInteger(update[key]) || update[key] < 0) return send(400, JSON.stringify({ error: `${key} must be a non-negative integer` }));
-            api.switches[key] = update[key];
-          }
-        }
-        return send(200, JSON.stringify(api.switches));
+        update = JSON.parse(await readBody(request));
       } catch {
         return send(400, JSON.stringify({ error: 'body must be JSON' }));
       }
+      const error = applySwitches(api.switches, update);
+      return error ? send(400, JSON.stringify({ error })) : send(200, JSON.stringify(api.switches));
     }
     if (url.pathname === '/control/users') return send(200, JSON.stringify(api.validUsers));
     if (url.pathname === '/control') return send(200, JSON.stringify({ switches: api.switches, served: api.served }));
@@ -207,6 +248,12 @@ export function createServer(api: FakeRandomUser): http.Server {
       return send(status, body);
     }
     return send(404, JSON.stringify({ error: `no route ${url.pathname}` }));
+  };
+  return http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: String(error) }));
+    });
   });
 }
 

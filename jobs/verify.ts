@@ -306,7 +306,7 @@ async function consumeDeadLetters(kafka: Kafka, topic: string, ranges: Partition
   const consumer = kafka.consumer({ groupId: `pipeline-verify-${randomUUID()}`, allowAutoTopicCreation: false });
   let finish = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
-  let crash: unknown;
+  let crash: Error | undefined;
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     crash = payload.error;
     finish();
@@ -317,9 +317,10 @@ async function consumeDeadLetters(kafka: Kafka, topic: string, ranges: Partition
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
+      // kafkajs takes a promise-returning handler; this one has nothing to await.
+      eachMessage: ({ partition, message }) => {
         const end = pending.get(partition);
-        if (end === undefined) return;
+        if (end === undefined) return Promise.resolve();
         const offset = Number(message.offset);
         if (offset < end) letters.push(parseDeadLetter(message.key, message.value));
         // ">=": offsets can skip the end (compaction, transaction markers), and later messages are not counted.
@@ -327,6 +328,7 @@ async function consumeDeadLetters(kafka: Kafka, topic: string, ranges: Partition
           pending.delete(partition);
           if (pending.size === 0) finish();
         }
+        return Promise.resolve();
       },
     });
     await done;

@@ -1,5 +1,5 @@
 import { AddressInfo } from 'net';
-import { BREAKABLE_FIELDS, createServer, FakeRandomUser, generateUser, seededRandom } from '../../jobs/fake-randomuser';
+import { BREAKABLE_FIELDS, createServer, FakeRandomUser, generateUser, seededRandom, type GeneratedUser, type Served } from '../../jobs/fake-randomuser';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -34,7 +34,8 @@ describe('fake randomuser.me API', () => {
     for (const bad of api.served.bad) expect(paths).toContain(bad.field);
     const fourth = results[3];
     const removed = api.served.bad[0].field.split('.');
-    expect(removed.reduce((node: any, key: string) => node?.[key], fourth)).toBeUndefined();
+    const lookup = (node: unknown, key: string): unknown => (node as Record<string, unknown> | undefined)?.[key];
+    expect(removed.reduce(lookup, fourth)).toBeUndefined();
   });
 
   test('fail5xx answers 503 that many times, then recovers; malformed serves a truncated body and no users', () => {
@@ -57,17 +58,17 @@ describe('fake randomuser.me API', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const page = (await (await fetch(`${base}/api/?results=7`)).json()) as any;
+      const page = (await (await fetch(`${base}/api/?results=7`)).json()) as { results: GeneratedUser[] };
       expect(page.results).toHaveLength(7);
       const refused = await fetch(`${base}/control`, { method: 'POST', body: JSON.stringify({ fail5xx: -1 }) });
       expect(refused.status).toBe(400);
       expect(await refused.json()).toEqual({ error: 'fail5xx must be a non-negative integer' });
       await fetch(`${base}/control`, { method: 'POST', body: JSON.stringify({ fail5xx: 1 }) });
       expect((await fetch(`${base}/api/?results=1`)).status).toBe(503);
-      const state = (await (await fetch(`${base}/control`)).json()) as any;
+      const state = (await (await fetch(`${base}/control`)).json()) as { served: Served };
       expect(state.served).toEqual(expect.objectContaining({ requests: 2, users: 7, failures5xx: 1 }));
-      const users = (await (await fetch(`${base}/control/users`)).json()) as any[];
-      expect(users.map((u) => u.login.uuid)).toEqual(page.results.map((u: any) => u.login.uuid));
+      const users = (await (await fetch(`${base}/control/users`)).json()) as GeneratedUser[];
+      expect(users.map((u) => u.login.uuid)).toEqual(page.results.map((u) => u.login.uuid));
     } finally {
       server.close();
     }
