@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { ShippedFiles } from '../../constructs';
 import { PIPELINE_CONTRACT_PYTHONPATH } from '../../constructs/pipeline-contract';
+import { type Component, declaredDefault, PIPELINE_VARIABLES } from '../../jobs/lib/contract';
 import { synthPlatform } from '../helpers/synth';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -44,5 +45,34 @@ describe('the Python contract package ships into every container that runs Pytho
     const contract = (name: string) => expected.map((target) => uploads(name).get(target));
     expect(contract('kp-airflow-scheduler')).toEqual(contract('kp-airflow-dag-processor'));
     expect(contract('kp-spark-job')).toEqual(contract('kp-airflow-dag-processor'));
+  });
+});
+
+describe('the constructs set the variables jobs/contract/variables.json declares', () => {
+  // verify runs from the host, with variables pointing at the published ports: no container of the plan runs it.
+  const containersOf: Record<Exclude<Component, 'verify'>, string[]> = {
+    dag: ['kp-airflow-dag-processor', 'kp-airflow-scheduler'],
+    'spark-job': ['kp-spark-job'],
+    bootstrap: ['kp-bootstrap'],
+  };
+  const pipelineVariables = (name: string) => Object.keys(environment(name)).filter((key) => key.startsWith('PIPELINE_'));
+  const setByPlatform = PIPELINE_VARIABLES.filter((v) => v.setByPlatform);
+
+  test('exactly the variables declared as set by the platform, over all containers', () => {
+    const set = new Set(plan.containers().flatMap((c) => pipelineVariables(c.name)));
+    expect([...set].sort()).toEqual(setByPlatform.map((v) => v.name).sort());
+  });
+
+  test.each(Object.entries(containersOf))('each container of the %s gets what it reads and the platform sets', (component, containers) => {
+    const wanted = setByPlatform.filter((v) => v.readBy.includes(component as Component)).map((v) => v.name);
+    expect(wanted.length).toBeGreaterThan(0);
+    for (const name of containers) expect(pipelineVariables(name)).toEqual(expect.arrayContaining(wanted));
+  });
+
+  test('with default settings, the declared defaults', () => {
+    const env: Record<string, string> = Object.assign({}, ...plan.containers().map((c) => environment(c.name)));
+    for (const variable of setByPlatform.filter((v) => v.default !== undefined)) {
+      expect([variable.name, env[variable.name]]).toEqual([variable.name, declaredDefault(variable.name, env)]);
+    }
   });
 });
