@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadBootstrapConfig, loadPipelineConfig, type Env } from '../../jobs/lib/config';
-import { type Component, declaredDefault, defaultOf, PIPELINE_VARIABLES, pipelineVariable } from '../../jobs/lib/contract';
+import { COMPONENTS, type Component, declaredDefault, defaultOf, PIPELINE_VARIABLES, pipelineVariable } from '../../jobs/lib/contract';
 import declaration from '../../jobs/contract/variables.json';
 
+const REPO = path.join(__dirname, '..', '..');
 const SCRIPT_DIR = '/opt/job';
 
 describe('jobs/contract/variables.json', () => {
@@ -37,6 +39,47 @@ describe('jobs/contract/variables.json', () => {
     expect(() => pipelineVariable('PIPELINE_NOPE')).toThrow('PIPELINE_NOPE is not declared in jobs/contract/variables.json');
     expect(() => defaultOf('PIPELINE_PG_DSN')).toThrow('PIPELINE_PG_DSN has no default: jobs/contract/variables.json declares it required');
   });
+});
+
+interface DocumentedVariable {
+  readonly name: string;
+  readonly readBy: Component[];
+  readonly default?: string;
+  readonly setByPlatform: boolean;
+}
+
+/** The rows of the Environment table of docs/pipeline.md. */
+function documentedVariables(): DocumentedVariable[] {
+  const text = fs.readFileSync(path.join(REPO, 'docs', 'pipeline.md'), 'utf8');
+  const section = text.split(/^## /m).find((s) => s.startsWith('Environment\n'));
+  if (!section) throw new Error('docs/pipeline.md has no "## Environment" section');
+  const byLabel = new Map(Object.entries(COMPONENTS).map(([component, label]) => [label, component as Component]));
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => {
+      const [name, usedBy, defaultCell, platform] = line.split('|').slice(1, -1).map((cell) => cell.trim());
+      // Parenthesised remarks explain a use, they do not name readers.
+      const labels = usedBy.replace(/\([^)]*\)/g, '').split(',').map((label) => label.trim());
+      const readBy = labels.flatMap((label) => {
+        if (label === 'all') return Object.keys(COMPONENTS) as Component[];
+        const component = byLabel.get(label);
+        if (!component) throw new Error(`docs/pipeline.md: ${name} is used by '${label}', which is no component of variables.json`);
+        return [component];
+      });
+      return {
+        name: name.replace(/`/g, ''),
+        readBy,
+        default: defaultCell.startsWith('- (required') ? undefined : /^`([^`]+)`/.exec(defaultCell)?.[1],
+        setByPlatform: /^yes\b/.test(platform),
+      };
+    });
+}
+
+test('docs/pipeline.md documents exactly the declared variables, readers, defaults and what the platform sets', () => {
+  const declared = PIPELINE_VARIABLES.map((v) => ({ ...v, readBy: [...v.readBy].sort() }));
+  const documented = documentedVariables().map((v) => ({ ...v, readBy: [...v.readBy].sort() }));
+  expect(documented).toEqual(declared);
 });
 
 /** An environment that remembers every name looked up in it, set or not. */
