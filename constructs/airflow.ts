@@ -7,6 +7,7 @@ import { ImageSource } from './image-source';
 import { FernetKey } from './fernet-key';
 import { GeneratedSecret } from './generated-secret';
 import { OneShotContainer } from './one-shot-container';
+import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { Postgres } from './postgres';
 import { ServiceContainer } from './service-container';
@@ -168,10 +169,12 @@ export class Airflow extends Construct {
     });
 
     // Tasks and the dag-processor report to the API server's execution API (Airflow 3's task SDK).
+    // PYTHONPATH: the DAG imports the pipeline's contract package, shipped outside the DAG folder.
     const dagSide: Record<string, string> = {
       ...common,
       ...props.dagEnvironment,
       AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://${this.apiServer.name}:${API_PORT}/execution/`,
+      PYTHONPATH: PIPELINE_CONTRACT_PYTHONPATH,
     };
     // Python modules, plus .airflowignore so the DAG processor does not scan the helper package.
     const airflowIgnore = path.join(dagsDirectory, '.airflowignore');
@@ -181,6 +184,8 @@ export class Airflow extends Construct {
         ...(fs.existsSync(airflowIgnore) ? [{ source: airflowIgnore, target: `${DAGS_FOLDER}/.airflowignore` }] : []),
       ],
     });
+    const contract = new ShippedFiles(this, 'Contract', { files: pipelineContractFiles() });
+    const dagFiles = [...dags.uploads, ...contract.uploads];
 
     this.dagProcessor = new ServiceContainer(this, 'DagProcessor', {
       name: `${name}-dag-processor`,
@@ -189,7 +194,7 @@ export class Airflow extends Construct {
       memoryMiB: dagProcessorMemoryMiB,
       command: ['airflow', 'dag-processor'],
       environment: dagSide,
-      files: dags.uploads,
+      files: dagFiles,
       volumes: logVolume,
       healthCheck: {
         command: ['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'],
@@ -209,7 +214,7 @@ export class Airflow extends Construct {
       memoryMiB: schedulerMemoryMiB,
       command: ['airflow', 'scheduler'],
       environment: { ...dagSide, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
-      files: dags.uploads,
+      files: dagFiles,
       volumes: logVolume,
       healthCheck: {
         command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${SCHEDULER_HEALTH_PORT}/health`],

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { PlatformNetwork } from './platform-network';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
@@ -79,7 +80,9 @@ export class SparkStreamingJob extends Construct {
       throw new Error(`sparkJob.entryPoint: '${entryPoint}' is not a .py file in ${jobDirectory}`);
     }
     const modules = jobFiles.filter((f) => f.target !== entryTarget).map((f) => f.target);
-    const shipped = new ShippedFiles(this, 'Code', { files: [...jobFiles, { source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
+    const shipped = new ShippedFiles(this, 'Code', {
+      files: [...jobFiles, ...pipelineContractFiles(), { source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }],
+    });
 
     this.container = new ServiceContainer(this, 'Driver', {
       name,
@@ -102,7 +105,8 @@ export class SparkStreamingJob extends Construct {
         ...(modules.length > 0 ? ['--py-files', modules.join(',')] : []),
         entryTarget,
       ],
-      environment: { ...props.environment, PYTHONPATH: JOB_DIRECTORY_IN_CONTAINER },
+      // The driver alone imports the contract package: the transforms are Spark SQL, so executors run no Python.
+      environment: { ...props.environment, PYTHONPATH: `${JOB_DIRECTORY_IN_CONTAINER}:${PIPELINE_CONTRACT_PYTHONPATH}` },
       files: shipped.uploads,
       volumes: [{ volumeName: props.cluster.checkpoints.volumeName, containerPath: '/checkpoints' }],
       healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'driver'], intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 },

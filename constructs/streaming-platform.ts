@@ -6,6 +6,7 @@ import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
 import { KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
+import { pipelineEnvironment } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
@@ -14,7 +15,7 @@ import { SchemaRegistry } from './schema-registry';
 import { PublishedPort, ServiceContainer } from './service-container';
 import { SparkCluster } from './spark-cluster';
 import { SparkStreamingJob } from './spark-streaming-job';
-import { validateBindAddress, validateIntegerRange, validateNamePrefix } from './validation';
+import { validateBindAddress, validateNamePrefix } from './validation';
 import { ZooKeeper } from './zookeeper';
 
 /** Host ports the platform publishes, all bound to `bindAddress`. */
@@ -202,7 +203,13 @@ export class StreamingPlatform extends Construct {
       if (pipeline.sourceUrl !== undefined) throw new Error('pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one');
       this.sourceApi = new FakeRandomUserApi(this, 'SourceApi', { network, name: `${prefix}-fake-randomuser`, imageSource: props.imageSource, bindAddress });
     }
-    this.pipelineEnvironment = pipelineEnvironment({ ...pipeline, sourceUrl: this.sourceApi?.url ?? pipeline.sourceUrl }, this);
+    this.pipelineEnvironment = pipelineEnvironment({ ...pipeline, sourceUrl: this.sourceApi?.url ?? pipeline.sourceUrl }, {
+      pgDsn: this.postgres.dsn('pipeline'),
+      kafkaBootstrapServers: this.kafka.bootstrapServers,
+      schemaRegistryUrl: this.schemaRegistry.url,
+      cassandraContactPoints: this.cassandra.contactPoint,
+      cassandraDatacenter: this.cassandra.datacenter,
+    });
 
     // Topics, schema, keyspace and tables exist before anything produces or consumes.
     this.bootstrap = new NodeJob(this, 'Bootstrap', {
@@ -229,42 +236,6 @@ export class StreamingPlatform extends Construct {
 
     this.node.addValidation({ validate: () => duplicateHostPorts(this) });
   }
-}
-
-/** The `PIPELINE_*` environment of docs/pipeline.md, from the services' typed values and the settings. */
-function pipelineEnvironment(settings: PipelineSettings, platform: StreamingPlatform): Record<string, string> {
-  const topic = settings.topic ?? 'users_created';
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) throw new Error(`pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got '${topic}'`);
-  for (const [prop, value] of [['pipeline.keyspace', settings.keyspace], ['pipeline.table', settings.table]] as const) {
-    if (value !== undefined && !/^[a-z][a-z0-9_]{0,47}$/.test(value)) {
-      throw new Error(`${prop} must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got '${value}'`);
-    }
-  }
-  const sourceUrl = settings.sourceUrl ?? 'https://randomuser.me/api/';
-  if (!/^https?:\/\/[^\s]+$/.test(sourceUrl)) throw new Error(`pipeline.sourceUrl must be an http(s) URL, got '${sourceUrl}'`);
-  return {
-    PIPELINE_SOURCE_URL: sourceUrl,
-    PIPELINE_BATCH_SIZE: `${validateIntegerRange('pipeline.batchSize', settings.batchSize ?? 100, 1, 5000)}`,
-    PIPELINE_SCHEDULE: settings.schedule ?? '@hourly',
-    PIPELINE_RETRY_DELAY_SECONDS: `${validateIntegerRange('pipeline.retryDelaySeconds', settings.retryDelaySeconds ?? 30, 1, 3600)}`,
-    PIPELINE_PG_DSN: platform.postgres.dsn('pipeline'),
-    PIPELINE_KAFKA_BOOTSTRAP_SERVERS: platform.kafka.bootstrapServers,
-    PIPELINE_SCHEMA_REGISTRY_URL: platform.schemaRegistry.url,
-    PIPELINE_TOPIC: topic,
-    PIPELINE_DLQ_TOPIC: `${topic}.dlq`,
-    PIPELINE_TOPIC_PARTITIONS: `${validateIntegerRange('pipeline.topicPartitions', settings.topicPartitions ?? 3, 1, 64)}`,
-    PIPELINE_TOPIC_REPLICATION: '1',
-    PIPELINE_CASSANDRA_CONTACT_POINTS: platform.cassandra.contactPoint,
-    PIPELINE_CASSANDRA_DATACENTER: platform.cassandra.datacenter,
-    PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? 'spark_streams',
-    PIPELINE_CASSANDRA_TABLE: settings.table ?? 'created_users',
-    PIPELINE_CASSANDRA_REPLICATION: '1',
-    PIPELINE_CHECKPOINT_DIR: `/checkpoints/${topic}`,
-    PIPELINE_TRIGGER_SECONDS: `${validateIntegerRange('pipeline.triggerSeconds', settings.triggerSeconds ?? 1, 1, 3600)}`,
-    PIPELINE_MAX_OFFSETS_PER_TRIGGER: `${validateIntegerRange('pipeline.maxOffsetsPerTrigger', settings.maxOffsetsPerTrigger ?? 50000, 1, 10_000_000)}`,
-    PIPELINE_STARTING_OFFSETS: 'earliest',
-    PIPELINE_CASSANDRA_CONCURRENT_WRITES: `${validateIntegerRange('pipeline.cassandraConcurrentWrites', settings.cassandraConcurrentWrites ?? 64, 1, 1024)}`,
-  };
 }
 
 /** Every published port under `scope`, and an error for each host address:port taken twice. */

@@ -63,9 +63,11 @@ ensure_venv() {
 check_dags() {
   AIRFLOW_HOME_TMP=$(mktemp -d)
   trap 'rm -rf "$AIRFLOW_HOME_TMP"' EXIT
-  # Dummy, non-secret values: the DAG validates its settings while it is parsed.
+  # Dummy, non-secret values: the DAG validates its settings while it is parsed. PYTHONPATH as the
+  # constructs set it in the Airflow containers, for the contract package the DAG imports.
   env AIRFLOW_HOME="$AIRFLOW_HOME_TMP" \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    PYTHONPATH="$PWD/jobs/contract" \
     PIPELINE_PG_DSN="postgresql://check@localhost/pipeline" \
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS="localhost:9092" \
     PIPELINE_SCHEMA_REGISTRY_URL="http://localhost:8081" \

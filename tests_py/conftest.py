@@ -19,8 +19,8 @@ CACHE_ROOT = os.environ.get("KP_CACHE_DIR") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kafka-pipelining"
 )
 # The code runs with these folders on sys.path in production too: Airflow adds the DAG bundle
-# root, and spark-submit the entry script's folder.
-sys.path[:0] = [str(REPO / "dags"), str(REPO / "jobs" / "spark")]
+# root, spark-submit the entry script's folder, and the constructs put jobs/contract on PYTHONPATH.
+sys.path[:0] = [str(REPO / "dags"), str(REPO / "jobs" / "spark"), str(REPO / "jobs" / "contract")]
 
 SPARK_AVRO_PACKAGE = "org.apache.spark:spark-avro_2.12:3.5.7"
 

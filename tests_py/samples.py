@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-USER_SCHEMA_JSON = (Path(__file__).resolve().parent.parent / "jobs" / "schemas" / "user.avsc").read_text()
+from pipeline_contract import USER_SCHEMA_FILE
+
+USER_SCHEMA_JSON = USER_SCHEMA_FILE.read_text()
 
 USER_ID = "6f1c3f1e-8b5a-4b8e-9a55-0d7c1c2f9a10"
 

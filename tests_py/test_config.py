@@ -1,7 +1,8 @@
 import re
 
 import pytest
-from pipeline.config import ConfigError, load_config
+from pipeline.config import load_config
+from pipeline_contract import ConfigError
 
 REQUIRED = {
     "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
@@ -46,6 +47,10 @@ def test_values_are_read_from_the_environment():
     assert config.retry_delay_seconds == 5
     assert (config.topic, config.dlq_topic) == ("t", "t.dlq")
     assert config.pg_dsn == REQUIRED["PIPELINE_PG_DSN"]
+
+
+def test_the_dead_letter_topic_follows_the_topic_unless_it_is_set():
+    assert load_config({**REQUIRED, "PIPELINE_TOPIC": "signups"}).dlq_topic == "signups.dlq"
 
 
 @pytest.mark.parametrize("value", ["none", "None", "NONE"])

@@ -6,6 +6,7 @@ import pytest
 from fakes import FakeConnection, FakeProducer, Reply
 from pipeline import outbox, transform
 from pipeline.outbox import Message, PublishError, RegistryError
+from pipeline_contract import USER_FIELDS
 from samples import ROW, USER_ID, USER_SCHEMA_JSON, api_user
 
 PARSED_SCHEMA = fastavro.parse_schema(json.loads(USER_SCHEMA_JSON))
@@ -14,7 +15,7 @@ SECOND_ID = "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11"
 
 def user_row(user_id: str) -> tuple:
     """A users row as _SELECT_USERS returns it."""
-    return tuple({**ROW, "id": user_id}[name] for name in transform.USER_FIELDS)
+    return tuple({**ROW, "id": user_id}[name] for name in USER_FIELDS)
 
 
 def rejection_row(raw) -> tuple:

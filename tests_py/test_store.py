@@ -1,6 +1,7 @@
 import pytest
 from fakes import FakeConnection
 from pipeline import store, transform
+from pipeline_contract import USER_FIELDS
 from samples import ROW, api_user
 
 OTHER_ROW = {**ROW, "id": "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11", "email": "other@example.com"}
@@ -32,8 +33,8 @@ def test_user_values_follow_the_column_order():
 
     store.store_batch(conn, "r", 1, [ROW], [])
 
-    assert conn.mogrified == [tuple(ROW[name] for name in transform.USER_FIELDS)]
-    assert f"({', '.join(transform.USER_FIELDS)}, fetched_at)" in conn.statements[0][0]
+    assert conn.mogrified == [tuple(ROW[name] for name in USER_FIELDS)]
+    assert f"({', '.join(USER_FIELDS)}, fetched_at)" in conn.statements[0][0]
 
 
 def test_rejection_values_carry_hash_run_reason_field_and_raw_json():

@@ -1,7 +1,8 @@
 import re
 
 import pytest
-from stream_config import ConfigError, load_stream_config
+from pipeline_contract import ConfigError
+from stream_config import load_stream_config
 
 REQUIRED = {
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
@@ -25,6 +26,12 @@ def test_defaults_are_the_contract_ones():
         50000,
         "earliest",
     )
+
+
+def test_the_dead_letter_topic_follows_the_topic_unless_it_is_set():
+    config = load_stream_config({**REQUIRED, "PIPELINE_TOPIC": "signups"})
+
+    assert (config.dlq_topic, config.value_subject) == ("signups.dlq", "signups-value")
 
 
 def test_one_contact_point_sets_the_connector_host_and_port():

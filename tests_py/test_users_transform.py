@@ -5,6 +5,7 @@ import struct
 
 import fastavro
 import pytest
+from pipeline_contract import USER_FIELDS
 from pyspark.sql.types import BinaryType, IntegerType, LongType, StringType, StructField, StructType
 from samples import ROW, USER_ID, USER_SCHEMA_JSON
 from users_transform import (
@@ -14,7 +15,6 @@ from users_transform import (
     REASON_UNDECODABLE,
     REASON_UNKNOWN_SCHEMA_ID,
     REASON_WRONG_MAGIC,
-    USER_FIELDS,
     classify_users,
     dlq_messages,
     split_confluent_header,

@@ -17,8 +17,9 @@ from urllib.parse import quote
 import fastavro
 import requests
 from confluent_kafka import KafkaException, Producer
+from pipeline_contract import USER_FIELDS
 
-from pipeline.transform import USER_FIELDS, dlq_payload, encode_confluent, user_id_of
+from pipeline.transform import dlq_payload, encode_confluent, user_id_of
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline_contract import USER_FIELDS
 from psycopg2.extras import Json, execute_values
 
-from pipeline.transform import USER_FIELDS, RejectedRecord
+from pipeline.transform import RejectedRecord
 
 _INSERT_USERS = f"""
     INSERT INTO users ({", ".join(USER_FIELDS)}, fetched_at)

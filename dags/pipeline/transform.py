@@ -8,29 +8,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import fastavro
-
-# Field order of jobs/schemas/user.avsc; also the column names in PostgreSQL and Cassandra.
-USER_FIELDS = (
-    "id",
-    "first_name",
-    "last_name",
-    "gender",
-    "address",
-    "post_code",
-    "email",
-    "username",
-    "dob",
-    "registered_date",
-    "phone",
-    "picture",
-)
+from pipeline_contract import CONFLUENT_MAGIC_BYTE, USER_FIELDS, UUID_PATTERN
 
 # Where each flat field lives in the API's nested record (address is assembled separately).
 _SOURCE_PATHS = {
@@ -57,12 +41,6 @@ _ADDRESS_PARTS = (
     ("location", "state"),
     ("location", "country"),
 )
-
-# The canonical 8-4-4-4-12 form: the id is a uuid column in PostgreSQL and Cassandra, and the
-# Spark job applies the same pattern, so both stages agree on what a valid id is.
-UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-CONFLUENT_MAGIC_BYTE = 0
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 /**
- * The jobs' configuration, read from the environment variables named in docs/pipeline.md. Parsing is pure:
- * every problem is collected, so one run reports all of them, each naming the variable and what it allows.
+ * The jobs' configuration, read from the environment variables declared in jobs/contract/variables.json, with
+ * the defaults declared there. Parsing is pure: every problem is collected, so one run reports all of them,
+ * each naming the variable and what it allows.
  */
 import * as path from 'node:path';
+import { declaredDefault } from './contract';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -119,18 +121,21 @@ class EnvReader {
 
   constructor(private readonly env: Env) {}
 
-  required<T>(name: string, field: Field<T>): T {
+  /**
+   * The variable's value, else its declared default, parsed by `field`; `placeDefault` turns the default into a
+   * value instead, for one that is relative to something. A required variable that is unset is a problem.
+   */
+  read<T>(name: string, field: Field<T>, placeDefault?: (declared: string) => T): T {
     const raw = this.raw(name);
-    if (raw === undefined) {
+    if (raw !== undefined) return this.parse(name, raw, field);
+    const declared = declaredDefault(name, this.env);
+    if (declared === undefined) {
       this.problems.push(`${name} is required: ${field.allowed}`);
       return undefined as T; // a placeholder: the loader's check() throws before the config is used
     }
-    return this.parse(name, raw, field);
-  }
-
-  optional<T>(name: string, field: Field<T>, fallback: T): T {
-    const raw = this.raw(name);
-    return raw === undefined ? fallback : this.parse(name, raw, field);
+    // Not reported if it does not parse: that happens when the default names a malformed variable, reported already
+    // (the declared defaults themselves are checked by tests).
+    return placeDefault ? placeDefault(declared) : (field.parse(declared) as T);
   }
 
   /** Throws the collected problems, if any; call after every read. */
@@ -155,22 +160,22 @@ class EnvReader {
 }
 
 function readPipeline(reader: EnvReader): PipelineConfig {
-  const topic = reader.optional('PIPELINE_TOPIC', topicName, 'users_created');
-  // The contract names the DLQ `<topic>.dlq`; deriving the default keeps that true when only the topic is set.
-  const dlqTopic = reader.optional('PIPELINE_DLQ_TOPIC', topicName, `${topic}.dlq`);
+  const topic = reader.read('PIPELINE_TOPIC', topicName);
+  // The declared default is `${PIPELINE_TOPIC}.dlq`, so setting only the topic moves the dead-letter topic with it.
+  const dlqTopic = reader.read('PIPELINE_DLQ_TOPIC', topicName);
   if (topic !== undefined && topic === dlqTopic) {
     reader.problems.push(`PIPELINE_DLQ_TOPIC must differ from PIPELINE_TOPIC (both are '${topic}')`);
   }
   return {
-    pgDsn: reader.required('PIPELINE_PG_DSN', postgresDsn),
-    kafkaBrokers: reader.required('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', hostPortList('kafka:29092')),
+    pgDsn: reader.read('PIPELINE_PG_DSN', postgresDsn),
+    kafkaBrokers: reader.read('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', hostPortList('kafka:29092')),
     topic,
     dlqTopic,
     cassandra: {
-      contactPoints: reader.required('PIPELINE_CASSANDRA_CONTACT_POINTS', hostPortList('cassandra:9042')),
-      localDataCenter: reader.optional('PIPELINE_CASSANDRA_DATACENTER', nonEmpty('a datacenter name'), 'datacenter1'),
-      keyspace: reader.optional('PIPELINE_CASSANDRA_KEYSPACE', cqlIdentifier, 'spark_streams'),
-      table: reader.optional('PIPELINE_CASSANDRA_TABLE', cqlIdentifier, 'created_users'),
+      contactPoints: reader.read('PIPELINE_CASSANDRA_CONTACT_POINTS', hostPortList('cassandra:9042')),
+      localDataCenter: reader.read('PIPELINE_CASSANDRA_DATACENTER', nonEmpty('a datacenter name')),
+      keyspace: reader.read('PIPELINE_CASSANDRA_KEYSPACE', cqlIdentifier),
+      table: reader.read('PIPELINE_CASSANDRA_TABLE', cqlIdentifier),
     },
   };
 }
@@ -192,11 +197,11 @@ export function loadBootstrapConfig(env: Env, scriptDir: string): BootstrapConfi
   const config: BootstrapConfig = {
     ...readPipeline(reader),
     // Kafka's own limits: replication factor is an int16, partitions an int32.
-    topicPartitions: reader.optional('PIPELINE_TOPIC_PARTITIONS', positiveInteger(INT32_MAX), 3),
-    topicReplication: reader.optional('PIPELINE_TOPIC_REPLICATION', positiveInteger(32767), 1),
-    schemaRegistryUrl: reader.required('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
-    schemaFile: reader.optional('PIPELINE_SCHEMA_FILE', nonEmpty('a file path'), path.join(scriptDir, 'schemas', 'user.avsc')),
-    cassandraReplication: reader.optional('PIPELINE_CASSANDRA_REPLICATION', positiveInteger(INT32_MAX), 1),
+    topicPartitions: reader.read('PIPELINE_TOPIC_PARTITIONS', positiveInteger(INT32_MAX)),
+    topicReplication: reader.read('PIPELINE_TOPIC_REPLICATION', positiveInteger(32767)),
+    schemaRegistryUrl: reader.read('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
+    schemaFile: reader.read('PIPELINE_SCHEMA_FILE', nonEmpty('a file path'), (declared) => path.join(scriptDir, declared)),
+    cassandraReplication: reader.read('PIPELINE_CASSANDRA_REPLICATION', positiveInteger(INT32_MAX)),
   };
   reader.check();
   return config;

@@ -1,4 +1,4 @@
-"""The streaming job's settings, read from the environment variables named in docs/pipeline.md."""
+"""The streaming job's settings, from the environment variables declared in jobs/contract/variables.json."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
-
-class ConfigError(ValueError):
-    """A pipeline environment variable is missing or malformed; the message names it."""
+from pipeline_contract import ConfigError, http_url, integer, text
 
 
 @dataclass(frozen=True)
@@ -50,52 +47,23 @@ class StreamConfig:
 
 def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
     return StreamConfig(
-        kafka_bootstrap_servers=_text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),
-        schema_registry_url=_http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
-        topic=_text(env, "PIPELINE_TOPIC", "users_created"),
-        dlq_topic=_text(env, "PIPELINE_DLQ_TOPIC", "users_created.dlq"),
+        kafka_bootstrap_servers=text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),
+        schema_registry_url=http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
+        topic=text(env, "PIPELINE_TOPIC"),
+        dlq_topic=text(env, "PIPELINE_DLQ_TOPIC"),
         cassandra_contact_points=_contact_points(env, "PIPELINE_CASSANDRA_CONTACT_POINTS"),
-        cassandra_keyspace=_text(env, "PIPELINE_CASSANDRA_KEYSPACE", "spark_streams"),
-        cassandra_table=_text(env, "PIPELINE_CASSANDRA_TABLE", "created_users"),
-        checkpoint_dir=_text(env, "PIPELINE_CHECKPOINT_DIR", "/checkpoints/users_created"),
-        trigger_seconds=_positive_int(env, "PIPELINE_TRIGGER_SECONDS", 1),
-        max_offsets_per_trigger=_positive_int(env, "PIPELINE_MAX_OFFSETS_PER_TRIGGER", 50000),
-        starting_offsets=_starting_offsets(env, "PIPELINE_STARTING_OFFSETS", "earliest"),
-        cassandra_concurrent_writes=_positive_int(env, "PIPELINE_CASSANDRA_CONCURRENT_WRITES", 64),
+        cassandra_keyspace=text(env, "PIPELINE_CASSANDRA_KEYSPACE"),
+        cassandra_table=text(env, "PIPELINE_CASSANDRA_TABLE"),
+        checkpoint_dir=text(env, "PIPELINE_CHECKPOINT_DIR"),
+        trigger_seconds=integer(env, "PIPELINE_TRIGGER_SECONDS", minimum=1),
+        max_offsets_per_trigger=integer(env, "PIPELINE_MAX_OFFSETS_PER_TRIGGER", minimum=1),
+        starting_offsets=_starting_offsets(env, "PIPELINE_STARTING_OFFSETS"),
+        cassandra_concurrent_writes=integer(env, "PIPELINE_CASSANDRA_CONCURRENT_WRITES", minimum=1),
     )
 
 
-def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str:
-    value = env.get(name, "").strip()
-    if value:
-        return value
-    if default is None:
-        raise ConfigError(f"{name} is required but not set")
-    return default
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = _text(env, name, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be >= 1, got {value}")
-    return value
-
-
-def _http_url(env: Mapping[str, str], name: str) -> str:
-    value = _text(env, name)
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        # The value is not echoed: a registry URL may carry credentials.
-        raise ConfigError(f"{name} must be an http(s) URL")
-    return value
-
-
 def _contact_points(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
-    raw = _text(env, name)
+    raw = text(env, name)
     points = []
     for entry in raw.split(","):
         host, sep, port = entry.strip().rpartition(":")
@@ -105,9 +73,9 @@ def _contact_points(env: Mapping[str, str], name: str) -> tuple[tuple[str, int],
     return tuple(points)
 
 
-def _starting_offsets(env: Mapping[str, str], name: str, default: str) -> str:
+def _starting_offsets(env: Mapping[str, str], name: str) -> str:
     """Spark's startingOffsets: earliest, latest, or a JSON object of per-partition offsets."""
-    value = _text(env, name, default)
+    value = text(env, name)
     if value in ("earliest", "latest"):
         return value
     try:

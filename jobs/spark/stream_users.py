@@ -3,8 +3,9 @@ fail a check → the dead-letter topic. The I/O lives here; the rules live in us
 
 The Kafka, Avro and Cassandra connectors are on the classpath of the platform's Spark image
 (constructs/spark-image.ts, versions in constructs/versions.ts), so spark-submit resolves nothing.
-The sibling modules are imported on the driver only (beside this file): every transform is a
-Spark SQL expression, with no Python UDF, so executors need none of this Python code.
+The sibling modules (beside this file) and pipeline_contract (jobs/contract, on PYTHONPATH) are
+imported on the driver only: every transform is a Spark SQL expression, with no Python UDF, so
+executors need none of this Python code.
 """
 
 from __future__ import annotations

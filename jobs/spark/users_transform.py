@@ -9,33 +9,17 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
+from pipeline_contract import (
+    CONFLUENT_HEADER_BYTES,
+    CONFLUENT_MAGIC_BYTE,
+    USER_FIELDS,
+    UUID_REGEX,
+)
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.avro.functions import from_avro
 
-# Field order of jobs/schemas/user.avsc: the columns of the Cassandra table, all required.
-USER_FIELDS = (
-    "id",
-    "first_name",
-    "last_name",
-    "gender",
-    "address",
-    "post_code",
-    "email",
-    "username",
-    "dob",
-    "registered_date",
-    "phone",
-    "picture",
-)
-
-# Canonical 8-4-4-4-12 form, the same rule the DAG applies before a row enters the outbox.
-UUID_REGEX = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-CONFLUENT_MAGIC_BYTE = 0
-CONFLUENT_HEADER_BYTES = 5
-
-REASON_NO_HEADER = "value shorter than the 5-byte Confluent header"
+REASON_NO_HEADER = f"value shorter than the {CONFLUENT_HEADER_BYTES}-byte Confluent header"
 REASON_WRONG_MAGIC = "wrong magic byte"
 REASON_UNKNOWN_SCHEMA_ID = "unknown schema id"
 REASON_UNDECODABLE = "undecodable Avro"

@@ -1,0 +1,78 @@
+import * as path from 'path';
+import { ShippedFiles } from '../../constructs';
+import { PIPELINE_CONTRACT_PYTHONPATH } from '../../constructs/pipeline-contract';
+import { type Component, declaredDefault, PIPELINE_VARIABLES } from '../../jobs/lib/contract';
+import { synthPlatform } from '../helpers/synth';
+
+const REPO = path.join(__dirname, '..', '..');
+const plan = synthPlatform();
+
+/** Container path → source_hash of every file uploaded into the container. */
+const uploads = (name: string): Map<string, string> =>
+  new Map(plan.container(name).upload.map((u: any) => [u.file, u.source_hash]));
+const environment = (name: string): Record<string, string> =>
+  Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
+
+describe('the Python contract package ships into every container that runs Python pipeline code', () => {
+  // The package finds the schema and the declaration relative to itself, so the layout must be the repository's.
+  const expected = [
+    ...ShippedFiles.fromDirectory(path.join(REPO, 'jobs', 'contract'), PIPELINE_CONTRACT_PYTHONPATH).map((f) => f.target),
+    '/opt/kafka-pipelining/jobs/schemas/user.avsc',
+  ];
+
+  test('the package, the declaration and the schema are among the files', () => {
+    expect(expected).toEqual(
+      expect.arrayContaining([
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/__init__.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/environment.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/record.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/variables.json`,
+      ]),
+    );
+  });
+
+  test.each(['kp-airflow-dag-processor', 'kp-airflow-scheduler', 'kp-spark-job'])('%s gets them, on its PYTHONPATH', (name) => {
+    const files = uploads(name);
+    for (const target of expected) expect(files.has(target)).toBe(true);
+    expect(environment(name).PYTHONPATH.split(':')).toContain(PIPELINE_CONTRACT_PYTHONPATH);
+  });
+
+  test('the Spark driver keeps its own folder on the Python path too', () => {
+    expect(environment('kp-spark-job').PYTHONPATH).toBe(`/opt/kafka-pipelining/jobs/spark:${PIPELINE_CONTRACT_PYTHONPATH}`);
+  });
+
+  test('the DAG processor, the scheduler and the Spark driver get the same bytes', () => {
+    const contract = (name: string) => expected.map((target) => uploads(name).get(target));
+    expect(contract('kp-airflow-scheduler')).toEqual(contract('kp-airflow-dag-processor'));
+    expect(contract('kp-spark-job')).toEqual(contract('kp-airflow-dag-processor'));
+  });
+});
+
+describe('the constructs set the variables jobs/contract/variables.json declares', () => {
+  // verify runs from the host, with variables pointing at the published ports: no container of the plan runs it.
+  const containersOf: Record<Exclude<Component, 'verify'>, string[]> = {
+    dag: ['kp-airflow-dag-processor', 'kp-airflow-scheduler'],
+    'spark-job': ['kp-spark-job'],
+    bootstrap: ['kp-bootstrap'],
+  };
+  const pipelineVariables = (name: string) => Object.keys(environment(name)).filter((key) => key.startsWith('PIPELINE_'));
+  const setByPlatform = PIPELINE_VARIABLES.filter((v) => v.setByPlatform);
+
+  test('exactly the variables declared as set by the platform, over all containers', () => {
+    const set = new Set(plan.containers().flatMap((c) => pipelineVariables(c.name)));
+    expect([...set].sort()).toEqual(setByPlatform.map((v) => v.name).sort());
+  });
+
+  test.each(Object.entries(containersOf))('each container of the %s gets what it reads and the platform sets', (component, containers) => {
+    const wanted = setByPlatform.filter((v) => v.readBy.includes(component as Component)).map((v) => v.name);
+    expect(wanted.length).toBeGreaterThan(0);
+    for (const name of containers) expect(pipelineVariables(name)).toEqual(expect.arrayContaining(wanted));
+  });
+
+  test('with default settings, the declared defaults', () => {
+    const env: Record<string, string> = Object.assign({}, ...plan.containers().map((c) => environment(c.name)));
+    for (const variable of setByPlatform.filter((v) => v.default !== undefined)) {
+      expect([variable.name, env[variable.name]]).toEqual([variable.name, declaredDefault(variable.name, env)]);
+    }
+  });
+});

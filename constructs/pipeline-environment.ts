@@ -1,0 +1,55 @@
+import { defaultOf } from '../jobs/lib/contract';
+import type { PipelineSettings } from './streaming-platform';
+import { validateIntegerRange } from './validation';
+
+/** Where the pipeline's jobs reach the platform's services. */
+export interface PipelineServices {
+  readonly pgDsn: string;
+  readonly kafkaBootstrapServers: string;
+  readonly schemaRegistryUrl: string;
+  readonly cassandraContactPoints: string;
+  readonly cassandraDatacenter: string;
+}
+
+/**
+ * The `PIPELINE_*` variables the platform sets (those jobs/contract/variables.json declares `setByPlatform`): the
+ * settings, else the declared defaults, and the services' addresses.
+ */
+export function pipelineEnvironment(settings: PipelineSettings, services: PipelineServices): Record<string, string> {
+  const topic = settings.topic ?? defaultOf('PIPELINE_TOPIC');
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) throw new Error(`pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got '${topic}'`);
+  for (const [prop, value] of [['pipeline.keyspace', settings.keyspace], ['pipeline.table', settings.table]] as const) {
+    if (value !== undefined && !/^[a-z][a-z0-9_]{0,47}$/.test(value)) {
+      throw new Error(`${prop} must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got '${value}'`);
+    }
+  }
+  const sourceUrl = settings.sourceUrl ?? defaultOf('PIPELINE_SOURCE_URL');
+  if (!/^https?:\/\/[^\s]+$/.test(sourceUrl)) throw new Error(`pipeline.sourceUrl must be an http(s) URL, got '${sourceUrl}'`);
+  const integer = (prop: string, value: number | undefined, variable: string, min: number, max: number): string =>
+    `${validateIntegerRange(prop, value ?? Number(defaultOf(variable)), min, max)}`;
+  return {
+    PIPELINE_SOURCE_URL: sourceUrl,
+    PIPELINE_BATCH_SIZE: integer('pipeline.batchSize', settings.batchSize, 'PIPELINE_BATCH_SIZE', 1, 5000),
+    PIPELINE_SCHEDULE: settings.schedule ?? defaultOf('PIPELINE_SCHEDULE'),
+    PIPELINE_RETRY_DELAY_SECONDS: integer('pipeline.retryDelaySeconds', settings.retryDelaySeconds, 'PIPELINE_RETRY_DELAY_SECONDS', 1, 3600),
+    PIPELINE_PG_DSN: services.pgDsn,
+    PIPELINE_KAFKA_BOOTSTRAP_SERVERS: services.kafkaBootstrapServers,
+    PIPELINE_SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
+    PIPELINE_TOPIC: topic,
+    PIPELINE_DLQ_TOPIC: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }),
+    PIPELINE_TOPIC_PARTITIONS: integer('pipeline.topicPartitions', settings.topicPartitions, 'PIPELINE_TOPIC_PARTITIONS', 1, 64),
+    // One broker and one Cassandra node: there is nothing to replicate to, whatever the jobs' defaults say.
+    PIPELINE_TOPIC_REPLICATION: '1',
+    PIPELINE_CASSANDRA_CONTACT_POINTS: services.cassandraContactPoints,
+    PIPELINE_CASSANDRA_DATACENTER: services.cassandraDatacenter,
+    PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? defaultOf('PIPELINE_CASSANDRA_KEYSPACE'),
+    PIPELINE_CASSANDRA_TABLE: settings.table ?? defaultOf('PIPELINE_CASSANDRA_TABLE'),
+    PIPELINE_CASSANDRA_REPLICATION: '1',
+    // One checkpoint per topic, so a job pointed at another topic does not resume from this one's offsets.
+    PIPELINE_CHECKPOINT_DIR: `/checkpoints/${topic}`,
+    PIPELINE_TRIGGER_SECONDS: integer('pipeline.triggerSeconds', settings.triggerSeconds, 'PIPELINE_TRIGGER_SECONDS', 1, 3600),
+    PIPELINE_MAX_OFFSETS_PER_TRIGGER: integer('pipeline.maxOffsetsPerTrigger', settings.maxOffsetsPerTrigger, 'PIPELINE_MAX_OFFSETS_PER_TRIGGER', 1, 10_000_000),
+    PIPELINE_STARTING_OFFSETS: defaultOf('PIPELINE_STARTING_OFFSETS'),
+    PIPELINE_CASSANDRA_CONCURRENT_WRITES: integer('pipeline.cassandraConcurrentWrites', settings.cassandraConcurrentWrites, 'PIPELINE_CASSANDRA_CONCURRENT_WRITES', 1, 1024),
+  };
+}
