@@ -33,7 +33,7 @@ def http_server() -> Iterator[Callable[..., ScriptedServer]]:
         script = ScriptedServer(list(replies))
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 script.paths.append(self.path)
                 reply = script.replies[min(len(script.paths), len(script.replies)) - 1]
                 time.sleep(reply.delay_seconds)

@@ -146,7 +146,9 @@ def test_a_broken_declaration_is_named(tmp_path):
         json.dumps(
             {
                 "components": {"dag": "DAG"},
-                "variables": [{"name": "PIPELINE_X", "default": None, "readBy": ["cron"], "setByPlatform": True}],
+                "variables": [
+                    {"name": "PIPELINE_X", "default": None, "readBy": ["cron"], "setByPlatform": True}
+                ],
             }
         )
     )

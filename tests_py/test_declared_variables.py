@@ -1,4 +1,4 @@
-"""The Python jobs read exactly the variables jobs/contract/variables.json says they read, with its defaults."""
+"""The Python jobs read exactly the variables that jobs/contract/variables.json says, with its defaults."""
 
 from collections.abc import Iterator, Mapping
 

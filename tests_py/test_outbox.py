@@ -111,7 +111,8 @@ def test_full_batches_are_drained_until_a_short_one():
         batch_size=2,
     )
 
-    assert outcome.delivered == ids and outcome.failed == []
+    assert outcome.delivered == ids
+    assert outcome.failed == []
     assert len(conn.sql("FROM users")) == 3
     assert conn.commits == 3  # one transaction per batch
 

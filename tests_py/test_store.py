@@ -21,7 +21,8 @@ def test_stores_users_rejections_and_run_in_one_transaction():
     assert counts == store.RunCounts(fetched=3, stored=2, rejected=1)
     assert (conn.commits, conn.rollbacks) == (1, 0)
     users_sql, rejections_sql, run_sql = (sql for sql, _ in conn.statements)
-    assert "INSERT INTO users" in users_sql and "ON CONFLICT (id) DO NOTHING" in users_sql
+    assert "INSERT INTO users" in users_sql
+    assert "ON CONFLICT (id) DO NOTHING" in users_sql
     assert "INSERT INTO rejected_records" in rejections_sql
     assert "ON CONFLICT (record_hash) DO NOTHING" in rejections_sql
     assert "INSERT INTO ingest_runs" in run_sql

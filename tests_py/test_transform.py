@@ -66,7 +66,8 @@ def test_each_missing_or_empty_required_field_is_named(path, field, value, probl
 
     assert isinstance(rejection, Rejection)
     assert rejection.field == field
-    assert path in rejection.reason and problem in rejection.reason
+    assert path in rejection.reason
+    assert problem in rejection.reason
 
 
 def test_a_missing_parent_object_names_the_field():
