@@ -13,7 +13,7 @@ import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateMemoryMiB, validatePort } from './validation';
 import { AIRFLOW_VERSION, HOST_IMAGE_NAMESPACE, IMAGES } from './versions';
 
 export interface AirflowProps extends PublishingServiceProps {
@@ -94,11 +94,11 @@ export class Airflow extends Construct {
   constructor(scope: Construct, id: string, props: AirflowProps) {
     super(scope, id);
     const name = props.name ?? 'airflow';
-    const hostPort = validatePort('ports.airflow', props.hostPort ?? API_PORT);
+    const hostPort = validatePort('hostPort', props.hostPort ?? API_PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
-    const apiServerMemoryMiB = validateMemoryMiB('airflow.apiServerMemoryMiB', props.apiServerMemoryMiB ?? 1536, 768);
-    const schedulerMemoryMiB = validateMemoryMiB('airflow.schedulerMemoryMiB', props.schedulerMemoryMiB ?? 1536, 768);
-    const dagProcessorMemoryMiB = validateMemoryMiB('airflow.dagProcessorMemoryMiB', props.dagProcessorMemoryMiB ?? 768, 384);
+    const apiServerMemoryMiB = validateMemoryMiB('apiServerMemoryMiB', props.apiServerMemoryMiB ?? 1536, 768);
+    const schedulerMemoryMiB = validateMemoryMiB('schedulerMemoryMiB', props.schedulerMemoryMiB ?? 1536, 768);
+    const dagProcessorMemoryMiB = validateMemoryMiB('dagProcessorMemoryMiB', props.dagProcessorMemoryMiB ?? 768, 384);
     const dagsDirectory = props.dagsDirectory ?? path.join(__dirname, '..', 'dags');
     this.adminUsername = props.adminUsername ?? 'admin';
     this.adminPassword = new GeneratedSecret(this, 'AdminPassword', { length: 24 }).value;
@@ -156,7 +156,7 @@ export class Airflow extends Construct {
       command: ['airflow', 'api-server', '--port', `${API_PORT}`, '--workers', '1'],
       environment: common,
       volumes: logVolume,
-      ports: [{ containerPort: API_PORT, hostPort, bindAddress, description: 'ports.airflow' }],
+      ports: [{ containerPort: API_PORT, hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: {
         command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${API_PORT}/api/v2/monitor/health`],
         intervalSeconds: 10,
@@ -225,13 +225,13 @@ export class Airflow extends Construct {
 
 /** `pkg==version` lines of a requirements file, space-separated for `pip install`; comments dropped. */
 export function readRequirements(file: string): string {
-  if (!fs.existsSync(file)) throw new Error(`airflow.requirementsFile: '${file}' does not exist`);
+  if (!fs.existsSync(file)) throw new PropError('requirementsFile', `must name an existing file, got '${file}'`);
   const pins = fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .map((line) => line.replace(/#.*/, '').trim())
     .filter((line) => line.length > 0);
   const loose = pins.find((line) => !/^[A-Za-z0-9._\[\],-]+==[^=\s]+$/.test(line));
-  if (loose) throw new Error(`airflow.requirementsFile: every line must pin an exact version (pkg==x.y.z), got '${loose}' in ${file}`);
+  if (loose) throw new PropError('requirementsFile', `must pin an exact version on every line (pkg==x.y.z), got '${loose}' in ${file}`);
   return pins.join(' ');
 }

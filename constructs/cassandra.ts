@@ -36,8 +36,8 @@ export class Cassandra extends Construct {
   constructor(scope: Construct, id: string, props: CassandraProps) {
     super(scope, id);
     const name = props.name ?? 'cassandra';
-    this.memoryMiB = validateMemoryMiB('cassandra.memoryMiB', props.memoryMiB ?? 2048, 1024);
-    const hostPort = validatePort('ports.cassandra', props.hostPort ?? CQL_PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
+    const hostPort = validatePort('hostPort', props.hostPort ?? CQL_PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const image = new ServiceImage(this, 'Image', { image: IMAGES.cassandra, source: props.imageSource });
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
@@ -58,7 +58,7 @@ export class Cassandra extends Construct {
         CASSANDRA_NUM_TOKENS: '16',
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/cassandra' }],
-      ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, description: 'ports.cassandra' }],
+      ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: {
         // A CQL round trip, not a port check: the port opens before the node accepts queries.
         command: ['cqlsh', '-e', 'describe keyspaces'],

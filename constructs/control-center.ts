@@ -40,8 +40,8 @@ export class ControlCenter extends Construct {
   constructor(scope: Construct, id: string, props: ControlCenterProps) {
     super(scope, id);
     const name = props.name ?? 'control-center';
-    this.memoryMiB = validateMemoryMiB('controlCenter.memoryMiB', props.memoryMiB ?? 2048, 1024);
-    const hostPort = validatePort('ports.controlCenter', props.hostPort ?? PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
+    const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
 
@@ -72,7 +72,7 @@ export class ControlCenter extends Construct {
         'confluent.controlcenter.streams.num.stream.threads': 1,
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/confluent-control-center' }],
-      ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.controlCenter' }],
+      ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: {
         command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/`],
         intervalSeconds: 15,

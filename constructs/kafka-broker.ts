@@ -46,8 +46,8 @@ export class KafkaBroker extends Construct {
   constructor(scope: Construct, id: string, props: KafkaBrokerProps) {
     super(scope, id);
     const name = props.name ?? 'kafka';
-    this.memoryMiB = validateMemoryMiB('kafka.memoryMiB', props.memoryMiB ?? 1536, 512);
-    const hostPort = validatePort('ports.kafka', props.hostPort ?? EXTERNAL_PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
+    const hostPort = validatePort('hostPort', props.hostPort ?? EXTERNAL_PORT);
     const advertisedHost = props.advertisedHost ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
 
@@ -79,7 +79,7 @@ export class KafkaBroker extends Construct {
         'group.initial.rebalance.delay.ms': 0,
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' }],
-      ports: [{ containerPort: EXTERNAL_PORT, hostPort, bindAddress: props.bindAddress ?? DEFAULT_BIND_ADDRESS, description: 'ports.kafka' }],
+      ports: [{ containerPort: EXTERNAL_PORT, hostPort, bindAddress: props.bindAddress ?? DEFAULT_BIND_ADDRESS, prop: 'hostPort' }],
       healthCheck: {
         // Answers only when the broker has registered and serves requests.
         command: ['kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`],

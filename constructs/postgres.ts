@@ -53,8 +53,8 @@ export class Postgres extends Construct {
   constructor(scope: Construct, id: string, props: PostgresProps) {
     super(scope, id);
     const name = props.name ?? 'postgres';
-    this.memoryMiB = validateMemoryMiB('postgres.memoryMiB', props.memoryMiB ?? 512, 256);
-    this.hostPort = validatePort('ports.postgres', props.hostPort ?? PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 512, 256);
+    this.hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     this.hostAddress = hostAddress(bindAddress);
     this.user = props.user ?? 'platform';
@@ -72,7 +72,7 @@ export class Postgres extends Construct {
       command: ['postgres', '-c', 'max_connections=200', '-c', `shared_buffers=${Math.floor(this.memoryMiB / 4)}MB`],
       environment: { POSTGRES_USER: this.user, POSTGRES_PASSWORD: this.password, POSTGRES_DB: this.initialDatabase },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/postgresql/data' }],
-      ports: [{ containerPort: PORT, hostPort: this.hostPort, bindAddress, description: 'ports.postgres' }],
+      ports: [{ containerPort: PORT, hostPort: this.hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: {
         // Over TCP: the image's first-start initialisation runs a socket-only server that must not count.
         command: ['pg_isready', '-h', '127.0.0.1', '-U', this.user, '-d', this.initialDatabase],

@@ -38,8 +38,8 @@ export class SchemaRegistry extends Construct {
   constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
     super(scope, id);
     const name = props.name ?? 'schema-registry';
-    this.memoryMiB = validateMemoryMiB('schemaRegistry.memoryMiB', props.memoryMiB ?? 768, 512);
-    const hostPort = validatePort('ports.schemaRegistry', props.hostPort ?? PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 768, 512);
+    const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
 
     this.container = new ConfluentService(this, 'Server', {
@@ -60,7 +60,7 @@ export class SchemaRegistry extends Construct {
         'kafkastore.topic.replication.factor': 1,
         'schema.compatibility.level': 'backward',
       },
-      ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.schemaRegistry' }],
+      ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: {
         // 200 only once the registry has read its `_schemas` topic.
         command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/subjects`],

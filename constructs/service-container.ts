@@ -35,8 +35,8 @@ export interface PublishedPort {
   readonly hostPort: number;
   /** Host address to bind to. */
   readonly bindAddress: string;
-  /** What the port serves, for error messages (e.g. `ports.kafka`). */
-  readonly description: string;
+  /** The prop that set `hostPort`, for error messages (e.g. `hostPort`). */
+  readonly prop: string;
 }
 
 /** A named volume mounted into a container. */
@@ -145,7 +145,7 @@ export class ServiceContainer extends Construct {
     super(scope, id);
     this.publishedPorts = props.ports ?? [];
     for (const port of this.publishedPorts) {
-      validatePort(port.description, port.hostPort);
+      validatePort(port.prop, port.hostPort);
       validateBindAddress('bindAddress', port.bindAddress);
     }
     const health = props.healthCheck;

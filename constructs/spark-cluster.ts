@@ -4,7 +4,7 @@ import { SparkImage } from './spark-image';
 import { SparkMaster } from './spark-master';
 import { SparkWorker } from './spark-worker';
 import { StateVolume } from './state-volume';
-import { validateIntegerRange } from './validation';
+import { validateIntegerRange, withPropNames } from './validation';
 
 export interface SparkClusterProps extends PublishingServiceProps {
   /**
@@ -47,27 +47,31 @@ export class SparkCluster extends Construct {
   constructor(scope: Construct, id: string, props: SparkClusterProps) {
     super(scope, id);
     const name = props.name ?? 'spark';
-    const workerCount = validateIntegerRange('sparkWorkers', props.workers ?? 1, 1, MAX_SPARK_WORKERS);
+    const workerCount = validateIntegerRange('workers', props.workers ?? 1, 1, MAX_SPARK_WORKERS);
     this.image = new SparkImage(this, 'Image', { imageSource: props.imageSource });
     this.checkpoints = new StateVolume(this, 'Checkpoints', { name: `${name}-checkpoints`, retain: props.retainVolumes });
-    this.master = new SparkMaster(this, 'Master', {
-      name: `${name}-master`,
-      network: props.network,
-      imageId: this.image.imageId,
-      bindAddress: props.bindAddress,
-      hostPort: props.masterUiHostPort,
-      memoryMiB: props.masterMemoryMiB,
-    });
-    this.workers = Array.from({ length: workerCount }, (_, i) =>
-      new SparkWorker(this, `Worker${i + 1}`, {
-        name: `${name}-worker-${i + 1}`,
+    this.master = withPropNames({ memoryMiB: 'masterMemoryMiB', hostPort: 'masterUiHostPort' }, () =>
+      new SparkMaster(this, 'Master', {
+        name: `${name}-master`,
         network: props.network,
         imageId: this.image.imageId,
-        master: this.master,
-        checkpoints: this.checkpoints,
-        cores: props.workerCores,
-        memoryMiB: props.workerMemoryMiB,
+        bindAddress: props.bindAddress,
+        hostPort: props.masterUiHostPort,
+        memoryMiB: props.masterMemoryMiB,
       }),
+    );
+    this.workers = Array.from({ length: workerCount }, (_, i) =>
+      withPropNames({ memoryMiB: 'workerMemoryMiB', cores: 'workerCores' }, () =>
+        new SparkWorker(this, `Worker${i + 1}`, {
+          name: `${name}-worker-${i + 1}`,
+          network: props.network,
+          imageId: this.image.imageId,
+          master: this.master,
+          checkpoints: this.checkpoints,
+          cores: props.workerCores,
+          memoryMiB: props.workerMemoryMiB,
+        }),
+      ),
     );
   }
 

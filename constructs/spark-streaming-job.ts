@@ -6,7 +6,7 @@ import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
 import { SparkCluster } from './spark-cluster';
 import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
-import { validateIntegerRange, validateMemoryMiB } from './validation';
+import { PropError, validateIntegerRange, validateMemoryMiB } from './validation';
 
 export interface SparkStreamingJobProps {
   readonly network: PlatformNetwork;
@@ -66,17 +66,17 @@ export class SparkStreamingJob extends Construct {
   constructor(scope: Construct, id: string, props: SparkStreamingJobProps) {
     super(scope, id);
     const name = props.name ?? 'spark-job';
-    this.memoryMiB = validateMemoryMiB('sparkJob.memoryMiB', props.memoryMiB ?? 1536, 512);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
     const maxWorkerExecutorMiB = Math.min(...props.cluster.workers.map((w) => w.executorMemoryMiB));
-    const executorMemoryMiB = validateIntegerRange('sparkJob.executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, maxWorkerExecutorMiB);
-    const maxCores = validateIntegerRange('sparkJob.maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
+    const executorMemoryMiB = validateIntegerRange('executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, maxWorkerExecutorMiB);
+    const maxCores = validateIntegerRange('maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
     const jobDirectory = props.jobDirectory ?? path.join(__dirname, '..', 'jobs', 'spark');
     const entryPoint = props.entryPoint ?? 'stream_users.py';
 
     const jobFiles = ShippedFiles.fromDirectory(jobDirectory, JOB_DIRECTORY_IN_CONTAINER).filter((f) => f.target.endsWith('.py'));
     const entryTarget = `${JOB_DIRECTORY_IN_CONTAINER}/${entryPoint}`;
     if (!jobFiles.some((f) => f.target === entryTarget)) {
-      throw new Error(`sparkJob.entryPoint: '${entryPoint}' is not a .py file in ${jobDirectory}`);
+      throw new PropError('entryPoint', `must be a .py file in ${jobDirectory}, got '${entryPoint}'`);
     }
     const modules = jobFiles.filter((f) => f.target !== entryTarget).map((f) => f.target);
     const shipped = new ShippedFiles(this, 'Code', { files: [...jobFiles, { source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });

@@ -42,8 +42,8 @@ export class SparkWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: SparkWorkerProps) {
     super(scope, id);
-    this.memoryMiB = validateMemoryMiB('spark.workerMemoryMiB', props.memoryMiB ?? 2048, 1024);
-    this.cores = validateIntegerRange('spark.workerCores', props.cores ?? 2, 1, 64);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
+    this.cores = validateIntegerRange('cores', props.cores ?? 2, 1, 64);
     this.executorMemoryMiB = this.memoryMiB - WORKER_OVERHEAD_MIB;
     const health = new ShippedFiles(this, 'HealthScript', { files: [{ source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
 

@@ -11,10 +11,10 @@ import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
 import { Postgres } from './postgres';
 import { SchemaRegistry } from './schema-registry';
-import { PublishedPort, ServiceContainer } from './service-container';
+import { ServiceContainer } from './service-container';
 import { SparkCluster } from './spark-cluster';
 import { SparkStreamingJob } from './spark-streaming-job';
-import { validateBindAddress, validateIntegerRange, validateNamePrefix } from './validation';
+import { validateBindAddress, validateIntegerRange, validateNamePrefix, withPropNames } from './validation';
 import { ZooKeeper } from './zookeeper';
 
 /** Host ports the platform publishes, all bound to `bindAddress`. */
@@ -173,34 +173,58 @@ export class StreamingPlatform extends Construct {
     const ports = props.ports ?? {};
     const memory = props.memoryMiB ?? {};
     const shared = { imageSource: props.imageSource, retainVolumes: props.retainVolumes, bindAddress };
+    // Which platform prop set each published host port, for the duplicate check's message.
+    const hostPortProps = new Map<ServiceContainer, string>();
 
     this.network = props.network ?? new PlatformNetwork(this, 'Network', { name: `${prefix}-net` });
     const network = this.network;
 
-    this.zookeeper = new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper });
-    this.kafka = new KafkaBroker(this, 'Kafka', {
-      ...shared, network, name: `${prefix}-kafka`, zookeeper: this.zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka,
-    });
-    this.schemaRegistry = new SchemaRegistry(this, 'SchemaRegistry', {
-      ...shared, network, name: `${prefix}-schema-registry`, kafka: this.kafka, hostPort: ports.schemaRegistry, memoryMiB: memory.schemaRegistry,
-    });
+    this.zookeeper = withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
+      new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper }),
+    );
+    this.kafka = withPropNames({ hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
+      new KafkaBroker(this, 'Kafka', {
+        ...shared, network, name: `${prefix}-kafka`, zookeeper: this.zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka,
+      }),
+    );
+    hostPortProps.set(this.kafka.container, 'ports.kafka');
+    this.schemaRegistry = withPropNames({ hostPort: 'ports.schemaRegistry', memoryMiB: 'memoryMiB.schemaRegistry' }, () =>
+      new SchemaRegistry(this, 'SchemaRegistry', {
+        ...shared, network, name: `${prefix}-schema-registry`, kafka: this.kafka, hostPort: ports.schemaRegistry, memoryMiB: memory.schemaRegistry,
+      }),
+    );
+    hostPortProps.set(this.schemaRegistry.container, 'ports.schemaRegistry');
     if (props.controlCenter ?? true) {
-      this.controlCenter = new ControlCenter(this, 'ControlCenter', {
-        ...shared, network, name: `${prefix}-control-center`, kafka: this.kafka, zookeeper: this.zookeeper,
-        schemaRegistry: this.schemaRegistry, hostPort: ports.controlCenter, memoryMiB: memory.controlCenter,
-      });
+      this.controlCenter = withPropNames({ hostPort: 'ports.controlCenter', memoryMiB: 'memoryMiB.controlCenter' }, () =>
+        new ControlCenter(this, 'ControlCenter', {
+          ...shared, network, name: `${prefix}-control-center`, kafka: this.kafka, zookeeper: this.zookeeper,
+          schemaRegistry: this.schemaRegistry, hostPort: ports.controlCenter, memoryMiB: memory.controlCenter,
+        }),
+      );
+      hostPortProps.set(this.controlCenter.container, 'ports.controlCenter');
     }
-    this.postgres = new Postgres(this, 'Postgres', { ...shared, network, name: `${prefix}-postgres`, hostPort: ports.postgres, memoryMiB: memory.postgres });
-    this.cassandra = new Cassandra(this, 'Cassandra', { ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra });
-    this.spark = new SparkCluster(this, 'Spark', {
-      ...shared, network, name: `${prefix}-spark`, workers: props.sparkWorkers, masterUiHostPort: ports.sparkMasterUi,
-      masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker,
-    });
+    this.postgres = withPropNames({ hostPort: 'ports.postgres', memoryMiB: 'memoryMiB.postgres' }, () =>
+      new Postgres(this, 'Postgres', { ...shared, network, name: `${prefix}-postgres`, hostPort: ports.postgres, memoryMiB: memory.postgres }),
+    );
+    hostPortProps.set(this.postgres.container, 'ports.postgres');
+    this.cassandra = withPropNames({ hostPort: 'ports.cassandra', memoryMiB: 'memoryMiB.cassandra' }, () =>
+      new Cassandra(this, 'Cassandra', { ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra }),
+    );
+    hostPortProps.set(this.cassandra.container, 'ports.cassandra');
+    this.spark = withPropNames(
+      { workers: 'sparkWorkers', masterUiHostPort: 'ports.sparkMasterUi', masterMemoryMiB: 'memoryMiB.sparkMaster', workerMemoryMiB: 'memoryMiB.sparkWorker' },
+      () => new SparkCluster(this, 'Spark', {
+        ...shared, network, name: `${prefix}-spark`, workers: props.sparkWorkers, masterUiHostPort: ports.sparkMasterUi,
+        masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker,
+      }),
+    );
+    hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
 
     const pipeline = props.pipeline ?? {};
     if (pipeline.localSourceApi) {
       if (pipeline.sourceUrl !== undefined) throw new Error('pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one');
       this.sourceApi = new FakeRandomUserApi(this, 'SourceApi', { network, name: `${prefix}-fake-randomuser`, imageSource: props.imageSource, bindAddress });
+      hostPortProps.set(this.sourceApi.container, 'pipeline.localSourceApi');
     }
     this.pipelineEnvironment = pipelineEnvironment({ ...pipeline, sourceUrl: this.sourceApi?.url ?? pipeline.sourceUrl }, this);
 
@@ -215,19 +239,30 @@ export class StreamingPlatform extends Construct {
     });
     const afterBootstrap = [this.bootstrap.container.resource];
 
-    this.airflow = new Airflow(this, 'Airflow', {
-      ...shared, network, name: `${prefix}-airflow`, postgres: this.postgres, hostPort: ports.airflow,
-      apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
-      dagEnvironment: { ...this.pipelineEnvironment },
-      dependsOn: afterBootstrap,
-    });
-    this.streamingJob = new SparkStreamingJob(this, 'StreamingJob', {
-      network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
-      environment: { ...this.pipelineEnvironment },
-      dependsOn: afterBootstrap,
-    });
+    this.airflow = withPropNames(
+      {
+        hostPort: 'ports.airflow',
+        apiServerMemoryMiB: 'memoryMiB.airflowApiServer',
+        schedulerMemoryMiB: 'memoryMiB.airflowScheduler',
+        dagProcessorMemoryMiB: 'memoryMiB.airflowDagProcessor',
+      },
+      () => new Airflow(this, 'Airflow', {
+        ...shared, network, name: `${prefix}-airflow`, postgres: this.postgres, hostPort: ports.airflow,
+        apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
+        dagEnvironment: { ...this.pipelineEnvironment },
+        dependsOn: afterBootstrap,
+      }),
+    );
+    hostPortProps.set(this.airflow.apiServer, 'ports.airflow');
+    this.streamingJob = withPropNames({ memoryMiB: 'memoryMiB.sparkJob' }, () =>
+      new SparkStreamingJob(this, 'StreamingJob', {
+        network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
+        environment: { ...this.pipelineEnvironment },
+        dependsOn: afterBootstrap,
+      }),
+    );
 
-    this.node.addValidation({ validate: () => duplicateHostPorts(this) });
+    this.node.addValidation({ validate: () => duplicateHostPorts(hostPortProps) });
   }
 }
 
@@ -267,17 +302,16 @@ function pipelineEnvironment(settings: PipelineSettings, platform: StreamingPlat
   };
 }
 
-/** Every published port under `scope`, and an error for each host address:port taken twice. */
-function duplicateHostPorts(scope: Construct): string[] {
-  const seen = new Map<string, PublishedPort>();
+/** An error for each host port that two of the platform's services publish, naming the props that set them. */
+function duplicateHostPorts(hostPortProps: ReadonlyMap<ServiceContainer, string>): string[] {
+  const seen = new Map<number, string>();
   const errors: string[] = [];
-  for (const service of scope.node.findAll().filter((c): c is ServiceContainer => c instanceof ServiceContainer)) {
+  for (const [service, prop] of hostPortProps) {
     for (const port of service.publishedPorts) {
       // Keyed by port alone: 0.0.0.0 overlaps every host address, so a port number is taken once per host.
-      const key = `${port.hostPort}`;
-      const other = seen.get(key);
-      if (other) errors.push(`${port.description} and ${other.description} both publish host port ${port.hostPort}: give one of them another port`);
-      else seen.set(key, port);
+      const other = seen.get(port.hostPort);
+      if (other) errors.push(`${prop} and ${other} both publish host port ${port.hostPort}: give one of them another port`);
+      else seen.set(port.hostPort, prop);
     }
   }
   return errors;

@@ -26,7 +26,7 @@ export class ZooKeeper extends Construct {
   constructor(scope: Construct, id: string, props: ZooKeeperProps) {
     super(scope, id);
     const name = props.name ?? 'zookeeper';
-    this.memoryMiB = validateMemoryMiB('zookeeper.memoryMiB', props.memoryMiB ?? 512, 256);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 512, 256);
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const log = new StateVolume(this, 'Log', { name: `${name}-log`, retain: props.retainVolumes });
 

@@ -79,7 +79,7 @@ describe('job code travels with the plan', () => {
     const network = new PlatformNetwork(stack, 'Network', { name: 'n' });
     const cluster = new SparkCluster(stack, 'Spark', { network });
     expect(() => new SparkStreamingJob(stack, 'Job', { network, cluster, environment: {}, executorMemoryMiB: 4096 })).toThrow(
-      'sparkJob.executorMemoryMiB must be an integer between 256 and 1536, got 4096',
+      'executorMemoryMiB must be an integer between 256 and 1536, got 4096',
     );
   });
 });
