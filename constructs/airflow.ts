@@ -6,6 +6,7 @@ import { DerivedImage } from './derived-image';
 import { ImageSource } from './image-source';
 import { FernetKey } from './fernet-key';
 import { GeneratedSecret } from './generated-secret';
+import { HealthCheck } from './health-check';
 import { OneShotContainer } from './one-shot-container';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { Postgres } from './postgres';
@@ -157,12 +158,7 @@ export class Airflow extends Construct {
       environment: common,
       volumes: logVolume,
       ports: [{ containerPort: API_PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: {
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${API_PORT}/api/v2/monitor/health`],
-        intervalSeconds: 10,
-        startPeriodSeconds: 30,
-        retries: 18,
-      },
+      healthCheck: HealthCheck.http(`http://localhost:${API_PORT}/api/v2/monitor/health`, { intervalSeconds: 10, startPeriodSeconds: 30, retries: 18 }),
       waitTimeoutSeconds: 300,
       dependsOn: [this.init.resource],
     });
@@ -191,13 +187,12 @@ export class Airflow extends Construct {
       environment: dagSide,
       files: dags.uploads,
       volumes: logVolume,
-      healthCheck: {
-        command: ['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'],
+      healthCheck: HealthCheck.command(['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'], {
         intervalSeconds: 30,
         timeoutSeconds: 30,
         startPeriodSeconds: 30,
         retries: 6,
-      },
+      }),
       waitTimeoutSeconds: 300,
       dependsOn: props.dependsOn,
     });
@@ -211,11 +206,7 @@ export class Airflow extends Construct {
       environment: { ...dagSide, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
       files: dags.uploads,
       volumes: logVolume,
-      healthCheck: {
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${SCHEDULER_HEALTH_PORT}/health`],
-        startPeriodSeconds: 30,
-        retries: 12,
-      },
+      healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), this.dagProcessor.resource],
     });

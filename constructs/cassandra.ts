@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
@@ -59,14 +60,13 @@ export class Cassandra extends Construct {
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/cassandra' }],
       ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: {
-        // A CQL round trip, not a port check: the port opens before the node accepts queries.
-        command: ['cqlsh', '-e', 'describe keyspaces'],
+      // A CQL round trip, not a port check: the port opens before the node accepts queries.
+      healthCheck: HealthCheck.command(['cqlsh', '-e', 'describe keyspaces'], {
         intervalSeconds: 15,
         timeoutSeconds: 20,
         startPeriodSeconds: 60,
         retries: 20,
-      },
+      }),
       waitTimeoutSeconds: 480,
     });
     this.contactPoint = `${this.container.name}:${CQL_PORT}`;

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { HealthCheck } from './health-check';
 import { KafkaBroker } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { SchemaRegistry } from './schema-registry';
@@ -73,12 +74,7 @@ export class ControlCenter extends Construct {
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/confluent-control-center' }],
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: {
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/`],
-        intervalSeconds: 15,
-        startPeriodSeconds: 60,
-        retries: 16,
-      },
+      healthCheck: HealthCheck.http(`http://localhost:${PORT}/`, { intervalSeconds: 15, startPeriodSeconds: 60, retries: 16 }),
       waitTimeoutSeconds: 420,
     }).container;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { ImageSource } from './image-source';
 import { bundleNodeJob } from './node-job';
 import { PlatformNetwork } from './platform-network';
@@ -64,11 +65,11 @@ export class FakeRandomUserApi extends Construct {
       environment: { FAKE_RANDOMUSER_PORT: `${PORT}`, FAKE_RANDOMUSER_SEED: props.seed ?? 'kafka-pipelining' },
       files: new ShippedFiles(this, 'Code', { files: [{ source: bundle, target }] }).uploads,
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: {
-        command: ['node', '-e', `fetch('http://127.0.0.1:${PORT}/control').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
-        intervalSeconds: 5,
-        startPeriodSeconds: 5,
-      },
+      // The slim Node.js image has no curl: Node's own fetch asks.
+      healthCheck: HealthCheck.command(
+        ['node', '-e', `fetch('http://127.0.0.1:${PORT}/control').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        { intervalSeconds: 5, startPeriodSeconds: 5 },
+      ),
     });
     this.url = `http://${this.container.name}:${PORT}/api/`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

@@ -6,6 +6,7 @@ export * from './derived-image';
 export * from './fake-randomuser-api';
 export * from './fernet-key';
 export * from './generated-secret';
+export * from './health-check';
 export * from './image-source';
 export * from './kafka-broker';
 export * from './node-job';

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
@@ -80,14 +81,13 @@ export class KafkaBroker extends Construct {
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' }],
       ports: [{ containerPort: EXTERNAL_PORT, hostPort, bindAddress: props.bindAddress ?? DEFAULT_BIND_ADDRESS, prop: 'hostPort' }],
-      healthCheck: {
-        // Answers only when the broker has registered and serves requests.
-        command: ['kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`],
+      // Answers only when the broker has registered and serves requests.
+      healthCheck: HealthCheck.command(['kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`], {
         intervalSeconds: 15,
         timeoutSeconds: 30,
         startPeriodSeconds: 30,
         retries: 10,
-      },
+      }),
       waitTimeoutSeconds: 300,
     }).container;
     this.bootstrapServers = `${this.container.name}:${INTERNAL_PORT}`;

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { GeneratedSecret } from './generated-secret';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
@@ -73,13 +74,12 @@ export class Postgres extends Construct {
       environment: { POSTGRES_USER: this.user, POSTGRES_PASSWORD: this.password, POSTGRES_DB: this.initialDatabase },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/postgresql/data' }],
       ports: [{ containerPort: PORT, hostPort: this.hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: {
-        // Over TCP: the image's first-start initialisation runs a socket-only server that must not count.
-        command: ['pg_isready', '-h', '127.0.0.1', '-U', this.user, '-d', this.initialDatabase],
+      // Over TCP: the image's first-start initialisation runs a socket-only server that must not count.
+      healthCheck: HealthCheck.command(['pg_isready', '-h', '127.0.0.1', '-U', this.user, '-d', this.initialDatabase], {
         intervalSeconds: 5,
         startPeriodSeconds: 10,
         retries: 12,
-      },
+      }),
     });
     this.host = this.container.name;
   }

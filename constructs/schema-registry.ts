@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { HealthCheck } from './health-check';
 import { KafkaBroker } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
@@ -61,12 +62,8 @@ export class SchemaRegistry extends Construct {
         'schema.compatibility.level': 'backward',
       },
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: {
-        // 200 only once the registry has read its `_schemas` topic.
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/subjects`],
-        startPeriodSeconds: 20,
-        retries: 12,
-      },
+      // 200 only once the registry has read its `_schemas` topic.
+      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { startPeriodSeconds: 20, retries: 12 }),
     }).container;
     this.url = `http://${this.container.name}:${PORT}`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

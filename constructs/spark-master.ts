@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
@@ -51,7 +52,7 @@ export class SparkMaster extends Construct {
       environment: { SPARK_DAEMON_MEMORY: `${heapMiB(this.memoryMiB)}m`, SPARK_NO_DAEMONIZE: 'true' },
       files: health.uploads,
       ports: [{ containerPort: UI_PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'master'], startPeriodSeconds: 15 },
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'master'], { startPeriodSeconds: 15 }),
     });
     this.masterUrl = `spark://${this.container.name}:${RPC_PORT}`;
     this.uiUrl = `http://${this.container.name}:${UI_PORT}`;

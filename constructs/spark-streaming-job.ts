@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
@@ -105,7 +106,7 @@ export class SparkStreamingJob extends Construct {
       environment: { ...props.environment, PYTHONPATH: JOB_DIRECTORY_IN_CONTAINER },
       files: shipped.uploads,
       volumes: [{ volumeName: props.cluster.checkpoints.volumeName, containerPath: '/checkpoints' }],
-      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'driver'], intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 },
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 }),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), ...props.cluster.workers.map((w) => w.container.resource)],
     });

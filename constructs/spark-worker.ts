@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB } from './platform-service-props';
 import { ServiceContainer } from './service-container';
@@ -61,7 +62,7 @@ export class SparkWorker extends Construct {
       files: health.uploads,
       volumes: [{ volumeName: props.checkpoints.volumeName, containerPath: '/checkpoints' }],
       // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
-      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], startPeriodSeconds: 15 },
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 }),
     });
   }
 }

@@ -70,3 +70,10 @@ export function validateNamePrefix(prop: string, value: string): string {
   }
   return value;
 }
+
+/** An http(s) URL. */
+export function validateHttpUrl(prop: string, value: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (!/^https?:\/\/\S+$/.test(value)) throw new PropError(prop, `must be an http(s) URL, got '${value}'`);
+  return value;
+}

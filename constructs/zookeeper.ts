@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { HealthCheck } from './health-check';
 import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
@@ -56,10 +57,7 @@ export class ZooKeeper extends Construct {
         { volumeName: data.volumeName, containerPath: '/var/lib/zookeeper/data' },
         { volumeName: log.volumeName, containerPath: '/var/lib/zookeeper/log' },
       ],
-      healthCheck: {
-        command: ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${CLIENT_PORT} && printf srvr >&3 && grep -q '^Mode: ' <&3`],
-        startPeriodSeconds: 20,
-      },
+      healthCheck: HealthCheck.tcp(CLIENT_PORT, { send: 'srvr', expectLine: '^Mode: ', startPeriodSeconds: 20 }),
     }).container;
     this.connectString = `${this.container.name}:${CLIENT_PORT}`;
   }

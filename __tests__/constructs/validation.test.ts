@@ -1,7 +1,7 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Airflow, Cassandra, ControlCenter, FakeRandomUserApi, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
+  Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
   SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, ZooKeeper,
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
@@ -151,6 +151,15 @@ describe('a construct used on its own names its own props', () => {
     ['FakeRandomUserApi hostPort', build((s, network) => new FakeRandomUserApi(s, 'F', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
   ])('%s', (_, create, message) => {
     expect(create).toThrow(message);
+  });
+
+  test('health checks refuse what they cannot render faithfully', () => {
+    expect(() => HealthCheck.command([])).toThrow('command must name a program, got []');
+    expect(() => HealthCheck.http('localhost:8080/health')).toThrow("url must be an http(s) URL, got 'localhost:8080/health'");
+    expect(() => HealthCheck.tcp(0)).toThrow('port must be an integer between 1 and 65535, got 0');
+    expect(() => HealthCheck.tcp(2181, { send: 'srvr; rm -rf /' })).toThrow("send must be letters and digits only, got 'srvr; rm -rf /'");
+    expect(() => HealthCheck.tcp(2181, { expectLine: "it's" })).toThrow("expectLine must not contain a single quote or a newline, got 'it's'");
+    expect(() => HealthCheck.command(['true'], { retries: 0 })).toThrow('retries must be an integer between 1 and 100, got 0');
   });
 });
 
