@@ -9,7 +9,7 @@ import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { OneShotContainer } from './one-shot-container';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
-import { Postgres } from './postgres';
+import { IPostgresDatabase } from './postgres';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
@@ -19,7 +19,7 @@ import { AIRFLOW_VERSION, HOST_IMAGE_NAMESPACE, IMAGES } from './versions';
 
 export interface AirflowProps extends PublishingServiceProps {
   /** The PostgreSQL server holding Airflow's metadata database. */
-  readonly postgres: Postgres;
+  readonly postgres: IPostgresDatabase;
   /**
    * The metadata database's name on that server.
    * @default - the server's initial database

@@ -1,19 +1,22 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
-import { KafkaBroker } from './kafka-broker';
+import { IKafkaCluster } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
-import { SchemaRegistry } from './schema-registry';
+import { ISchemaRegistry } from './schema-registry';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
 import { validateMemoryMiB, validatePort } from './validation';
-import { ZooKeeper } from './zookeeper';
+import { IZooKeeper } from './zookeeper';
 import { IMAGES } from './versions';
 
 export interface ControlCenterProps extends PublishingServiceProps {
-  readonly kafka: KafkaBroker;
-  readonly zookeeper: ZooKeeper;
-  readonly schemaRegistry: SchemaRegistry;
+  /** The cluster to monitor. */
+  readonly kafka: IKafkaCluster;
+  /** That cluster's ZooKeeper. */
+  readonly zookeeper: IZooKeeper;
+  /** The registry whose schemas the UI shows. */
+  readonly schemaRegistry: ISchemaRegistry;
   /**
    * Host port of the web UI.
    * @default 9021

@@ -37,7 +37,7 @@ export class PlatformStack extends TerraformStack {
     output('schema_registry_url', platform.schemaRegistry.hostUrl, 'Schema Registry REST API');
     if (platform.controlCenter) output('control_center_url', platform.controlCenter.hostUrl, 'Confluent Control Center UI');
     output('spark_master_ui_url', platform.spark.master.hostUiUrl, 'Spark master web UI');
-    output('cassandra_contact_point', platform.cassandra.hostContactPoint, 'Cassandra CQL contact point');
+    output('cassandra_contact_point', platform.cassandra.hostContactPoints, 'Cassandra CQL contact point');
     output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
     if (platform.sourceApi) output('source_api_url', platform.sourceApi.hostUrl, 'The local stand-in for randomuser.me, and its /control switches');
     output('postgres_dsn', platform.postgres.hostDsn('pipeline'), 'PostgreSQL DSN of the pipeline database', true);

@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
@@ -5,8 +6,46 @@ import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './pla
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateAddresses, validateHost, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
+
+/** What a PostgreSQL client needs: DSNs for the server's databases. */
+export interface IPostgresDatabase {
+  /** A database that exists from the start; Airflow keeps its metadata there unless told otherwise. */
+  readonly initialDatabase: string;
+  /** A DSN for a database, for containers on the platform network. Contains the password: pass it as a secret. */
+  dsn(database: string, scheme?: string): string;
+  /**
+   * A DSN for a database, from the Docker host.
+   * @default - unknown: the stack has no `postgres_dsn` output
+   */
+  hostDsn?(database: string): string;
+}
+
+/** A PostgreSQL server the platform does not run, given by address. */
+export interface ExistingPostgresAttributes {
+  /** Host name or address, reachable from the platform network. */
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  /** A role that may create databases (the bootstrap job creates the pipeline's); URL-safe characters only. */
+  readonly user: string;
+  /**
+   * Its password, URL-safe characters only (it goes into DSNs as is); pass a token (e.g. a sensitive
+   * TerraformVariable) to keep it out of the plan.
+   */
+  readonly password: string;
+  /**
+   * A database that exists already, for Airflow's metadata.
+   * @default 'airflow'
+   */
+  readonly initialDatabase?: string;
+  /**
+   * `host:port` of the server from the Docker host, for the stack's `postgres_dsn` output.
+   * @default - no `postgres_dsn` output
+   */
+  readonly hostAddress?: string;
+}
 
 export interface PostgresProps extends PublishingServiceProps {
   /**
@@ -37,7 +76,20 @@ const PORT = 5432;
  * PostgreSQL: Airflow's metadata database and the pipeline's staging store (the outbox). The password is
  * generated at deploy time.
  */
-export class Postgres extends Construct {
+export class Postgres extends Construct implements IPostgresDatabase {
+  /** A server that runs elsewhere, for Airflow and the pipeline's jobs to use. */
+  public static fromExisting(attributes: ExistingPostgresAttributes): IPostgresDatabase {
+    const address = `${validateHost('host', attributes.host)}:${validatePort('port', attributes.port ?? PORT)}`;
+    const user = validateUrlSafe('user', attributes.user);
+    const password = validateUrlSafe('password', attributes.password);
+    const hostAddressOfServer = attributes.hostAddress === undefined ? undefined : validateAddresses('hostAddress', [attributes.hostAddress])[0];
+    return {
+      initialDatabase: attributes.initialDatabase ?? 'airflow',
+      dsn: (database, scheme = 'postgresql') => formatDsn(scheme, user, password, address, database),
+      hostDsn: hostAddressOfServer === undefined ? undefined : (database) => formatDsn('postgresql', user, password, hostAddressOfServer, database),
+    };
+  }
+
   /** Host name on the platform network. */
   public readonly host: string;
   public readonly port = PORT;
@@ -84,13 +136,23 @@ export class Postgres extends Construct {
     this.host = this.container.name;
   }
 
-  /** A DSN for a database, for containers on the platform network. Contains the password: pass it as a secret. */
   public dsn(database: string, scheme = 'postgresql'): string {
-    return `${scheme}://${this.user}:${this.password}@${this.host}:${this.port}/${database}`;
+    return formatDsn(scheme, this.user, this.password, `${this.host}:${this.port}`, database);
   }
 
-  /** A DSN for a database, from the Docker host. */
   public hostDsn(database: string): string {
-    return `postgresql://${this.user}:${this.password}@${this.hostAddress}:${this.hostPort}/${database}`;
+    return formatDsn('postgresql', this.user, this.password, `${this.hostAddress}:${this.hostPort}`, database);
   }
+}
+
+function formatDsn(scheme: string, user: string, password: string, address: string, database: string): string {
+  return `${scheme}://${user}:${password}@${address}/${database}`;
+}
+
+/** A DSN's user or password, which goes in unquoted (percent-encoding would mean different things to different clients). */
+function validateUrlSafe(prop: string, value: string): string {
+  if (!Token.isUnresolved(value) && !/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new PropError(prop, 'must be letters, digits and ._~- only (it goes into DSNs unquoted)');
+  }
+  return value;
 }

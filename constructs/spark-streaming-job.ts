@@ -5,13 +5,14 @@ import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
-import { SparkCluster } from './spark-cluster';
+import { ISparkCluster } from './spark-cluster';
 import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
 import { PropError, validateIntegerRange, validateMemoryMiB } from './validation';
 
 export interface SparkStreamingJobProps {
   readonly network: PlatformNetwork;
-  readonly cluster: SparkCluster;
+  /** The standalone cluster the driver submits to. */
+  readonly cluster: ISparkCluster;
   /** The job's configuration (`PIPELINE_*` variables, see docs/pipeline.md). */
   readonly environment: Record<string, string>;
   /**
@@ -68,8 +69,7 @@ export class SparkStreamingJob extends Construct {
     super(scope, id);
     const name = props.name ?? 'spark-job';
     this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
-    const maxWorkerExecutorMiB = Math.min(...props.cluster.workers.map((w) => w.executorMemoryMiB));
-    const executorMemoryMiB = validateIntegerRange('executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, maxWorkerExecutorMiB);
+    const executorMemoryMiB = validateIntegerRange('executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, props.cluster.maxExecutorMemoryMiB);
     const maxCores = validateIntegerRange('maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
     const jobDirectory = props.jobDirectory ?? path.join(__dirname, '..', 'jobs', 'spark');
     const entryPoint = props.entryPoint ?? 'stream_users.py';
@@ -84,12 +84,12 @@ export class SparkStreamingJob extends Construct {
 
     this.container = new ServiceContainer(this, 'Driver', {
       name,
-      image: props.cluster.image.imageId,
+      image: props.cluster.imageId,
       network: props.network,
       memoryMiB: this.memoryMiB,
       command: [
         '/opt/spark/bin/spark-submit',
-        '--master', props.cluster.master.masterUrl,
+        '--master', props.cluster.masterUrl,
         '--deploy-mode', 'client',
         '--name', 'users-stream',
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
@@ -105,10 +105,10 @@ export class SparkStreamingJob extends Construct {
       ],
       environment: { ...props.environment, PYTHONPATH: JOB_DIRECTORY_IN_CONTAINER },
       files: shipped.uploads,
-      volumes: [{ volumeName: props.cluster.checkpoints.volumeName, containerPath: '/checkpoints' }],
+      volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 }),
       waitTimeoutSeconds: 300,
-      dependsOn: [...(props.dependsOn ?? []), ...props.cluster.workers.map((w) => w.container.resource)],
+      dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],
     });
   }
 }

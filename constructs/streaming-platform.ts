@@ -289,7 +289,7 @@ function pipelineEnvironment(settings: PipelineSettings, platform: StreamingPlat
     PIPELINE_DLQ_TOPIC: `${topic}.dlq`,
     PIPELINE_TOPIC_PARTITIONS: `${validateIntegerRange('pipeline.topicPartitions', settings.topicPartitions ?? 3, 1, 64)}`,
     PIPELINE_TOPIC_REPLICATION: '1',
-    PIPELINE_CASSANDRA_CONTACT_POINTS: platform.cassandra.contactPoint,
+    PIPELINE_CASSANDRA_CONTACT_POINTS: platform.cassandra.contactPoints,
     PIPELINE_CASSANDRA_DATACENTER: platform.cassandra.datacenter,
     PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? 'spark_streams',
     PIPELINE_CASSANDRA_TABLE: settings.table ?? 'created_users',

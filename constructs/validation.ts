@@ -71,6 +71,28 @@ export function validateNamePrefix(prop: string, value: string): string {
   return value;
 }
 
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/;
+
+/** A host name or IP address (IPv6 in brackets) that containers dial. */
+export function validateHost(prop: string, value: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (!HOST.test(value)) throw new PropError(prop, `must be a host name or IP address, got '${value}'`);
+  return value;
+}
+
+/** A non-empty list of `host:port` addresses, as Kafka and Cassandra clients take them. */
+export function validateAddresses(prop: string, values: readonly string[]): readonly string[] {
+  if (values.length === 0) throw new PropError(prop, 'must list at least one host:port address, got none');
+  for (const value of values) {
+    if (Token.isUnresolved(value)) continue;
+    const [, host, port] = /^(.*):(\d{1,5})$/.exec(value) ?? [];
+    if (host === undefined || !HOST.test(host) || Number(port) < 1 || Number(port) > 65535) {
+      throw new PropError(prop, `must list host:port addresses, got '${value}'`);
+    }
+  }
+  return values;
+}
+
 /** An http(s) URL. */
 export function validateHttpUrl(prop: string, value: string): string {
   if (Token.isUnresolved(value)) return value;

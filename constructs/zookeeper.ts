@@ -4,7 +4,7 @@ import { HealthCheck } from './health-check';
 import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB } from './validation';
+import { validateAddresses, validateMemoryMiB } from './validation';
 import { IMAGES } from './versions';
 
 export interface ZooKeeperProps extends PlatformServiceProps {
@@ -15,10 +15,27 @@ export interface ZooKeeperProps extends PlatformServiceProps {
   readonly memoryMiB?: number;
 }
 
+/** What a ZooKeeper client needs: where the ensemble answers. */
+export interface IZooKeeper {
+  /** `host:port[,host:port...]` for clients on the platform network. */
+  readonly connectString: string;
+}
+
+/** A ZooKeeper ensemble the platform does not run, given by address. */
+export interface ExistingZooKeeperAttributes {
+  /** Its servers as `host:port`, reachable from the platform network. */
+  readonly servers: readonly string[];
+}
+
 const CLIENT_PORT = 2181;
 
 /** A single ZooKeeper server: Kafka's metadata quorum (Confluent Platform 7.9 runs Kafka in ZooKeeper mode). */
-export class ZooKeeper extends Construct {
+export class ZooKeeper extends Construct implements IZooKeeper {
+  /** An ensemble that runs elsewhere, for a Kafka broker or Control Center to use. */
+  public static fromExisting(attributes: ExistingZooKeeperAttributes): IZooKeeper {
+    return { connectString: validateAddresses('servers', attributes.servers).join(',') };
+  }
+
   /** `host:port` for clients on the platform network. */
   public readonly connectString: string;
   public readonly memoryMiB: number;

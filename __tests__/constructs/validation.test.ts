@@ -6,21 +6,16 @@ import {
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
 
+const kafka = KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] });
+const zookeeper = ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] });
+const postgres = Postgres.fromExisting({ host: 'db.internal', user: 'platform', password: 'secret' });
+
 /** Builds one construct on its own, as a user of that construct (not of the platform) would. */
 function build(create: (scope: Construct, network: PlatformNetwork) => unknown): () => void {
   return () => {
     const stack = new TerraformStack(Testing.app(), 'leaf');
     create(stack, new PlatformNetwork(stack, 'Network', { name: 'net' }));
   };
-}
-
-/** The services a leaf reads from, with their defaults. */
-function upstream(scope: Construct, network: PlatformNetwork) {
-  const zookeeper = new ZooKeeper(scope, 'UpstreamZooKeeper', { network });
-  const kafka = new KafkaBroker(scope, 'UpstreamKafka', { network, zookeeper });
-  const schemaRegistry = new SchemaRegistry(scope, 'UpstreamRegistry', { network, kafka });
-  const postgres = new Postgres(scope, 'UpstreamPostgres', { network });
-  return { zookeeper, kafka, schemaRegistry, postgres };
 }
 
 describe('props are validated where they enter, naming the prop and what is allowed', () => {
@@ -75,40 +70,40 @@ describe('props are validated where they enter, naming the prop and what is allo
 describe('a construct used on its own names its own props', () => {
   test.each([
     ['ZooKeeper memoryMiB', build((s, network) => new ZooKeeper(s, 'Z', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
-    ['KafkaBroker hostPort', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper: upstream(s, network).zookeeper, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
-    ['KafkaBroker memoryMiB', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper: upstream(s, network).zookeeper, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
-    ['SchemaRegistry hostPort', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka: upstream(s, network).kafka, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
-    ['SchemaRegistry memoryMiB', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka: upstream(s, network).kafka, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    ['KafkaBroker hostPort', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
+    ['KafkaBroker memoryMiB', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    ['SchemaRegistry hostPort', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['SchemaRegistry memoryMiB', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
     [
       'ControlCenter hostPort',
-      build((s, network) => new ControlCenter(s, 'C', { network, ...upstream(s, network), hostPort: 0 })),
+      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081' }), hostPort: 0 })),
       'hostPort must be an integer between 1 and 65535, got 0',
     ],
     [
       'ControlCenter memoryMiB',
-      build((s, network) => new ControlCenter(s, 'C', { network, ...upstream(s, network), memoryMiB: 100 })),
+      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081' }), memoryMiB: 100 })),
       'memoryMiB must be an integer between 1024 and 262144, got 100',
     ],
     ['Postgres hostPort', build((s, network) => new Postgres(s, 'P', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
     ['Postgres memoryMiB', build((s, network) => new Postgres(s, 'P', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
     ['Cassandra hostPort', build((s, network) => new Cassandra(s, 'C', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
     ['Cassandra memoryMiB', build((s, network) => new Cassandra(s, 'C', { network, memoryMiB: 512 })), 'memoryMiB must be an integer between 1024 and 262144, got 512'],
-    ['Airflow hostPort', build((s, network) => new Airflow(s, 'A', { network, postgres: upstream(s, network).postgres, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
-    ['Airflow apiServerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres: upstream(s, network).postgres, apiServerMemoryMiB: 0 })), 'apiServerMemoryMiB must be an integer between 768 and 262144, got 0'],
-    ['Airflow schedulerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres: upstream(s, network).postgres, schedulerMemoryMiB: 0 })), 'schedulerMemoryMiB must be an integer between 768 and 262144, got 0'],
+    ['Airflow hostPort', build((s, network) => new Airflow(s, 'A', { network, postgres, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['Airflow apiServerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres, apiServerMemoryMiB: 0 })), 'apiServerMemoryMiB must be an integer between 768 and 262144, got 0'],
+    ['Airflow schedulerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres, schedulerMemoryMiB: 0 })), 'schedulerMemoryMiB must be an integer between 768 and 262144, got 0'],
     [
       'Airflow dagProcessorMemoryMiB',
-      build((s, network) => new Airflow(s, 'A', { network, postgres: upstream(s, network).postgres, dagProcessorMemoryMiB: 0 })),
+      build((s, network) => new Airflow(s, 'A', { network, postgres, dagProcessorMemoryMiB: 0 })),
       'dagProcessorMemoryMiB must be an integer between 384 and 262144, got 0',
     ],
     [
       'Airflow requirementsFile',
-      build((s, network) => new Airflow(s, 'A', { network, postgres: upstream(s, network).postgres, requirementsFile: '/nonexistent/requirements.lock' })),
+      build((s, network) => new Airflow(s, 'A', { network, postgres, requirementsFile: '/nonexistent/requirements.lock' })),
       "requirementsFile must name an existing file, got '/nonexistent/requirements.lock'",
     ],
     [
       'Airflow requirementsFile pins',
-      build((s, network) => new Airflow(s, 'A', { network, postgres: upstream(s, network).postgres, requirementsFile: __filename })),
+      build((s, network) => new Airflow(s, 'A', { network, postgres, requirementsFile: __filename })),
       'requirementsFile must pin an exact version on every line (pkg==x.y.z), got',
     ],
     ['SparkMaster hostPort', build((s, network) => new SparkMaster(s, 'M', { network, imageId: 'spark', hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
@@ -150,6 +145,22 @@ describe('a construct used on its own names its own props', () => {
     ],
     ['FakeRandomUserApi hostPort', build((s, network) => new FakeRandomUserApi(s, 'F', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
   ])('%s', (_, create, message) => {
+    expect(create).toThrow(message);
+  });
+
+  test.each([
+    [() => KafkaBroker.fromExisting({ bootstrapServers: [] }), 'bootstrapServers must list at least one host:port address, got none'],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal'] }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'] }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
+    [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
+    [() => SchemaRegistry.fromExisting({ url: 'registry:8081' }), "url must be an http(s) URL, got 'registry:8081'"],
+    [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '' }), "datacenter must be a datacenter name, got ''"],
+    [() => Postgres.fromExisting({ host: 'db/x', user: 'u', password: 'p' }), "host must be a host name or IP address, got 'db/x'"],
+    [() => Postgres.fromExisting({ host: 'db', port: 0, user: 'u', password: 'p' }), 'port must be an integer between 1 and 65535, got 0'],
+    [() => Postgres.fromExisting({ host: 'db', user: 'u', password: 'p@ss' }), 'password must be letters, digits and ._~- only (it goes into DSNs unquoted)'],
+    [() => Postgres.fromExisting({ host: 'db', user: 'u', password: 'p', hostAddress: 'db' }), "hostAddress must list host:port addresses, got 'db'"],
+    [() => SparkCluster.fromExisting(new TerraformStack(Testing.app(), 's'), 'Image', { masterUrl: 'http://m:7077', checkpointsVolumeName: 'c', maxExecutorMemoryMiB: 1024, totalCores: 2 }), "masterUrl must be spark://host:port, got 'http://m:7077'"],
+  ])('an existing service given by a bad address is refused: %#', (create, message) => {
     expect(create).toThrow(message);
   });
 
