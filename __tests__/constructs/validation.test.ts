@@ -55,6 +55,27 @@ describe('props are validated where they enter, naming the prop and what is allo
     expect(() => synthPlatform(props as any)).toThrow(message);
   });
 
+  test.each([
+    [{ postgres, ports: { postgres: 15432 } }, "ports.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
+    [{ postgres, memoryMiB: { postgres: 1024 } }, "memoryMiB.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
+    [{ kafka, ports: { kafka: 19092 } }, "ports.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ kafka, memoryMiB: { kafka: 1024 } }, "memoryMiB.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ kafka, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ zookeeper, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own zookeeper, which does not run when zookeeper is given: leave it unset"],
+    [
+      { schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' }), ports: { schemaRegistry: 18081 } },
+      "ports.schemaRegistry is for the platform's own schemaRegistry, which does not run when schemaRegistry is given: leave it unset",
+    ],
+    [
+      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), memoryMiB: { cassandra: 4096 } },
+      "memoryMiB.cassandra is for the platform's own cassandra, which does not run when cassandra is given: leave it unset",
+    ],
+    [{ kafka, controlCenter: true }, "controlCenter needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false"],
+    [{ kafka, zookeeper, controlCenter: false }, "zookeeper is read only by the platform's own Kafka and by Control Center: with kafka given and controlCenter false, leave it unset"],
+  ])('bringing a service refuses settings of the one it replaces: %j', (props, message) => {
+    expect(() => synthPlatform(props as any)).toThrow(message);
+  });
+
   test('two services on one host port fail synthesis, naming both', () => {
     expect(() => synthPlatform({ ports: { airflow: 9092 } })).toThrow(
       /ports\.airflow and ports\.kafka both publish host port 9092: give one of them another port/,
