@@ -215,7 +215,7 @@ export class Airflow extends Construct {
 }
 
 /** `pkg==version` lines of a requirements file, space-separated for `pip install`; comments dropped. */
-export function readRequirements(file: string): string {
+function readRequirements(file: string): string {
   if (!fs.existsSync(file)) throw new PropError('requirementsFile', `must name an existing file, got '${file}'`);
   const pins = fs
     .readFileSync(file, 'utf8')

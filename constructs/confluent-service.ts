@@ -10,7 +10,7 @@ import { ServiceImage } from './service-image';
 import { ImageRef } from './versions';
 
 /** Where the generated configuration goes in every Confluent container. */
-export const CONFIG_DIRECTORY = '/etc/kafka-pipelining';
+const CONFIG_DIRECTORY = '/etc/kafka-pipelining';
 
 export interface ConfluentServiceProps {
   readonly network: PlatformNetwork;

@@ -70,7 +70,7 @@ export interface SparkClusterProps extends PublishingServiceProps {
   readonly masterUiHostPort?: number;
 }
 
-export const MAX_SPARK_WORKERS = 8;
+const MAX_SPARK_WORKERS = 8;
 
 /** A standalone Spark cluster: one master, N workers, one image with the connectors, a checkpoint volume. */
 export class SparkCluster extends Construct implements ISparkCluster {

@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { bundleNodeJob, PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
+import { PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
+import { bundleNodeJob } from '../../constructs/node-job';
 
 const SPARK_JOB_SOURCE = path.join(__dirname, '..', '..', 'jobs', 'spark');
 
