@@ -6,7 +6,7 @@ import { synthPlatform, SynthesizedPlan } from '../helpers/synth';
 const envOf = (plan: SynthesizedPlan, name: string): Record<string, string> =>
   Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
 const propertiesOf = (plan: SynthesizedPlan, name: string, file: string): string =>
-  plan.container(name).upload.find((u: any) => u.file.endsWith(file)).content;
+  plan.container(name).upload.find((u: { file: string }) => u.file.endsWith(file)).content;
 
 describe('the platform against an existing PostgreSQL and Kafka given by address', () => {
   // GIVEN a PostgreSQL and a Kafka cluster that run elsewhere
@@ -18,9 +18,9 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
   test('runs no PostgreSQL, Kafka or ZooKeeper of its own, and no Control Center (it would need the ZooKeeper)', () => {
     const names = plan.containers().map((c) => c.name);
     for (const name of ['kp-postgres', 'kp-kafka', 'kp-zookeeper', 'kp-control-center']) expect(names).not.toContain(name);
-    const images = Object.values(plan.resourcesOfType('docker_image')).map((i: any) => i.name);
+    const images = Object.values(plan.resourcesOfType('docker_image')).map((i) => i.name);
     for (const image of images) expect(image).not.toMatch(/cp-kafka|cp-zookeeper|postgres|control-center/);
-    const volumes = Object.values(plan.resourcesOfType('docker_volume')).map((v: any) => v.name);
+    const volumes = Object.values(plan.resourcesOfType('docker_volume')).map((v) => v.name);
     expect(volumes).not.toEqual(expect.arrayContaining(['kp-postgres-data', 'kp-kafka-data', 'kp-zookeeper-data']));
   });
 
@@ -107,7 +107,9 @@ describe('a streaming job against an existing Spark cluster', () => {
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared-checkpoints', maxExecutorMemoryMiB: 4096, totalCores: 16,
     });
     new SparkStreamingJob(stack, 'Job', { network, cluster, environment: {}, executorMemoryMiB: 2048 });
-    const driver = Object.values(JSON.parse(Testing.synth(stack, true)).resource.docker_container)[0] as any;
+    const synthesized: { resource: { docker_container: Record<string, { command: string[]; volumes: unknown; image: string; depends_on?: string[] }> } } =
+      JSON.parse(Testing.synth(stack, true));
+    const [driver] = Object.values(synthesized.resource.docker_container);
     expect(driver.command).toEqual(expect.arrayContaining(['spark://spark.internal:7077', '2048m', 'spark.cores.max=16']));
     expect(driver.volumes).toEqual([{ volume_name: 'shared-checkpoints', container_path: '/checkpoints' }]);
     expect(driver.image).toMatch(/^\$\{docker_image\.[A-Za-z0-9_-]+\.image_id\}$/);

@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
-  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, ZooKeeper,
+  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, ZooKeeper, type PlatformStackProps,
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
 
@@ -55,7 +55,7 @@ describe('props are validated where they enter, naming the prop and what is allo
     expect(() => synthPlatform(props as any)).toThrow(message);
   });
 
-  test.each([
+  test.each<[PlatformStackProps, string]>([
     [{ postgres, ports: { postgres: 15432 } }, "ports.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
     [{ postgres, memoryMiB: { postgres: 1024 } }, "memoryMiB.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
     [{ kafka, ports: { kafka: 19092 } }, "ports.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
@@ -73,7 +73,7 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ kafka, controlCenter: true }, "controlCenter needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false"],
     [{ kafka, zookeeper, controlCenter: false }, "zookeeper is read only by the platform's own Kafka and by Control Center: with kafka given and controlCenter false, leave it unset"],
   ])('bringing a service refuses settings of the one it replaces: %j', (props, message) => {
-    expect(() => synthPlatform(props as any)).toThrow(message);
+    expect(() => synthPlatform(props)).toThrow(message);
   });
 
   test('two services on one host port fail synthesis, naming both', () => {
