@@ -6,20 +6,21 @@ import { DerivedImage } from './derived-image';
 import { ImageSource } from './image-source';
 import { FernetKey } from './fernet-key';
 import { GeneratedSecret } from './generated-secret';
+import { HealthCheck } from './health-check';
 import { OneShotContainer } from './one-shot-container';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
-import { Postgres } from './postgres';
+import { IPostgresDatabase } from './postgres';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateMemoryMiB, validatePort } from './validation';
 import { AIRFLOW_VERSION, HOST_IMAGE_NAMESPACE, IMAGES } from './versions';
 
 export interface AirflowProps extends PublishingServiceProps {
   /** The PostgreSQL server holding Airflow's metadata database. */
-  readonly postgres: Postgres;
+  readonly postgres: IPostgresDatabase;
   /**
    * The metadata database's name on that server.
    * @default - the server's initial database
@@ -95,11 +96,11 @@ export class Airflow extends Construct {
   constructor(scope: Construct, id: string, props: AirflowProps) {
     super(scope, id);
     const name = props.name ?? 'airflow';
-    const hostPort = validatePort('ports.airflow', props.hostPort ?? API_PORT);
+    const hostPort = validatePort('hostPort', props.hostPort ?? API_PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
-    const apiServerMemoryMiB = validateMemoryMiB('airflow.apiServerMemoryMiB', props.apiServerMemoryMiB ?? 1536, 768);
-    const schedulerMemoryMiB = validateMemoryMiB('airflow.schedulerMemoryMiB', props.schedulerMemoryMiB ?? 1536, 768);
-    const dagProcessorMemoryMiB = validateMemoryMiB('airflow.dagProcessorMemoryMiB', props.dagProcessorMemoryMiB ?? 768, 384);
+    const apiServerMemoryMiB = validateMemoryMiB('apiServerMemoryMiB', props.apiServerMemoryMiB ?? 1536, 768);
+    const schedulerMemoryMiB = validateMemoryMiB('schedulerMemoryMiB', props.schedulerMemoryMiB ?? 1536, 768);
+    const dagProcessorMemoryMiB = validateMemoryMiB('dagProcessorMemoryMiB', props.dagProcessorMemoryMiB ?? 768, 384);
     const dagsDirectory = props.dagsDirectory ?? path.join(__dirname, '..', 'dags');
     this.adminUsername = props.adminUsername ?? 'admin';
     this.adminPassword = new GeneratedSecret(this, 'AdminPassword', { length: 24 }).value;
@@ -157,13 +158,8 @@ export class Airflow extends Construct {
       command: ['airflow', 'api-server', '--port', `${API_PORT}`, '--workers', '1'],
       environment: common,
       volumes: logVolume,
-      ports: [{ containerPort: API_PORT, hostPort, bindAddress, description: 'ports.airflow' }],
-      healthCheck: {
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${API_PORT}/api/v2/monitor/health`],
-        intervalSeconds: 10,
-        startPeriodSeconds: 30,
-        retries: 18,
-      },
+      ports: [{ containerPort: API_PORT, hostPort, bindAddress, prop: 'hostPort' }],
+      healthCheck: HealthCheck.http(`http://localhost:${API_PORT}/api/v2/monitor/health`, { intervalSeconds: 10, startPeriodSeconds: 30, retries: 18 }),
       waitTimeoutSeconds: 300,
       dependsOn: [this.init.resource],
     });
@@ -196,13 +192,12 @@ export class Airflow extends Construct {
       environment: dagSide,
       files: dagFiles,
       volumes: logVolume,
-      healthCheck: {
-        command: ['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'],
+      healthCheck: HealthCheck.command(['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'], {
         intervalSeconds: 30,
         timeoutSeconds: 30,
         startPeriodSeconds: 30,
         retries: 6,
-      },
+      }),
       waitTimeoutSeconds: 300,
       dependsOn: props.dependsOn,
     });
@@ -216,11 +211,7 @@ export class Airflow extends Construct {
       environment: { ...dagSide, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
       files: dagFiles,
       volumes: logVolume,
-      healthCheck: {
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${SCHEDULER_HEALTH_PORT}/health`],
-        startPeriodSeconds: 30,
-        retries: 12,
-      },
+      healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), this.dagProcessor.resource],
     });
@@ -229,14 +220,14 @@ export class Airflow extends Construct {
 }
 
 /** `pkg==version` lines of a requirements file, space-separated for `pip install`; comments dropped. */
-export function readRequirements(file: string): string {
-  if (!fs.existsSync(file)) throw new Error(`airflow.requirementsFile: '${file}' does not exist`);
+function readRequirements(file: string): string {
+  if (!fs.existsSync(file)) throw new PropError('requirementsFile', `must name an existing file, got '${file}'`);
   const pins = fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .map((line) => line.replace(/#.*/, '').trim())
     .filter((line) => line.length > 0);
   const loose = pins.find((line) => !/^[A-Za-z0-9._\[\],-]+==[^=\s]+$/.test(line));
-  if (loose) throw new Error(`airflow.requirementsFile: every line must pin an exact version (pkg==x.y.z), got '${loose}' in ${file}`);
+  if (loose) throw new PropError('requirementsFile', `must pin an exact version on every line (pkg==x.y.z), got '${loose}' in ${file}`);
   return pins.join(' ');
 }

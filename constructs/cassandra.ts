@@ -1,10 +1,37 @@
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateAddresses, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
+
+/** What a CQL client needs: where the cluster answers and which datacenter is local. */
+export interface ICassandraCluster {
+  /** `host:port[,host:port...]` for CQL clients on the platform network. */
+  readonly contactPoints: string;
+  /** The local datacenter clients must name (driver 4.x requires it). */
+  readonly datacenter: string;
+  /**
+   * `host:port[,host:port...]` for CQL clients on the Docker host.
+   * @default - unknown
+   */
+  readonly hostContactPoints?: string;
+}
+
+/** A Cassandra cluster the platform does not run, given by address. */
+export interface ExistingCassandraAttributes {
+  /** Nodes as `host:port`, reachable from the platform network. */
+  readonly contactPoints: readonly string[];
+  /** The datacenter of those nodes. */
+  readonly datacenter: string;
+  /**
+   * Nodes as `host:port` from the Docker host, for the stack's outputs.
+   * @default - no `cassandra_contact_point` output
+   */
+  readonly hostContactPoints?: readonly string[];
+}
 
 export interface CassandraProps extends PublishingServiceProps {
   /**
@@ -23,11 +50,22 @@ const CQL_PORT = 9042;
 const DATACENTER = 'datacenter1';
 
 /** A single Cassandra node: where the stream lands, keyed by user id so a replay is an upsert. */
-export class Cassandra extends Construct {
-  /** `host:port` for CQL clients on the platform network. */
-  public readonly contactPoint: string;
-  /** `host:port` for CQL clients on the Docker host. */
-  public readonly hostContactPoint: string;
+export class Cassandra extends Construct implements ICassandraCluster {
+  /** A cluster that runs elsewhere, for the pipeline's jobs to write to. */
+  public static fromExisting(attributes: ExistingCassandraAttributes): ICassandraCluster {
+    if (!/^\S+$/.test(attributes.datacenter)) throw new PropError('datacenter', `must be a datacenter name, got '${attributes.datacenter}'`);
+    const host = attributes.hostContactPoints;
+    return {
+      contactPoints: validateAddresses('contactPoints', attributes.contactPoints).join(','),
+      datacenter: attributes.datacenter,
+      hostContactPoints: host === undefined ? undefined : validateAddresses('hostContactPoints', host).join(','),
+    };
+  }
+
+  /** `host:port` of this node for CQL clients on the platform network. */
+  public readonly contactPoints: string;
+  /** `host:port` of this node for CQL clients on the Docker host. */
+  public readonly hostContactPoints: string;
   /** The local datacenter clients must name (driver 4.x requires it). */
   public readonly datacenter = DATACENTER;
   public readonly memoryMiB: number;
@@ -36,8 +74,8 @@ export class Cassandra extends Construct {
   constructor(scope: Construct, id: string, props: CassandraProps) {
     super(scope, id);
     const name = props.name ?? 'cassandra';
-    this.memoryMiB = validateMemoryMiB('cassandra.memoryMiB', props.memoryMiB ?? 2048, 1024);
-    const hostPort = validatePort('ports.cassandra', props.hostPort ?? CQL_PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
+    const hostPort = validatePort('hostPort', props.hostPort ?? CQL_PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const image = new ServiceImage(this, 'Image', { image: IMAGES.cassandra, source: props.imageSource });
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
@@ -58,18 +96,17 @@ export class Cassandra extends Construct {
         CASSANDRA_NUM_TOKENS: '16',
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/cassandra' }],
-      ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, description: 'ports.cassandra' }],
-      healthCheck: {
-        // A CQL round trip, not a port check: the port opens before the node accepts queries.
-        command: ['cqlsh', '-e', 'describe keyspaces'],
+      ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, prop: 'hostPort' }],
+      // A CQL round trip, not a port check: the port opens before the node accepts queries.
+      healthCheck: HealthCheck.command(['cqlsh', '-e', 'describe keyspaces'], {
         intervalSeconds: 15,
         timeoutSeconds: 20,
         startPeriodSeconds: 60,
         retries: 20,
-      },
+      }),
       waitTimeoutSeconds: 480,
     });
-    this.contactPoint = `${this.container.name}:${CQL_PORT}`;
-    this.hostContactPoint = `${hostAddress(bindAddress)}:${hostPort}`;
+    this.contactPoints = `${this.container.name}:${CQL_PORT}`;
+    this.hostContactPoints = `${hostAddress(bindAddress)}:${hostPort}`;
   }
 }

@@ -1,15 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB, renderProperties } from './platform-service-props';
-import { HealthCheck, PublishedPort, ServiceContainer, VolumeAttachment } from './service-container';
+import { PublishedPort, ServiceContainer, VolumeAttachment } from './service-container';
 import { ImageSource } from './image-source';
 import { ServiceImage } from './service-image';
 import { ImageRef } from './versions';
 
 /** Where the generated configuration goes in every Confluent container. */
-export const CONFIG_DIRECTORY = '/etc/kafka-pipelining';
+const CONFIG_DIRECTORY = '/etc/kafka-pipelining';
 
 export interface ConfluentServiceProps {
   readonly network: PlatformNetwork;

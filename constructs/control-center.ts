@@ -1,18 +1,22 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
-import { KafkaBroker } from './kafka-broker';
+import { HealthCheck } from './health-check';
+import { IKafkaCluster } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
-import { SchemaRegistry } from './schema-registry';
+import { ISchemaRegistry } from './schema-registry';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
 import { validateMemoryMiB, validatePort } from './validation';
-import { ZooKeeper } from './zookeeper';
+import { IZooKeeper } from './zookeeper';
 import { IMAGES } from './versions';
 
 export interface ControlCenterProps extends PublishingServiceProps {
-  readonly kafka: KafkaBroker;
-  readonly zookeeper: ZooKeeper;
-  readonly schemaRegistry: SchemaRegistry;
+  /** The cluster to monitor. */
+  readonly kafka: IKafkaCluster;
+  /** That cluster's ZooKeeper. */
+  readonly zookeeper: IZooKeeper;
+  /** The registry whose schemas the UI shows. */
+  readonly schemaRegistry: ISchemaRegistry;
   /**
    * Host port of the web UI.
    * @default 9021
@@ -40,8 +44,8 @@ export class ControlCenter extends Construct {
   constructor(scope: Construct, id: string, props: ControlCenterProps) {
     super(scope, id);
     const name = props.name ?? 'control-center';
-    this.memoryMiB = validateMemoryMiB('controlCenter.memoryMiB', props.memoryMiB ?? 2048, 1024);
-    const hostPort = validatePort('ports.controlCenter', props.hostPort ?? PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
+    const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
 
@@ -72,13 +76,8 @@ export class ControlCenter extends Construct {
         'confluent.controlcenter.streams.num.stream.threads': 1,
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/confluent-control-center' }],
-      ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.controlCenter' }],
-      healthCheck: {
-        command: ['curl', '-fsS', '-o', '/dev/null', `http://localhost:${PORT}/`],
-        intervalSeconds: 15,
-        startPeriodSeconds: 60,
-        retries: 16,
-      },
+      ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
+      healthCheck: HealthCheck.http(`http://localhost:${PORT}/`, { intervalSeconds: 15, startPeriodSeconds: 60, retries: 16 }),
       waitTimeoutSeconds: 420,
     }).container;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

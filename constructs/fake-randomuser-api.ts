@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { ImageSource } from './image-source';
 import { bundleNodeJob } from './node-job';
 import { PlatformNetwork } from './platform-network';
@@ -49,7 +50,7 @@ export class FakeRandomUserApi extends Construct {
   constructor(scope: Construct, id: string, props: FakeRandomUserApiProps) {
     super(scope, id);
     const name = props.name ?? 'fake-randomuser';
-    const hostPort = validatePort('ports.fakeRandomUser', props.hostPort ?? PORT);
+    const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const image = new ServiceImage(this, 'Image', { image: IMAGES.node, source: props.imageSource });
     const bundle = bundleNodeJob(path.join(__dirname, '..', 'jobs', 'fake-randomuser.ts'));
@@ -63,12 +64,12 @@ export class FakeRandomUserApi extends Construct {
       user: 'node',
       environment: { FAKE_RANDOMUSER_PORT: `${PORT}`, FAKE_RANDOMUSER_SEED: props.seed ?? 'kafka-pipelining' },
       files: new ShippedFiles(this, 'Code', { files: [{ source: bundle, target }] }).uploads,
-      ports: [{ containerPort: PORT, hostPort, bindAddress, description: 'ports.fakeRandomUser' }],
-      healthCheck: {
-        command: ['node', '-e', `fetch('http://127.0.0.1:${PORT}/control').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
-        intervalSeconds: 5,
-        startPeriodSeconds: 5,
-      },
+      ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
+      // The slim Node.js image has no curl: Node's own fetch asks.
+      healthCheck: HealthCheck.command(
+        ['node', '-e', `fetch('http://127.0.0.1:${PORT}/control').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        { intervalSeconds: 5, startPeriodSeconds: 5 },
+      ),
     });
     this.url = `http://${this.container.name}:${PORT}/api/`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

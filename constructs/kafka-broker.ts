@@ -1,15 +1,38 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB, validatePort } from './validation';
-import { ZooKeeper } from './zookeeper';
+import { validateAddresses, validateMemoryMiB, validatePort } from './validation';
+import { IZooKeeper } from './zookeeper';
 import { IMAGES } from './versions';
+
+/** What a Kafka client needs: where the cluster answers. */
+export interface IKafkaCluster {
+  /** `host:port[,host:port...]` for clients on the platform network. */
+  readonly bootstrapServers: string;
+  /**
+   * `host:port[,host:port...]` for clients on the Docker host.
+   * @default - unknown: nothing on the Docker host is told where Kafka is
+   */
+  readonly hostBootstrapServers?: string;
+}
+
+/** A Kafka cluster the platform does not run, given by address (PLAINTEXT listeners). */
+export interface ExistingKafkaAttributes {
+  /** Brokers as `host:port`, reachable from the platform network. */
+  readonly bootstrapServers: readonly string[];
+  /**
+   * Brokers as `host:port` from the Docker host, for the stack's outputs.
+   * @default - no `kafka_bootstrap_servers` output
+   */
+  readonly hostBootstrapServers?: readonly string[];
+}
 
 export interface KafkaBrokerProps extends PublishingServiceProps {
   /** The ZooKeeper that holds the cluster's metadata. */
-  readonly zookeeper: ZooKeeper;
+  readonly zookeeper: IZooKeeper;
   /**
    * Host port of the listener for clients outside the Docker network.
    * @default 9092
@@ -35,7 +58,16 @@ const EXTERNAL_PORT = 9092;
  * and EXTERNAL, published on the host. Single-broker defaults (replication 1) and no topic auto-creation:
  * the bootstrap job creates topics with the partitions it means.
  */
-export class KafkaBroker extends Construct {
+export class KafkaBroker extends Construct implements IKafkaCluster {
+  /** A cluster that runs elsewhere, for the platform's services and jobs to use. */
+  public static fromExisting(attributes: ExistingKafkaAttributes): IKafkaCluster {
+    const host = attributes.hostBootstrapServers;
+    return {
+      bootstrapServers: validateAddresses('bootstrapServers', attributes.bootstrapServers).join(','),
+      hostBootstrapServers: host === undefined ? undefined : validateAddresses('hostBootstrapServers', host).join(','),
+    };
+  }
+
   /** Bootstrap servers for containers on the platform network. */
   public readonly bootstrapServers: string;
   /** Bootstrap servers for clients on the Docker host. */
@@ -46,8 +78,8 @@ export class KafkaBroker extends Construct {
   constructor(scope: Construct, id: string, props: KafkaBrokerProps) {
     super(scope, id);
     const name = props.name ?? 'kafka';
-    this.memoryMiB = validateMemoryMiB('kafka.memoryMiB', props.memoryMiB ?? 1536, 512);
-    const hostPort = validatePort('ports.kafka', props.hostPort ?? EXTERNAL_PORT);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
+    const hostPort = validatePort('hostPort', props.hostPort ?? EXTERNAL_PORT);
     const advertisedHost = props.advertisedHost ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
 
@@ -79,15 +111,14 @@ export class KafkaBroker extends Construct {
         'group.initial.rebalance.delay.ms': 0,
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' }],
-      ports: [{ containerPort: EXTERNAL_PORT, hostPort, bindAddress: props.bindAddress ?? DEFAULT_BIND_ADDRESS, description: 'ports.kafka' }],
-      healthCheck: {
-        // Answers only when the broker has registered and serves requests.
-        command: ['kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`],
+      ports: [{ containerPort: EXTERNAL_PORT, hostPort, bindAddress: props.bindAddress ?? DEFAULT_BIND_ADDRESS, prop: 'hostPort' }],
+      // Answers only when the broker has registered and serves requests.
+      healthCheck: HealthCheck.command(['kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`], {
         intervalSeconds: 15,
         timeoutSeconds: 30,
         startPeriodSeconds: 30,
         retries: 10,
-      },
+      }),
       waitTimeoutSeconds: 300,
     }).container;
     this.bootstrapServers = `${this.container.name}:${INTERNAL_PORT}`;

@@ -77,7 +77,7 @@ export class NodeJob extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeJobProps) {
     super(scope, id);
-    const memoryMiB = validateMemoryMiB(`${props.name}.memoryMiB`, props.memoryMiB ?? 256, 128);
+    const memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 256, 128);
     const image = new ServiceImage(this, 'Image', { image: IMAGES.node, source: props.imageSource });
     const bundle = bundleNodeJob(props.entryPoint);
     const bundleTarget = `${JOB_DIRECTORY_IN_CONTAINER}/${path.basename(bundle)}`;

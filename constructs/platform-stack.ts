@@ -27,19 +27,20 @@ export class PlatformStack extends TerraformStack {
     const platform = new StreamingPlatform(this, 'Platform', props);
     this.platform = platform;
 
-    const output = (name: string, value: string, description: string, sensitive = false): void => {
-      new TerraformOutput(this, name, { value, description, sensitive });
+    // A brought service's host-side address is output only when the user gave it.
+    const output = (name: string, value: string | undefined, description: string, sensitive = false): void => {
+      if (value !== undefined) new TerraformOutput(this, name, { value, description, sensitive });
     };
     output('airflow_url', platform.airflow.hostUrl, 'Airflow UI and REST API');
     output('airflow_admin_user', platform.airflow.adminUsername, 'Airflow admin user');
     output('airflow_admin_password', platform.airflow.adminPassword, "Airflow admin password: 'cdktf output --outputs-file' or 'terraform output -raw'", true);
     output('kafka_bootstrap_servers', platform.kafka.hostBootstrapServers, 'Kafka bootstrap servers from the Docker host');
     output('schema_registry_url', platform.schemaRegistry.hostUrl, 'Schema Registry REST API');
-    if (platform.controlCenter) output('control_center_url', platform.controlCenter.hostUrl, 'Confluent Control Center UI');
+    output('control_center_url', platform.controlCenter?.hostUrl, 'Confluent Control Center UI');
     output('spark_master_ui_url', platform.spark.master.hostUiUrl, 'Spark master web UI');
-    output('cassandra_contact_point', platform.cassandra.hostContactPoint, 'Cassandra CQL contact point');
+    output('cassandra_contact_point', platform.cassandra.hostContactPoints, 'Cassandra CQL contact point');
     output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
-    if (platform.sourceApi) output('source_api_url', platform.sourceApi.hostUrl, 'The local stand-in for randomuser.me, and its /control switches');
-    output('postgres_dsn', platform.postgres.hostDsn('pipeline'), 'PostgreSQL DSN of the pipeline database', true);
+    output('source_api_url', platform.sourceApi?.hostUrl, 'The local stand-in for randomuser.me, and its /control switches');
+    output('postgres_dsn', platform.postgres.hostDsn?.('pipeline'), 'PostgreSQL DSN of the pipeline database', true);
   }
 }

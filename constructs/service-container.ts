@@ -1,33 +1,9 @@
 import { Container, ContainerConfig, ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { validateBindAddress, validateIntegerRange, validatePort } from './validation';
-
-/** A health check run inside the container (the CMD form: no shell unless the command starts one). */
-export interface HealthCheck {
-  readonly command: string[];
-  /**
-   * Seconds between checks.
-   * @default 10
-   */
-  readonly intervalSeconds?: number;
-  /**
-   * Seconds one check may take.
-   * @default 10
-   */
-  readonly timeoutSeconds?: number;
-  /**
-   * Seconds after start during which failures do not count against `retries`.
-   * @default 30
-   */
-  readonly startPeriodSeconds?: number;
-  /**
-   * Consecutive failures that mark the container unhealthy.
-   * @default 6
-   */
-  readonly retries?: number;
-}
 
 /** A container port published on the Docker host. */
 export interface PublishedPort {
@@ -35,8 +11,8 @@ export interface PublishedPort {
   readonly hostPort: number;
   /** Host address to bind to. */
   readonly bindAddress: string;
-  /** What the port serves, for error messages (e.g. `ports.kafka`). */
-  readonly description: string;
+  /** The prop that set `hostPort`, for error messages (e.g. `hostPort`). */
+  readonly prop: string;
 }
 
 /** A named volume mounted into a container. */
@@ -145,20 +121,13 @@ export class ServiceContainer extends Construct {
     super(scope, id);
     this.publishedPorts = props.ports ?? [];
     for (const port of this.publishedPorts) {
-      validatePort(port.description, port.hostPort);
+      validatePort(port.prop, port.hostPort);
       validateBindAddress('bindAddress', port.bindAddress);
     }
-    const health = props.healthCheck;
     this.resource = new Container(this, 'Container', {
       ...baseContainerConfig(props),
       ports: this.publishedPorts.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.bindAddress, protocol: 'tcp' })),
-      healthcheck: {
-        test: ['CMD', ...health.command],
-        interval: `${health.intervalSeconds ?? 10}s`,
-        timeout: `${health.timeoutSeconds ?? 10}s`,
-        startPeriod: `${health.startPeriodSeconds ?? 30}s`,
-        retries: health.retries ?? 6,
-      },
+      healthcheck: props.healthCheck.render(),
       wait: true,
       waitTimeout: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),
       restart: props.restart ?? 'unless-stopped',

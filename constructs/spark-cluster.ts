@@ -1,10 +1,46 @@
+import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { ImageSource } from './image-source';
 import { PublishingServiceProps } from './platform-service-props';
 import { SparkImage } from './spark-image';
 import { SparkMaster } from './spark-master';
 import { SparkWorker } from './spark-worker';
 import { StateVolume } from './state-volume';
-import { validateIntegerRange } from './validation';
+import { PropError, validateIntegerRange, withPropNames } from './validation';
+
+/** What a Spark driver needs from a standalone cluster. */
+export interface ISparkCluster {
+  /** `spark://host:port` for drivers on the platform network. */
+  readonly masterUrl: string;
+  /** The image drivers run: the cluster's Spark version with the pipeline's connectors. */
+  readonly imageId: string;
+  /** The named volume the workers mount at `/checkpoints`; drivers mount it there too. */
+  readonly checkpointsVolumeName: string;
+  /** The most memory one executor can get: what the smallest worker offers. */
+  readonly maxExecutorMemoryMiB: number;
+  /** Cores all workers offer together. */
+  readonly totalCores: number;
+  /** What a driver is created after, so that it finds the cluster serving. */
+  readonly dependables: readonly ITerraformDependable[];
+}
+
+/** A standalone cluster the platform does not run, given by address. */
+export interface ExistingSparkClusterAttributes {
+  /** `spark://host:port` of its master, reachable from the platform network. */
+  readonly masterUrl: string;
+  /** A named volume on the same Docker host that its workers mount at `/checkpoints`. */
+  readonly checkpointsVolumeName: string;
+  /** The most memory one executor can get. */
+  readonly maxExecutorMemoryMiB: number;
+  /** Cores its workers offer together. */
+  readonly totalCores: number;
+  /**
+   * Where the driver's image (Spark of `versions.ts` with the connectors) comes from; the cluster must
+   * run the same Spark version and have the same connectors.
+   * @default ImageSource.publicRegistry()
+   */
+  readonly imageSource?: ImageSource;
+}
 
 export interface SparkClusterProps extends PublishingServiceProps {
   /**
@@ -34,10 +70,29 @@ export interface SparkClusterProps extends PublishingServiceProps {
   readonly masterUiHostPort?: number;
 }
 
-export const MAX_SPARK_WORKERS = 8;
+const MAX_SPARK_WORKERS = 8;
 
 /** A standalone Spark cluster: one master, N workers, one image with the connectors, a checkpoint volume. */
-export class SparkCluster extends Construct {
+export class SparkCluster extends Construct implements ISparkCluster {
+  /**
+   * A cluster that runs elsewhere, for a streaming job's driver to submit to. The driver's image is
+   * pulled (or built) under `scope`/`id`.
+   */
+  public static fromExisting(scope: Construct, id: string, attributes: ExistingSparkClusterAttributes): ISparkCluster {
+    if (!/^spark:\/\/\S+:\d+$/.test(attributes.masterUrl)) throw new PropError('masterUrl', `must be spark://host:port, got '${attributes.masterUrl}'`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(attributes.checkpointsVolumeName)) {
+      throw new PropError('checkpointsVolumeName', `must be a Docker volume name, got '${attributes.checkpointsVolumeName}'`);
+    }
+    return {
+      masterUrl: attributes.masterUrl,
+      imageId: new SparkImage(scope, id, { imageSource: attributes.imageSource }).imageId,
+      checkpointsVolumeName: attributes.checkpointsVolumeName,
+      maxExecutorMemoryMiB: validateIntegerRange('maxExecutorMemoryMiB', attributes.maxExecutorMemoryMiB, 256, 262144),
+      totalCores: validateIntegerRange('totalCores', attributes.totalCores, 1, 4096),
+      dependables: [],
+    };
+  }
+
   public readonly image: SparkImage;
   public readonly master: SparkMaster;
   public readonly workers: readonly SparkWorker[];
@@ -47,32 +102,56 @@ export class SparkCluster extends Construct {
   constructor(scope: Construct, id: string, props: SparkClusterProps) {
     super(scope, id);
     const name = props.name ?? 'spark';
-    const workerCount = validateIntegerRange('sparkWorkers', props.workers ?? 1, 1, MAX_SPARK_WORKERS);
+    const workerCount = validateIntegerRange('workers', props.workers ?? 1, 1, MAX_SPARK_WORKERS);
     this.image = new SparkImage(this, 'Image', { imageSource: props.imageSource });
     this.checkpoints = new StateVolume(this, 'Checkpoints', { name: `${name}-checkpoints`, retain: props.retainVolumes });
-    this.master = new SparkMaster(this, 'Master', {
-      name: `${name}-master`,
-      network: props.network,
-      imageId: this.image.imageId,
-      bindAddress: props.bindAddress,
-      hostPort: props.masterUiHostPort,
-      memoryMiB: props.masterMemoryMiB,
-    });
-    this.workers = Array.from({ length: workerCount }, (_, i) =>
-      new SparkWorker(this, `Worker${i + 1}`, {
-        name: `${name}-worker-${i + 1}`,
+    this.master = withPropNames({ memoryMiB: 'masterMemoryMiB', hostPort: 'masterUiHostPort' }, () =>
+      new SparkMaster(this, 'Master', {
+        name: `${name}-master`,
         network: props.network,
         imageId: this.image.imageId,
-        master: this.master,
-        checkpoints: this.checkpoints,
-        cores: props.workerCores,
-        memoryMiB: props.workerMemoryMiB,
+        bindAddress: props.bindAddress,
+        hostPort: props.masterUiHostPort,
+        memoryMiB: props.masterMemoryMiB,
       }),
+    );
+    this.workers = Array.from({ length: workerCount }, (_, i) =>
+      withPropNames({ memoryMiB: 'workerMemoryMiB', cores: 'workerCores' }, () =>
+        new SparkWorker(this, `Worker${i + 1}`, {
+          name: `${name}-worker-${i + 1}`,
+          network: props.network,
+          imageId: this.image.imageId,
+          master: this.master,
+          checkpoints: this.checkpoints,
+          cores: props.workerCores,
+          memoryMiB: props.workerMemoryMiB,
+        }),
+      ),
     );
   }
 
-  /** Cores all workers offer together. */
+  public get masterUrl(): string {
+    return this.master.masterUrl;
+  }
+
+  public get imageId(): string {
+    return this.image.imageId;
+  }
+
+  public get checkpointsVolumeName(): string {
+    return this.checkpoints.volumeName;
+  }
+
+  public get maxExecutorMemoryMiB(): number {
+    return Math.min(...this.workers.map((w) => w.executorMemoryMiB));
+  }
+
   public get totalCores(): number {
     return this.workers.reduce((sum, w) => sum + w.cores, 0);
+  }
+
+  /** Every worker: a driver submitted before they are ALIVE would wait for executors. */
+  public get dependables(): readonly ITerraformDependable[] {
+    return this.workers.map((w) => w.container.resource);
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
@@ -37,8 +38,8 @@ export class SparkMaster extends Construct {
   constructor(scope: Construct, id: string, props: SparkMasterProps) {
     super(scope, id);
     const name = props.name ?? 'spark-master';
-    this.memoryMiB = validateMemoryMiB('spark.masterMemoryMiB', props.memoryMiB ?? 768, 384);
-    const hostPort = validatePort('ports.sparkMasterUi', props.hostPort ?? 9090);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 768, 384);
+    const hostPort = validatePort('hostPort', props.hostPort ?? 9090);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const health = new ShippedFiles(this, 'HealthScript', { files: [{ source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
 
@@ -50,8 +51,8 @@ export class SparkMaster extends Construct {
       command: ['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master', '--host', name, '--port', `${RPC_PORT}`, '--webui-port', `${UI_PORT}`],
       environment: { SPARK_DAEMON_MEMORY: `${heapMiB(this.memoryMiB)}m`, SPARK_NO_DAEMONIZE: 'true' },
       files: health.uploads,
-      ports: [{ containerPort: UI_PORT, hostPort, bindAddress, description: 'ports.sparkMasterUi' }],
-      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'master'], startPeriodSeconds: 15 },
+      ports: [{ containerPort: UI_PORT, hostPort, bindAddress, prop: 'hostPort' }],
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'master'], { startPeriodSeconds: 15 }),
     });
     this.masterUrl = `spark://${this.container.name}:${RPC_PORT}`;
     this.uiUrl = `http://${this.container.name}:${UI_PORT}`;

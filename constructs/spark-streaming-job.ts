@@ -1,17 +1,19 @@
 import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { PlatformNetwork } from './platform-network';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
-import { SparkCluster } from './spark-cluster';
+import { ISparkCluster } from './spark-cluster';
 import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
-import { validateIntegerRange, validateMemoryMiB } from './validation';
+import { PropError, validateIntegerRange, validateMemoryMiB } from './validation';
 
 export interface SparkStreamingJobProps {
   readonly network: PlatformNetwork;
-  readonly cluster: SparkCluster;
+  /** The standalone cluster the driver submits to. */
+  readonly cluster: ISparkCluster;
   /** The job's configuration (`PIPELINE_*` variables, see docs/pipeline.md). */
   readonly environment: Record<string, string>;
   /**
@@ -67,17 +69,16 @@ export class SparkStreamingJob extends Construct {
   constructor(scope: Construct, id: string, props: SparkStreamingJobProps) {
     super(scope, id);
     const name = props.name ?? 'spark-job';
-    this.memoryMiB = validateMemoryMiB('sparkJob.memoryMiB', props.memoryMiB ?? 1536, 512);
-    const maxWorkerExecutorMiB = Math.min(...props.cluster.workers.map((w) => w.executorMemoryMiB));
-    const executorMemoryMiB = validateIntegerRange('sparkJob.executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, maxWorkerExecutorMiB);
-    const maxCores = validateIntegerRange('sparkJob.maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
+    const executorMemoryMiB = validateIntegerRange('executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, props.cluster.maxExecutorMemoryMiB);
+    const maxCores = validateIntegerRange('maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
     const jobDirectory = props.jobDirectory ?? path.join(__dirname, '..', 'jobs', 'spark');
     const entryPoint = props.entryPoint ?? 'stream_users.py';
 
     const jobFiles = ShippedFiles.fromDirectory(jobDirectory, JOB_DIRECTORY_IN_CONTAINER).filter((f) => f.target.endsWith('.py'));
     const entryTarget = `${JOB_DIRECTORY_IN_CONTAINER}/${entryPoint}`;
     if (!jobFiles.some((f) => f.target === entryTarget)) {
-      throw new Error(`sparkJob.entryPoint: '${entryPoint}' is not a .py file in ${jobDirectory}`);
+      throw new PropError('entryPoint', `must be a .py file in ${jobDirectory}, got '${entryPoint}'`);
     }
     const modules = jobFiles.filter((f) => f.target !== entryTarget).map((f) => f.target);
     const shipped = new ShippedFiles(this, 'Code', {
@@ -86,12 +87,12 @@ export class SparkStreamingJob extends Construct {
 
     this.container = new ServiceContainer(this, 'Driver', {
       name,
-      image: props.cluster.image.imageId,
+      image: props.cluster.imageId,
       network: props.network,
       memoryMiB: this.memoryMiB,
       command: [
         '/opt/spark/bin/spark-submit',
-        '--master', props.cluster.master.masterUrl,
+        '--master', props.cluster.masterUrl,
         '--deploy-mode', 'client',
         '--name', 'users-stream',
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
@@ -108,10 +109,10 @@ export class SparkStreamingJob extends Construct {
       // The driver alone imports the contract package: the transforms are Spark SQL, so executors run no Python.
       environment: { ...props.environment, PYTHONPATH: `${JOB_DIRECTORY_IN_CONTAINER}:${PIPELINE_CONTRACT_PYTHONPATH}` },
       files: shipped.uploads,
-      volumes: [{ volumeName: props.cluster.checkpoints.volumeName, containerPath: '/checkpoints' }],
-      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'driver'], intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 },
+      volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 }),
       waitTimeoutSeconds: 300,
-      dependsOn: [...(props.dependsOn ?? []), ...props.cluster.workers.map((w) => w.container.resource)],
+      dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB } from './platform-service-props';
 import { ServiceContainer } from './service-container';
@@ -42,8 +43,8 @@ export class SparkWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: SparkWorkerProps) {
     super(scope, id);
-    this.memoryMiB = validateMemoryMiB('spark.workerMemoryMiB', props.memoryMiB ?? 2048, 1024);
-    this.cores = validateIntegerRange('spark.workerCores', props.cores ?? 2, 1, 64);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
+    this.cores = validateIntegerRange('cores', props.cores ?? 2, 1, 64);
     this.executorMemoryMiB = this.memoryMiB - WORKER_OVERHEAD_MIB;
     const health = new ShippedFiles(this, 'HealthScript', { files: [{ source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
 
@@ -61,7 +62,7 @@ export class SparkWorker extends Construct {
       files: health.uploads,
       volumes: [{ volumeName: props.checkpoints.volumeName, containerPath: '/checkpoints' }],
       // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
-      healthCheck: { command: ['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], startPeriodSeconds: 15 },
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 }),
     });
   }
 }

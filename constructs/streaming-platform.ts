@@ -1,22 +1,22 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
 import { Airflow } from './airflow';
-import { Cassandra } from './cassandra';
+import { Cassandra, ICassandraCluster } from './cassandra';
 import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
-import { KafkaBroker } from './kafka-broker';
+import { IKafkaCluster, KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
 import { pipelineEnvironment } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
-import { Postgres } from './postgres';
-import { SchemaRegistry } from './schema-registry';
-import { PublishedPort, ServiceContainer } from './service-container';
+import { IPostgresDatabase, Postgres } from './postgres';
+import { ISchemaRegistry, SchemaRegistry } from './schema-registry';
+import { ServiceContainer } from './service-container';
 import { SparkCluster } from './spark-cluster';
 import { SparkStreamingJob } from './spark-streaming-job';
-import { validateBindAddress, validateNamePrefix } from './validation';
-import { ZooKeeper } from './zookeeper';
+import { PropError, validateBindAddress, validateNamePrefix, withPropNames } from './validation';
+import { IZooKeeper, ZooKeeper } from './zookeeper';
 
 /** Host ports the platform publishes, all bound to `bindAddress`. */
 export interface PlatformPorts {
@@ -131,10 +131,46 @@ export interface StreamingPlatformProps {
    */
   readonly sparkWorkers?: number;
   /**
-   * Run Confluent Control Center (licensed: a 30-day trial without a key).
-   * @default true
+   * Run Confluent Control Center (licensed: a 30-day trial without a key). It needs the Kafka cluster's
+   * ZooKeeper: with `kafka` given, it runs only if `zookeeper` is given too.
+   * @default - true, unless `kafka` is given without `zookeeper`
    */
   readonly controlCenter?: boolean;
+  /**
+   * An existing PostgreSQL server for Airflow's metadata and the pipeline's staging tables, e.g.
+   * `Postgres.fromExisting({ host: 'db.internal', user, password })`. Then no PostgreSQL container runs,
+   * and `ports.postgres` and `memoryMiB.postgres` must be unset.
+   * @default - a PostgreSQL container
+   */
+  readonly postgres?: IPostgresDatabase;
+  /**
+   * An existing Kafka cluster, e.g. `KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] })`.
+   * Then neither Kafka nor ZooKeeper runs here, and `ports.kafka`, `memoryMiB.kafka` and
+   * `memoryMiB.zookeeper` must be unset. Topics are created with replication 1.
+   * @default - a Kafka broker and its ZooKeeper
+   */
+  readonly kafka?: IKafkaCluster;
+  /**
+   * An existing ZooKeeper, e.g. `ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] })`: the one the
+   * platform's Kafka uses, or, with `kafka` given, that cluster's, for Control Center. Then
+   * `memoryMiB.zookeeper` must be unset.
+   * @default - a ZooKeeper container when the platform runs Kafka
+   */
+  readonly zookeeper?: IZooKeeper;
+  /**
+   * An existing registry speaking the Confluent Schema Registry API, e.g.
+   * `SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' })`. Then no registry runs here,
+   * and `ports.schemaRegistry` and `memoryMiB.schemaRegistry` must be unset.
+   * @default - a Schema Registry container storing schemas in the platform's Kafka
+   */
+  readonly schemaRegistry?: ISchemaRegistry;
+  /**
+   * An existing Cassandra cluster the stream lands in, e.g.
+   * `Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' })`. Then no
+   * Cassandra container runs, and `ports.cassandra` and `memoryMiB.cassandra` must be unset.
+   * @default - a Cassandra container
+   */
+  readonly cassandra?: ICassandraCluster;
   /**
    * Keep named volumes (data) when the stack is destroyed.
    * @default false
@@ -149,15 +185,18 @@ const JOBS_DIRECTORY = path.join(__dirname, '..', 'jobs');
 /**
  * The whole platform: randomuser.me → Airflow → PostgreSQL → Kafka (+ Schema Registry) → Spark →
  * Cassandra, each service a construct wired to the others through the typed values they expose.
+ * PostgreSQL, Kafka (with ZooKeeper), Schema Registry and Cassandra can each be an existing service given
+ * by address instead: bring yours or the platform runs one.
  */
 export class StreamingPlatform extends Construct {
   public readonly network: PlatformNetwork;
-  public readonly zookeeper: ZooKeeper;
-  public readonly kafka: KafkaBroker;
-  public readonly schemaRegistry: SchemaRegistry;
+  /** The ZooKeeper of the Kafka cluster, when known: the platform's own, or `props.zookeeper`. */
+  public readonly zookeeper?: IZooKeeper;
+  public readonly kafka: IKafkaCluster;
+  public readonly schemaRegistry: ISchemaRegistry;
   public readonly controlCenter?: ControlCenter;
-  public readonly postgres: Postgres;
-  public readonly cassandra: Cassandra;
+  public readonly postgres: IPostgresDatabase;
+  public readonly cassandra: ICassandraCluster;
   public readonly spark: SparkCluster;
   public readonly bootstrap: NodeJob;
   public readonly airflow: Airflow;
@@ -174,40 +213,87 @@ export class StreamingPlatform extends Construct {
     const ports = props.ports ?? {};
     const memory = props.memoryMiB ?? {};
     const shared = { imageSource: props.imageSource, retainVolumes: props.retainVolumes, bindAddress };
+    refuseSettingsOfBroughtServices(props);
+    const runControlCenter = controlCenterWanted(props);
+    // Which platform prop set each published host port, for the duplicate check's message.
+    const hostPortProps = new Map<ServiceContainer, string>();
 
     this.network = props.network ?? new PlatformNetwork(this, 'Network', { name: `${prefix}-net` });
     const network = this.network;
 
-    this.zookeeper = new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper });
-    this.kafka = new KafkaBroker(this, 'Kafka', {
-      ...shared, network, name: `${prefix}-kafka`, zookeeper: this.zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka,
-    });
-    this.schemaRegistry = new SchemaRegistry(this, 'SchemaRegistry', {
-      ...shared, network, name: `${prefix}-schema-registry`, kafka: this.kafka, hostPort: ports.schemaRegistry, memoryMiB: memory.schemaRegistry,
-    });
-    if (props.controlCenter ?? true) {
-      this.controlCenter = new ControlCenter(this, 'ControlCenter', {
-        ...shared, network, name: `${prefix}-control-center`, kafka: this.kafka, zookeeper: this.zookeeper,
-        schemaRegistry: this.schemaRegistry, hostPort: ports.controlCenter, memoryMiB: memory.controlCenter,
-      });
+    if (props.kafka) {
+      this.kafka = props.kafka;
+      this.zookeeper = props.zookeeper;
+    } else {
+      const zookeeper = props.zookeeper ?? withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
+        new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper }),
+      );
+      const kafka = withPropNames({ hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
+        new KafkaBroker(this, 'Kafka', { ...shared, network, name: `${prefix}-kafka`, zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka }),
+      );
+      hostPortProps.set(kafka.container, 'ports.kafka');
+      this.zookeeper = zookeeper;
+      this.kafka = kafka;
     }
-    this.postgres = new Postgres(this, 'Postgres', { ...shared, network, name: `${prefix}-postgres`, hostPort: ports.postgres, memoryMiB: memory.postgres });
-    this.cassandra = new Cassandra(this, 'Cassandra', { ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra });
-    this.spark = new SparkCluster(this, 'Spark', {
-      ...shared, network, name: `${prefix}-spark`, workers: props.sparkWorkers, masterUiHostPort: ports.sparkMasterUi,
-      masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker,
-    });
+    if (props.schemaRegistry) {
+      this.schemaRegistry = props.schemaRegistry;
+    } else {
+      const registry = withPropNames({ hostPort: 'ports.schemaRegistry', memoryMiB: 'memoryMiB.schemaRegistry' }, () =>
+        new SchemaRegistry(this, 'SchemaRegistry', {
+          ...shared, network, name: `${prefix}-schema-registry`, kafka: this.kafka, hostPort: ports.schemaRegistry, memoryMiB: memory.schemaRegistry,
+        }),
+      );
+      hostPortProps.set(registry.container, 'ports.schemaRegistry');
+      this.schemaRegistry = registry;
+    }
+    if (runControlCenter && this.zookeeper) {
+      const zookeeper = this.zookeeper;
+      this.controlCenter = withPropNames({ hostPort: 'ports.controlCenter', memoryMiB: 'memoryMiB.controlCenter' }, () =>
+        new ControlCenter(this, 'ControlCenter', {
+          ...shared, network, name: `${prefix}-control-center`, kafka: this.kafka, zookeeper,
+          schemaRegistry: this.schemaRegistry, hostPort: ports.controlCenter, memoryMiB: memory.controlCenter,
+        }),
+      );
+      hostPortProps.set(this.controlCenter.container, 'ports.controlCenter');
+    }
+    if (props.postgres) {
+      this.postgres = props.postgres;
+    } else {
+      const postgres = withPropNames({ hostPort: 'ports.postgres', memoryMiB: 'memoryMiB.postgres' }, () =>
+        new Postgres(this, 'Postgres', { ...shared, network, name: `${prefix}-postgres`, hostPort: ports.postgres, memoryMiB: memory.postgres }),
+      );
+      hostPortProps.set(postgres.container, 'ports.postgres');
+      this.postgres = postgres;
+    }
+    if (props.cassandra) {
+      this.cassandra = props.cassandra;
+    } else {
+      const cassandra = withPropNames({ hostPort: 'ports.cassandra', memoryMiB: 'memoryMiB.cassandra' }, () =>
+        new Cassandra(this, 'Cassandra', { ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra }),
+      );
+      hostPortProps.set(cassandra.container, 'ports.cassandra');
+      this.cassandra = cassandra;
+    }
+    this.spark = withPropNames(
+      { workers: 'sparkWorkers', masterUiHostPort: 'ports.sparkMasterUi', masterMemoryMiB: 'memoryMiB.sparkMaster', workerMemoryMiB: 'memoryMiB.sparkWorker' },
+      () => new SparkCluster(this, 'Spark', {
+        ...shared, network, name: `${prefix}-spark`, workers: props.sparkWorkers, masterUiHostPort: ports.sparkMasterUi,
+        masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker,
+      }),
+    );
+    hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
 
     const pipeline = props.pipeline ?? {};
     if (pipeline.localSourceApi) {
       if (pipeline.sourceUrl !== undefined) throw new Error('pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one');
       this.sourceApi = new FakeRandomUserApi(this, 'SourceApi', { network, name: `${prefix}-fake-randomuser`, imageSource: props.imageSource, bindAddress });
+      hostPortProps.set(this.sourceApi.container, 'pipeline.localSourceApi');
     }
     this.pipelineEnvironment = pipelineEnvironment({ ...pipeline, sourceUrl: this.sourceApi?.url ?? pipeline.sourceUrl }, {
       pgDsn: this.postgres.dsn('pipeline'),
       kafkaBootstrapServers: this.kafka.bootstrapServers,
       schemaRegistryUrl: this.schemaRegistry.url,
-      cassandraContactPoints: this.cassandra.contactPoint,
+      cassandraContactPoints: this.cassandra.contactPoints,
       cassandraDatacenter: this.cassandra.datacenter,
     });
 
@@ -222,33 +308,75 @@ export class StreamingPlatform extends Construct {
     });
     const afterBootstrap = [this.bootstrap.container.resource];
 
-    this.airflow = new Airflow(this, 'Airflow', {
-      ...shared, network, name: `${prefix}-airflow`, postgres: this.postgres, hostPort: ports.airflow,
-      apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
-      dagEnvironment: { ...this.pipelineEnvironment },
-      dependsOn: afterBootstrap,
-    });
-    this.streamingJob = new SparkStreamingJob(this, 'StreamingJob', {
-      network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
-      environment: { ...this.pipelineEnvironment },
-      dependsOn: afterBootstrap,
-    });
+    this.airflow = withPropNames(
+      {
+        hostPort: 'ports.airflow',
+        apiServerMemoryMiB: 'memoryMiB.airflowApiServer',
+        schedulerMemoryMiB: 'memoryMiB.airflowScheduler',
+        dagProcessorMemoryMiB: 'memoryMiB.airflowDagProcessor',
+      },
+      () => new Airflow(this, 'Airflow', {
+        ...shared, network, name: `${prefix}-airflow`, postgres: this.postgres, hostPort: ports.airflow,
+        apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
+        dagEnvironment: { ...this.pipelineEnvironment },
+        dependsOn: afterBootstrap,
+      }),
+    );
+    hostPortProps.set(this.airflow.apiServer, 'ports.airflow');
+    this.streamingJob = withPropNames({ memoryMiB: 'memoryMiB.sparkJob' }, () =>
+      new SparkStreamingJob(this, 'StreamingJob', {
+        network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
+        environment: { ...this.pipelineEnvironment },
+        dependsOn: afterBootstrap,
+      }),
+    );
 
-    this.node.addValidation({ validate: () => duplicateHostPorts(this) });
+    this.node.addValidation({ validate: () => duplicateHostPorts(hostPortProps) });
   }
 }
 
-/** Every published port under `scope`, and an error for each host address:port taken twice. */
-function duplicateHostPorts(scope: Construct): string[] {
-  const seen = new Map<string, PublishedPort>();
+/** Refuses settings of a service the platform would run when the user brings that service instead. */
+function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
+  const ports = props.ports ?? {};
+  const memory = props.memoryMiB ?? {};
+  const rules: [service: string, brought: unknown, settings: [prop: string, value: unknown][]][] = [
+    ['postgres', props.postgres, [['ports.postgres', ports.postgres], ['memoryMiB.postgres', memory.postgres]]],
+    ['kafka', props.kafka, [['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
+    ['zookeeper', props.zookeeper, [['memoryMiB.zookeeper', memory.zookeeper]]],
+    ['schemaRegistry', props.schemaRegistry, [['ports.schemaRegistry', ports.schemaRegistry], ['memoryMiB.schemaRegistry', memory.schemaRegistry]]],
+    ['cassandra', props.cassandra, [['ports.cassandra', ports.cassandra], ['memoryMiB.cassandra', memory.cassandra]]],
+  ];
+  for (const [service, brought, settings] of rules) {
+    if (brought === undefined) continue;
+    for (const [prop, value] of settings) {
+      if (value !== undefined) throw new PropError(prop, `is for the platform's own ${service}, which does not run when ${service} is given: leave it unset`);
+    }
+  }
+}
+
+/** Whether Control Center runs: it needs the Kafka cluster's ZooKeeper, unknown for a brought cluster unless given. */
+function controlCenterWanted(props: StreamingPlatformProps): boolean {
+  const zookeeperKnown = props.kafka === undefined || props.zookeeper !== undefined;
+  const wanted = props.controlCenter ?? zookeeperKnown;
+  if (wanted && !zookeeperKnown) {
+    throw new PropError('controlCenter', "needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false");
+  }
+  if (props.kafka !== undefined && props.zookeeper !== undefined && !wanted) {
+    throw new PropError('zookeeper', "is read only by the platform's own Kafka and by Control Center: with kafka given and controlCenter false, leave it unset");
+  }
+  return wanted;
+}
+
+/** An error for each host port that two of the platform's services publish, naming the props that set them. */
+function duplicateHostPorts(hostPortProps: ReadonlyMap<ServiceContainer, string>): string[] {
+  const seen = new Map<number, string>();
   const errors: string[] = [];
-  for (const service of scope.node.findAll().filter((c): c is ServiceContainer => c instanceof ServiceContainer)) {
+  for (const [service, prop] of hostPortProps) {
     for (const port of service.publishedPorts) {
       // Keyed by port alone: 0.0.0.0 overlaps every host address, so a port number is taken once per host.
-      const key = `${port.hostPort}`;
-      const other = seen.get(key);
-      if (other) errors.push(`${port.description} and ${other.description} both publish host port ${port.hostPort}: give one of them another port`);
-      else seen.set(key, port);
+      const other = seen.get(port.hostPort);
+      if (other) errors.push(`${prop} and ${other} both publish host port ${port.hostPort}: give one of them another port`);
+      else seen.set(port.hostPort, prop);
     }
   }
   return errors;

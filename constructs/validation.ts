@@ -1,14 +1,41 @@
 /**
- * Checks applied to props where they enter a construct. Each throws an Error that names the prop, the
+ * Checks applied to props where they enter a construct. Each throws a PropError that names the prop, the
  * value received and what is allowed, so a bad value is caught at synth time, not at deploy time.
  */
 import { Token } from 'cdktf';
+
+/** A bad prop: the message is `<prop> <problem>`, in the words of the construct that took the prop. */
+export class PropError extends Error {
+  constructor(
+    public readonly prop: string,
+    public readonly problem: string,
+  ) {
+    super(`${prop} ${problem}`);
+    this.name = 'PropError';
+  }
+}
+
+/**
+ * Runs `build` (which creates a leaf construct), re-throwing the leaf's prop errors under the names of
+ * the caller's props that fed them, e.g. `{ hostPort: 'ports.kafka' }`: a pattern's user reads about the
+ * props they set, a leaf's user about the leaf's.
+ */
+export function withPropNames<T>(names: Readonly<Record<string, string>>, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof PropError && Object.prototype.hasOwnProperty.call(names, error.prop)) {
+      throw new PropError(names[error.prop], error.problem);
+    }
+    throw error;
+  }
+}
 
 /** An integer within [min, max]; tokens (deploy-time values) are left to Terraform. */
 export function validateIntegerRange(prop: string, value: number, min: number, max: number): number {
   if (Token.isUnresolved(value)) return value;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${prop} must be an integer between ${min} and ${max}, got ${value}`);
+    throw new PropError(prop, `must be an integer between ${min} and ${max}, got ${value}`);
   }
   return value;
 }
@@ -29,7 +56,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export function validateBindAddress(prop: string, value: string): string {
   if (Token.isUnresolved(value)) return value;
   if (!IPV4.test(value)) {
-    throw new Error(`${prop} must be an IPv4 address such as 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces), got '${value}'`);
+    throw new PropError(prop, `must be an IPv4 address such as 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces), got '${value}'`);
   }
   return value;
 }
@@ -39,7 +66,36 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 /** A name prefix for containers, volumes and the network: lower-case DNS label characters. */
 export function validateNamePrefix(prop: string, value: string): string {
   if (!DNS_LABEL.test(value)) {
-    throw new Error(`${prop} must be 1-32 characters of a-z, 0-9 and '-', starting and ending with a letter or digit, got '${value}'`);
+    throw new PropError(prop, `must be 1-32 characters of a-z, 0-9 and '-', starting and ending with a letter or digit, got '${value}'`);
   }
+  return value;
+}
+
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/;
+
+/** A host name or IP address (IPv6 in brackets) that containers dial. */
+export function validateHost(prop: string, value: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (!HOST.test(value)) throw new PropError(prop, `must be a host name or IP address, got '${value}'`);
+  return value;
+}
+
+/** A non-empty list of `host:port` addresses, as Kafka and Cassandra clients take them. */
+export function validateAddresses(prop: string, values: readonly string[]): readonly string[] {
+  if (values.length === 0) throw new PropError(prop, 'must list at least one host:port address, got none');
+  for (const value of values) {
+    if (Token.isUnresolved(value)) continue;
+    const [, host, port] = /^(.*):(\d{1,5})$/.exec(value) ?? [];
+    if (host === undefined || !HOST.test(host) || Number(port) < 1 || Number(port) > 65535) {
+      throw new PropError(prop, `must list host:port addresses, got '${value}'`);
+    }
+  }
+  return values;
+}
+
+/** An http(s) URL. */
+export function validateHttpUrl(prop: string, value: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (!/^https?:\/\/\S+$/.test(value)) throw new PropError(prop, `must be an http(s) URL, got '${value}'`);
   return value;
 }

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { HealthCheck } from './health-check';
 import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
-import { validateMemoryMiB } from './validation';
+import { validateAddresses, validateMemoryMiB } from './validation';
 import { IMAGES } from './versions';
 
 export interface ZooKeeperProps extends PlatformServiceProps {
@@ -14,10 +15,27 @@ export interface ZooKeeperProps extends PlatformServiceProps {
   readonly memoryMiB?: number;
 }
 
+/** What a ZooKeeper client needs: where the ensemble answers. */
+export interface IZooKeeper {
+  /** `host:port[,host:port...]` for clients on the platform network. */
+  readonly connectString: string;
+}
+
+/** A ZooKeeper ensemble the platform does not run, given by address. */
+export interface ExistingZooKeeperAttributes {
+  /** Its servers as `host:port`, reachable from the platform network. */
+  readonly servers: readonly string[];
+}
+
 const CLIENT_PORT = 2181;
 
 /** A single ZooKeeper server: Kafka's metadata quorum (Confluent Platform 7.9 runs Kafka in ZooKeeper mode). */
-export class ZooKeeper extends Construct {
+export class ZooKeeper extends Construct implements IZooKeeper {
+  /** An ensemble that runs elsewhere, for a Kafka broker or Control Center to use. */
+  public static fromExisting(attributes: ExistingZooKeeperAttributes): IZooKeeper {
+    return { connectString: validateAddresses('servers', attributes.servers).join(',') };
+  }
+
   /** `host:port` for clients on the platform network. */
   public readonly connectString: string;
   public readonly memoryMiB: number;
@@ -26,7 +44,7 @@ export class ZooKeeper extends Construct {
   constructor(scope: Construct, id: string, props: ZooKeeperProps) {
     super(scope, id);
     const name = props.name ?? 'zookeeper';
-    this.memoryMiB = validateMemoryMiB('zookeeper.memoryMiB', props.memoryMiB ?? 512, 256);
+    this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 512, 256);
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const log = new StateVolume(this, 'Log', { name: `${name}-log`, retain: props.retainVolumes });
 
@@ -56,10 +74,7 @@ export class ZooKeeper extends Construct {
         { volumeName: data.volumeName, containerPath: '/var/lib/zookeeper/data' },
         { volumeName: log.volumeName, containerPath: '/var/lib/zookeeper/log' },
       ],
-      healthCheck: {
-        command: ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${CLIENT_PORT} && printf srvr >&3 && grep -q '^Mode: ' <&3`],
-        startPeriodSeconds: 20,
-      },
+      healthCheck: HealthCheck.tcp(CLIENT_PORT, { send: 'srvr', expectLine: '^Mode: ', startPeriodSeconds: 20 }),
     }).container;
     this.connectString = `${this.container.name}:${CLIENT_PORT}`;
   }

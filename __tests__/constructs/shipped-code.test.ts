@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { bundleNodeJob, PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
+import { PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
+import { bundleNodeJob } from '../../constructs/node-job';
 
 const SPARK_JOB_SOURCE = path.join(__dirname, '..', '..', 'jobs', 'spark');
 
@@ -79,7 +80,7 @@ describe('job code travels with the plan', () => {
     const network = new PlatformNetwork(stack, 'Network', { name: 'n' });
     const cluster = new SparkCluster(stack, 'Spark', { network });
     expect(() => new SparkStreamingJob(stack, 'Job', { network, cluster, environment: {}, executorMemoryMiB: 4096 })).toThrow(
-      'sparkJob.executorMemoryMiB must be an integer between 256 and 1536, got 4096',
+      'executorMemoryMiB must be an integer between 256 and 1536, got 4096',
     );
   });
 });

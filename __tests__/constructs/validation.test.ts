@@ -1,15 +1,46 @@
-import { ImageSource } from '../../constructs';
+import { TerraformStack, Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import {
+  Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
+  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, ZooKeeper, type PlatformStackProps,
+} from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
+
+const kafka = KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] });
+const zookeeper = ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] });
+const postgres = Postgres.fromExisting({ host: 'db.internal', user: 'platform', password: 'secret' });
+
+/** Builds one construct on its own, as a user of that construct (not of the platform) would. */
+function build(create: (scope: Construct, network: PlatformNetwork) => unknown): () => void {
+  return () => {
+    const stack = new TerraformStack(Testing.app(), 'leaf');
+    create(stack, new PlatformNetwork(stack, 'Network', { name: 'net' }));
+  };
+}
 
 describe('props are validated where they enter, naming the prop and what is allowed', () => {
   test.each([
     [{ sparkWorkers: 0 }, 'sparkWorkers must be an integer between 1 and 8, got 0'],
     [{ sparkWorkers: 9 }, 'sparkWorkers must be an integer between 1 and 8, got 9'],
     [{ sparkWorkers: 1.5 }, 'sparkWorkers must be an integer between 1 and 8, got 1.5'],
-    [{ memoryMiB: { cassandra: 512 } }, 'cassandra.memoryMiB must be an integer between 1024 and 262144, got 512'],
-    [{ memoryMiB: { kafka: 100 } }, 'kafka.memoryMiB must be an integer between 512 and 262144, got 100'],
-    [{ memoryMiB: { airflowScheduler: 0 } }, 'airflow.schedulerMemoryMiB must be an integer between 768 and 262144, got 0'],
+    [{ memoryMiB: { zookeeper: 100 } }, 'memoryMiB.zookeeper must be an integer between 256 and 262144, got 100'],
+    [{ memoryMiB: { kafka: 100 } }, 'memoryMiB.kafka must be an integer between 512 and 262144, got 100'],
+    [{ memoryMiB: { schemaRegistry: 100 } }, 'memoryMiB.schemaRegistry must be an integer between 512 and 262144, got 100'],
+    [{ memoryMiB: { controlCenter: 100 } }, 'memoryMiB.controlCenter must be an integer between 1024 and 262144, got 100'],
+    [{ memoryMiB: { postgres: 100 } }, 'memoryMiB.postgres must be an integer between 256 and 262144, got 100'],
+    [{ memoryMiB: { cassandra: 512 } }, 'memoryMiB.cassandra must be an integer between 1024 and 262144, got 512'],
+    [{ memoryMiB: { sparkMaster: 100 } }, 'memoryMiB.sparkMaster must be an integer between 384 and 262144, got 100'],
+    [{ memoryMiB: { sparkWorker: 100 } }, 'memoryMiB.sparkWorker must be an integer between 1024 and 262144, got 100'],
+    [{ memoryMiB: { sparkJob: 100 } }, 'memoryMiB.sparkJob must be an integer between 512 and 262144, got 100'],
+    [{ memoryMiB: { airflowApiServer: 0 } }, 'memoryMiB.airflowApiServer must be an integer between 768 and 262144, got 0'],
+    [{ memoryMiB: { airflowScheduler: 0 } }, 'memoryMiB.airflowScheduler must be an integer between 768 and 262144, got 0'],
+    [{ memoryMiB: { airflowDagProcessor: 0 } }, 'memoryMiB.airflowDagProcessor must be an integer between 384 and 262144, got 0'],
     [{ ports: { kafka: 70000 } }, 'ports.kafka must be an integer between 1 and 65535, got 70000'],
+    [{ ports: { schemaRegistry: 0 } }, 'ports.schemaRegistry must be an integer between 1 and 65535, got 0'],
+    [{ ports: { controlCenter: 0 } }, 'ports.controlCenter must be an integer between 1 and 65535, got 0'],
+    [{ ports: { postgres: 0 } }, 'ports.postgres must be an integer between 1 and 65535, got 0'],
+    [{ ports: { cassandra: 0 } }, 'ports.cassandra must be an integer between 1 and 65535, got 0'],
+    [{ ports: { sparkMasterUi: 0 } }, 'ports.sparkMasterUi must be an integer between 1 and 65535, got 0'],
     [{ ports: { airflow: 0 } }, 'ports.airflow must be an integer between 1 and 65535, got 0'],
     [{ bindAddress: 'localhost' }, "bindAddress must be an IPv4 address such as 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces), got 'localhost'"],
     [{ bindAddress: '256.0.0.1' }, "bindAddress must be an IPv4 address such as 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces), got '256.0.0.1'"],
@@ -24,6 +55,27 @@ describe('props are validated where they enter, naming the prop and what is allo
     expect(() => synthPlatform(props as any)).toThrow(message);
   });
 
+  test.each<[PlatformStackProps, string]>([
+    [{ postgres, ports: { postgres: 15432 } }, "ports.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
+    [{ postgres, memoryMiB: { postgres: 1024 } }, "memoryMiB.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
+    [{ kafka, ports: { kafka: 19092 } }, "ports.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ kafka, memoryMiB: { kafka: 1024 } }, "memoryMiB.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ kafka, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ zookeeper, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own zookeeper, which does not run when zookeeper is given: leave it unset"],
+    [
+      { schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' }), ports: { schemaRegistry: 18081 } },
+      "ports.schemaRegistry is for the platform's own schemaRegistry, which does not run when schemaRegistry is given: leave it unset",
+    ],
+    [
+      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), memoryMiB: { cassandra: 4096 } },
+      "memoryMiB.cassandra is for the platform's own cassandra, which does not run when cassandra is given: leave it unset",
+    ],
+    [{ kafka, controlCenter: true }, "controlCenter needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false"],
+    [{ kafka, zookeeper, controlCenter: false }, "zookeeper is read only by the platform's own Kafka and by Control Center: with kafka given and controlCenter false, leave it unset"],
+  ])('bringing a service refuses settings of the one it replaces: %j', (props, message) => {
+    expect(() => synthPlatform(props)).toThrow(message);
+  });
+
   test('two services on one host port fail synthesis, naming both', () => {
     expect(() => synthPlatform({ ports: { airflow: 9092 } })).toThrow(
       /ports\.airflow and ports\.kafka both publish host port 9092: give one of them another port/,
@@ -33,6 +85,113 @@ describe('props are validated where they enter, naming the prop and what is allo
   test('a mirror prefix must look like a registry host', () => {
     expect(() => ImageSource.mirror('')).toThrow("ImageSource.mirror: prefix must look like 'host[:port][/path]', got ''");
     expect(() => ImageSource.mirror('http://mirror')).toThrow(/prefix must look like/);
+  });
+});
+
+describe('a construct used on its own names its own props', () => {
+  test.each([
+    ['ZooKeeper memoryMiB', build((s, network) => new ZooKeeper(s, 'Z', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
+    ['KafkaBroker hostPort', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
+    ['KafkaBroker memoryMiB', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    ['SchemaRegistry hostPort', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['SchemaRegistry memoryMiB', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    [
+      'ControlCenter hostPort',
+      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081' }), hostPort: 0 })),
+      'hostPort must be an integer between 1 and 65535, got 0',
+    ],
+    [
+      'ControlCenter memoryMiB',
+      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081' }), memoryMiB: 100 })),
+      'memoryMiB must be an integer between 1024 and 262144, got 100',
+    ],
+    ['Postgres hostPort', build((s, network) => new Postgres(s, 'P', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['Postgres memoryMiB', build((s, network) => new Postgres(s, 'P', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
+    ['Cassandra hostPort', build((s, network) => new Cassandra(s, 'C', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['Cassandra memoryMiB', build((s, network) => new Cassandra(s, 'C', { network, memoryMiB: 512 })), 'memoryMiB must be an integer between 1024 and 262144, got 512'],
+    ['Airflow hostPort', build((s, network) => new Airflow(s, 'A', { network, postgres, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['Airflow apiServerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres, apiServerMemoryMiB: 0 })), 'apiServerMemoryMiB must be an integer between 768 and 262144, got 0'],
+    ['Airflow schedulerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres, schedulerMemoryMiB: 0 })), 'schedulerMemoryMiB must be an integer between 768 and 262144, got 0'],
+    [
+      'Airflow dagProcessorMemoryMiB',
+      build((s, network) => new Airflow(s, 'A', { network, postgres, dagProcessorMemoryMiB: 0 })),
+      'dagProcessorMemoryMiB must be an integer between 384 and 262144, got 0',
+    ],
+    [
+      'Airflow requirementsFile',
+      build((s, network) => new Airflow(s, 'A', { network, postgres, requirementsFile: '/nonexistent/requirements.lock' })),
+      "requirementsFile must name an existing file, got '/nonexistent/requirements.lock'",
+    ],
+    [
+      'Airflow requirementsFile pins',
+      build((s, network) => new Airflow(s, 'A', { network, postgres, requirementsFile: __filename })),
+      'requirementsFile must pin an exact version on every line (pkg==x.y.z), got',
+    ],
+    ['SparkMaster hostPort', build((s, network) => new SparkMaster(s, 'M', { network, imageId: 'spark', hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['SparkMaster memoryMiB', build((s, network) => new SparkMaster(s, 'M', { network, imageId: 'spark', memoryMiB: 100 })), 'memoryMiB must be an integer between 384 and 262144, got 100'],
+    [
+      'SparkWorker memoryMiB',
+      build((s, network) => new SparkWorker(s, 'W', { network, name: 'w', imageId: 'spark', master: new SparkMaster(s, 'M', { network, imageId: 'spark' }), checkpoints: new StateVolume(s, 'C', { name: 'c' }), memoryMiB: 100 })),
+      'memoryMiB must be an integer between 1024 and 262144, got 100',
+    ],
+    [
+      'SparkWorker cores',
+      build((s, network) => new SparkWorker(s, 'W', { network, name: 'w', imageId: 'spark', master: new SparkMaster(s, 'M', { network, imageId: 'spark' }), checkpoints: new StateVolume(s, 'C', { name: 'c' }), cores: 0 })),
+      'cores must be an integer between 1 and 64, got 0',
+    ],
+    ['SparkCluster workers', build((s, network) => new SparkCluster(s, 'S', { network, workers: 9 })), 'workers must be an integer between 1 and 8, got 9'],
+    ['SparkCluster masterUiHostPort', build((s, network) => new SparkCluster(s, 'S', { network, masterUiHostPort: 0 })), 'masterUiHostPort must be an integer between 1 and 65535, got 0'],
+    ['SparkCluster masterMemoryMiB', build((s, network) => new SparkCluster(s, 'S', { network, masterMemoryMiB: 100 })), 'masterMemoryMiB must be an integer between 384 and 262144, got 100'],
+    ['SparkCluster workerMemoryMiB', build((s, network) => new SparkCluster(s, 'S', { network, workerMemoryMiB: 100 })), 'workerMemoryMiB must be an integer between 1024 and 262144, got 100'],
+    ['SparkCluster workerCores', build((s, network) => new SparkCluster(s, 'S', { network, workerCores: 0 })), 'workerCores must be an integer between 1 and 64, got 0'],
+    [
+      'SparkStreamingJob memoryMiB',
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), environment: {}, memoryMiB: 100 })),
+      'memoryMiB must be an integer between 512 and 262144, got 100',
+    ],
+    [
+      'SparkStreamingJob maxCores',
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), environment: {}, maxCores: 3 })),
+      'maxCores must be an integer between 1 and 2, got 3',
+    ],
+    [
+      'SparkStreamingJob entryPoint',
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), environment: {}, entryPoint: 'missing.py' })),
+      "entryPoint must be a .py file in",
+    ],
+    [
+      'NodeJob memoryMiB',
+      build((s, network) => new NodeJob(s, 'N', { network, name: 'job', entryPoint: '/nonexistent.ts', environment: {}, memoryMiB: 64 })),
+      'memoryMiB must be an integer between 128 and 262144, got 64',
+    ],
+    ['FakeRandomUserApi hostPort', build((s, network) => new FakeRandomUserApi(s, 'F', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+  ])('%s', (_, create, message) => {
+    expect(create).toThrow(message);
+  });
+
+  test.each([
+    [() => KafkaBroker.fromExisting({ bootstrapServers: [] }), 'bootstrapServers must list at least one host:port address, got none'],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal'] }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'] }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
+    [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
+    [() => SchemaRegistry.fromExisting({ url: 'registry:8081' }), "url must be an http(s) URL, got 'registry:8081'"],
+    [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '' }), "datacenter must be a datacenter name, got ''"],
+    [() => Postgres.fromExisting({ host: 'db/x', user: 'u', password: 'p' }), "host must be a host name or IP address, got 'db/x'"],
+    [() => Postgres.fromExisting({ host: 'db', port: 0, user: 'u', password: 'p' }), 'port must be an integer between 1 and 65535, got 0'],
+    [() => Postgres.fromExisting({ host: 'db', user: 'u', password: 'p@ss' }), 'password must be letters, digits and ._~- only (it goes into DSNs unquoted)'],
+    [() => Postgres.fromExisting({ host: 'db', user: 'u', password: 'p', hostAddress: 'db' }), "hostAddress must list host:port addresses, got 'db'"],
+    [() => SparkCluster.fromExisting(new TerraformStack(Testing.app(), 's'), 'Image', { masterUrl: 'http://m:7077', checkpointsVolumeName: 'c', maxExecutorMemoryMiB: 1024, totalCores: 2 }), "masterUrl must be spark://host:port, got 'http://m:7077'"],
+  ])('an existing service given by a bad address is refused: %#', (create, message) => {
+    expect(create).toThrow(message);
+  });
+
+  test('health checks refuse what they cannot render faithfully', () => {
+    expect(() => HealthCheck.command([])).toThrow('command must name a program, got []');
+    expect(() => HealthCheck.http('localhost:8080/health')).toThrow("url must be an http(s) URL, got 'localhost:8080/health'");
+    expect(() => HealthCheck.tcp(0)).toThrow('port must be an integer between 1 and 65535, got 0');
+    expect(() => HealthCheck.tcp(2181, { send: 'srvr; rm -rf /' })).toThrow("send must be letters and digits only, got 'srvr; rm -rf /'");
+    expect(() => HealthCheck.tcp(2181, { expectLine: "it's" })).toThrow("expectLine must not contain a single quote or a newline, got 'it's'");
+    expect(() => HealthCheck.command(['true'], { retries: 0 })).toThrow('retries must be an integer between 1 and 100, got 0');
   });
 });
 

@@ -1,0 +1,118 @@
+import { TerraformStack, Testing } from 'cdktf';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Cassandra, KafkaBroker, PlatformNetwork, Postgres, SchemaRegistry, SparkCluster, SparkStreamingJob, ZooKeeper } from '../../constructs';
+import { synthPlatform, SynthesizedPlan } from '../helpers/synth';
+
+const envOf = (plan: SynthesizedPlan, name: string): Record<string, string> =>
+  Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
+const propertiesOf = (plan: SynthesizedPlan, name: string, file: string): string =>
+  plan.container(name).upload.find((u: { file: string }) => u.file.endsWith(file)).content;
+
+describe('the platform against an existing PostgreSQL and Kafka given by address', () => {
+  // GIVEN a PostgreSQL and a Kafka cluster that run elsewhere
+  const plan = synthPlatform({
+    postgres: Postgres.fromExisting({ host: 'db.internal', port: 6432, user: 'etl', password: 'from-vault', initialDatabase: 'airflow_meta', hostAddress: 'db.example.org:6432' }),
+    kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'] }),
+  });
+
+  test('runs no PostgreSQL, Kafka or ZooKeeper of its own, and no Control Center (it would need the ZooKeeper)', () => {
+    const names = plan.containers().map((c) => c.name);
+    for (const name of ['kp-postgres', 'kp-kafka', 'kp-zookeeper', 'kp-control-center']) expect(names).not.toContain(name);
+    const images = Object.values(plan.resourcesOfType('docker_image')).map((i) => i.name);
+    for (const image of images) expect(image).not.toMatch(/cp-kafka|cp-zookeeper|postgres|control-center/);
+    const volumes = Object.values(plan.resourcesOfType('docker_volume')).map((v) => v.name);
+    expect(volumes).not.toEqual(expect.arrayContaining(['kp-postgres-data', 'kp-kafka-data', 'kp-zookeeper-data']));
+  });
+
+  test("Airflow's metadata database is on the given server", () => {
+    for (const name of ['kp-airflow-init', 'kp-airflow-api-server', 'kp-airflow-scheduler', 'kp-airflow-dag-processor']) {
+      expect(envOf(plan, name).AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).toBe('postgresql+psycopg2://etl:from-vault@db.internal:6432/airflow_meta');
+    }
+  });
+
+  test('every job reads the given PostgreSQL and Kafka', () => {
+    for (const name of ['kp-bootstrap', 'kp-spark-job', 'kp-airflow-scheduler']) {
+      const env = envOf(plan, name);
+      expect(env.PIPELINE_PG_DSN).toBe('postgresql://etl:from-vault@db.internal:6432/pipeline');
+      expect(env.PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe('kafka-1.internal:9092,kafka-2.internal:9092');
+    }
+  });
+
+  test('the Schema Registry the platform still runs stores its schemas in the given Kafka, one URL per broker', () => {
+    expect(propertiesOf(plan, 'kp-schema-registry', 'schema-registry.properties')).toContain(
+      'kafkastore.bootstrap.servers=PLAINTEXT://kafka-1.internal:9092,PLAINTEXT://kafka-2.internal:9092\n',
+    );
+  });
+
+  test('outputs only what is known: the given host-side DSN, no Kafka address from the host', () => {
+    expect(plan.json.output.postgres_dsn).toEqual(expect.objectContaining({ value: 'postgresql://etl:from-vault@db.example.org:6432/pipeline', sensitive: true }));
+    expect(plan.json.output.kafka_bootstrap_servers).toBeUndefined();
+    expect(plan.json.output.control_center_url).toBeUndefined();
+  });
+
+  test('the services the platform still runs keep their resource addresses (state stays where it is)', () => {
+    const own = synthPlatform();
+    const addresses = (p: SynthesizedPlan) => Object.keys(p.resourcesOfType('docker_container'));
+    expect(addresses(own)).toEqual(expect.arrayContaining(addresses(plan)));
+  });
+});
+
+describe('the platform against existing services of every kind', () => {
+  const plan = synthPlatform({
+    kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], hostBootstrapServers: ['kafka.example.org:9092'] }),
+    zookeeper: ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] }),
+    schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' }),
+    cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc-east' }),
+  });
+
+  test('runs only what is left: Control Center over the given cluster, PostgreSQL, Spark and Airflow', () => {
+    expect(plan.containers().map((c) => c.name).sort()).toEqual([
+      'kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-airflow-init', 'kp-airflow-scheduler', 'kp-bootstrap',
+      'kp-control-center', 'kp-postgres', 'kp-spark-job', 'kp-spark-master', 'kp-spark-worker-1',
+    ]);
+    const controlCenter = propertiesOf(plan, 'kp-control-center', 'control-center.properties');
+    expect(controlCenter).toContain('bootstrap.servers=kafka.internal:9092\n');
+    expect(controlCenter).toContain('zookeeper.connect=zk.internal:2181\n');
+    expect(controlCenter).toContain('confluent.controlcenter.schema.registry.url=http://registry.internal:8081\n');
+  });
+
+  test('the jobs read the given registry and Cassandra', () => {
+    const env = envOf(plan, 'kp-spark-job');
+    expect(env.PIPELINE_SCHEMA_REGISTRY_URL).toBe('http://registry.internal:8081');
+    expect(env.PIPELINE_CASSANDRA_CONTACT_POINTS).toBe('cassandra-1.internal:9042,cassandra-2.internal:9042');
+    expect(env.PIPELINE_CASSANDRA_DATACENTER).toBe('dc-east');
+  });
+
+  test('outputs the given host-side Kafka address; no registry or Cassandra address from the host, since none was given', () => {
+    const outputs = plan.json.output;
+    expect(outputs.kafka_bootstrap_servers.value).toBe('kafka.example.org:9092');
+    expect(outputs.schema_registry_url).toBeUndefined();
+    expect(outputs.cassandra_contact_point).toBeUndefined();
+    expect(outputs.cassandra_datacenter.value).toBe('dc-east');
+  });
+
+  test("the platform's own Kafka can use a given ZooKeeper", () => {
+    const own = synthPlatform({ zookeeper: ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] }), controlCenter: false });
+    expect(own.containers().map((c) => c.name)).not.toContain('kp-zookeeper');
+    expect(propertiesOf(own, 'kp-kafka', 'server.properties')).toContain('zookeeper.connect=zk.internal:2181\n');
+  });
+});
+
+describe('a streaming job against an existing Spark cluster', () => {
+  test('submits to the given master, mounts its checkpoint volume, and waits for nothing of ours', () => {
+    const stack = new TerraformStack(Testing.app(), 'job');
+    new DockerProvider(stack, 'Docker', {});
+    const network = new PlatformNetwork(stack, 'Network', { name: 'net' });
+    const cluster = SparkCluster.fromExisting(stack, 'SparkImage', {
+      masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared-checkpoints', maxExecutorMemoryMiB: 4096, totalCores: 16,
+    });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, environment: {}, executorMemoryMiB: 2048 });
+    const synthesized: { resource: { docker_container: Record<string, { command: string[]; volumes: unknown; image: string; depends_on?: string[] }> } } =
+      JSON.parse(Testing.synth(stack, true));
+    const [driver] = Object.values(synthesized.resource.docker_container);
+    expect(driver.command).toEqual(expect.arrayContaining(['spark://spark.internal:7077', '2048m', 'spark.cores.max=16']));
+    expect(driver.volumes).toEqual([{ volume_name: 'shared-checkpoints', container_path: '/checkpoints' }]);
+    expect(driver.image).toMatch(/^\$\{docker_image\.[A-Za-z0-9_-]+\.image_id\}$/);
+    expect(driver.depends_on ?? []).toEqual([]);
+  });
+});

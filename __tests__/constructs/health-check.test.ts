@@ -1,0 +1,31 @@
+import { HealthCheck } from '../../constructs';
+
+describe('HealthCheck renders the docker healthcheck block', () => {
+  test('a command runs as given (CMD form), with the defaults', () => {
+    expect(HealthCheck.command(['pg_isready', '-h', '127.0.0.1']).render()).toEqual({
+      test: ['CMD', 'pg_isready', '-h', '127.0.0.1'],
+      interval: '10s',
+      timeout: '10s',
+      startPeriod: '30s',
+      retries: 6,
+    });
+  });
+
+  test('http asks curl to fail on an error status, quietly', () => {
+    const check = HealthCheck.http('http://localhost:8081/subjects', { intervalSeconds: 15, timeoutSeconds: 5, startPeriodSeconds: 0, retries: 3 });
+    expect(check.render()).toEqual({
+      test: ['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://localhost:8081/subjects'],
+      interval: '15s',
+      timeout: '5s',
+      startPeriod: '0s',
+      retries: 3,
+    });
+  });
+
+  test('tcp connects through bash, and may exchange a word with the server', () => {
+    expect(HealthCheck.tcp(5432).render().test).toEqual(['CMD', 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/5432']);
+    expect(HealthCheck.tcp(2181, { send: 'srvr', expectLine: '^Mode: ' }).render().test).toEqual([
+      'CMD', 'bash', '-c', "exec 3<>/dev/tcp/127.0.0.1/2181 && printf srvr >&3 && grep -q '^Mode: ' <&3",
+    ]);
+  });
+});

@@ -1,0 +1,104 @@
+import { ContainerHealthcheck } from '@cdktf/provider-docker/lib/container';
+import { PropError, validateHttpUrl, validateIntegerRange, validatePort } from './validation';
+
+/** How often a health check runs and how many failures make a container unhealthy. */
+export interface HealthCheckOptions {
+  /**
+   * Seconds between checks.
+   * @default 10
+   */
+  readonly intervalSeconds?: number;
+  /**
+   * Seconds one check may take.
+   * @default 10
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Seconds after start during which failures do not count against `retries`.
+   * @default 30
+   */
+  readonly startPeriodSeconds?: number;
+  /**
+   * Consecutive failures that mark the container unhealthy.
+   * @default 6
+   */
+  readonly retries?: number;
+}
+
+/** A TCP check that may also exchange a word with the server. */
+export interface TcpHealthCheckOptions extends HealthCheckOptions {
+  /**
+   * A word written once connected, e.g. ZooKeeper's four-letter `srvr`.
+   * @default - nothing is written
+   */
+  readonly send?: string;
+  /**
+   * A `grep` pattern that a line of the server's answer must match, e.g. `^Mode: `.
+   * @default - the answer is not read: an accepted connection passes
+   */
+  readonly expectLine?: string;
+}
+
+/**
+ * A container health check, run by Docker inside the container (the CMD form: no shell unless the check
+ * starts one). Built by a factory so each service states what it checks, not how a probe is spelt.
+ */
+export class HealthCheck {
+  /** Runs `command` in the container; exit status 0 is healthy. */
+  public static command(command: string[], options: HealthCheckOptions = {}): HealthCheck {
+    if (command.length === 0) throw new PropError('command', 'must name a program, got []');
+    return new HealthCheck(command, options);
+  }
+
+  /** A GET of `url` from inside the container must answer 2xx. Needs `curl` in the image. */
+  public static http(url: string, options: HealthCheckOptions = {}): HealthCheck {
+    return new HealthCheck(['curl', '-fsS', '-o', '/dev/null', validateHttpUrl('url', url)], options);
+  }
+
+  /**
+   * A TCP connection to `port` on the container's loopback must open (and, with `send`/`expectLine`, the
+   * server must answer as expected). Needs `bash`, whose `/dev/tcp` makes the connection.
+   */
+  public static tcp(port: number, options: TcpHealthCheckOptions = {}): HealthCheck {
+    validatePort('port', port);
+    // Both go into a shell line unquoted or single-quoted: refuse what would change its meaning.
+    if (options.send !== undefined && !/^[A-Za-z0-9]+$/.test(options.send)) {
+      throw new PropError('send', `must be letters and digits only, got '${options.send}'`);
+    }
+    if (options.expectLine !== undefined && /['\n]/.test(options.expectLine)) {
+      throw new PropError('expectLine', `must not contain a single quote or a newline, got '${options.expectLine}'`);
+    }
+    const steps = [
+      `exec 3<>/dev/tcp/127.0.0.1/${port}`,
+      ...(options.send !== undefined ? [`printf ${options.send} >&3`] : []),
+      ...(options.expectLine !== undefined ? [`grep -q '${options.expectLine}' <&3`] : []),
+    ];
+    return new HealthCheck(['bash', '-c', steps.join(' && ')], options);
+  }
+
+  public readonly intervalSeconds: number;
+  public readonly timeoutSeconds: number;
+  public readonly startPeriodSeconds: number;
+  public readonly retries: number;
+
+  private constructor(
+    private readonly command: readonly string[],
+    options: HealthCheckOptions,
+  ) {
+    this.intervalSeconds = validateIntegerRange('intervalSeconds', options.intervalSeconds ?? 10, 1, 3600);
+    this.timeoutSeconds = validateIntegerRange('timeoutSeconds', options.timeoutSeconds ?? 10, 1, 3600);
+    this.startPeriodSeconds = validateIntegerRange('startPeriodSeconds', options.startPeriodSeconds ?? 30, 0, 3600);
+    this.retries = validateIntegerRange('retries', options.retries ?? 6, 1, 100);
+  }
+
+  /** The `healthcheck` block of a docker_container. */
+  public render(): ContainerHealthcheck {
+    return {
+      test: ['CMD', ...this.command],
+      interval: `${this.intervalSeconds}s`,
+      timeout: `${this.timeoutSeconds}s`,
+      startPeriod: `${this.startPeriodSeconds}s`,
+      retries: this.retries,
+    };
+  }
+}
