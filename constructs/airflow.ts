@@ -227,7 +227,7 @@ function readRequirements(file: string): string {
     .split('\n')
     .map((line) => line.replace(/#.*/, '').trim())
     .filter((line) => line.length > 0);
-  const loose = pins.find((line) => !/^[A-Za-z0-9._\[\],-]+==[^=\s]+$/.test(line));
+  const loose = pins.find((line) => !/^[A-Za-z0-9._[\],-]+==[^=\s]+$/.test(line));
   if (loose) throw new PropError('requirementsFile', `must pin an exact version on every line (pkg==x.y.z), got '${loose}' in ${file}`);
   return pins.join(' ');
 }

@@ -2,14 +2,14 @@ import * as path from 'path';
 import { ShippedFiles } from '../../constructs';
 import { PIPELINE_CONTRACT_PYTHONPATH } from '../../constructs/pipeline-contract';
 import { type Component, declaredDefault, PIPELINE_VARIABLES } from '../../jobs/lib/contract';
-import { synthPlatform } from '../helpers/synth';
+import { type PlanResource, synthPlatform } from '../helpers/synth';
 
 const REPO = path.join(__dirname, '..', '..');
 const plan = synthPlatform();
 
 /** Container path → source_hash of every file uploaded into the container. */
 const uploads = (name: string): Map<string, string> =>
-  new Map(plan.container(name).upload.map((u: any) => [u.file, u.source_hash]));
+  new Map(plan.container(name).upload.map((u: PlanResource) => [u.file, u.source_hash]));
 const environment = (name: string): Record<string, string> =>
   Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
 

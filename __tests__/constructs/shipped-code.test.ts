@@ -5,6 +5,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
 import { bundleNodeJob } from '../../constructs/node-job';
+import type { PlanJson, PlanResource } from '../helpers/synth';
 
 const SPARK_JOB_SOURCE = path.join(__dirname, '..', '..', 'jobs', 'spark');
 
@@ -15,17 +16,22 @@ function tempCopyOf(directory: string): string {
 }
 
 /** A stack with only the Spark cluster and the streaming job, its code read from `jobDirectory`. */
-function synthSparkJob(jobDirectory: string): any {
+function synthSparkJob(jobDirectory: string): PlanJson {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'spark');
   new DockerProvider(stack, 'Docker', {});
   const network = new PlatformNetwork(stack, 'Network', { name: 'test-net' });
   const cluster = new SparkCluster(stack, 'Spark', { network });
   new SparkStreamingJob(stack, 'Job', { network, cluster, environment: { PIPELINE_TOPIC: 'users' }, jobDirectory });
-  return JSON.parse(Testing.synth(stack, true));
+  return JSON.parse(Testing.synth(stack, true)) as PlanJson;
 }
 
-const driverOf = (plan: any) => Object.values(plan.resource.docker_container).find((c: any) => c.name === 'spark-job') as any;
+const containersOf = (plan: PlanJson): PlanResource[] => Object.values(plan.resource.docker_container);
+const driverOf = (plan: PlanJson): PlanResource => {
+  const driver = containersOf(plan).find((c) => c.name === 'spark-job');
+  if (!driver) throw new Error('no spark-job container in the plan');
+  return driver;
+};
 
 describe('job code travels with the plan', () => {
   test('editing a job file changes the plan of exactly the container that runs it', () => {
@@ -36,10 +42,10 @@ describe('job code travels with the plan', () => {
     fs.appendFileSync(path.join(directory, 'users_transform.py'), '\n# a change\n');
     const after = synthSparkJob(directory);
     // THEN that file's upload hash changes (the provider replaces the container), and nothing else does
-    const hash = (plan: any, file: string) => driverOf(plan).upload.find((u: any) => u.file.endsWith(file)).source_hash;
+    const hash = (plan: PlanJson, file: string): unknown => driverOf(plan).upload.find((u: PlanResource) => u.file.endsWith(file)).source_hash;
     expect(hash(after, 'users_transform.py')).not.toEqual(hash(before, 'users_transform.py'));
     expect(hash(after, 'stream_users.py')).toEqual(hash(before, 'stream_users.py'));
-    const workers = (plan: any) => Object.values(plan.resource.docker_container).filter((c: any) => c.name !== 'spark-job');
+    const workers = (plan: PlanJson) => containersOf(plan).filter((c) => c.name !== 'spark-job');
     expect(workers(after)).toEqual(workers(before));
   });
 

@@ -19,7 +19,7 @@ function build(create: (scope: Construct, network: PlatformNetwork) => unknown):
 }
 
 describe('props are validated where they enter, naming the prop and what is allowed', () => {
-  test.each([
+  test.each<[PlatformStackProps, string]>([
     [{ sparkWorkers: 0 }, 'sparkWorkers must be an integer between 1 and 8, got 0'],
     [{ sparkWorkers: 9 }, 'sparkWorkers must be an integer between 1 and 8, got 9'],
     [{ sparkWorkers: 1.5 }, 'sparkWorkers must be an integer between 1 and 8, got 1.5'],
@@ -52,7 +52,7 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ pipeline: { keyspace: 'Spark-Streams' } }, "pipeline.keyspace must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got 'Spark-Streams'"],
     [{ pipeline: { sourceUrl: 'ftp://example.org' } }, "pipeline.sourceUrl must be an http(s) URL, got 'ftp://example.org'"],
   ])('%j is refused', (props, message) => {
-    expect(() => synthPlatform(props as any)).toThrow(message);
+    expect(() => synthPlatform(props)).toThrow(message);
   });
 
   test.each<[PlatformStackProps, string]>([
@@ -198,18 +198,18 @@ describe('a construct used on its own names its own props', () => {
 describe('image sources', () => {
   test('a mirror serves the same pinned references under its prefix', () => {
     const mirrored = synthPlatform({ imageSource: ImageSource.mirror('registry.internal:5000/') });
-    const pulled = Object.values(mirrored.resourcesOfType('docker_image')).filter((i: any) => !i.build);
+    const pulled = Object.values(mirrored.resourcesOfType('docker_image')).filter((i) => !i.build);
     for (const image of pulled) expect(image.name).toMatch(/^registry\.internal:5000\/[a-z]/);
-    expect(pulled.map((i: any) => i.name)).toContain('registry.internal:5000/confluentinc/cp-kafka:7.9.1');
+    expect(pulled.map((i) => i.name)).toContain('registry.internal:5000/confluentinc/cp-kafka:7.9.1');
   });
 
   test('images built on the host keep the pinned tags under the local namespace', () => {
     const local = synthPlatform({ imageSource: ImageSource.builtOnHost() });
-    const names = Object.values(local.resourcesOfType('docker_image')).filter((i: any) => !i.build).map((i: any) => i.name);
+    const names = Object.values(local.resourcesOfType('docker_image')).filter((i) => !i.build).map((i) => i.name);
     expect(names).toEqual(expect.arrayContaining(['kafka-pipelining/cp-kafka:7.9.1', 'kafka-pipelining/cassandra:5.0.4', 'kafka-pipelining/airflow:3.0.6-python3.11']));
     for (const name of names) expect(name).toMatch(/^kafka-pipelining\/[a-z-]+:[0-9]/);
     // Host-built Airflow and Spark images already carry the DAG's packages and the connectors: nothing is built in the plan.
-    expect(Object.values(local.resourcesOfType('docker_image')).filter((i: any) => i.build)).toEqual([]);
+    expect(Object.values(local.resourcesOfType('docker_image')).filter((i) => i.build)).toEqual([]);
     expect(local.container('kp-spark-job').image).toBe(local.container('kp-spark-master').image);
   });
 });

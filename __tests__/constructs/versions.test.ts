@@ -23,7 +23,7 @@ describe('versions.ts is the one place for versions', () => {
     const script = fs.readFileSync(path.join(__dirname, '..', '..', 'scripts', 'install-terraform.sh'), 'utf8');
     expect(script).toContain(`DOCKER_VERSION=${TERRAFORM_PROVIDERS.docker}\n`);
     expect(script).toContain(`RANDOM_VERSION=${TERRAFORM_PROVIDERS.random}\n`);
-    const required = synthPlatform().json.terraform.required_providers;
+    const required = (synthPlatform().json.terraform as { required_providers: Record<string, unknown> }).required_providers;
     expect(required.docker).toEqual({ source: 'kreuzwerker/docker', version: TERRAFORM_PROVIDERS.docker });
     expect(required.random).toEqual({ source: 'hashicorp/random', version: TERRAFORM_PROVIDERS.random });
   });

@@ -1,18 +1,29 @@
 import { Testing } from 'cdktf';
 import { PlatformStack, PlatformStackProps } from '../../constructs';
 
+/** A synthesized resource or block: Terraform's JSON, whose shape each test asserts. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized JSON is schemaless; tests assert its shape
+export type PlanResource = Record<string, any>;
+
+/** The synthesized stack's JSON. */
+export interface PlanJson {
+  readonly resource: Record<string, Record<string, PlanResource>>;
+  readonly output: Record<string, PlanResource>;
+  readonly [block: string]: unknown;
+}
+
 /** A synthesized stack, parsed once, with the few look-ups the tests need. */
 export interface SynthesizedPlan {
   /** The synthesized JSON text, as Terraform reads it. */
   readonly text: string;
-  readonly json: any;
+  readonly json: PlanJson;
   readonly stack: PlatformStack;
   /** Resources of one type, keyed by their logical id. */
-  resourcesOfType(type: string): Record<string, any>;
+  resourcesOfType(type: string): Record<string, PlanResource>;
   /** The docker_container resource whose `name` is `name` (container names are literal strings). */
-  container(name: string): any;
+  container(name: string): PlanResource;
   /** Every docker_container resource. */
-  containers(): any[];
+  containers(): PlanResource[];
 }
 
 /** Synthesizes a platform stack, running `addValidation` checks as `cdktf synth` does. */
@@ -20,9 +31,9 @@ export function synthPlatform(props: PlatformStackProps = {}): SynthesizedPlan {
   const app = Testing.app();
   const stack = new PlatformStack(app, 'test', { dockerHost: 'unix:///var/run/docker.sock', ...props });
   const text = Testing.synth(stack, true);
-  const json = JSON.parse(text);
-  const resourcesOfType = (type: string): Record<string, any> => json.resource?.[type] ?? {};
-  const containers = (): any[] => Object.values(resourcesOfType('docker_container'));
+  const json = JSON.parse(text) as PlanJson;
+  const resourcesOfType = (type: string): Record<string, PlanResource> => json.resource[type] ?? {};
+  const containers = (): PlanResource[] => Object.values(resourcesOfType('docker_container'));
   return {
     text,
     json,
@@ -39,7 +50,7 @@ export function synthPlatform(props: PlatformStackProps = {}): SynthesizedPlan {
 
 /** The Terraform address (`type.logical_id`) of a container, for depends_on and references. */
 export function addressOf(plan: SynthesizedPlan, containerName: string): string {
-  const [id] = Object.entries(plan.resourcesOfType('docker_container')).find(([, c]) => (c as any).name === containerName) ?? [];
+  const [id] = Object.entries(plan.resourcesOfType('docker_container')).find(([, c]) => c.name === containerName) ?? [];
   if (!id) throw new Error(`no container named ${containerName}`);
   return `docker_container.${id}`;
 }
