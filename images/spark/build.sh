@@ -1,8 +1,7 @@
-# shellcheck shell=bash
-# shellcheck disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, …: set by build-host-images.sh
-# Sourced by scripts/build-host-images.sh: kafka-pipelining/spark:<IMAGES.spark.tag>, Apache Spark from
+# shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/spark:<IMAGES.spark.tag>, Apache Spark from
 # PyPI's pyspark (Spark's jars, bin/, sbin/ and the Python package in one) on the JRE image, with the
-# pipeline's connector jars (SPARK_CONNECTOR_JARS) and /checkpoints (images/host/spark). The host builds
+# pipeline's connector jars (SPARK_CONNECTOR_JARS) and /checkpoints (host/). The host builds
 # the pyspark wheel ($KP_CACHE_DIR/host-images/spark-wheels/) and Maven copies the jars ($KP_CACHE_DIR/m2), since HTTPS
 # from inside a build does not reach PyPI or Maven Central here.
 
@@ -37,14 +36,15 @@ prepare_context_spark() {
   t=$(now)
   # A pinned jar the repository lacks fails this step, and its log (shown on failure) names the artifact.
   say "mvn dependency:copy-dependencies ($SPARK_JARS)"
-  # shellcheck disable=SC2086  # one coordinate per word
-  spark_connector_pom $SPARK_JARS >"$ctx/connectors-pom.xml"
+  local jars
+  read -ra jars <<<"$SPARK_JARS"
+  spark_connector_pom "${jars[@]}" >"$ctx/connectors-pom.xml"
   logged "$logs/spark-mvn-copy.log" mvn -B -f "$ctx/connectors-pom.xml" -Dmaven.repo.local="$m2_repo" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ctx/jars"
   rm -f "$ctx/connectors-pom.xml"
   {
     printf '# Connector jars in /opt/spark/jars besides Spark %s'"'"'s own (constructs/versions.ts SPARK_CONNECTOR_JARS)\n' "$SPARK_PIN"
-    printf '%s\n' $SPARK_JARS
+    printf '%s\n' "${jars[@]}"
     printf '# files:\n'
     (cd "$ctx/jars" && ls -- *.jar)
   } >"$ctx/connector-jars.txt"
@@ -99,5 +99,3 @@ build_spark() {
     "SPARK_UID=$SPARK_UID" \
     "SPARK_CONNECTOR_JARS=$SPARK_JARS"
 }
-
-ALL_IMAGES+=(spark)

@@ -1,9 +1,8 @@
-# shellcheck shell=bash
-# shellcheck disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, …: set by build-host-images.sh
-# Sourced by scripts/build-host-images.sh: kafka-pipelining/airflow:<IMAGES.airflow.tag>, Apache Airflow
+# shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/airflow:<IMAGES.airflow.tag>, Apache Airflow
 # on Debian bookworm's Python with the providers the platform uses (fab, postgres, standard) and the DAG's
 # packages (dags/requirements.lock), every version from dags/airflow-constraints.lock
-# (images/host/airflow). The wheels come from PyPI through pip on this host (whose HTTPS trusts the
+# (host/). The wheels come from PyPI through pip on this host (whose HTTPS trusts the
 # workplace CA) into $KP_CACHE_DIR/host-images/airflow-wheels/, keyed by the locks, and are installed offline.
 
 AIRFLOW_UID=${KP_AIRFLOW_UID:-50000}
@@ -77,5 +76,3 @@ build_airflow() {
     "AIRFLOW_UID=$AIRFLOW_UID" \
     "LOCKS_SHA256=$AIRFLOW_LOCKS_SHA"
 }
-
-ALL_IMAGES+=(airflow)

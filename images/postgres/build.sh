@@ -1,8 +1,8 @@
-# shellcheck shell=bash disable=SC2154 # logs, cache, m2_repo, IMAGE_PREFIX...: set by build-host-images.sh
-# Sourced by scripts/build-host-images.sh: kafka-pipelining/postgres, PostgreSQL from Debian's
+# shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/postgres, PostgreSQL from Debian's
 # postgresql-15 (the 15.x bookworm/bookworm-security serve at build time, which need not be the tag's
 # 15.14: the tag is the name the constructs pin, see `debian-package-version` in the smoke test output)
-# with an entrypoint emulating the official image's (images/host/postgres).
+# with an entrypoint emulating the official image's (host/).
 
 POSTGRES_MAJOR=$(kp_versions_ts "v.POSTGRES_VERSION.split('.')[0]")
 POSTGRES_TAG=$(kp_host_image_ref postgres)
@@ -38,5 +38,3 @@ smoke_test_postgres() {
 build_postgres() {
   build_image postgres "$BASE_TAG" "$POSTGRES_TAG" -- "BASE_IMAGE=$BASE_TAG" "PG_MAJOR=$POSTGRES_MAJOR"
 }
-
-ALL_IMAGES+=(postgres)
