@@ -39,6 +39,9 @@ cache=$cache_root/host-images
 logs=$cache/logs
 # shellcheck disable=SC2034  # read by images/*/build.sh, which shellcheck does not follow
 m2_repo=$cache_root/m2
+# The host's Python, whose pip downloads wheels for the images (its HTTPS trusts the way to PyPI).
+# shellcheck disable=SC2034  # read by images/*/build.sh, which shellcheck does not follow
+HOST_PYTHON=${KP_HOST_PYTHON:-python3}
 mkdir -p "$logs"
 
 DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}

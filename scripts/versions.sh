@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Sourced by the scripts that need a version: constructs/versions.ts is the one place for them.
 #
-#   kp_versions_ts EXPR   prints the value of a JavaScript expression over versions.ts's exports `v`,
-#                         e.g. `kp_versions_ts v.AIRFLOW_VERSION` (a string as is, anything else as JSON)
+#   kp_versions_ts EXPR...   prints the value of each JavaScript expression over versions.ts's exports
+#                            `v`, one a line, e.g. `kp_versions_ts v.AIRFLOW_VERSION` (a string as is,
+#                            anything else as JSON); several in one call save a node start each
 #
 # Needs node and this checkout's node_modules (`npm ci`), for esbuild.
 
@@ -18,8 +19,10 @@ kp_versions_ts() {
       const m = { exports: {} };
       new Function("module", "exports", src)(m, m.exports);
       const v = m.exports;
-      const value = eval(process.argv[1]);
-      if (value === undefined) { console.error(`undefined: ${process.argv[1]}`); process.exit(1); }
-      console.log(typeof value === "string" ? value : JSON.stringify(value));
-    });' "$1"
+      for (const expression of process.argv.slice(1)) {
+        const value = eval(expression);
+        if (value === undefined) { console.error(`undefined: ${expression}`); process.exit(1); }
+        console.log(typeof value === "string" ? value : JSON.stringify(value));
+      }
+    });' "$@"
 }

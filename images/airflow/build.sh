@@ -8,15 +8,16 @@
 AIRFLOW_UID=${KP_AIRFLOW_UID:-50000}
 # Installed on top of apache-airflow; their versions come from the constraints lock.
 AIRFLOW_PROVIDERS="apache-airflow-providers-fab apache-airflow-providers-postgres apache-airflow-providers-standard"
-HOST_PYTHON=${KP_HOST_PYTHON:-python3}
 
-# Every wheel the image's install needs, for CPython $1 on glibc x86-64 up to bookworm's 2.36, from PyPI
-# into $2 (a directory that pip reuses files from).
+# Every wheel the image's install needs, for CPython $1 on this architecture with the Debian base's glibc
+# (HOST_BUILD.glibc) or older, from PyPI into $2 (a directory that pip reuses files from).
 airflow_download_wheels() {
-  local py=$1 dest=$2 arch platforms=() g
+  local py=$1 dest=$2 arch platforms=() glibc g
   arch=$(uname -m)
+  glibc=$(kp_versions_ts v.HOST_BUILD.glibc)
   platforms=(--platform "manylinux1_$arch" --platform "manylinux2010_$arch" --platform "manylinux2014_$arch" --platform "linux_$arch")
-  for g in $(seq 5 36); do platforms+=(--platform "manylinux_2_${g}_$arch"); done
+  # From manylinux_2_5 (= manylinux1, the oldest tag) up to the base's glibc.
+  for g in $(seq 5 "${glibc#*.}"); do platforms+=(--platform "manylinux_${glibc%%.*}_${g}_$arch"); done
   # shellcheck disable=SC2086  # AIRFLOW_PROVIDERS: one package a word
   env -u PIP_FIND_LINKS "$HOST_PYTHON" -m pip download --quiet --only-binary=:all: \
     --python-version "$py" --implementation cp --abi "cp${py/./}" --abi abi3 --abi none "${platforms[@]}" \

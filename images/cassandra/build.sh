@@ -7,7 +7,7 @@
 CASSANDRA_VERSION=$(kp_versions_ts v.CASSANDRA_VERSION)
 CASSANDRA_TAG=$(kp_host_image_ref cassandra)
 CASSANDRA_UID=${KP_CASSANDRA_UID:-999}                            # as the official image
-CQLSH_PYTHON_VERSION=${KP_CQLSH_PYTHON_VERSION:-3.11}             # Debian bookworm's python3
+CQLSH_PYTHON_VERSION=${KP_CQLSH_PYTHON_VERSION:-$(kp_versions_ts v.HOST_BUILD.python)}   # the Debian base's python3
 
 prepare_context_cassandra() {
   local ctx=$1 t
@@ -32,7 +32,7 @@ prepare_context_cassandra() {
     x86_64 | aarch64) platform=(--platform "manylinux2014_$arch" --platform "manylinux_2_28_$arch") ;;
     *) say "no manylinux wheels for $arch"; return 1 ;;
   esac
-  local pip=(python3 -m pip)
+  local pip=("$HOST_PYTHON" -m pip)
   "${pip[@]}" --version >/dev/null 2>&1 || { say "python3 -m pip is needed on the host to download cqlsh's wheels"; return 1; }
   say "pip download -r requirements-cqlsh.txt (CPython $CQLSH_PYTHON_VERSION, $arch)"
   t=$(now)

