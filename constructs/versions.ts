@@ -66,6 +66,16 @@ export const HOST_BUILD = {
   glibc: '2.36',
   /** The Maven plugin that copies an artifact without a project (cp-schema-registry's Apicurio tarball). */
   mavenDependencyPlugin: '3.8.1',
+  /** cqlsh for Cassandra 5.0 (PyPI's cqlsh 6.2.x line) and its dependencies, installed from wheels for `python`. */
+  cqlsh: {
+    cqlsh: '6.2.2',
+    'cassandra-driver': '3.29.2',
+    geomet: '0.2.1.post1',
+    click: '8.5.1',
+    six: '1.17.0',
+    'pure-sasl': '0.5.1',
+    wcwidth: '0.9.4',
+  },
 } as const;
 
 /** A Maven artifact, as `group:artifact:version`, resolved from Maven Central into Spark's classpath. */

@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
-# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/airflow:<IMAGES.airflow.tag>, Apache Airflow
-# on Debian bookworm's Python with the providers the platform uses (fab, postgres, standard) and the DAG's
-# packages (dags/requirements.lock), every version from dags/airflow-constraints.lock
-# (host/). The wheels come from PyPI through pip on this host (whose HTTPS trusts the
-# workplace CA) into $KP_CACHE_DIR/host-images/airflow-wheels/, keyed by the locks, and are installed offline.
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/airflow, Apache
+# Airflow on the Debian base's Python with the providers the platform uses (fab, postgres, standard) and
+# the DAG's packages (dags/requirements.lock), every version from dags/airflow-constraints.lock (host/).
+# The wheels come from PyPI through pip on this host (whose HTTPS trusts the workplace CA) into
+# $KP_CACHE_DIR/host-images/airflow-wheels/, keyed by the locks, and are installed offline.
 
 AIRFLOW_UID=${KP_AIRFLOW_UID:-50000}
 # Installed on top of apache-airflow; their versions come from the constraints lock.

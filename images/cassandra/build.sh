@@ -1,13 +1,15 @@
 # shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
-# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cassandra, Apache Cassandra from Maven
-# Central jars (org.apache.cassandra:cassandra-all and its runtime dependencies, resolved by mvn on the
-# host) on kafka-pipelining/jre:17, with cqlsh from PyPI wheels downloaded on the host, laid out and
-# configured like the official cassandra image (host/).
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cassandra,
+# Apache Cassandra from Maven Central jars (org.apache.cassandra:cassandra-all and its runtime
+# dependencies, resolved by mvn on the host) on the JRE image, with cqlsh (HOST_BUILD.cqlsh) from PyPI
+# wheels downloaded on the host, laid out and configured like the official cassandra image (host/).
 
 CASSANDRA_VERSION=$(kp_versions_ts v.CASSANDRA_VERSION)
 CASSANDRA_TAG=$(kp_host_image_ref cassandra)
 CASSANDRA_UID=${KP_CASSANDRA_UID:-999}                            # as the official image
 CQLSH_PYTHON_VERSION=${KP_CQLSH_PYTHON_VERSION:-$(kp_versions_ts v.HOST_BUILD.python)}   # the Debian base's python3
+# cqlsh and its dependencies, `name==version` each.
+CQLSH_REQUIREMENTS=$(kp_versions_ts "Object.entries(v.HOST_BUILD.cqlsh).map(([name, version]) => name + '==' + version).join(' ')")
 
 prepare_context_cassandra() {
   local ctx=$1 t
@@ -34,23 +36,22 @@ prepare_context_cassandra() {
   esac
   local pip=("$HOST_PYTHON" -m pip)
   "${pip[@]}" --version >/dev/null 2>&1 || { say "python3 -m pip is needed on the host to download cqlsh's wheels"; return 1; }
-  say "pip download -r requirements-cqlsh.txt (CPython $CQLSH_PYTHON_VERSION, $arch)"
+  local requirements req name
+  read -ra requirements <<<"$CQLSH_REQUIREMENTS"
+  say "pip download ${requirements[*]} (CPython $CQLSH_PYTHON_VERSION, $arch)"
   t=$(now)
   mkdir -p "$wheels"
   logged "$logs/cassandra-pip.log" "${pip[@]}" download --disable-pip-version-check --no-deps \
     --only-binary=:all: "${platform[@]}" --python-version "$CQLSH_PYTHON_VERSION" --implementation cp \
-    -r "$ctx/requirements-cqlsh.txt" -d "$wheels"
+    -d "$wheels" "${requirements[@]}"
   mkdir -p "$ctx/wheels"
-  local req name
   # Only the pinned files (the cache directory may hold other versions from earlier pins).
-  while read -r req; do
-    req=${req%%#*}; req=${req// /}
-    [[ -n "$req" ]] || continue
+  for req in "${requirements[@]}"; do
     name=${req%%==*}; name=${name//-/_}
     cp "$wheels"/"${name}"-"${req#*==}"-*.whl "$ctx/wheels/" 2>/dev/null \
       || cp "$wheels"/"${name,,}"-"${req#*==}"-*.whl "$ctx/wheels/" \
       || { say "no wheel for $req in $wheels"; return 1; }
-  done <"$ctx/requirements-cqlsh.txt"
+  done
   say "pip took $(since "$t"): $(find "$ctx/wheels" -name '*.whl' | wc -l) wheels"
 }
 
@@ -58,14 +59,15 @@ prepare_context_cassandra() {
 # KP_CASSANDRA_SMOKE_START=0) a node starts with the construct's environment and answers
 # `cqlsh -e 'describe keyspaces'`, the construct's health check.
 smoke_test_cassandra() {
-  local tag=$1 out status=0
+  local tag=$1 out status=0 cqlsh_major
+  cqlsh_major=$(kp_versions_ts "v.HOST_BUILD.cqlsh.cqlsh.split('.')[0]")
   out=$(docker run --rm "$tag" bash -c '
       printf "cassandra -v: %s\n" "$(cassandra -R -v 2>&1 | tail -n 1)"
       printf "cqlsh: %s\n" "$(cqlsh --version 2>&1)"
       printf "java: %s\n" "$(java -version 2>&1 | head -n 1)"
       id cassandra' 2>&1) || status=$?
   printf '%s\n' "$out" | sed 's/^/    /' >&2
-  if [[ $status -ne 0 ]] || ! grep -q "^cassandra -v: $CASSANDRA_VERSION\$" <<<"$out" || ! grep -q '^cqlsh: cqlsh 6\.' <<<"$out" \
+  if [[ $status -ne 0 ]] || ! grep -q "^cassandra -v: $CASSANDRA_VERSION\$" <<<"$out" || ! grep -q "^cqlsh: cqlsh $cqlsh_major\\." <<<"$out" \
     || ! grep -q "uid=$CASSANDRA_UID(cassandra)" <<<"$out"; then
     say "smoke test of $tag failed"
     return 1
@@ -99,5 +101,6 @@ build_cassandra() {
   build_image cassandra "$JRE_TAG" "$CASSANDRA_TAG" -- \
     "JRE_IMAGE=$JRE_TAG" \
     "CASSANDRA_VERSION=$CASSANDRA_VERSION" \
-    "CASSANDRA_UID=$CASSANDRA_UID"
+    "CASSANDRA_UID=$CASSANDRA_UID" \
+    "CQLSH_REQUIREMENTS=$CQLSH_REQUIREMENTS"
 }

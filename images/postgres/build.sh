@@ -1,8 +1,9 @@
 # shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
-# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/postgres, PostgreSQL from Debian's
-# postgresql-15 (the 15.x bookworm/bookworm-security serve at build time, which need not be the tag's
-# 15.14: the tag is the name the constructs pin, see `debian-package-version` in the smoke test output)
-# with an entrypoint emulating the official image's (host/).
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/postgres,
+# PostgreSQL from Debian's postgresql-<major of POSTGRES_VERSION> (the minor the Debian suite serves at
+# build time, which need not be POSTGRES_VERSION's: the tag is the name the constructs pin, see
+# `debian-package-version` in the smoke test output) with an entrypoint emulating the official image's
+# (host/).
 
 POSTGRES_MAJOR=$(kp_versions_ts "v.POSTGRES_VERSION.split('.')[0]")
 POSTGRES_TAG=$(kp_host_image_ref postgres)

@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2154  # root, cache, logs, m2_repo, IMAGE_PREFIX, BASE_TAG, …: from the driver
-# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/spark:<IMAGES.spark.tag>, Apache Spark from
-# PyPI's pyspark (Spark's jars, bin/, sbin/ and the Python package in one) on the JRE image, with the
-# pipeline's connector jars (SPARK_CONNECTOR_JARS) and /checkpoints (host/). The host builds
-# the pyspark wheel ($KP_CACHE_DIR/host-images/spark-wheels/) and Maven copies the jars ($KP_CACHE_DIR/m2), since HTTPS
-# from inside a build does not reach PyPI or Maven Central here.
+# Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/spark, Apache
+# Spark from PyPI's pyspark (Spark's jars, bin/, sbin/ and the Python package in one) on the JRE image,
+# with the pipeline's connector jars (SPARK_CONNECTOR_JARS) and /checkpoints (host/). The host builds
+# the pyspark wheel ($KP_CACHE_DIR/host-images/spark-wheels/) and Maven copies the jars ($KP_CACHE_DIR/m2),
+# since HTTPS from inside a build does not reach PyPI or Maven Central here.
 
 SPARK_UID=${KP_SPARK_UID:-185}
 SPARK_PYTHON_VERSION=${KP_SPARK_PYTHON_VERSION:-$(kp_versions_ts v.HOST_BUILD.python)}   # the Debian base's python3
@@ -12,7 +12,7 @@ SPARK_PYTHON_VERSION=${KP_SPARK_PYTHON_VERSION:-$(kp_versions_ts v.HOST_BUILD.py
 # pinned list in constructs/versions.ts is already complete.
 spark_connector_pom() {
   local coordinate g a v exclusions='<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>'
-  printf '<project xmlns="http://maven.apache.org/POM/4.0.0">\n  <modelVersion>4.0.0</modelVersion>\n'
+  printf '<project>\n  <modelVersion>4.0.0</modelVersion>\n'
   printf '  <groupId>kafka-pipelining</groupId><artifactId>spark-connectors</artifactId><version>0</version>\n'
   printf '  <packaging>pom</packaging>\n  <dependencies>\n'
   for coordinate in "$@"; do
