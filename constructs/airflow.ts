@@ -111,7 +111,7 @@ export class Airflow extends Construct {
       ? base.imageId
       : new DerivedImage(this, 'Image', {
           base,
-          contextDirectory: path.join(__dirname, '..', 'images', 'airflow'),
+          contextDirectory: path.join(__dirname, '..', 'images', 'airflow', 'derived'),
           tag: `${HOST_IMAGE_NAMESPACE}/airflow-pipeline:${IMAGES.airflow.tag}`,
           buildArgs: { AIRFLOW_VERSION, PIP_REQUIREMENTS: readRequirements(props.requirementsFile ?? path.join(dagsDirectory, 'requirements.lock')) },
         }).imageId;

@@ -32,7 +32,7 @@ export class SparkImage extends Construct {
     }
     this.imageId = new DerivedImage(this, 'WithConnectors', {
       base,
-      contextDirectory: path.join(__dirname, '..', 'images', 'spark'),
+      contextDirectory: path.join(__dirname, '..', 'images', 'spark', 'derived'),
       tag: `${HOST_IMAGE_NAMESPACE}/spark-pipeline:${IMAGES.spark.tag}`,
       buildArgs: { JAR_PATHS: SPARK_CONNECTOR_JARS.map(mavenJarPath).join(' ') },
     }).imageId;

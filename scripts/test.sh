@@ -6,7 +6,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 mkdir -p .cache/reports
 rm -f .cache/reports/*.json .cache/reports/*.xml
-PYTHON=${PYTHON:-python3.11}
 # Caches (engine data, images, venvs, terraform, Maven, Go) live outside the clone, so a fresh clone on
 # the same machine runs warm.
 export KP_CACHE_DIR=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
@@ -35,6 +34,10 @@ count_jest .cache/reports/jest.json
 [ "$jest_status" -eq 0 ] || { echo "jest failed"; echo "tests: $passed passed, $failed failed"; exit "$jest_status"; }
 
 step "Python test environment ($KP_CACHE_DIR/test-venv, pinned)"
+# Airflow's Python, which the DAG's tests need (constructs/versions.ts; read once npm ci has run).
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
+PYTHON=${PYTHON:-python$(kp_versions_ts v.AIRFLOW_PYTHON_VERSION)}
 venv=$KP_CACHE_DIR/test-venv
 digest=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
 if [[ "$(cat "$venv/.pins-digest" 2>/dev/null)" != "$digest" ]]; then
