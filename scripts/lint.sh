@@ -5,7 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-PYTHON=${PYTHON:-python3.11}
+# ruff runs on any Python 3; the test command passes Airflow's.
+PYTHON=${PYTHON:-python3}
 export KP_CACHE_DIR=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}
 mkdir -p "$KP_CACHE_DIR"
 

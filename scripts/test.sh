@@ -21,6 +21,11 @@ count_jest() { # numbers from jest's JSON report
 step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
+# Airflow's Python, which the DAG's tests need (constructs/versions.ts; read once npm ci has run).
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
+PYTHON=${PYTHON:-python$(kp_versions_ts v.AIRFLOW_PYTHON_VERSION)}
+
 step "TypeScript type check (strict)"
 npx tsc --noEmit -p .
 
@@ -34,10 +39,6 @@ count_jest .cache/reports/jest.json
 [ "$jest_status" -eq 0 ] || { echo "jest failed"; echo "tests: $passed passed, $failed failed"; exit "$jest_status"; }
 
 step "Python test environment ($KP_CACHE_DIR/test-venv, pinned)"
-# Airflow's Python, which the DAG's tests need (constructs/versions.ts; read once npm ci has run).
-# shellcheck source=scripts/versions.sh
-source scripts/versions.sh
-PYTHON=${PYTHON:-python$(kp_versions_ts v.AIRFLOW_PYTHON_VERSION)}
 venv=$KP_CACHE_DIR/test-venv
 digest=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
 if [[ "$(cat "$venv/.pins-digest" 2>/dev/null)" != "$digest" ]]; then
