@@ -35,4 +35,12 @@ export CHECKPOINT_DISABLE=1 CDKTF_DISABLE_PLUGIN_CACHE_ENV=1
 # Host-built images, no licensed Control Center, the local stand-in API, and triggered runs only.
 export KP_IMAGE_SOURCE=host KP_CONTROL_CENTER=false KP_LOCAL_SOURCE_API=true KP_PIPELINE_SCHEDULE=none
 
+# A first `cdktf deploy` in a fresh checkout runs `terraform providers lock`, which asks the public registry
+# even when a filesystem mirror serves the providers; an init over the mirror writes the lock file first.
+stack_dir=cdktf.out/stacks/kafka-pipelining
+if [[ ! -f $stack_dir/.terraform.lock.hcl ]]; then
+  npx cdktf synth >/dev/null
+  terraform -chdir="$stack_dir" init -input=false >/dev/null
+fi
+
 "$@"
