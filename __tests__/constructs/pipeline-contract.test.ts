@@ -14,21 +14,27 @@ const environment = (name: string): Record<string, string> =>
   Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
 
 describe('the Python contract package ships into every container that runs Python pipeline code', () => {
-  // The package finds the schema and the declaration relative to itself, so the layout must be the repository's.
-  const expected = [
-    ...ShippedFiles.fromDirectory(path.join(REPO, 'jobs', 'contract'), PIPELINE_CONTRACT_PYTHONPATH).map((f) => f.target),
-    '/opt/kafka-pipelining/jobs/schemas/user.avsc',
-  ];
+  // The package finds the declaration relative to itself, so the layout must be the repository's.
+  const expected = ShippedFiles.fromDirectory(path.join(REPO, 'jobs', 'contract'), PIPELINE_CONTRACT_PYTHONPATH).map((f) => f.target);
 
-  test('the package, the declaration and the schema are among the files', () => {
+  test('the package and the declaration are among the files', () => {
     expect(expected).toEqual(
       expect.arrayContaining([
         `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/__init__.py`,
         `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/environment.py`,
         `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/record.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/registry.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/schema.py`,
         `${PIPELINE_CONTRACT_PYTHONPATH}/variables.json`,
       ]),
     );
+  });
+
+  test('the Avro schema is not: only the bootstrap job gets it, and the others read the registry', () => {
+    for (const container of plan.containers()) {
+      const schemas = (container.upload ?? []).map((u: any) => u.file).filter((file: string) => file.endsWith('.avsc'));
+      expect([container.name, schemas]).toEqual([container.name, container.name === 'kp-bootstrap' ? ['/opt/kafka-pipelining/job/schemas/user.avsc'] : []]);
+    }
   });
 
   test.each(['kp-airflow-dag-processor', 'kp-airflow-scheduler', 'kp-spark-job'])('%s gets them, on its PYTHONPATH', (name) => {
