@@ -9,7 +9,7 @@ const plan = synthPlatform();
 
 /** Container path → source_hash of every file uploaded into the container. */
 const uploads = (name: string): Map<string, string> =>
-  new Map(plan.container(name).upload.map((u: any) => [u.file, u.source_hash]));
+  new Map(plan.container(name).upload.map((u: { file: string; source_hash: string }) => [u.file, u.source_hash]));
 const environment = (name: string): Record<string, string> =>
   Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
 
@@ -32,7 +32,7 @@ describe('the Python contract package ships into every container that runs Pytho
 
   test('the Avro schema is not: only the bootstrap job gets it, and the others read the registry', () => {
     for (const container of plan.containers()) {
-      const schemas = (container.upload ?? []).map((u: any) => u.file).filter((file: string) => file.endsWith('.avsc'));
+      const schemas = (container.upload ?? []).map((u: { file: string }) => u.file).filter((file: string) => file.endsWith('.avsc'));
       expect([container.name, schemas]).toEqual([container.name, container.name === 'kp-bootstrap' ? ['/opt/kafka-pipelining/job/schemas/user.avsc'] : []]);
     }
   });
