@@ -55,8 +55,8 @@ describe('the Python contract package ships into every container that runs Pytho
 });
 
 describe('the constructs set the variables jobs/contract/variables.json declares', () => {
-  // verify runs from the host, with variables pointing at the published ports: no container of the plan runs it.
-  const containersOf: Record<Exclude<Component, 'verify'>, string[]> = {
+  // verify and replay run from the host, with variables pointing at the published ports: no container runs them.
+  const containersOf: Record<Exclude<Component, 'verify' | 'replay'>, string[]> = {
     dag: ['kp-airflow-dag-processor', 'kp-airflow-scheduler'],
     'spark-job': ['kp-spark-job'],
     bootstrap: ['kp-bootstrap'],

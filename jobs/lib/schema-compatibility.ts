@@ -15,14 +15,17 @@ import { describeError } from './retry';
  */
 export const COMPATIBILITY = 'BACKWARD_TRANSITIVE';
 
-interface RecordField {
+/** A field of an avsc record type (avsc's typings do not declare them). */
+export interface RecordField {
   readonly name: string;
   readonly aliases: readonly string[];
   readonly type: Type;
+  /** undefined when the field has no default. */
   defaultValue(): unknown;
 }
 
-function recordFields(type: Type): readonly RecordField[] {
+/** The fields of a record type, in order; none for any other type. */
+export function recordFields(type: Type): readonly RecordField[] {
   return (type as unknown as { fields?: readonly RecordField[] }).fields ?? [];
 }
 
