@@ -33,6 +33,13 @@ DEFAULT_ARGS = {
 }
 
 
+def _latest_schema() -> UserSchema:
+    """The subject's latest version: the fields this task stores or publishes."""
+    return latest_user_schema(
+        CONFIG.schema_registry_url, value_subject(CONFIG.topic), CONFIG.http_timeout_seconds
+    )
+
+
 @dag(
     dag_id="randomuser_pipeline",
     schedule=CONFIG.schedule,
@@ -52,12 +59,6 @@ DEFAULT_ARGS = {
         )
     },
 )
-def _latest_schema() -> UserSchema:
-    return latest_user_schema(
-        CONFIG.schema_registry_url, value_subject(CONFIG.topic), CONFIG.http_timeout_seconds
-    )
-
-
 def randomuser_pipeline():
     @task
     def fetch_and_store() -> None:
