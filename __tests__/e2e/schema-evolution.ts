@@ -57,11 +57,11 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
 
   describe('schema evolution: without a restart and without the dead-letter topic', () => {
     let driver: PipelineDriver;
-    let directory: string;
+    let directory: string | undefined;
     let evolvedFile: string;
     const v1 = JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8')) as AvroRecordSchema;
     const writeSchema = (name: string, schema: AvroRecordSchema) => {
-      const file = path.join(directory, name);
+      const file = path.join(directory ?? os.tmpdir(), name);
       fs.writeFileSync(file, JSON.stringify(schema, null, 2));
       return file;
     };
@@ -90,7 +90,9 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-schema-evolution-'));
       evolvedFile = writeSchema('user-evolved.avsc', { ...v1, fields: [...v1.fields, NATIONALITY] });
     });
-    afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+    afterAll(() => {
+      if (directory !== undefined) fs.rmSync(directory, { recursive: true, force: true });
+    });
 
     test('a field added with a default: cdktf deploy adds its columns, the running Spark job reads both versions, every user lands with the right fields', async () => {
       const before = containerStates(SERVICES);
