@@ -40,17 +40,15 @@ T = TypeVar("T")
 
 
 def with_retries(call: Callable[[], T], attempts: int = REGISTRY_ATTEMPTS, first_delay: float = 1.0) -> T:
-    """call(), tried again after 1, 2, 4, ... s while the registry fails."""
-    for attempt in range(1, attempts + 1):
+    """call(), tried again after 1, 2, 4, ... s while the registry fails; the last failure is raised."""
+    for attempt in range(1, attempts):
         try:
             return call()
         except RegistryError as error:
-            if attempt == attempts:
-                raise
             delay = first_delay * 2 ** (attempt - 1)
             log.warning("%s; trying again in %.0f s", error, delay)
             time.sleep(delay)
-    raise AssertionError("unreachable")
+    return call()
 
 
 def avro_readable(spark: SparkSession) -> Callable[[str, str], bool]:
