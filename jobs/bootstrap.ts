@@ -97,7 +97,7 @@ export function cassandraDdl(keyspace: string, table: string, replication: numbe
   ];
 }
 
-/** A column for each field the table lacks (Cassandra has no ADD IF NOT EXISTS before 5.0). */
+/** A column for each field the table lacks, by the columns system_schema lists (a brought Cassandra may predate ADD IF NOT EXISTS). */
 export function cassandraAddColumns(keyspace: string, table: string, fields: UserField[], existing: ReadonlySet<string>): string[] {
   return fields.filter(({ name }) => !existing.has(name)).map((field) => `ALTER TABLE ${keyspace}.${table} ADD ${columnDefinition(field, 'cql')}`);
 }
