@@ -128,7 +128,7 @@ describe('StreamingPlatform, default props', () => {
     expect(bootstrap.PIPELINE_SCHEMA_REGISTRY_URL).toBe(`http://\${${addressOf(plan, 'kp-schema-registry')}.name}:8081`);
     expect(bootstrap.PIPELINE_CASSANDRA_CONTACT_POINTS).toBe(`\${${addressOf(plan, 'kp-cassandra')}.name}:9042`);
     expect(bootstrap.PIPELINE_PG_DSN).toMatch(new RegExp(`@\\$\\{${addressOf(plan, 'kp-postgres').replace('.', '\\.')}\\.name\\}:5432/pipeline$`));
-    const kafkaConfig = plan.container('kp-kafka').upload.find((u: any) => u.file.endsWith('server.properties')).content;
+    const kafkaConfig = plan.container('kp-kafka').upload.find((u: { file: string }) => u.file.endsWith('server.properties')).content;
     expect(kafkaConfig).toContain(`zookeeper.connect=\${${addressOf(plan, 'kp-zookeeper')}.name}:2181`);
     expect(kafkaConfig).toContain('advertised.listeners=INTERNAL://kp-kafka:29092,EXTERNAL://localhost:9092');
   });
@@ -169,12 +169,12 @@ describe('StreamingPlatform, default props', () => {
     ['kp-airflow-dag-processor', ['/opt/airflow/logs']],
   ])('%s keeps its state on named volumes at %j', (name, paths) => {
     const volumes = plan.container(name).volumes;
-    expect(volumes.map((v: any) => v.container_path).sort()).toEqual([...paths].sort());
+    expect(volumes.map((v: { container_path: string }) => v.container_path).sort()).toEqual([...paths].sort());
     for (const v of volumes) expect(v.volume_name).toMatch(/^\$\{docker_volume\.[A-Za-z0-9_-]+\.name\}$/);
   });
 
   test('the pipeline code is shipped into the containers that run it', () => {
-    const files = (name: string) => plan.container(name).upload.map((u: any) => u.file);
+    const files = (name: string) => plan.container(name).upload.map((u: { file: string }) => u.file);
     expect(files('kp-airflow-scheduler')).toEqual(
       expect.arrayContaining(['/opt/airflow/dags/randomuser_pipeline.py', '/opt/airflow/dags/pipeline/transform.py', '/opt/airflow/dags/.airflowignore']),
     );
@@ -201,7 +201,7 @@ describe('StreamingPlatform, non-default props', () => {
     const without = synthPlatform({ controlCenter: false });
     expect(without.containers().map((c) => c.name)).not.toContain('kp-control-center');
     expect(without.json.output.control_center_url).toBeUndefined();
-    expect(Object.values(without.resourcesOfType('docker_image')).map((i: any) => i.name)).not.toContain(imageReference(IMAGES.controlCenter));
+    expect(Object.values(without.resourcesOfType('docker_image')).map((i: { name: string }) => i.name)).not.toContain(imageReference(IMAGES.controlCenter));
   });
 
   test('sparkWorkers 3 runs three workers, each after the master, and the job after all of them', () => {
@@ -225,7 +225,7 @@ describe('StreamingPlatform, non-default props', () => {
     expect(custom.container('kp-airflow-api-server').ports[0]).toEqual(expect.objectContaining({ internal: 8080, external: 18080 }));
     const kafka = custom.container('kp-kafka');
     expect(kafka.ports[0]).toEqual(expect.objectContaining({ internal: 9092, external: 19092 }));
-    expect(kafka.upload.find((u: any) => u.file.endsWith('server.properties')).content).toContain('EXTERNAL://localhost:19092');
+    expect(kafka.upload.find((u: { file: string }) => u.file.endsWith('server.properties')).content).toContain('EXTERNAL://localhost:19092');
     expect(custom.container('kp-cassandra').memory).toBe(4096);
     expect(custom.container('kp-cassandra').env).toContain('MAX_HEAP_SIZE=2048M');
   });
