@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { App } from 'cdktf';
 import { ImageSource, PlatformStack } from './constructs';
 
@@ -15,6 +16,7 @@ import { ImageSource, PlatformStack } from './constructs';
 //   KP_PIPELINE_TRIGGER_SECONDS           seconds between the Spark job's micro-batches (default 1)
 //   KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER   records per micro-batch at most (default 50000)
 //   KP_PIPELINE_CASSANDRA_CONCURRENT_WRITES  Cassandra writes each Spark task keeps in flight (default 64)
+//   KP_PIPELINE_SCHEMA_FILE               the users Avro schema to check and register (default jobs/schemas/user.avsc)
 const env = process.env;
 const app = new App();
 new PlatformStack(app, 'kafka-pipelining', {
@@ -31,6 +33,7 @@ new PlatformStack(app, 'kafka-pipelining', {
     triggerSeconds: optionalNumber(env.KP_PIPELINE_TRIGGER_SECONDS),
     maxOffsetsPerTrigger: optionalNumber(env.KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER),
     cassandraConcurrentWrites: optionalNumber(env.KP_PIPELINE_CASSANDRA_CONCURRENT_WRITES),
+    schemaFile: env.KP_PIPELINE_SCHEMA_FILE ? path.resolve(env.KP_PIPELINE_SCHEMA_FILE) : undefined,
   },
 });
 app.synth();

@@ -116,7 +116,8 @@ async function main(): Promise<void> {
 
   const outputs = stackOutputs();
   const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'jobs', 'schemas', 'user.avsc'), 'utf8')) as Schema;
-  const fields = userFields(schema);
+  const columns = userFields(schema);
+  const fields = columns.map(({ name }) => name);
   const users = Type.forSchema(schema);
   const schemaId = await latestSchemaId(outputs.schema_registry_url);
   const encode = (row: UserRow) => encodeConfluent(users, schemaId, row);
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
   await producer.connect();
   try {
     for (const table of ['raw_users', 'plain_consumer_users']) {
-      for (const statement of cassandraDdl(BENCH_KEYSPACE, table, 1, fields)) await cassandra.execute(statement);
+      for (const statement of cassandraDdl(BENCH_KEYSPACE, table, 1, columns)) await cassandra.execute(statement);
     }
     const insert = (table: string) => `INSERT INTO ${BENCH_KEYSPACE}.${table} (${fields.join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`;
 

@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import * as path from 'path';
+import { Type, type Schema } from 'avsc';
 import { Construct } from 'constructs';
 import { Airflow } from './airflow';
 import { Cassandra, ICassandraCluster } from './cassandra';
@@ -98,6 +100,14 @@ export interface PipelineSettings {
   readonly maxOffsetsPerTrigger?: number;
   /** Cassandra writes each Spark task keeps in flight (the connector's own default is 5). @default 64 */
   readonly cassandraConcurrentWrites?: number;
+  /**
+   * The users record's Avro schema (absolute path). Only the bootstrap job gets it: it checks the file against the
+   * versions registered (BACKWARD_TRANSITIVE) and fails the deploy naming the field before any running service
+   * changes, else adds the new fields' columns and registers it; the DAG and the Spark job take it up from the
+   * registry while they run. See docs/pipeline.md, "Schema evolution".
+   * @default - the repository's jobs/schemas/user.avsc
+   */
+  readonly schemaFile?: string;
 }
 
 export interface StreamingPlatformProps {
@@ -302,7 +312,7 @@ export class StreamingPlatform extends Construct {
       network,
       name: `${prefix}-bootstrap`,
       entryPoint: path.join(JOBS_DIRECTORY, 'bootstrap.ts'),
-      assets: [{ source: path.join(JOBS_DIRECTORY, 'schemas', 'user.avsc'), target: 'schemas/user.avsc' }],
+      assets: [{ source: validateSchemaFile('pipeline.schemaFile', pipeline.schemaFile ?? path.join(JOBS_DIRECTORY, 'schemas', 'user.avsc')), target: 'schemas/user.avsc' }],
       environment: { ...this.pipelineEnvironment },
       imageSource: props.imageSource,
     });
@@ -333,6 +343,17 @@ export class StreamingPlatform extends Construct {
 
     this.node.addValidation({ validate: () => duplicateHostPorts(hostPortProps) });
   }
+}
+
+/** An existing file holding an Avro schema: caught at synth rather than by the bootstrap job at deploy. */
+function validateSchemaFile(prop: string, file: string): string {
+  if (!path.isAbsolute(file) || !fs.existsSync(file)) throw new PropError(prop, `must be the absolute path of an existing file, got '${file}'`);
+  try {
+    Type.forSchema(JSON.parse(fs.readFileSync(file, 'utf8')) as Schema);
+  } catch (error) {
+    throw new PropError(prop, `must hold an Avro schema: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return file;
 }
 
 /** Refuses settings of a service the platform would run when the user brings that service instead. */

@@ -3,6 +3,8 @@
 fetch_and_store validates each fetched user and commits users, rejections and the run's counts
 in one transaction; publish_outbox then sends whatever is not yet acknowledged by the broker.
 Splitting the two means a Kafka outage never loses fetched data: the next run publishes it.
+Both tasks take the user record's fields from the subject's latest schema in the registry, so a
+version registered by the bootstrap job is stored and published from the next task on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import psycopg2
 from airflow.sdk import Param, dag, get_current_context, task
 from pipeline import outbox, source, store, transform
 from pipeline.config import MAX_BATCH_SIZE, load_config
+from pipeline_contract import UserSchema, latest_user_schema, value_subject
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,13 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
+
+
+def _latest_schema() -> UserSchema:
+    """The subject's latest version: the fields this task stores or publishes."""
+    return latest_user_schema(
+        CONFIG.schema_registry_url, value_subject(CONFIG.topic), CONFIG.http_timeout_seconds
+    )
 
 
 @dag(
@@ -54,42 +64,40 @@ def randomuser_pipeline():
     def fetch_and_store() -> None:
         context = get_current_context()
         run_id = context["run_id"]
+        schema = _latest_schema()
         raw = source.fetch_users(
             CONFIG.source_url,
             context["params"]["batch_size"],
             CONFIG.http_timeout_seconds,
             CONFIG.http_retries,
         )
-        rows, rejected = transform.partition(raw)
+        rows, rejected = transform.partition(raw, schema.fields)
         for record in rejected:
             log.warning(
                 "rejected record %s: field=%s reason=%s", record.record_hash, record.field, record.reason
             )
         with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
-            counts = store.store_batch(conn, run_id, len(raw), rows, rejected)
+            counts = store.store_batch(conn, run_id, len(raw), rows, rejected, schema.names)
         log.info(
-            "run %s: fetched %d, stored %d new users, rejected %d",
+            "run %s: fetched %d, stored %d new users, rejected %d (schema id %d)",
             run_id,
             counts.fetched,
             counts.stored,
             counts.rejected,
+            schema.schema_id,
         )
 
     @task
     def publish_outbox() -> None:
-        schema_id, schema = outbox.fetch_latest_schema(
-            CONFIG.schema_registry_url, f"{CONFIG.topic}-value", CONFIG.http_timeout_seconds
-        )
+        schema = _latest_schema()
         producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
         with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
-            users, rejections = outbox.publish_outbox(
-                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema_id, schema
-            )
+            users, rejections = outbox.publish_outbox(conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema)
         log.info(
             "published %d users to %s (schema id %d) and %d rejections to %s",
             users,
             CONFIG.topic,
-            schema_id,
+            schema.schema_id,
             rejections,
             CONFIG.dlq_topic,
         )

@@ -1,18 +1,29 @@
 /**
  * Bootstrap job: creates what the pipeline needs before it runs (docs/pipeline.md): the Kafka topic and its
- * dead-letter topic, the Avro schema in the Schema Registry, the Cassandra keyspace and table, and the
- * PostgreSQL database and tables. Every step is idempotent, so the job can run on each deploy.
+ * dead-letter topic, the Cassandra keyspace and table, the PostgreSQL database and tables, and the Avro schema in
+ * the Schema Registry. Every step is idempotent, so the job runs on each deploy; it is how a schema changes:
  *
- * Bundled by esbuild into one file, shipped with `schemas/user.avsc` beside it.
+ *   1. the schema file is checked against every version the subject holds (COMPATIBILITY); an incompatible file
+ *      stops here, naming the field, before anything is altered or registered;
+ *   2. the tables get a column for each field they lack;
+ *   3. the schema is registered. The DAG and the Spark job read the registry, so they take the new version up
+ *      while they run, and find its columns already there.
+ *
+ * Bundled by esbuild into one file, shipped with the schema file beside it (`schemas/user.avsc`). The schema
+ * reaches no other container: a schema change replaces this job alone, which fails before any running service is
+ * touched when the change is incompatible.
  */
 import { readFile } from 'node:fs/promises';
+import type { Schema } from 'avsc';
 import type { Admin } from 'kafkajs';
-import { escapeIdentifier } from 'pg';
+import { escapeIdentifier, escapeLiteral } from 'pg';
 import { withCassandra, withPostgres, createKafka } from './lib/clients';
 import { loadBootstrapConfig, type BootstrapConfig, type Env } from './lib/config';
 import { adminDsn, databaseName, redactDsn } from './lib/dsn';
+import { isCompatible, latestSchema, register, setCompatibility, subjectVersions } from './lib/registry';
 import { describeError } from './lib/retry';
 import { log, runMain, step } from './lib/run';
+import { COMPATIBILITY, compatibilityProblems, incompatibilityMessage } from './lib/schema-compatibility';
 
 /** How long each step waits for its service: services start in parallel and may be only just healthy. */
 const SERVICE_TIMEOUT_MS = 120_000;
@@ -23,50 +34,78 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function fieldName(field: unknown): string {
+/** A field of the user record, as the tables hold it: id is the key (uuid), every other field text. */
+export interface UserField {
+  readonly name: string;
+  /** No default and not nullable: every record has a value, and the columns are NOT NULL. */
+  readonly required: boolean;
+  /** The Avro default of a string field, which PostgreSQL rows stored before the field existed take. */
+  readonly textDefault?: string;
+}
+
+/** The field's type is string, or a union of null and string (the tables hold text); true for the union. */
+function isNullableString(name: string, type: unknown): boolean {
+  const base = isObject(type) && !Array.isArray(type) ? type.type : type;
+  if (base === 'string') return false;
+  if (Array.isArray(type) && type.length === 2 && type.includes('null') && type.some((t) => (isObject(t) ? t.type : t) === 'string')) return true;
+  throw new Error(
+    `schema field '${name}' has type ${JSON.stringify(type)}: the tables hold every field as text ` +
+      '(id as uuid), so only string fields (or a union of null and string) are supported',
+  );
+}
+
+function userField(field: unknown): UserField {
   const name = isObject(field) ? field.name : undefined;
   // Lower case because the names become unquoted SQL and CQL columns, which both fold to lower case.
   if (typeof name !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(name)) {
     throw new Error(`schema field name ${JSON.stringify(name)} must be lower-case letters, digits and '_'`);
   }
-  const type = isObject(field) ? field.type : undefined;
-  const baseType = isObject(type) ? type.type : type;
-  if (baseType !== 'string') {
-    throw new Error(
-      `schema field '${name}' has type ${JSON.stringify(type)}: the tables hold every field as text ` +
-        '(id as uuid), so only string fields are supported',
-    );
+  const record = field as Record<string, unknown>;
+  const nullable = isNullableString(name, record.type);
+  const hasDefault = 'default' in record;
+  if (hasDefault && record.default !== null && typeof record.default !== 'string') {
+    throw new Error(`schema field '${name}' has default ${JSON.stringify(record.default)}: a string field's default is a string`);
   }
-  return name;
+  if (name === 'id' && (nullable || hasDefault)) throw new Error("schema field 'id' is the key of every table: it can have no default and cannot be null");
+  return { name, required: !nullable && !hasDefault, textDefault: typeof record.default === 'string' ? record.default : undefined };
 }
 
-/** The names of the user record's fields, in schema order, checked against what the tables can hold. */
-export function userFields(schema: unknown): string[] {
+/** The user record's fields, in schema order, checked against what the tables can hold. */
+export function userFields(schema: unknown): UserField[] {
   if (!isObject(schema) || schema.type !== 'record' || !Array.isArray(schema.fields)) {
     throw new Error("the schema must be an Avro record ({\"type\": \"record\", \"fields\": [...]})");
   }
-  const names = schema.fields.map(fieldName);
-  if (!names.includes('id')) throw new Error("the schema has no 'id' field, the key of every table");
-  return names;
+  const fields = schema.fields.map(userField);
+  if (!fields.some(({ name }) => name === 'id')) throw new Error("the schema has no 'id' field, the key of every table");
+  return fields;
 }
 
-/** Columns shared by Cassandra and PostgreSQL: id is the key, every other field is text. */
-function userColumns(fields: string[], textSuffix: string): string {
-  return fields.map((name) => (name === 'id' ? 'id uuid PRIMARY KEY' : `${name} text${textSuffix}`)).join(', ');
+/** A column of the users tables for a field: a required field is NOT NULL, and a string default is the column's. */
+function columnDefinition(field: UserField, dialect: 'cql' | 'sql'): string {
+  if (field.name === 'id') return 'id uuid PRIMARY KEY';
+  // Cassandra has no NOT NULL and no column defaults: a row lacks the value instead.
+  if (dialect === 'cql') return `${field.name} text`;
+  if (field.textDefault !== undefined) return `${field.name} text NOT NULL DEFAULT ${escapeLiteral(field.textDefault)}`;
+  return field.required ? `${field.name} text NOT NULL` : `${field.name} text`;
 }
 
-export function cassandraDdl(keyspace: string, table: string, replication: number, fields: string[]): string[] {
+export function cassandraDdl(keyspace: string, table: string, replication: number, fields: UserField[]): string[] {
   return [
     `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ` +
       `{'class': 'SimpleStrategy', 'replication_factor': ${replication}}`,
-    `CREATE TABLE IF NOT EXISTS ${keyspace}.${table} (${userColumns(fields, '')})`,
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.${table} (${fields.map((f) => columnDefinition(f, 'cql')).join(', ')})`,
   ];
 }
 
+/** A column for each field the table lacks, by the columns system_schema lists (a brought Cassandra may predate ADD IF NOT EXISTS). */
+export function cassandraAddColumns(keyspace: string, table: string, fields: UserField[], existing: ReadonlySet<string>): string[] {
+  return fields.filter(({ name }) => !existing.has(name)).map((field) => `ALTER TABLE ${keyspace}.${table} ADD ${columnDefinition(field, 'cql')}`);
+}
+
 /** The PostgreSQL tables of the contract. Column types the contract leaves open are chosen here. */
-export function postgresDdl(fields: string[]): string[] {
+export function postgresDdl(fields: UserField[]): string[] {
   return [
-    `CREATE TABLE IF NOT EXISTS users (${userColumns(fields, ' NOT NULL')}, ` +
+    `CREATE TABLE IF NOT EXISTS users (${fields.map((f) => columnDefinition(f, 'sql')).join(', ')}, ` +
       'fetched_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)',
     // The outbox relay scans for unpublished rows oldest first; the index holds only those.
     'CREATE INDEX IF NOT EXISTS users_unpublished_idx ON users (fetched_at) WHERE published_at IS NULL',
@@ -76,6 +115,30 @@ export function postgresDdl(fields: string[]): string[] {
     // Counts default to 0 so a run can be recorded when it starts and completed when it finishes.
     'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
       'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
+  ];
+}
+
+/** A users column as information_schema describes it. */
+export interface PostgresColumn {
+  readonly name: string;
+  readonly nullable: boolean;
+}
+
+/** The users columns the outbox keeps beside the record's fields. */
+const OUTBOX_COLUMNS = new Set(['fetched_at', 'published_at']);
+
+/**
+ * What brings an existing users table to the schema: a column for each new field, and NOT NULL dropped from the
+ * columns of fields the schema no longer has (the DAG no longer writes them). Columns are never dropped.
+ */
+export function postgresAlterations(fields: UserField[], existing: readonly PostgresColumn[]): string[] {
+  const names = new Set(existing.map(({ name }) => name));
+  const wanted = new Set(fields.map(({ name }) => name));
+  return [
+    ...fields.filter(({ name }) => !names.has(name)).map((field) => `ALTER TABLE users ADD COLUMN IF NOT EXISTS ${columnDefinition(field, 'sql')}`),
+    ...existing
+      .filter(({ name, nullable }) => !nullable && !wanted.has(name) && !OUTBOX_COLUMNS.has(name))
+      .map(({ name }) => `ALTER TABLE users ALTER COLUMN ${name} DROP NOT NULL`),
   ];
 }
 
@@ -152,59 +215,45 @@ async function ensureTopics(config: BootstrapConfig): Promise<void> {
   }
 }
 
-/** A Schema Registry error response; `status` lets the retry tell a registry still starting (5xx) from a refusal. */
-class HttpError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
+/**
+ * Sets the subject's compatibility level and checks the schema file against every registered version. An
+ * incompatible file stops the job (not retried) with each field at fault named, before any table is altered.
+ */
+export async function checkSchema(url: string, subject: string, schema: unknown): Promise<void> {
+  await setCompatibility(url, subject, COMPATIBILITY);
+  if (await isCompatible(url, subject, JSON.stringify(schema))) return;
+  const problems = compatibilityProblems(schema as Schema, await subjectVersions(url, subject));
+  throw new Error(incompatibilityMessage(subject, problems));
 }
 
-async function registryRequest(baseUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await response.text();
-  if (!response.ok) {
-    throw new HttpError(`Schema Registry ${method} ${path}: HTTP ${response.status} ${text}`, response.status);
-  }
-  return JSON.parse(text);
-}
-
-/** Registers the schema under `<topic>-value` (BACKWARD compatible) and returns its id. */
-async function registerSchema(config: BootstrapConfig, schema: unknown): Promise<number> {
-  const subject = encodeURIComponent(`${config.topic}-value`);
-  const request = (method: string, path: string, body?: unknown) =>
-    registryRequest(config.schemaRegistryUrl, method, path, body);
-  // Set before registering so that the registration itself is checked against BACKWARD.
-  await request('PUT', `/config/${subject}`, { compatibility: 'BACKWARD' });
-  const registered = await request('POST', `/subjects/${subject}/versions`, {
-    schema: JSON.stringify(schema),
-    schemaType: 'AVRO',
-  });
-  const id = isObject(registered) ? registered.id : undefined;
-  if (typeof id !== 'number') throw new Error(`Schema Registry returned no schema id: ${JSON.stringify(registered)}`);
+/** Registers the schema file (after the tables have its columns) and returns its id. */
+async function registerSchema(config: BootstrapConfig, subject: string, schema: unknown): Promise<number> {
+  const id = await register(config.schemaRegistryUrl, subject, JSON.stringify(schema));
   // Re-registering an older version returns its id without making it the latest, and clients use the latest.
-  const latest = await request('GET', `/subjects/${subject}/versions/latest`);
-  if (isObject(latest) && latest.id !== id) {
+  const latest = await latestSchema(config.schemaRegistryUrl, subject);
+  if (latest.id !== id) {
     log(
       `WARNING: the schema file is registered as id ${id}, but the latest version of the subject is ` +
-        `id ${String(latest.id)} (version ${String(latest.version)}), which producers and the stream will use`,
+        `id ${latest.id} (version ${latest.version}), which producers and the stream will use`,
     );
   }
   return id;
 }
 
-async function ensureCassandraTable(config: BootstrapConfig, fields: string[]): Promise<void> {
+async function ensureCassandraTable(config: BootstrapConfig, fields: UserField[]): Promise<void> {
   const { keyspace, table } = config.cassandra;
   await withCassandra(config.cassandra, async (client) => {
     for (const cql of cassandraDdl(keyspace, table, config.cassandraReplication, fields)) await client.execute(cql);
+    const columns = await client.execute(
+      'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+      [keyspace, table],
+      { prepare: true },
+    );
+    const existing = new Set(columns.rows.map((row) => String(row.get('column_name'))));
+    for (const cql of cassandraAddColumns(keyspace, table, fields, existing)) {
+      await client.execute(cql);
+      log(cql);
+    }
   });
 }
 
@@ -223,9 +272,17 @@ async function ensureDatabase(dsn: string): Promise<void> {
   });
 }
 
-async function ensurePostgresTables(dsn: string, fields: string[]): Promise<void> {
+async function ensurePostgresTables(dsn: string, fields: UserField[]): Promise<void> {
   await withPostgres(dsn, async (client) => {
     for (const sql of postgresDdl(fields)) await client.query(sql);
+    const columns = await client.query<{ name: string; nullable: boolean }>(
+      "SELECT column_name AS name, is_nullable = 'YES' AS nullable FROM information_schema.columns " +
+        "WHERE table_schema = current_schema() AND table_name = 'users'",
+    );
+    for (const sql of postgresAlterations(fields, columns.rows)) {
+      await client.query(sql);
+      log(sql);
+    }
   });
 }
 
@@ -236,14 +293,15 @@ export async function main(env: Env = process.env): Promise<number> {
   const { keyspace, table } = config.cassandra;
   const pg = redactDsn(config.pgDsn);
 
+  const subject = `${config.topic}-value`;
+
   await step(`Kafka topics '${config.topic}', '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, () => ensureTopics(config));
-  const id = await step(`Schema Registry subject '${config.topic}-value'`, SERVICE_TIMEOUT_MS, () =>
-    registerSchema(config, schema),
-  );
-  log(`schema id ${id}`);
+  await step(`schema file against subject '${subject}' (${COMPATIBILITY})`, SERVICE_TIMEOUT_MS, () => checkSchema(config.schemaRegistryUrl, subject, schema));
   await step(`Cassandra table ${keyspace}.${table}`, SERVICE_TIMEOUT_MS, () => ensureCassandraTable(config, fields));
   await step(`PostgreSQL database (${pg})`, SERVICE_TIMEOUT_MS, () => ensureDatabase(config.pgDsn));
   await step('PostgreSQL tables', SERVICE_TIMEOUT_MS, () => ensurePostgresTables(config.pgDsn, fields));
+  const id = await step(`Schema Registry subject '${subject}'`, SERVICE_TIMEOUT_MS, () => registerSchema(config, subject, schema));
+  log(`schema id ${id}`);
   log('bootstrap complete');
   return 0;
 }

@@ -7,15 +7,14 @@
  * Exits 0 when every stage adds up, 1 naming the stage, the count and the first ids otherwise (lost or
  * unexpected users, a stuck outbox, or a --expect mismatch).
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { Kafka } from 'kafkajs';
 import type { Client as PgClient } from 'pg';
 import { createKafka, withCassandra, withPostgres } from './lib/clients';
 import { loadPipelineConfig, type CassandraConfig, type Env, type PipelineConfig } from './lib/config';
 import { redactDsn } from './lib/dsn';
 import { describeError, sleep } from './lib/retry';
 import { log, runMain, step } from './lib/run';
+import { readTopicToEnd } from './lib/topic';
 
 /** Bounds for one check: services were healthy at deploy time, so only brief hiccups are waited for. */
 const SERVICE_TIMEOUT_MS = 60_000;
@@ -276,70 +275,6 @@ async function readPostgres(client: PgClient): Promise<PostgresState> {
   };
 }
 
-interface PartitionRange {
-  partition: number;
-  low: number;
-  high: number;
-}
-
-async function dlqRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) {
-      throw new Error(`the dead-letter topic '${topic}' does not exist: has the bootstrap job run?`);
-    }
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) }));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Reads each partition up to the high watermark seen before, or until `timeoutMs` passes. */
-async function consumeDeadLetters(kafka: Kafka, topic: string, ranges: PartitionRange[], timeoutMs: number): Promise<DeadLetter[]> {
-  const pending = new Map(ranges.filter(({ low, high }) => high > low).map(({ partition, high }) => [partition, high]));
-  const letters: DeadLetter[] = [];
-  if (pending.size === 0) return letters;
-  // A fresh group that commits nothing reads from the start every time and leaves nothing behind:
-  // Kafka drops an empty group that has no committed offsets.
-  const consumer = kafka.consumer({ groupId: `pipeline-verify-${randomUUID()}`, allowAutoTopicCreation: false });
-  let finish = () => {};
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  let crash: Error | undefined;
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    crash = payload.error;
-    finish();
-  });
-  const timer = setTimeout(finish, timeoutMs);
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      // kafkajs takes a promise-returning handler; this one has nothing to await.
-      eachMessage: ({ partition, message }) => {
-        const end = pending.get(partition);
-        if (end === undefined) return Promise.resolve();
-        const offset = Number(message.offset);
-        if (offset < end) letters.push(parseDeadLetter(message.key, message.value));
-        // ">=": offsets can skip the end (compaction, transaction markers), and later messages are not counted.
-        if (offset + 1 >= end) {
-          pending.delete(partition);
-          if (pending.size === 0) finish();
-        }
-        return Promise.resolve();
-      },
-    });
-    await done;
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  if (crash !== undefined) throw crash;
-  return letters;
-}
-
 async function observe(config: PipelineConfig): Promise<{ counts: PipelineCounts; ids: PipelineIds }> {
   // Cassandra before PostgreSQL: a user reaches Cassandra only after its row exists, so an id read from
   // Cassandra is always in the later PostgreSQL read; the other order would report users stored meanwhile
@@ -353,11 +288,9 @@ async function observe(config: PipelineConfig): Promise<{ counts: PipelineCounts
   );
   const kafka = createKafka(config.kafkaBrokers, 'pipeline-verify');
   const { total, letters } = await step(`reading dead-letter topic '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, async () => {
-    const ranges = await dlqRanges(kafka, config.dlqTopic);
-    return {
-      total: ranges.reduce((sum, { low, high }) => sum + high - low, 0),
-      letters: await consumeDeadLetters(kafka, config.dlqTopic, ranges, DLQ_READ_TIMEOUT_MS),
-    };
+    const read: DeadLetter[] = [];
+    const { total } = await readTopicToEnd(kafka, config.dlqTopic, DLQ_READ_TIMEOUT_MS, ({ key, value }) => read.push(parseDeadLetter(key, value)));
+    return { total, letters: read };
   });
   const byStage = (stage: DeadLetter['stage']) => letters.filter((letter) => letter.stage === stage);
   return {

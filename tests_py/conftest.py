@@ -35,6 +35,7 @@ def http_server() -> Iterator[Callable[..., ScriptedServer]]:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 script.paths.append(self.path)
+                script.headers.append(dict(self.headers))
                 reply = script.replies[min(len(script.paths), len(script.replies)) - 1]
                 time.sleep(reply.delay_seconds)
                 body = reply.body

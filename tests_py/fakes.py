@@ -108,4 +108,5 @@ class ScriptedServer:
 
     replies: list[Reply]
     paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     url: str = ""

@@ -1,13 +1,29 @@
-"""A randomuser.me record as the API sends it, and the row the pipeline makes of it."""
+"""A randomuser.me record as the API sends it, the row the pipeline makes of it, and the schema's versions."""
 
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
-from pipeline_contract import USER_SCHEMA_FILE
+from pipeline_contract import UserSchema, parse_user_schema
 
-USER_SCHEMA_JSON = USER_SCHEMA_FILE.read_text()
+# What the bootstrap job registers; the jobs get it from the registry.
+USER_SCHEMA_JSON = (Path(__file__).resolve().parent.parent / "jobs" / "schemas" / "user.avsc").read_text()
+USER_SCHEMA = parse_user_schema(1, USER_SCHEMA_JSON)
+USER_FIELDS = USER_SCHEMA.names
+
+
+def evolved_schema(schema_id: int, *, add: tuple[dict, ...] = (), drop: tuple[str, ...] = ()) -> UserSchema:
+    """A later version of the user schema: fields added at the end, fields dropped."""
+    schema = json.loads(USER_SCHEMA_JSON)
+    schema["fields"] = [f for f in schema["fields"] if f["name"] not in drop] + list(add)
+    return parse_user_schema(schema_id, json.dumps(schema))
+
+
+# The compatible change of the end-to-end proof: a field with a default, read from the API's "nat".
+NATIONALITY = {"name": "nationality", "type": "string", "default": "", "sourcePath": "nat"}
 
 USER_ID = "6f1c3f1e-8b5a-4b8e-9a55-0d7c1c2f9a10"
 

@@ -1,4 +1,4 @@
-"""pipeline_contract: the record's fields come from the Avro schema, the variables from their declaration."""
+"""pipeline_contract: the record's id rule and framing, the variables from their declaration."""
 
 import json
 import re
@@ -9,8 +9,6 @@ import pytest
 from pipeline_contract import (
     CONFLUENT_HEADER_BYTES,
     CONFLUENT_MAGIC_BYTE,
-    USER_FIELDS,
-    USER_SCHEMA_FILE,
     UUID_PATTERN,
     VARIABLES,
     ConfigError,
@@ -18,21 +16,11 @@ from pipeline_contract import (
     environment,
     http_url,
     integer,
-    record,
     text,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 DECLARATION = json.loads((REPO / "jobs" / "contract" / "variables.json").read_text())
-
-
-def test_user_fields_are_the_avro_schema_fields_in_order():
-    schema_file = REPO / "jobs" / "schemas" / "user.avsc"
-    schema = json.loads(schema_file.read_text())
-
-    assert schema_file == USER_SCHEMA_FILE
-    assert tuple(field["name"] for field in schema["fields"]) == USER_FIELDS
-    assert USER_FIELDS[0] == "id"
 
 
 @pytest.mark.parametrize(
@@ -161,13 +149,3 @@ def test_a_broken_declaration_is_named(tmp_path):
         environment._load(incomplete)
     with pytest.raises(RuntimeError, match=r"cannot read the variables' declaration .*missing\.json"):
         environment._load(tmp_path / "missing.json")
-
-
-def test_a_broken_schema_is_named(tmp_path):
-    not_a_record = tmp_path / "user.avsc"
-    not_a_record.write_text('{"type": "string"}')
-
-    with pytest.raises(RuntimeError, match=r"cannot read the user record's fields from .*user\.avsc"):
-        record._field_names(not_a_record)
-    with pytest.raises(RuntimeError, match=r"cannot read the user record's fields from .*missing\.avsc"):
-        record._field_names(tmp_path / "missing.avsc")

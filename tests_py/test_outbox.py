@@ -3,13 +3,14 @@ import json
 
 import fastavro
 import pytest
-from fakes import FakeConnection, FakeProducer, Reply
+from fakes import FakeConnection, FakeProducer
 from pipeline import outbox, transform
-from pipeline.outbox import Message, PublishError, RegistryError
-from pipeline_contract import USER_FIELDS
-from samples import ROW, USER_ID, USER_SCHEMA_JSON, api_user
+from pipeline.outbox import Message, PublishError
+from samples import NATIONALITY, ROW, USER_FIELDS, USER_ID, USER_SCHEMA_JSON, api_user, evolved_schema
 
 PARSED_SCHEMA = fastavro.parse_schema(json.loads(USER_SCHEMA_JSON))
+# The first version, registered with id 9.
+SCHEMA = evolved_schema(9)
 SECOND_ID = "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11"
 
 
@@ -60,7 +61,7 @@ def test_users_are_sent_keyed_by_id_as_confluent_avro_and_marked():
     conn = outbox_db(users=[[user_row(USER_ID)]], rejections=[])
     producer = FakeProducer()
 
-    assert outbox.publish_outbox(conn, producer, "users_created", "users_created.dlq", 9, PARSED_SCHEMA) == (
+    assert outbox.publish_outbox(conn, producer, "users_created", "users_created.dlq", SCHEMA) == (
         1,
         0,
     )
@@ -77,7 +78,7 @@ def test_rejections_go_to_the_dlq_as_ingest_stage_json():
     conn = outbox_db(users=[], rejections=[[rejection_row(keyed), rejection_row(unkeyed)]])
     producer = FakeProducer()
 
-    assert outbox.publish_outbox(conn, producer, "users_created", "users_created.dlq", 9, PARSED_SCHEMA) == (
+    assert outbox.publish_outbox(conn, producer, "users_created", "users_created.dlq", SCHEMA) == (
         0,
         2,
     )
@@ -105,9 +106,9 @@ def test_full_batches_are_drained_until_a_short_one():
         conn,
         FakeProducer(),
         "t",
-        outbox._SELECT_USERS,
+        outbox._select_users_sql(USER_FIELDS),
         outbox._MARK_USERS,
-        lambda row: outbox.user_message(row, 1, PARSED_SCHEMA),
+        lambda row: outbox.user_message(row, SCHEMA, PARSED_SCHEMA),
         batch_size=2,
     )
 
@@ -125,7 +126,7 @@ def test_only_acknowledged_rows_are_marked_and_the_run_fails():
     producer = FakeProducer(fail={SECOND_ID.encode()})
 
     with pytest.raises(PublishError, match="1 message\\(s\\) not acknowledged") as error:
-        outbox.publish_outbox(conn, producer, "u", "u.dlq", 1, PARSED_SCHEMA)
+        outbox.publish_outbox(conn, producer, "u", "u.dlq", SCHEMA)
 
     assert SECOND_ID in str(error.value)
     assert marked(conn, "users") == [USER_ID]
@@ -136,7 +137,7 @@ def test_only_acknowledged_rows_are_marked_and_the_run_fails():
 
 
 def test_rows_are_claimed_with_skip_locked():
-    for select in (outbox._SELECT_USERS, outbox._SELECT_REJECTIONS):
+    for select in (outbox._select_users_sql(USER_FIELDS), outbox._SELECT_REJECTIONS):
         assert "WHERE published_at IS NULL" in select
         assert "FOR UPDATE SKIP LOCKED" in select
 
@@ -152,33 +153,18 @@ def test_producer_is_idempotent_and_waits_for_all_replicas(monkeypatch):
     assert config["message.timeout.ms"] < outbox.FLUSH_TIMEOUT_SECONDS * 1000
 
 
-def test_latest_schema_comes_from_the_registry(http_server):
-    server = http_server(
-        Reply(200, {"subject": "users_created-value", "version": 3, "id": 12, "schema": USER_SCHEMA_JSON})
+def test_users_are_published_with_the_latest_schema_fields_and_id():
+    schema = evolved_schema(10, add=(NATIONALITY,))
+    conn = outbox_db(users=[[(*user_row(USER_ID), "GB")]], rejections=[])
+    producer = FakeProducer()
+
+    outbox.publish_outbox(conn, producer, "users_created", "users_created.dlq", schema)
+
+    (select, _), *_ = conn.sql("FROM users")
+    assert f"SELECT id::text, {', '.join(USER_FIELDS[1:])}, nationality" in select
+    ((_, _, value),) = producer.sent
+    assert value[:5] == b"\x00\x00\x00\x00\x0a"
+    decoded = fastavro.schemaless_reader(
+        io.BytesIO(value[5:]), fastavro.parse_schema(json.loads(schema.text))
     )
-
-    schema_id, schema = outbox.fetch_latest_schema(server.url + "/", "users_created-value", 2.0)
-
-    assert schema_id == 12
-    assert server.paths == ["/subjects/users_created-value/versions/latest"]
-    framed = transform.encode_confluent(ROW, schema_id, schema)
-    assert fastavro.schemaless_reader(io.BytesIO(framed[5:]), PARSED_SCHEMA)["email"] == ROW["email"]
-
-
-def test_registry_errors_name_the_subject_but_not_the_url(http_server):
-    server = http_server(Reply(404, {"error_code": 40401, "message": "Subject not found."}))
-    url_with_password = server.url.replace("http://", "http://user:s3cret@")
-
-    with pytest.raises(RegistryError, match="HTTP 404 for subject 'users_created-value'") as error:
-        outbox.fetch_latest_schema(url_with_password, "users_created-value", 2.0)
-    assert "s3cret" not in str(error.value)
-
-
-@pytest.mark.parametrize(
-    "body", [{"id": 1}, {"id": 1, "schema": "{not json"}, {"id": 1, "schema": '{"type": "nope"}'}]
-)
-def test_an_unusable_registry_answer_is_a_clear_error(http_server, body):
-    server = http_server(Reply(200, body))
-
-    with pytest.raises(RegistryError, match="no usable Avro schema for subject 'users_created-value'"):
-        outbox.fetch_latest_schema(server.url, "users_created-value", 2.0)
+    assert decoded["nationality"] == "GB"

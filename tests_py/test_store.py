@@ -1,8 +1,7 @@
 import pytest
 from fakes import FakeConnection
 from pipeline import store, transform
-from pipeline_contract import USER_FIELDS
-from samples import ROW, api_user
+from samples import ROW, USER_FIELDS, USER_SCHEMA, api_user
 
 OTHER_ROW = {**ROW, "id": "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11", "email": "other@example.com"}
 
@@ -14,9 +13,9 @@ def returning_new_ids(*new_ids):
 
 def test_stores_users_rejections_and_run_in_one_transaction():
     conn = FakeConnection(returning_new_ids(ROW["id"], OTHER_ROW["id"]))
-    _, rejected = transform.partition([api_user({"email": ""})])
+    _, rejected = transform.partition([api_user({"email": ""})], USER_SCHEMA.fields)
 
-    counts = store.store_batch(conn, "manual__1", 3, [ROW, OTHER_ROW], rejected)
+    counts = store.store_batch(conn, "manual__1", 3, [ROW, OTHER_ROW], rejected, USER_FIELDS)
 
     assert counts == store.RunCounts(fetched=3, stored=2, rejected=1)
     assert (conn.commits, conn.rollbacks) == (1, 0)
@@ -32,18 +31,27 @@ def test_stores_users_rejections_and_run_in_one_transaction():
 def test_user_values_follow_the_column_order():
     conn = FakeConnection(returning_new_ids(ROW["id"]))
 
-    store.store_batch(conn, "r", 1, [ROW], [])
+    store.store_batch(conn, "r", 1, [ROW], [], USER_FIELDS)
 
     assert conn.mogrified == [tuple(ROW[name] for name in USER_FIELDS)]
     assert f"({', '.join(USER_FIELDS)}, fetched_at)" in conn.statements[0][0]
 
 
+def test_the_columns_are_the_registered_schema_fields():
+    conn = FakeConnection(returning_new_ids(ROW["id"]))
+
+    store.store_batch(conn, "r", 1, [{**ROW, "nationality": "GB"}], [], (*USER_FIELDS, "nationality"))
+
+    assert conn.mogrified == [(*ROW.values(), "GB")]
+    assert f"({', '.join(USER_FIELDS)}, nationality, fetched_at)" in conn.statements[0][0]
+
+
 def test_rejection_values_carry_hash_run_reason_field_and_raw_json():
     raw = api_user({"name.first": ""})
     conn = FakeConnection()
-    _, rejected = transform.partition([raw])
+    _, rejected = transform.partition([raw], USER_SCHEMA.fields)
 
-    store.store_batch(conn, "r", 1, [], rejected)
+    store.store_batch(conn, "r", 1, [], rejected, USER_FIELDS)
 
     ((record_hash, run_id, reason, field, raw_json),) = conn.mogrified
     assert (record_hash, run_id, reason, field) == (
@@ -58,7 +66,7 @@ def test_rejection_values_carry_hash_run_reason_field_and_raw_json():
 def test_users_already_stored_are_not_counted_again():
     conn = FakeConnection(returning_new_ids(OTHER_ROW["id"]))
 
-    counts = store.store_batch(conn, "r", 2, [ROW, OTHER_ROW], [])
+    counts = store.store_batch(conn, "r", 2, [ROW, OTHER_ROW], [], USER_FIELDS)
 
     assert counts.stored == 1
 
@@ -66,7 +74,7 @@ def test_users_already_stored_are_not_counted_again():
 def test_an_empty_batch_still_records_the_run():
     conn = FakeConnection()
 
-    counts = store.store_batch(conn, "r", 0, [], [])
+    counts = store.store_batch(conn, "r", 0, [], [], USER_FIELDS)
 
     assert counts == store.RunCounts(0, 0, 0)
     assert [sql for sql, _ in conn.statements] == [store._UPSERT_RUN]
@@ -87,5 +95,5 @@ def test_a_failure_rolls_everything_back():
     conn = FakeConnection(fail_on_run_row)
 
     with pytest.raises(RuntimeError, match="connection lost"):
-        store.store_batch(conn, "r", 1, [ROW], [])
+        store.store_batch(conn, "r", 1, [ROW], [], USER_FIELDS)
     assert (conn.commits, conn.rollbacks) == (0, 1)

@@ -1,23 +1,35 @@
 import pytest
-from fakes import Reply
-from samples import USER_SCHEMA_JSON
-from stream_users import fetch_latest_schema
+from pipeline_contract import RegistryError
+from samples import NATIONALITY, USER_SCHEMA_JSON, evolved_schema
+from stream_users import avro_readable, with_retries
 
 
-def test_latest_schema_comes_from_the_registry(http_server):
-    server = http_server(
-        Reply(200, {"subject": "users_created-value", "version": 1, "id": 3, "schema": USER_SCHEMA_JSON})
-    )
+def test_registry_failures_are_tried_again_then_raised(monkeypatch):
+    delays = []
+    monkeypatch.setattr("stream_users.time.sleep", delays.append)
+    answers = iter([RegistryError("down"), RegistryError("down"), "schema"])
 
-    assert fetch_latest_schema(server.url, "users_created-value") == (3, USER_SCHEMA_JSON)
-    assert server.paths == ["/subjects/users_created-value/versions/latest"]
+    def call():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert with_retries(call) == "schema"
+    assert delays == [1.0, 2.0]
+    with pytest.raises(RegistryError, match="still down"):
+        with_retries(lambda: (_ for _ in ()).throw(RegistryError("still down")), attempts=3)
+    assert delays == [1.0, 2.0, 1.0, 2.0]
 
 
-@pytest.mark.parametrize(
-    "reply", [Reply(404, {"error_code": 40401}), Reply(200, "{broken"), Reply(200, {"id": 3})]
-)
-def test_a_missing_or_unusable_schema_stops_the_job_with_the_subject_named(http_server, reply):
-    server = http_server(reply)
+def test_avro_in_the_jvm_says_which_writers_the_latest_schema_reads(spark):
+    readable = avro_readable(spark)
+    v2 = evolved_schema(2, add=(NATIONALITY,)).text
+    without_default = evolved_schema(3, add=({"name": "nationality", "type": "string"},)).text
+    other_record = USER_SCHEMA_JSON.replace('"name": "User"', '"name": "Customer"')
 
-    with pytest.raises(RuntimeError, match="no usable latest schema for subject 'users_created-value'"):
-        fetch_latest_schema(server.url, "users_created-value")
+    assert readable(v2, USER_SCHEMA_JSON)
+    assert readable(USER_SCHEMA_JSON, v2)  # the added field is ignored
+    assert not readable(without_default, USER_SCHEMA_JSON)
+    assert not readable(USER_SCHEMA_JSON, other_record)
+    assert not readable(USER_SCHEMA_JSON, '{"type": "object"}')

@@ -1,18 +1,22 @@
 import hashlib
 import io
 import json
+from functools import partial
 
 import fastavro
 import pytest
 from pipeline import transform
 from pipeline.transform import Rejection
-from samples import DELETE, ROW, USER_ID, USER_SCHEMA_JSON, api_user
+from samples import DELETE, NATIONALITY, ROW, USER_ID, USER_SCHEMA, USER_SCHEMA_JSON, api_user, evolved_schema
 
 PARSED_SCHEMA = fastavro.parse_schema(json.loads(USER_SCHEMA_JSON))
+# The fields of the registered schema's first version.
+to_row = partial(transform.to_row, fields=USER_SCHEMA.fields)
+partition = partial(transform.partition, fields=USER_SCHEMA.fields)
 
 
 def test_valid_record_becomes_a_row_in_schema_order():
-    row = transform.to_row(api_user())
+    row = to_row(api_user())
 
     assert row == ROW
     assert list(row) == [field["name"] for field in json.loads(USER_SCHEMA_JSON)["fields"]]
@@ -20,7 +24,7 @@ def test_valid_record_becomes_a_row_in_schema_order():
 
 @pytest.mark.parametrize("postcode, expected", [(90210, "90210"), ("NW1 5LR", "NW1 5LR"), ("01234", "01234")])
 def test_postcode_is_always_a_string(postcode, expected):
-    assert transform.to_row(api_user({"location.postcode": postcode}))["post_code"] == expected
+    assert to_row(api_user({"location.postcode": postcode}))["post_code"] == expected
 
 
 def test_address_is_number_street_city_state_country():
@@ -34,7 +38,7 @@ def test_address_is_number_street_city_state_country():
         }
     )
 
-    assert transform.to_row(raw)["address"] == "7 Elm St, Springfield, Oregon, United States"
+    assert to_row(raw)["address"] == "7 Elm St, Springfield, Oregon, United States"
 
 
 @pytest.mark.parametrize(
@@ -62,7 +66,7 @@ def test_address_is_number_street_city_state_country():
     "value, problem", [(DELETE, "missing"), ("", "empty"), ("  ", "empty"), (None, "must be a string")]
 )
 def test_each_missing_or_empty_required_field_is_named(path, field, value, problem):
-    rejection = transform.to_row(api_user({path: value}))
+    rejection = to_row(api_user({path: value}))
 
     assert isinstance(rejection, Rejection)
     assert rejection.field == field
@@ -71,43 +75,89 @@ def test_each_missing_or_empty_required_field_is_named(path, field, value, probl
 
 
 def test_a_missing_parent_object_names_the_field():
-    rejection = transform.to_row(api_user({"login": DELETE}))
+    rejection = to_row(api_user({"login": DELETE}))
 
     assert rejection == Rejection("id", "missing login.uuid")
 
 
 def test_id_must_be_a_uuid():
-    rejection = transform.to_row(api_user({"login.uuid": "not-a-uuid"}))
+    rejection = to_row(api_user({"login.uuid": "not-a-uuid"}))
 
     assert rejection.field == "id"
     assert "not a UUID" in rejection.reason
 
 
 def test_id_is_lower_cased_like_postgres_and_cassandra_print_it():
-    assert transform.to_row(api_user({"login.uuid": USER_ID.upper()}))["id"] == USER_ID
+    assert to_row(api_user({"login.uuid": USER_ID.upper()}))["id"] == USER_ID
 
 
 @pytest.mark.parametrize("path", ["phone", "name.first", "location.postcode"])
 @pytest.mark.parametrize("value", [True, 1.5, ["x"], {"a": 1}])
 def test_wrong_types_are_rejected(path, value):
-    rejection = transform.to_row(api_user({path: value}))
+    rejection = to_row(api_user({path: value}))
 
     assert isinstance(rejection, Rejection)
     assert "must be a string" in rejection.reason
 
 
 def test_only_numeric_api_fields_accept_numbers():
-    assert isinstance(transform.to_row(api_user({"phone": 5551234})), Rejection)
+    assert isinstance(to_row(api_user({"phone": 5551234})), Rejection)
+
+
+def test_a_field_added_with_a_source_path_is_read_from_there():
+    schema = evolved_schema(2, add=(NATIONALITY,))
+
+    row = transform.to_row(api_user({"nat": "NZ"}), schema.fields)
+
+    assert row == {**ROW, "nationality": "NZ"}
+    assert list(row) == list(schema.names)
+
+
+@pytest.mark.parametrize("value", [DELETE, None, "", "  "])
+def test_an_optional_field_absent_or_blank_takes_its_default(value):
+    schema = evolved_schema(2, add=({**NATIONALITY, "default": "unknown"},))
+
+    assert transform.to_row(api_user({"nat": value}), schema.fields)["nationality"] == "unknown"
+
+
+def test_a_nullable_field_without_a_source_is_null():
+    schema = evolved_schema(2, add=({"name": "note", "type": ["null", "string"], "default": None},))
+
+    assert transform.to_row(api_user(), schema.fields)["note"] is None
+
+
+def test_an_optional_field_of_the_wrong_type_is_still_rejected_by_name():
+    schema = evolved_schema(2, add=(NATIONALITY,))
+
+    assert transform.to_row(api_user({"nat": {"code": "GB"}}), schema.fields) == Rejection(
+        "nationality", "nat must be a string, got dict"
+    )
+
+
+def test_a_required_field_the_dag_cannot_source_rejects_every_record_by_name():
+    schema = evolved_schema(2, add=({"name": "shoe_size", "type": "string"},))
+
+    assert transform.to_row(api_user(), schema.fields) == Rejection(
+        "shoe_size", "the schema gives required field shoe_size no sourcePath"
+    )
+
+
+def test_a_field_dropped_from_the_schema_is_neither_read_nor_required():
+    schema = evolved_schema(2, drop=("phone",))
+
+    row = transform.to_row(api_user({"phone": DELETE}), schema.fields)
+
+    assert row == {name: value for name, value in ROW.items() if name != "phone"}
 
 
 def test_a_record_that_is_not_an_object_is_rejected_without_a_field():
-    assert transform.to_row(["a", "list"]) == Rejection(None, "record is a list, not a JSON object")
+    assert to_row(["a", "list"]) == Rejection(None, "record is a list, not a JSON object")
 
 
 def test_partition_splits_rows_from_rejections():
     bad = api_user({"email": ""})
 
-    rows, rejected = transform.partition([api_user(), bad])
+    rows, rejected = partition([api_user(), bad])
 
     assert rows == [ROW]
     assert [(r.field, r.raw, r.record_hash) for r in rejected] == [("email", bad, transform.record_hash(bad))]

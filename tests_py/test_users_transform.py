@@ -5,24 +5,30 @@ import struct
 
 import fastavro
 import pytest
-from pipeline_contract import USER_FIELDS
+from pipeline_contract import UserSchema
 from pyspark.sql.types import BinaryType, IntegerType, LongType, StringType, StructField, StructType
-from samples import ROW, USER_ID, USER_SCHEMA_JSON
+from samples import NATIONALITY, ROW, USER_FIELDS, USER_ID, evolved_schema
 from users_transform import (
     REASON_MISSING_FIELD,
     REASON_NO_HEADER,
     REASON_NOT_UUID,
     REASON_UNDECODABLE,
     REASON_UNKNOWN_SCHEMA_ID,
+    REASON_UNREADABLE_SCHEMA,
     REASON_WRONG_MAGIC,
+    BatchSchemas,
     classify_users,
     dlq_messages,
+    framed_schema_ids,
     split_confluent_header,
     valid_rows,
 )
 
 SCHEMA_ID = 7
-PARSED_SCHEMA = fastavro.parse_schema(json.loads(USER_SCHEMA_JSON))
+V1 = evolved_schema(SCHEMA_ID)
+# The first version read with itself: the job before any schema change.
+ONLY_V1 = BatchSchemas(reader=V1, writers={SCHEMA_ID: V1.text})
+PARSED_SCHEMA = fastavro.parse_schema(json.loads(V1.text))
 
 # The columns Spark's Kafka source gives (timestamp ones left out: nothing reads them).
 KAFKA_SCHEMA = StructType(
@@ -36,9 +42,9 @@ KAFKA_SCHEMA = StructType(
 )
 
 
-def avro_body(**changes) -> bytes:
+def avro_body(schema: UserSchema = V1, **changes) -> bytes:
     out = io.BytesIO()
-    fastavro.schemaless_writer(out, PARSED_SCHEMA, {**ROW, **changes})
+    fastavro.schemaless_writer(out, fastavro.parse_schema(json.loads(schema.text)), {**ROW, **changes})
     return out.getvalue()
 
 
@@ -51,9 +57,9 @@ def kafka_frame(spark, *values: bytes | None, key: bytes | None = USER_ID.encode
     return spark.createDataFrame(rows, KAFKA_SCHEMA)
 
 
-def classified(spark, *values, **kwargs):
+def classified(spark, *values, schemas: BatchSchemas = ONLY_V1, **kwargs):
     # Persisted as write_batch does (see classify_users for why).
-    return classify_users(kafka_frame(spark, *values, **kwargs), SCHEMA_ID, USER_SCHEMA_JSON).persist()
+    return classify_users(split_confluent_header(kafka_frame(spark, *values, **kwargs)), schemas).persist()
 
 
 def reasons(spark, *values) -> list[tuple]:
@@ -69,7 +75,7 @@ def test_header_is_split_into_magic_byte_schema_id_and_body(spark):
 def test_a_valid_message_becomes_exactly_the_cassandra_row(spark):
     frame = classified(spark, framed(avro_body()))
 
-    valid = valid_rows(frame)
+    valid = valid_rows(frame, USER_FIELDS)
 
     assert valid.columns == list(USER_FIELDS)
     assert [row.asDict() for row in valid.collect()] == [ROW]
@@ -100,7 +106,7 @@ def test_each_bad_kind_is_invalid_with_its_reason(spark, value, reason, field):
     frame = classified(spark, framed(avro_body()), value)
 
     assert [(r.reason, r.field) for r in frame.orderBy("offset").collect()] == [(None, None), (reason, field)]
-    assert valid_rows(frame).count() == 1
+    assert valid_rows(frame, USER_FIELDS).count() == 1
 
 
 @pytest.mark.parametrize("name", USER_FIELDS)
@@ -153,3 +159,106 @@ def test_dlq_reasons_with_quotes_stay_valid_json(spark):
     assert payload["record"]["id"] == 'x"}, "evil": {"'
     assert message.key == 'x"}, "evil": {"'
     assert set(payload) == {"stage", "reason", "field", "record", "source"}
+
+
+# ---- Schema evolution: each message read with its writer schema, projected onto the latest ----
+
+V2 = evolved_schema(SCHEMA_ID + 1, add=(NATIONALITY,))
+NULLABLE = {"name": "note", "type": ["null", "string"], "default": None}
+
+
+def test_the_batch_schema_ids_are_those_of_well_framed_messages(spark):
+    values = (
+        framed(b"a", schema_id=3),
+        framed(b"b", schema_id=5),
+        framed(b"c", 3),
+        framed(b"d", 9, magic=1),
+        b"\x00",
+    )
+
+    assert framed_schema_ids(split_confluent_header(kafka_frame(spark, *values))) == [3, 5]
+
+
+def test_old_and_new_writers_in_one_batch_are_both_read_with_the_latest_fields(spark):
+    schemas = BatchSchemas(reader=V2, writers={V1.schema_id: V1.text, V2.schema_id: V2.text})
+    new_id = "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11"
+
+    frame = classified(
+        spark,
+        framed(avro_body(V1)),
+        framed(avro_body(V2, id=new_id, nationality="NZ"), schema_id=V2.schema_id),
+        schemas=schemas,
+    )
+
+    rows = [row.asDict() for row in valid_rows(frame, V2.names).orderBy("id").collect()]
+    # The first version lacks nationality: it takes the latest schema's default.
+    assert rows == [{**ROW, "id": new_id, "nationality": "NZ"}, {**ROW, "nationality": ""}]
+    assert dlq_messages(frame).count() == 0
+
+
+def test_a_field_the_latest_schema_does_not_know_is_ignored(spark):
+    without_phone = evolved_schema(SCHEMA_ID + 2, drop=("phone",))
+    schemas = BatchSchemas(reader=without_phone, writers={V2.schema_id: V2.text})
+
+    frame = classified(
+        spark, framed(avro_body(V2, nationality="NZ"), schema_id=V2.schema_id), schemas=schemas
+    )
+
+    (row,) = valid_rows(frame, without_phone.names).collect()
+    assert row.asDict() == {name: value for name, value in ROW.items() if name != "phone"}
+
+
+def test_only_the_table_columns_are_written(spark):
+    schemas = BatchSchemas(reader=V2, writers={V2.schema_id: V2.text})
+    frame = classified(
+        spark, framed(avro_body(V2, nationality="NZ"), schema_id=V2.schema_id), schemas=schemas
+    )
+
+    valid = valid_rows(frame, USER_FIELDS)
+
+    assert valid.columns == list(USER_FIELDS)
+
+
+def test_optional_fields_may_be_blank_or_null_and_required_ones_may_not(spark):
+    latest = evolved_schema(SCHEMA_ID + 3, add=(NATIONALITY, NULLABLE))
+    schemas = BatchSchemas(reader=latest, writers={latest.schema_id: latest.text})
+
+    def write(**changes):
+        return framed(avro_body(latest, nationality="", note=None, **changes), latest.schema_id)
+
+    frame = classified(spark, write(), write(last_name=" "), schemas=schemas)
+
+    assert [(r.reason, r.field) for r in frame.orderBy("offset").collect()] == [
+        (None, None),
+        (f"{REASON_MISSING_FIELD}: last_name", "last_name"),
+    ]
+    (row,) = valid_rows(frame, latest.names).collect()
+    assert (row.nationality, row.note) == ("", None)
+
+
+def test_an_id_the_registry_does_not_know_and_one_the_reader_cannot_read_are_dead_lettered(spark):
+    schemas = BatchSchemas(reader=V2, writers={V2.schema_id: V2.text}, unreadable=frozenset({40}))
+
+    frame = classified(
+        spark,
+        framed(avro_body(V2, nationality="NZ"), schema_id=V2.schema_id),
+        framed(avro_body(V1), schema_id=V1.schema_id),
+        framed(avro_body(V1), schema_id=40),
+        schemas=schemas,
+    )
+
+    assert [r.reason for r in frame.orderBy("offset").collect()] == [
+        None,
+        REASON_UNKNOWN_SCHEMA_ID,
+        REASON_UNREADABLE_SCHEMA,
+    ]
+    # Not decoded: the dead letter carries the raw bytes, which the replay tool can read later.
+    payloads = [json.loads(m.value) for m in dlq_messages(frame).collect()]
+    assert all(isinstance(p["record"], str) for p in payloads)
+
+
+def test_a_batch_with_no_readable_writer_still_classifies(spark):
+    frame = classified(spark, framed(avro_body()), schemas=BatchSchemas(reader=V1, writers={}))
+
+    assert [r.reason for r in frame.collect()] == [REASON_UNKNOWN_SCHEMA_ID]
+    assert valid_rows(frame, USER_FIELDS).count() == 0

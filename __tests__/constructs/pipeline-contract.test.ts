@@ -14,21 +14,27 @@ const environment = (name: string): Record<string, string> =>
   Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
 
 describe('the Python contract package ships into every container that runs Python pipeline code', () => {
-  // The package finds the schema and the declaration relative to itself, so the layout must be the repository's.
-  const expected = [
-    ...ShippedFiles.fromDirectory(path.join(REPO, 'jobs', 'contract'), PIPELINE_CONTRACT_PYTHONPATH).map((f) => f.target),
-    '/opt/kafka-pipelining/jobs/schemas/user.avsc',
-  ];
+  // The package finds the declaration relative to itself, so the layout must be the repository's.
+  const expected = ShippedFiles.fromDirectory(path.join(REPO, 'jobs', 'contract'), PIPELINE_CONTRACT_PYTHONPATH).map((f) => f.target);
 
-  test('the package, the declaration and the schema are among the files', () => {
+  test('the package and the declaration are among the files', () => {
     expect(expected).toEqual(
       expect.arrayContaining([
         `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/__init__.py`,
         `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/environment.py`,
         `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/record.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/registry.py`,
+        `${PIPELINE_CONTRACT_PYTHONPATH}/pipeline_contract/schema.py`,
         `${PIPELINE_CONTRACT_PYTHONPATH}/variables.json`,
       ]),
     );
+  });
+
+  test('the Avro schema is not: only the bootstrap job gets it, and the others read the registry', () => {
+    for (const container of plan.containers()) {
+      const schemas = (container.upload ?? []).map((u: { file: string }) => u.file).filter((file: string) => file.endsWith('.avsc'));
+      expect([container.name, schemas]).toEqual([container.name, container.name === 'kp-bootstrap' ? ['/opt/kafka-pipelining/job/schemas/user.avsc'] : []]);
+    }
   });
 
   test.each(['kp-airflow-dag-processor', 'kp-airflow-scheduler', 'kp-spark-job'])('%s gets them, on its PYTHONPATH', (name) => {
@@ -49,8 +55,8 @@ describe('the Python contract package ships into every container that runs Pytho
 });
 
 describe('the constructs set the variables jobs/contract/variables.json declares', () => {
-  // verify runs from the host, with variables pointing at the published ports: no container of the plan runs it.
-  const containersOf: Record<Exclude<Component, 'verify'>, string[]> = {
+  // verify and replay run from the host, with variables pointing at the published ports: no container runs them.
+  const containersOf: Record<Exclude<Component, 'verify' | 'replay'>, string[]> = {
     dag: ['kp-airflow-dag-processor', 'kp-airflow-scheduler'],
     'spark-job': ['kp-spark-job'],
     bootstrap: ['kp-bootstrap'],

@@ -78,12 +78,17 @@ describe('StreamingPlatform, default props', () => {
     expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
   });
 
-  test('one-shot containers run to completion and fail the deploy unless they exit 0', () => {
+  test('one-shot containers run to completion and fail the deploy unless they exit 0, with their last lines', () => {
     expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-init', 'kp-bootstrap']);
     for (const c of oneShot()) {
       expect(c.attach).toBe(true);
+      expect(c.logs).toBe(true);
       expect(c.restart).toBe('no');
       expect(c.lifecycle.postcondition[0].condition).toBe('${self.exit_code == 0}');
+      // Why it failed is in its output (the bootstrap job names the field of an incompatible schema).
+      const message: string = c.lifecycle.postcondition[0].error_message;
+      expect(message.startsWith(`${c.name} exited non-zero`)).toBe(true);
+      expect(message).toContain('its last lines:\n${join("\\n", slice(split("\\n", trimspace(replace(self.container_logs');
     }
   });
 

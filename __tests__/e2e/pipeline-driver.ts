@@ -119,14 +119,14 @@ export class PipelineDriver {
     });
   }
 
-  /** Every message of a topic, read from the beginning to the offsets it had when called. */
-  public async readTopic(topic: string): Promise<{ key: string | null; value: Buffer | null; partition: number; offset: string }[]> {
+  /** Every message of a topic, read from the beginning to the offsets it had when called; timestamp in ms. */
+  public async readTopic(topic: string): Promise<{ key: string | null; value: Buffer | null; partition: number; offset: string; timestamp: number }[]> {
     const kafka = new Kafka({ brokers: [this.outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
     await admin.disconnect();
-    const messages: { key: string | null; value: Buffer | null; partition: number; offset: string }[] = [];
+    const messages: { key: string | null; value: Buffer | null; partition: number; offset: string; timestamp: number }[] = [];
     const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
     if (remaining.size === 0) return messages;
     const consumer = kafka.consumer({ groupId: `e2e-read-${Date.now()}-${Math.random()}` });
@@ -139,7 +139,7 @@ export class PipelineDriver {
         // kafkajs wants a promise back; keeping a message is synchronous.
         eachMessage: ({ partition, message }) => {
           if (BigInt(message.offset) < ends.get(partition)!) {
-            messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset });
+            messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset, timestamp: Number(message.timestamp) });
             if (BigInt(message.offset) + 1n >= ends.get(partition)!) remaining.delete(partition);
             if (remaining.size === 0) done();
           }

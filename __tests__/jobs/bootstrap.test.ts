@@ -1,18 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cassandraDdl, partitionShortfalls, postgresDdl, userFields } from '../../jobs/bootstrap';
+import { cassandraAddColumns, cassandraDdl, partitionShortfalls, postgresAlterations, postgresDdl, userFields } from '../../jobs/bootstrap';
 
-const SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'jobs', 'schemas', 'user.avsc'), 'utf8'));
+const SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'jobs', 'schemas', 'user.avsc'), 'utf8')) as { fields: unknown[] };
 const FIELDS = userFields(SCHEMA);
-const OTHER_FIELDS = FIELDS.filter((name) => name !== 'id');
+const OTHER_FIELDS = FIELDS.map(({ name }) => name).filter((name) => name !== 'id');
+const NATIONALITY = { name: 'nationality', type: 'string', default: '', sourcePath: 'nat' };
 
 function schemaWith(fields: unknown[]): unknown {
   return { type: 'record', name: 'User', fields };
 }
 
 describe('userFields', () => {
-  it('lists the contract schema fields in order: id and 11 others', () => {
-    expect(FIELDS).toEqual([
+  it('lists the contract schema fields in order: id and 11 others, all required', () => {
+    expect(FIELDS.every(({ required, textDefault }) => required && textDefault === undefined)).toBe(true);
+    expect(FIELDS.map(({ name }) => name)).toEqual([
       'id',
       'first_name',
       'last_name',
@@ -29,7 +31,28 @@ describe('userFields', () => {
   });
 
   it('accepts a string type given as an object', () => {
-    expect(userFields(schemaWith([{ name: 'id', type: { type: 'string', logicalType: 'uuid' } }]))).toEqual(['id']);
+    expect(userFields(schemaWith([{ name: 'id', type: { type: 'string', logicalType: 'uuid' } }]))).toEqual([{ name: 'id', required: true }]);
+  });
+
+  it('takes a field with a default or a union with null as optional, with its text default', () => {
+    const fields = userFields(schemaWith([{ name: 'id', type: 'string' }, NATIONALITY, { name: 'note', type: ['null', 'string'], default: null }]));
+    expect(fields.slice(1)).toEqual([
+      { name: 'nationality', required: false, textDefault: '' },
+      { name: 'note', required: false, textDefault: undefined },
+    ]);
+  });
+
+  it.each([
+    [{ name: 'id', type: 'string', default: '' }],
+    [{ name: 'id', type: ['null', 'string'], default: null }],
+  ])('refuses an id that could be absent: %j', (id) => {
+    expect(() => userFields(schemaWith([id]))).toThrow("schema field 'id' is the key of every table: it can have no default and cannot be null");
+  });
+
+  it('refuses a default that is not text', () => {
+    expect(() => userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'n', type: 'string', default: 3 }]))).toThrow(
+      "schema field 'n' has default 3: a string field's default is a string",
+    );
   });
 
   it('rejects a schema that is not a record', () => {
@@ -43,10 +66,11 @@ describe('userFields', () => {
 
   it.each([
     ['an int', 'int', '"int"'],
-    ['a nullable string', ['null', 'string'], '["null","string"]'],
+    ['a nullable int', ['null', 'int'], '["null","int"]'],
+    ['a union of three', ['null', 'string', 'int'], '["null","string","int"]'],
   ])('rejects a field of %s, since the tables only hold text', (_case, type, shown) => {
     expect(() => userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'age', type }]))).toThrow(
-      `schema field 'age' has type ${shown}: the tables hold every field as text (id as uuid), so only string fields are supported`,
+      `schema field 'age' has type ${shown}: the tables hold every field as text (id as uuid), so only string fields (or a union of null and string) are supported`,
     );
   });
 
@@ -68,7 +92,7 @@ describe('cassandraDdl', () => {
   });
 
   it('uses the configured names and replication factor', () => {
-    const [keyspace, table] = cassandraDdl('ks', 'people', 3, ['id', 'email']);
+    const [keyspace, table] = cassandraDdl('ks', 'people', 3, userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'email', type: 'string' }])));
     expect(keyspace).toContain("'replication_factor': 3");
     expect(table).toBe('CREATE TABLE IF NOT EXISTS ks.people (id uuid PRIMARY KEY, email text)');
   });
@@ -123,5 +147,40 @@ describe('partitionShortfalls', () => {
     expect(others).toEqual([]);
     expect(warning).toContain("topic 'users_created' already exists with 1 partition(s), fewer than PIPELINE_TOPIC_PARTITIONS=3");
     expect(warning).toContain('per-user ordering');
+  });
+});
+
+describe('a schema change reaches the tables', () => {
+  const evolved = userFields({ ...SCHEMA, fields: [...SCHEMA.fields, NATIONALITY, { name: 'note', type: ['null', 'string'], default: null }] });
+
+  it('adds a Cassandra column for each field the table lacks, and nothing when it has them all', () => {
+    const existing = new Set(FIELDS.map(({ name }) => name));
+    expect(cassandraAddColumns('ks', 't', evolved, existing)).toEqual(['ALTER TABLE ks.t ADD nationality text', 'ALTER TABLE ks.t ADD note text']);
+    expect(cassandraAddColumns('ks', 't', evolved, new Set([...existing, 'nationality', 'note']))).toEqual([]);
+  });
+
+  it('adds PostgreSQL columns that older rows fill with the default, or null', () => {
+    const existing = [...FIELDS.map(({ name }) => ({ name, nullable: false })), { name: 'fetched_at', nullable: false }, { name: 'published_at', nullable: true }];
+    expect(postgresAlterations(evolved, existing)).toEqual([
+      "ALTER TABLE users ADD COLUMN IF NOT EXISTS nationality text NOT NULL DEFAULT ''",
+      'ALTER TABLE users ADD COLUMN IF NOT EXISTS note text',
+    ]);
+  });
+
+  it('quotes a default as a SQL literal', () => {
+    const quoted = userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'title', type: 'string', default: "it's" }]));
+    expect(postgresAlterations(quoted, [{ name: 'id', nullable: false }])).toEqual(["ALTER TABLE users ADD COLUMN IF NOT EXISTS title text NOT NULL DEFAULT 'it''s'"]);
+  });
+
+  it('lets the column of a dropped field be null from now on, and never drops a column', () => {
+    const withoutPhone = FIELDS.filter(({ name }) => name !== 'phone');
+    const existing = [...FIELDS.map(({ name }) => ({ name, nullable: false })), { name: 'fetched_at', nullable: false }, { name: 'legacy', nullable: true }];
+    expect(postgresAlterations(withoutPhone, existing)).toEqual(['ALTER TABLE users ALTER COLUMN phone DROP NOT NULL']);
+  });
+
+  it('creates a new table with the added fields already there', () => {
+    const [users] = postgresDdl(evolved);
+    expect(users).toContain("nationality text NOT NULL DEFAULT '', note text, fetched_at");
+    expect(cassandraDdl('ks', 't', 1, evolved)[1]).toContain('picture text, nationality text, note text)');
   });
 });

@@ -12,12 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 import fastavro
-import requests
 from confluent_kafka import KafkaException, Producer
-from pipeline_contract import USER_FIELDS
+from pipeline_contract import UserSchema
 
 from pipeline.transform import dlq_payload, encode_confluent, user_id_of
 
@@ -30,16 +28,24 @@ BATCH_SIZE = 500
 MESSAGE_TIMEOUT_MS = 45_000
 FLUSH_TIMEOUT_SECONDS = 60.0
 
-# SKIP LOCKED: an overlapping run (a manual trigger, a retry racing a slow attempt) takes other
-# rows instead of waiting for, then re-sending, the ones this run holds.
-_SELECT_USERS = f"""
-    SELECT id::text, {", ".join(USER_FIELDS[1:])}
-    FROM users
-    WHERE published_at IS NULL
-    ORDER BY fetched_at, id
-    LIMIT %s
-    FOR UPDATE SKIP LOCKED
-"""
+
+def _select_users_sql(columns: Sequence[str]) -> str:
+    """The unpublished users' columns (the registered schema's fields, id first as text).
+
+    SKIP LOCKED: an overlapping run (a manual trigger, a retry racing a slow attempt) takes other
+    rows instead of waiting for, then re-sending, the ones this run holds.
+    """
+    selected = ", ".join("id::text" if name == "id" else name for name in columns)
+    return f"""
+        SELECT {selected}
+        FROM users
+        WHERE published_at IS NULL
+        ORDER BY fetched_at, id
+        LIMIT %s
+        FOR UPDATE SKIP LOCKED
+    """
+
+
 _MARK_USERS = "UPDATE users SET published_at = now() WHERE id = ANY(%s::uuid[])"
 
 _SELECT_REJECTIONS = """
@@ -55,10 +61,6 @@ _MARK_REJECTIONS = "UPDATE rejected_records SET published_at = now() WHERE recor
 
 class PublishError(RuntimeError):
     """Some outbox rows were not acknowledged by the broker; they stay unpublished."""
-
-
-class RegistryError(RuntimeError):
-    """The Schema Registry did not give a usable latest schema for the subject."""
 
 
 @dataclass(frozen=True)
@@ -87,36 +89,13 @@ def make_producer(bootstrap_servers: str) -> Producer:
     )
 
 
-def fetch_latest_schema(registry_url: str, subject: str, timeout_seconds: float) -> tuple[int, Any]:
-    """The latest schema id and parsed Avro schema registered under subject."""
-    url = f"{registry_url.rstrip('/')}/subjects/{quote(subject, safe='')}/versions/latest"
-    # The URL may carry credentials, so errors name the subject, never the URL.
-    try:
-        response = requests.get(url, timeout=timeout_seconds)
-    except requests.RequestException as error:
-        raise RegistryError(
-            f"schema registry unreachable for subject {subject!r}: {type(error).__name__}"
-        ) from None
-    if response.status_code != 200:
-        raise RegistryError(f"schema registry answered HTTP {response.status_code} for subject {subject!r}")
-    try:
-        body = response.json()
-        schema_id = int(body["id"])
-        schema = fastavro.parse_schema(json.loads(body["schema"]))
-    except (ValueError, KeyError, TypeError, fastavro.schema.SchemaParseException) as error:
-        raise RegistryError(
-            f"schema registry gave no usable Avro schema for subject {subject!r}: {error}"
-        ) from None
-    return schema_id, schema
-
-
-def user_message(row: Sequence[Any], schema_id: int, parsed_schema: Any) -> Message:
-    """A users row, selected in USER_FIELDS order, as a Confluent-framed Avro message keyed by id."""
-    user = dict(zip(USER_FIELDS, row, strict=True))
+def user_message(row: Sequence[Any], schema: UserSchema, parsed_schema: Any) -> Message:
+    """A users row, selected in the schema's field order, as a Confluent-framed Avro message keyed by id."""
+    user = dict(zip(schema.names, row, strict=True))
     return Message(
         ref=user["id"],
         key=user["id"].encode("utf-8"),
-        value=encode_confluent(user, schema_id, parsed_schema),
+        value=encode_confluent(user, schema.schema_id, parsed_schema),
     )
 
 
@@ -190,16 +169,17 @@ def drain(
             return Delivery(delivered, outcome.failed)
 
 
-def publish_outbox(
-    conn, producer, topic: str, dlq_topic: str, schema_id: int, parsed_schema: Any
-) -> tuple[int, int]:
-    """Publish unpublished users, then rejections; raise PublishError if any delivery failed.
+def publish_outbox(conn, producer, topic: str, dlq_topic: str, schema: UserSchema) -> tuple[int, int]:
+    """Publish unpublished users with the registered schema, then rejections; raise PublishError if
+    any delivery failed.
 
     Both tables are attempted even if the first fails, so a broken DLQ topic does not hold up
     the users (or the reverse). Returns (users published, rejections published).
     """
-    to_user_message = partial(user_message, schema_id=schema_id, parsed_schema=parsed_schema)
-    users = drain(conn, producer, topic, _SELECT_USERS, _MARK_USERS, to_user_message)
+    parsed_schema = fastavro.parse_schema(json.loads(schema.text))
+    to_user_message = partial(user_message, schema=schema, parsed_schema=parsed_schema)
+    select_users = _select_users_sql(schema.names)
+    users = drain(conn, producer, topic, select_users, _MARK_USERS, to_user_message)
     rejections = drain(conn, producer, dlq_topic, _SELECT_REJECTIONS, _MARK_REJECTIONS, rejection_message)
     failures = [(topic, ref, error) for ref, error in users.failed]
     failures += [(dlq_topic, ref, error) for ref, error in rejections.failed]

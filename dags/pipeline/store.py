@@ -8,19 +8,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline_contract import USER_FIELDS
 from psycopg2.extras import Json, execute_values
 
 from pipeline.transform import RejectedRecord
 
-_INSERT_USERS = f"""
-    INSERT INTO users ({", ".join(USER_FIELDS)}, fetched_at)
-    VALUES %s
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id
-"""
-# now() is the transaction's start, so every row of a batch gets the same fetched_at.
-_USER_TEMPLATE = "(" + ", ".join(["%s"] * len(USER_FIELDS)) + ", now())"
+
+def _insert_users_sql(columns: Sequence[str]) -> tuple[str, str]:
+    """The users INSERT and its row template, for the registered schema's fields (the bootstrap job
+    added their columns before registering it; the names are checked identifiers, see schema.py)."""
+    sql = f"""
+        INSERT INTO users ({", ".join(columns)}, fetched_at)
+        VALUES %s
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+    """
+    # now() is the transaction's start, so every row of a batch gets the same fetched_at.
+    return sql, "(" + ", ".join(["%s"] * len(columns)) + ", now())"
+
 
 _INSERT_REJECTIONS = """
     INSERT INTO rejected_records (record_hash, run_id, reason, field, raw, rejected_at)
@@ -53,23 +57,25 @@ def store_batch(
     conn,
     run_id: str,
     fetched: int,
-    rows: Sequence[dict[str, str]],
+    rows: Sequence[dict[str, str | None]],
     rejected: Sequence[RejectedRecord],
+    columns: Sequence[str],
 ) -> RunCounts:
-    """Insert users, rejections and the run row in one transaction: all of them or none."""
+    """Insert users (their `columns`), rejections and the run row in one transaction: all or none."""
     with conn, conn.cursor() as cur:
-        stored = _insert_users(cur, rows)
+        stored = _insert_users(cur, rows, columns)
         _insert_rejections(cur, run_id, rejected)
         counts = RunCounts(fetched=fetched, stored=stored, rejected=len(rejected))
         cur.execute(_UPSERT_RUN, (run_id, counts.fetched, counts.stored, counts.rejected))
     return counts
 
 
-def _insert_users(cur, rows: Sequence[dict[str, str]]) -> int:
+def _insert_users(cur, rows: Sequence[dict[str, str | None]], columns: Sequence[str]) -> int:
     if not rows:
         return 0
-    values = [tuple(row[name] for name in USER_FIELDS) for row in rows]
-    inserted = execute_values(cur, _INSERT_USERS, values, template=_USER_TEMPLATE, fetch=True)
+    values = [tuple(row[name] for name in columns) for row in rows]
+    sql, template = _insert_users_sql(columns)
+    inserted = execute_values(cur, sql, values, template=template, fetch=True)
     return len(inserted)
 
 

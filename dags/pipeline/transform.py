@@ -9,14 +9,15 @@ import hashlib
 import io
 import json
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import fastavro
-from pipeline_contract import CONFLUENT_MAGIC_BYTE, USER_FIELDS, UUID_PATTERN
+from pipeline_contract import CONFLUENT_MAGIC_BYTE, UUID_PATTERN, UserField
 
-# Where each flat field lives in the API's nested record (address is assembled separately).
+# Where each flat field of the first schema version lives in the API's nested record (address is
+# assembled separately). A field added later names its path in the schema (its sourcePath attribute).
 _SOURCE_PATHS = {
     "id": ("login", "uuid"),
     "first_name": ("name", "first"),
@@ -67,28 +68,29 @@ class _InvalidFieldError(Exception):
         self.rejection = rejection
 
 
-def to_row(raw: Any) -> dict[str, str] | Rejection:
-    """Flatten one API record into a row of the Avro schema, or say why it can't be."""
+def to_row(raw: Any, fields: Sequence[UserField]) -> dict[str, str | None] | Rejection:
+    """Flatten one API record into a row of the registered schema's fields, or say why it can't be."""
     if not isinstance(raw, Mapping):
         return Rejection(None, f"record is a {type(raw).__name__}, not a JSON object")
     try:
-        row = {name: _text_at(raw, name, path) for name, path in _SOURCE_PATHS.items()}
-        row["address"] = _address(raw)
+        row = {field.name: _field_value(raw, field) for field in fields}
     except _InvalidFieldError as invalid:
         return invalid.rejection
     if not UUID_PATTERN.match(row["id"]):
         return Rejection("id", f"login.uuid is not a UUID: {row['id']!r}")
     # Lower case is how PostgreSQL and Cassandra print a uuid, so Kafka keys match the stores.
     row["id"] = row["id"].lower()
-    return {name: row[name] for name in USER_FIELDS}
+    return row
 
 
-def partition(raw_records: Iterable[Any]) -> tuple[list[dict[str, str]], list[RejectedRecord]]:
-    """Split a fetched batch into storable rows and rejected records."""
-    rows: list[dict[str, str]] = []
+def partition(
+    raw_records: Iterable[Any], fields: Sequence[UserField]
+) -> tuple[list[dict[str, str | None]], list[RejectedRecord]]:
+    """Split a fetched batch into storable rows (of the schema's fields) and rejected records."""
+    rows: list[dict[str, str | None]] = []
     rejected: list[RejectedRecord] = []
     for raw in raw_records:
-        result = to_row(raw)
+        result = to_row(raw, fields)
         if isinstance(result, Rejection):
             rejected.append(RejectedRecord(record_hash(raw), result.field, result.reason, raw))
         else:
@@ -156,6 +158,26 @@ def _text_at(raw: Mapping[str, Any], field: str, path: tuple[str, ...]) -> str:
     if not value.strip():
         raise _InvalidFieldError(Rejection(field, f"empty {dotted}"))
     return value
+
+
+def _field_value(raw: Mapping[str, Any], field: UserField) -> str | None:
+    """A required field must be at its path and not blank; an optional one takes its default when absent
+    or blank."""
+    if field.name == "address" and field.source_path is None:
+        return _address(raw)
+    path = field.source_path or _SOURCE_PATHS.get(field.name)
+    if field.required:
+        if path is None:
+            raise _InvalidFieldError(
+                Rejection(field.name, f"the schema gives required field {field.name} no sourcePath")
+            )
+        return _text_at(raw, field.name, path)
+    try:
+        value = None if path is None else _lookup(raw, path)
+    except KeyError:
+        value = None
+    blank = value is None or (isinstance(value, str) and not value.strip())
+    return field.default if blank else _text_at(raw, field.name, path)
 
 
 def _address(raw: Mapping[str, Any]) -> str:

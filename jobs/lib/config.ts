@@ -159,16 +159,23 @@ class EnvReader {
   }
 }
 
-function readPipeline(reader: EnvReader): PipelineConfig {
+function readTopics(reader: EnvReader): { topic: string; dlqTopic: string } {
   const topic = reader.read('PIPELINE_TOPIC', topicName);
   // The declared default is `${PIPELINE_TOPIC}.dlq`, so setting only the topic moves the dead-letter topic with it.
   const dlqTopic = reader.read('PIPELINE_DLQ_TOPIC', topicName);
   if (topic !== undefined && topic === dlqTopic) {
     reader.problems.push(`PIPELINE_DLQ_TOPIC must differ from PIPELINE_TOPIC (both are '${topic}')`);
   }
+  return { topic, dlqTopic };
+}
+
+const kafkaBrokers = (reader: EnvReader) => reader.read('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', hostPortList('kafka:29092'));
+
+function readPipeline(reader: EnvReader): PipelineConfig {
+  const { topic, dlqTopic } = readTopics(reader);
   return {
     pgDsn: reader.read('PIPELINE_PG_DSN', postgresDsn),
-    kafkaBrokers: reader.read('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', hostPortList('kafka:29092')),
+    kafkaBrokers: kafkaBrokers(reader),
     topic,
     dlqTopic,
     cassandra: {
@@ -178,6 +185,26 @@ function readPipeline(reader: EnvReader): PipelineConfig {
       table: reader.read('PIPELINE_CASSANDRA_TABLE', cqlIdentifier),
     },
   };
+}
+
+/** What the replay job reads: it takes dead letters from one topic to the other, framed by the registry's schema. */
+export interface ReplayConfig {
+  readonly kafkaBrokers: string[];
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly schemaRegistryUrl: string;
+}
+
+/** Configuration of the replay job. */
+export function loadReplayConfig(env: Env): ReplayConfig {
+  const reader = new EnvReader(env);
+  const config: ReplayConfig = {
+    kafkaBrokers: kafkaBrokers(reader),
+    ...readTopics(reader),
+    schemaRegistryUrl: reader.read('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
+  };
+  reader.check();
+  return config;
 }
 
 /** Configuration of the verify job. */

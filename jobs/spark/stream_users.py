@@ -10,73 +10,123 @@ executors need none of this Python code.
 
 from __future__ import annotations
 
-import json
 import logging
+import time
+from collections.abc import Callable
 from functools import partial
-from urllib.error import URLError
-from urllib.parse import quote
-from urllib.request import urlopen
+from typing import TypeVar
 
+from pipeline_contract import RegistryError, latest_user_schema, schema_text
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 from stream_config import StreamConfig, load_stream_config
-from users_transform import classify_users, dlq_messages, valid_rows
+from users_transform import (
+    classify_users,
+    dlq_messages,
+    framed_schema_ids,
+    split_confluent_header,
+    valid_rows,
+)
+from writer_schemas import TableColumns, WriterSchemas
 
 log = logging.getLogger("stream_users")
 
 REGISTRY_TIMEOUT_SECONDS = 10
+# A registry that stays away longer fails the batch: the driver exits, Docker restarts it, and it
+# resumes from its checkpoint.
+REGISTRY_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 
-def fetch_latest_schema(registry_url: str, subject: str) -> tuple[int, str]:
-    """The latest schema id and schema JSON registered under subject."""
-    url = f"{registry_url.rstrip('/')}/subjects/{quote(subject, safe='')}/versions/latest"
-    # The URL may carry credentials, so errors name the subject, never the URL.
-    try:
-        with urlopen(url, timeout=REGISTRY_TIMEOUT_SECONDS) as response:
-            body = json.load(response)
-        return int(body["id"]), body["schema"]
-    except (URLError, TimeoutError, ValueError, KeyError, TypeError) as error:
-        raise RuntimeError(
-            f"no usable latest schema for subject {subject!r} in the registry: {error}"
-        ) from None
+def with_retries(call: Callable[[], T], attempts: int = REGISTRY_ATTEMPTS, first_delay: float = 1.0) -> T:
+    """call(), tried again after 1, 2, 4, ... s while the registry fails; the last failure is raised."""
+    for attempt in range(1, attempts):
+        try:
+            return call()
+        except RegistryError as error:
+            delay = first_delay * 2 ** (attempt - 1)
+            log.warning("%s; trying again in %.0f s", error, delay)
+            time.sleep(delay)
+    return call()
+
+
+def avro_readable(spark: SparkSession) -> Callable[[str, str], bool]:
+    """Whether Avro (the JVM's, as from_avro uses it) resolves data written with writer onto reader."""
+    avro = spark.sparkContext._jvm.org.apache.avro
+
+    def readable(reader: str, writer: str) -> bool:
+        try:
+            result = avro.SchemaCompatibility.checkReaderWriterCompatibility(
+                avro.Schema.Parser().parse(reader), avro.Schema.Parser().parse(writer)
+            )
+        except Py4JJavaError:
+            return False  # not an Avro schema at all (the registry also holds JSON and Protobuf ones)
+        return result.getType().name() == "COMPATIBLE"
+
+    return readable
+
+
+def cassandra_columns(spark: SparkSession, config: StreamConfig) -> frozenset[str]:
+    """The table's columns, from the connector's metadata (no Spark job runs)."""
+    table = (
+        spark.read.format("org.apache.spark.sql.cassandra")
+        .options(keyspace=config.cassandra_keyspace, table=config.cassandra_table)
+        .load()
+    )
+    return frozenset(table.columns)
 
 
 def write_batch(
-    batch: DataFrame, batch_id: int, config: StreamConfig, schema_id: int, schema_json: str
+    batch: DataFrame, batch_id: int, config: StreamConfig, schemas: WriterSchemas, columns: TableColumns
 ) -> None:
-    # Persisted because two writes read it: without it each would re-read the batch from Kafka.
-    classified = classify_users(batch, schema_id, schema_json).persist()
+    # Persisted because the schema ids are read from it before the records are decoded.
+    framed = split_confluent_header(batch).persist()
     try:
-        # Cassandra writes are upserts by id, so a batch replayed after a crash changes nothing.
-        (
-            valid_rows(classified)
-            .write.format("org.apache.spark.sql.cassandra")
-            .options(keyspace=config.cassandra_keyspace, table=config.cassandra_table)
-            .mode("append")
-            .save()
-        )
-        # A replayed batch re-sends its dead letters: the DLQ is at least once.
-        (
-            dlq_messages(classified)
-            .write.format("kafka")
-            .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
-            .option("topic", config.dlq_topic)
-            .save()
-        )
+        batch_schemas = schemas.for_batch(framed_schema_ids(framed))
+        # Persisted because two writes read it: without it each would decode the batch again.
+        classified = classify_users(framed, batch_schemas).persist()
+        try:
+            # Cassandra writes are upserts by id, so a batch replayed after a crash changes nothing.
+            (
+                valid_rows(classified, columns.for_reader(batch_schemas.reader))
+                .write.format("org.apache.spark.sql.cassandra")
+                .options(keyspace=config.cassandra_keyspace, table=config.cassandra_table)
+                .mode("append")
+                .save()
+            )
+            # A replayed batch re-sends its dead letters: the DLQ is at least once.
+            (
+                dlq_messages(classified)
+                .write.format("kafka")
+                .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+                .option("topic", config.dlq_topic)
+                .save()
+            )
+        finally:
+            classified.unpersist()
     finally:
-        classified.unpersist()
-    log.info("batch %d written", batch_id)
+        framed.unpersist()
+    log.info("batch %d written (schema ids %s)", batch_id, sorted(batch_schemas.writers) or "none")
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_stream_config()
-    # Fixed for the life of the query: a schema registered later is decoded after a restart.
-    schema_id, schema_json = fetch_latest_schema(config.schema_registry_url, config.value_subject)
-    log.info("decoding %s with schema id %d", config.topic, schema_id)
-
     spark = (
         SparkSession.builder.appName("stream_users").config(map=config.cassandra_spark_conf()).getOrCreate()
     )
+    registry, timeout = config.schema_registry_url, REGISTRY_TIMEOUT_SECONDS
+    schemas = WriterSchemas(
+        fetch_latest=lambda: with_retries(
+            lambda: latest_user_schema(registry, config.value_subject, timeout)
+        ),
+        fetch_schema=lambda schema_id: with_retries(lambda: schema_text(registry, schema_id, timeout)),
+        readable=avro_readable(spark),
+    )
+    # Read before the query starts, so a registry without the subject stops the job at once, by name.
+    schemas.for_batch([])
+    columns = TableColumns(partial(cassandra_columns, spark, config))
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
@@ -89,9 +139,7 @@ def main() -> None:
         .load()
     )
     query = (
-        source.writeStream.foreachBatch(
-            partial(write_batch, config=config, schema_id=schema_id, schema_json=schema_json)
-        )
+        source.writeStream.foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns))
         .option("checkpointLocation", config.checkpoint_dir)
         .trigger(processingTime=f"{config.trigger_seconds} seconds")
         .start()

@@ -1,9 +1,9 @@
 """The pipeline's contract as the Python jobs (the Airflow DAG and the Spark job) use it.
 
-It is read from the files the TypeScript side reads too: the user record from jobs/schemas/user.avsc and
-the environment variables from jobs/contract/variables.json (docs/pipeline.md describes both). The
-constructs ship those files with this package, in the same layout as in the repository, so it finds
-them beside itself wherever it runs.
+The environment variables are read from jobs/contract/variables.json, the file the TypeScript side reads
+too, shipped beside this package. The user record's fields are not shipped: both jobs read them from the
+Schema Registry at run time (schema.py, registry.py), so that a new schema version reaches them without
+replacing their containers (docs/pipeline.md describes both).
 """
 
 from pipeline_contract.environment import (
@@ -18,24 +18,30 @@ from pipeline_contract.environment import (
 from pipeline_contract.record import (
     CONFLUENT_HEADER_BYTES,
     CONFLUENT_MAGIC_BYTE,
-    USER_FIELDS,
-    USER_SCHEMA_FILE,
     UUID_PATTERN,
     UUID_REGEX,
 )
+from pipeline_contract.registry import RegistryError, latest_user_schema, schema_text, value_subject
+from pipeline_contract.schema import SchemaError, UserField, UserSchema, parse_user_schema
 
 __all__ = [
     "CONFLUENT_HEADER_BYTES",
     "CONFLUENT_MAGIC_BYTE",
-    "USER_FIELDS",
-    "USER_SCHEMA_FILE",
     "UUID_PATTERN",
     "UUID_REGEX",
     "VARIABLES",
     "ConfigError",
+    "RegistryError",
+    "SchemaError",
+    "UserField",
+    "UserSchema",
     "Variable",
     "declared_default",
     "http_url",
     "integer",
+    "latest_user_schema",
+    "parse_user_schema",
+    "schema_text",
     "text",
+    "value_subject",
 ]
