@@ -6,6 +6,7 @@ constructs ship those files with this package, in the same layout as in the repo
 them beside itself wherever it runs.
 """
 
+from pipeline_contract.dead_letter import RECORD_PREFIX_BYTES, canonical_json, dead_letter_value
 from pipeline_contract.environment import (
     VARIABLES,
     ConfigError,
@@ -27,6 +28,7 @@ from pipeline_contract.record import (
 __all__ = [
     "CONFLUENT_HEADER_BYTES",
     "CONFLUENT_MAGIC_BYTE",
+    "RECORD_PREFIX_BYTES",
     "USER_FIELDS",
     "USER_SCHEMA_FILE",
     "UUID_PATTERN",
@@ -34,6 +36,8 @@ __all__ = [
     "VARIABLES",
     "ConfigError",
     "Variable",
+    "canonical_json",
+    "dead_letter_value",
     "declared_default",
     "http_url",
     "integer",
