@@ -13,6 +13,16 @@ import { AirflowApi } from './airflow-api';
 export const DAG_ID = 'randomuser_pipeline';
 const TABLE = 'spark_streams.created_users';
 
+/** A message as readTopic gives it. */
+export interface TopicMessage {
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly partition: number;
+  readonly offset: string;
+  /** The record's timestamp (its producer's clock, milliseconds). */
+  readonly timestamp: number;
+}
+
 /** One DAG run's users on their way: how many were in Cassandra before, how many must be after. */
 export interface Round {
   readonly runId: string;
@@ -119,14 +129,14 @@ export class PipelineDriver {
     });
   }
 
-  /** Every message of a topic, read from the beginning to the offsets it had when called. */
-  public async readTopic(topic: string): Promise<{ key: string | null; value: Buffer | null; partition: number; offset: string }[]> {
+  /** Every message of a topic, read from the beginning to the offsets it had when called; timestamp in ms. */
+  public async readTopic(topic: string): Promise<TopicMessage[]> {
     const kafka = new Kafka({ brokers: [this.outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
     await admin.disconnect();
-    const messages: { key: string | null; value: Buffer | null; partition: number; offset: string }[] = [];
+    const messages: TopicMessage[] = [];
     const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
     if (remaining.size === 0) return messages;
     const consumer = kafka.consumer({ groupId: `e2e-read-${Date.now()}-${Math.random()}` });
@@ -139,7 +149,7 @@ export class PipelineDriver {
         // kafkajs wants a promise back; keeping a message is synchronous.
         eachMessage: ({ partition, message }) => {
           if (BigInt(message.offset) < ends.get(partition)!) {
-            messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset });
+            messages.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset, timestamp: Number(message.timestamp) });
             if (BigInt(message.offset) + 1n >= ends.get(partition)!) remaining.delete(partition);
             if (remaining.size === 0) done();
           }
