@@ -32,6 +32,8 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_BATCH_SIZE: integer('pipeline.batchSize', settings.batchSize, 'PIPELINE_BATCH_SIZE', 1, 5000),
     PIPELINE_SCHEDULE: settings.schedule ?? defaultOf('PIPELINE_SCHEDULE'),
     PIPELINE_RETRY_DELAY_SECONDS: integer('pipeline.retryDelaySeconds', settings.retryDelaySeconds, 'PIPELINE_RETRY_DELAY_SECONDS', 1, 3600),
+    // A UUID must fit; past 20,000, a record of 12 such fields could exceed the producer's 1,000,000-byte limit.
+    PIPELINE_MAX_FIELD_LENGTH: integer('pipeline.maxFieldLength', settings.maxFieldLength, 'PIPELINE_MAX_FIELD_LENGTH', 36, 20_000),
     PIPELINE_PG_DSN: services.pgDsn,
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: services.kafkaBootstrapServers,
     PIPELINE_SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,

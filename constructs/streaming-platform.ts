@@ -80,6 +80,11 @@ export interface PipelineSettings {
   readonly batchSize?: number;
   /** Seconds before a failed DAG task's first retry (then doubling, at most 10 minutes). @default 30 */
   readonly retryDelaySeconds?: number;
+  /**
+   * Characters a field of a user may have, 36 to 20,000: the DAG rejects a longer one at ingest, naming the
+   * field, instead of letting it reach Kafka's message size limit. @default 1000
+   */
+  readonly maxFieldLength?: number;
   /** The DAG's schedule: cron, preset, or 'none' for triggered runs only. @default '@hourly' */
   readonly schedule?: string;
   /** @default 'users_created' */

@@ -71,7 +71,7 @@ def randomuser_pipeline():
             CONFIG.http_timeout_seconds,
             CONFIG.http_retries,
         )
-        rows, rejected = transform.partition(raw, schema.fields)
+        rows, rejected = transform.partition(raw, schema.fields, CONFIG.max_field_length)
         for record in rejected:
             log.warning(
                 "rejected record %s: field=%s reason=%s", record.record_hash, record.field, record.reason
@@ -87,18 +87,21 @@ def randomuser_pipeline():
             schema.schema_id,
         )
 
-    @task
+    # "all_done": rows stored by earlier runs are relayed even when this run's fetch failed (an API
+    # outage). A string, since the TriggerRule enum moves between Airflow 3 releases.
+    @task(trigger_rule="all_done")
     def publish_outbox() -> None:
         schema = _latest_schema()
         producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
         with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
-            users, rejections = outbox.publish_outbox(conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema)
+            published = outbox.publish_outbox(conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema)
         log.info(
-            "published %d users to %s (schema id %d) and %d rejections to %s",
-            users,
+            "published %d users to %s (schema id %d); %d rejections and %d refused users to %s",
+            published.users,
             CONFIG.topic,
             schema.schema_id,
-            rejections,
+            published.rejections,
+            published.dead_lettered,
             CONFIG.dlq_topic,
         )
 

@@ -115,6 +115,10 @@ export function postgresDdl(fields: UserField[]): string[] {
     // Counts default to 0 so a run can be recorded when it starts and completed when it finishes.
     'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
       'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
+    // The outbox's refusals of a row, its last error, and when it went to the dead-letter topic instead.
+    // Added to a users table of an earlier version too.
+    'ALTER TABLE users ADD COLUMN IF NOT EXISTS publish_attempts integer NOT NULL DEFAULT 0, ' +
+      'ADD COLUMN IF NOT EXISTS publish_error text, ADD COLUMN IF NOT EXISTS dead_lettered_at timestamptz',
   ];
 }
 

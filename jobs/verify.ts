@@ -1,6 +1,7 @@
 /**
  * Verify job: a post-deploy check that every user the pipeline fetched is accounted for, stage by stage:
- * fetched → rejected at ingest or stored in PostgreSQL → published (outbox) → in Cassandra or dead-lettered.
+ * fetched → rejected at ingest or stored in PostgreSQL → published (outbox) or dead-lettered by the outbox →
+ * in Cassandra or dead-lettered by the stream.
  *
  *   verify [--json] [--expect N] [--wait SECONDS] [--stuck-after SECONDS]
  *
@@ -79,14 +80,16 @@ export interface PipelineCounts {
   /** Messages in the DLQ topic (high minus low watermarks). */
   readonly deadLettered: number;
   /** Of those, the ones read within the time bound, by the stage that dead-lettered them. */
-  readonly deadLetteredByStage: { readonly ingest: number; readonly stream: number; readonly unknown: number };
+  readonly deadLetteredByStage: { readonly ingest: number; readonly outbox: number; readonly stream: number; readonly unknown: number };
 }
 
 export interface PipelineIds {
   /** users with published_at set. */
   readonly published: readonly string[];
-  /** users with published_at null, and how long ago they were fetched. */
+  /** users with published_at and dead_lettered_at null, and how long ago they were fetched. */
   readonly unpublished: ReadonlyArray<{ readonly id: string; readonly ageSeconds: number }>;
+  /** users the outbox moved to the DLQ instead, after the producer refused them (dead_lettered_at set). */
+  readonly outboxDeadLetters: readonly string[];
   readonly cassandra: readonly string[];
   /** Keys of DLQ messages with stage "stream". */
   readonly streamDeadLetters: readonly string[];
@@ -111,6 +114,7 @@ export interface Assessment {
     cassandra: number;
     deadLettered: number;
     deadLetteredIngest: number;
+    deadLetteredOutbox: number;
     deadLetteredStream: number;
   };
   readonly problems: Problem[];
@@ -139,11 +143,11 @@ export function assessPipeline(
   ids: PipelineIds,
   options: Pick<VerifyOptions, 'expect' | 'stuckAfterSeconds'>,
 ): Assessment {
-  const stored = new Set([...ids.published, ...ids.unpublished.map(({ id }) => id)]);
+  const stored = new Set([...ids.published, ...ids.unpublished.map(({ id }) => id), ...ids.outboxDeadLetters]);
   const inCassandra = new Set(ids.cassandra);
   const streamDeadLetters = new Set(ids.streamDeadLetters);
-  const { ingest, stream, unknown } = counts.deadLetteredByStage;
-  const unread = counts.deadLettered - ingest - stream - unknown;
+  const { ingest, outbox, stream, unknown } = counts.deadLetteredByStage;
+  const unread = counts.deadLettered - ingest - outbox - stream - unknown;
   const problems: Problem[] = [];
   const notes: string[] = [];
 
@@ -188,6 +192,7 @@ export function assessPipeline(
       cassandra: inCassandra.size,
       deadLettered: counts.deadLettered,
       deadLetteredIngest: ingest,
+      deadLetteredOutbox: outbox,
       deadLetteredStream: stream,
     },
     problems,
@@ -202,7 +207,11 @@ export function formatTable({ summary }: Assessment): string {
     ['stored', summary.stored],
     ['published', summary.published],
     ['in Cassandra', summary.cassandra],
-    ['dead-lettered', summary.deadLettered, `(ingest ${summary.deadLetteredIngest}, stream ${summary.deadLetteredStream})`],
+    [
+      'dead-lettered',
+      summary.deadLettered,
+      `(ingest ${summary.deadLetteredIngest}, outbox ${summary.deadLetteredOutbox}, stream ${summary.deadLetteredStream})`,
+    ],
   ];
   const width = Math.max('count'.length, ...rows.map(([, count]) => String(count).length));
   return [
@@ -212,7 +221,7 @@ export function formatTable({ summary }: Assessment): string {
 }
 
 export interface DeadLetter {
-  readonly stage: 'ingest' | 'stream' | 'unknown';
+  readonly stage: 'ingest' | 'outbox' | 'stream' | 'unknown';
   readonly id: string | null;
 }
 
@@ -225,7 +234,7 @@ export function parseDeadLetter(key: Buffer | null, value: Buffer | null): DeadL
     body = undefined;
   }
   const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const stage = fields.stage === 'ingest' || fields.stage === 'stream' ? fields.stage : 'unknown';
+  const stage = fields.stage === 'ingest' || fields.stage === 'outbox' || fields.stage === 'stream' ? fields.stage : 'unknown';
   const record = fields.record;
   const recordId = typeof record === 'object' && record !== null ? (record as Record<string, unknown>).id : undefined;
   const id = key && key.length > 0 ? key.toString('utf8') : typeof recordId === 'string' ? recordId : null;
@@ -253,6 +262,7 @@ interface PostgresState {
   rejected: number;
   published: string[];
   unpublished: Array<{ id: string; ageSeconds: number }>;
+  outboxDeadLetters: string[];
 }
 
 async function readPostgres(client: PgClient): Promise<PostgresState> {
@@ -262,8 +272,9 @@ async function readPostgres(client: PgClient): Promise<PostgresState> {
     'SELECT coalesce(sum(fetched), 0) AS fetched, count(*) FILTER (WHERE finished_at IS NULL) AS unfinished FROM ingest_runs',
   );
   const rejected = await client.query<{ count: string }>('SELECT count(*) FROM rejected_records');
-  const users = await client.query<{ id: string; published: boolean; age: number }>(
-    'SELECT id, published_at IS NOT NULL AS published, extract(epoch FROM now() - fetched_at)::float8 AS age FROM users',
+  const users = await client.query<{ id: string; published: boolean; dead_lettered: boolean; age: number }>(
+    'SELECT id, published_at IS NOT NULL AS published, dead_lettered_at IS NOT NULL AS dead_lettered, ' +
+      'extract(epoch FROM now() - fetched_at)::float8 AS age FROM users',
   );
   await client.query('COMMIT');
   return {
@@ -271,7 +282,8 @@ async function readPostgres(client: PgClient): Promise<PostgresState> {
     unfinishedRuns: Number(runs.rows[0].unfinished),
     rejected: Number(rejected.rows[0].count),
     published: users.rows.filter((row) => row.published).map((row) => row.id),
-    unpublished: users.rows.filter((row) => !row.published).map((row) => ({ id: row.id, ageSeconds: row.age })),
+    unpublished: users.rows.filter((row) => !row.published && !row.dead_lettered).map((row) => ({ id: row.id, ageSeconds: row.age })),
+    outboxDeadLetters: users.rows.filter((row) => row.dead_lettered).map((row) => row.id),
   };
 }
 
@@ -301,6 +313,7 @@ async function observe(config: PipelineConfig): Promise<{ counts: PipelineCounts
       deadLettered: total,
       deadLetteredByStage: {
         ingest: byStage('ingest').length,
+        outbox: byStage('outbox').length,
         stream: byStage('stream').length,
         unknown: byStage('unknown').length,
       },
@@ -308,6 +321,7 @@ async function observe(config: PipelineConfig): Promise<{ counts: PipelineCounts
     ids: {
       published: postgres.published,
       unpublished: postgres.unpublished,
+      outboxDeadLetters: postgres.outboxDeadLetters,
       cassandra,
       streamDeadLetters: byStage('stream').flatMap(({ id }) => (id === null ? [] : [id])),
     },

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, KafkaException
 
 
 class FakeConnection:
@@ -64,12 +64,23 @@ class FakeCursor:
 
 class FakeProducer:
     """Delivers on poll/flush; keys in `fail` get an error report, in `lose` no report at all,
-    and in `refuse` are rejected by produce() itself (a full local queue)."""
+    in `refuse` are rejected by produce() itself (a full local queue), and in `too_large_for_broker`
+    get the broker's refusal in their report; every message to one of `unreachable_topics` times out.
+    A value over message_max_bytes is refused by produce(), as librdkafka refuses one over its
+    message.max.bytes."""
 
     def __init__(
-        self, fail: set[bytes] = frozenset(), lose: set[bytes] = frozenset(), refuse: set[bytes] = frozenset()
+        self,
+        fail: set[bytes] = frozenset(),
+        lose: set[bytes] = frozenset(),
+        refuse: set[bytes] = frozenset(),
+        too_large_for_broker: set[bytes] = frozenset(),
+        message_max_bytes: int = 1_000_000,
+        unreachable_topics: set[str] = frozenset(),
     ):
         self.fail, self.lose, self.refuse = fail, lose, refuse
+        self.unreachable_topics = unreachable_topics
+        self.too_large_for_broker, self.message_max_bytes = too_large_for_broker, message_max_bytes
         self.sent: list[tuple[str, bytes | None, bytes]] = []
         self._reports: list[Callable[[], None]] = []
         self.flushes = 0
@@ -77,10 +88,17 @@ class FakeProducer:
     def produce(self, topic: str, key: bytes | None, value: bytes, on_delivery: Callable) -> None:
         if key in self.refuse:
             raise BufferError("Local: Queue full")
+        if len(value) > self.message_max_bytes:
+            refusal = "Unable to produce message: Broker: Message size too large"
+            raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, refusal))
         self.sent.append((topic, key, value))
         if key in self.lose:
             return
-        error = KafkaError(KafkaError._MSG_TIMED_OUT) if key in self.fail else None
+        error = None
+        if key in self.fail or topic in self.unreachable_topics:
+            error = KafkaError(KafkaError._MSG_TIMED_OUT)
+        elif key in self.too_large_for_broker:
+            error = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large")
         self._reports.append(lambda: on_delivery(error, None))
 
     def poll(self, _timeout: float) -> int:

@@ -22,6 +22,7 @@ def test_defaults_are_the_contract_ones():
     assert config.retry_delay_seconds == 30
     assert config.topic == "users_created"
     assert config.dlq_topic == "users_created.dlq"
+    assert config.max_field_length == 1000
 
 
 def test_values_are_read_from_the_environment():
@@ -35,6 +36,7 @@ def test_values_are_read_from_the_environment():
             "PIPELINE_RETRY_DELAY_SECONDS": "5",
             "PIPELINE_TOPIC": "t",
             "PIPELINE_DLQ_TOPIC": "t.dlq",
+            "PIPELINE_MAX_FIELD_LENGTH": "250",
         }
     )
 
@@ -46,6 +48,7 @@ def test_values_are_read_from_the_environment():
     )
     assert config.retry_delay_seconds == 5
     assert (config.topic, config.dlq_topic) == ("t", "t.dlq")
+    assert config.max_field_length == 250
     assert config.pg_dsn == REQUIRED["PIPELINE_PG_DSN"]
 
 
@@ -77,6 +80,8 @@ def test_each_required_variable_is_named_when_missing(name, value):
         ("PIPELINE_BATCH_SIZE", "5001", "must be >= 1 and <= 5000"),
         ("PIPELINE_HTTP_RETRIES", "-1", "must be >= 0"),
         ("PIPELINE_RETRY_DELAY_SECONDS", "0", "must be >= 1 and <= 3600"),
+        ("PIPELINE_MAX_FIELD_LENGTH", "35", "must be >= 36 and <= 20000"),
+        ("PIPELINE_MAX_FIELD_LENGTH", "20001", "must be >= 36 and <= 20000"),
         ("PIPELINE_HTTP_TIMEOUT_SECONDS", "0", "must be > 0"),
         ("PIPELINE_HTTP_TIMEOUT_SECONDS", "soon", "must be a number"),
         ("PIPELINE_SOURCE_URL", "randomuser.me/api", "must be an http(s) URL"),

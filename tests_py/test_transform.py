@@ -187,29 +187,6 @@ def test_confluent_framing_round_trips_through_fastavro():
     assert {**decoded, "id": str(decoded["id"])} == ROW
 
 
-def test_dlq_payload_has_the_contract_shape():
-    raw = api_user({"email": ""})
-
-    payload = json.loads(transform.dlq_payload("ingest", "empty email", "email", raw))
-
-    assert payload == {
-        "stage": "ingest",
-        "reason": "empty email",
-        "field": "email",
-        "record": raw,
-        "source": None,
-    }
-
-
-def test_dlq_payload_carries_a_source_when_given():
-    source = {"topic": "users_created", "partition": 2, "offset": 41}
-
-    payload = json.loads(transform.dlq_payload("stream", "undecodable Avro", None, "AAAA", source))
-
-    assert payload["source"] == source
-    assert payload["field"] is None
-
-
 @pytest.mark.parametrize(
     "raw, expected",
     [
@@ -223,3 +200,101 @@ def test_dlq_payload_carries_a_source_when_given():
 )
 def test_user_id_of_keys_dlq_messages_when_an_id_is_known(raw, expected):
     assert transform.user_id_of(raw) == expected
+
+
+# The fields the pipeline reads, by the Avro field each becomes (the address parts all become address).
+READ_PATHS = [
+    ("login.uuid", "id"),
+    ("name.first", "first_name"),
+    ("location.street.name", "address"),
+    ("location.postcode", "post_code"),
+    ("email", "email"),
+    ("picture.medium", "picture"),
+]
+
+
+@pytest.mark.parametrize("path, field", READ_PATHS)
+@pytest.mark.parametrize(
+    "bad, what",
+    [
+        ("\x00", "a NUL character (U+0000), which PostgreSQL cannot store"),
+        ("\ud800", "a lone surrogate (U+D800), which UTF-8 cannot encode"),
+        ("\udfff", "a lone surrogate (U+DFFF), which UTF-8 cannot encode"),
+    ],
+)
+def test_text_the_stores_cannot_hold_is_rejected_naming_the_field(path, field, bad, what):
+    rejection = to_row(api_user({path: f"ab{bad}c"}))
+
+    assert rejection == Rejection(field, f"{path} contains {what}, at character 2")
+
+
+def test_a_lone_surrogate_from_a_json_escape_is_caught():
+    # What requests' response.json() makes of the API's bytes: json.loads keeps a lone escape as is.
+    raw = json.loads('{"first": "\\ud800x"}')
+
+    assert to_row(api_user({"name.first": raw["first"]})).field == "first_name"
+
+
+def test_a_surrogate_pair_is_ordinary_text():
+    # json.loads joins an escaped pair into one character, which UTF-8 encodes.
+    first = json.loads('"\\ud83d\\ude00"')
+
+    assert to_row(api_user({"name.first": first}))["first_name"] == "\U0001f600"
+
+
+@pytest.mark.parametrize("path, field", [(p, f) for p, f in READ_PATHS[1:] if f != "address"])
+def test_a_field_longer_than_the_limit_is_rejected_by_name(path, field):
+    assert not isinstance(to_row(api_user({path: "x" * 100}), max_field_length=100), Rejection)
+
+    rejection = to_row(api_user({path: "x" * 101}), max_field_length=100)
+
+    assert rejection == Rejection(
+        field, f"{path} is 101 characters long, over the limit of 100 (PIPELINE_MAX_FIELD_LENGTH)"
+    )
+
+
+def test_the_assembled_address_is_held_to_the_limit_too():
+    raw = api_user({"location.street.name": "s" * 30, "location.city": "c" * 30})
+
+    rejection = to_row(raw, max_field_length=60)
+
+    assert rejection.field == "address"
+    assert rejection.reason.startswith("the address assembled from location is ")
+    assert rejection.reason.endswith("over the limit of 60 (PIPELINE_MAX_FIELD_LENGTH)")
+
+
+def test_the_default_limit_is_the_declared_one():
+    assert transform.DEFAULT_MAX_FIELD_LENGTH == 1000
+    assert not isinstance(to_row(api_user({"email": "e" * 1000})), Rejection)
+    assert to_row(api_user({"email": "e" * 1001})).field == "email"
+
+
+def test_an_800_kb_field_is_rejected_by_name_and_its_record_kept_whole():
+    huge = api_user({"name.first": "x" * 800_000})
+
+    rows, (rejected,) = partition([huge, api_user()], max_field_length=1000)
+
+    assert rows == [ROW]
+    assert (rejected.field, rejected.raw) == ("first_name", huge)
+    limit = "the limit of 1000 (PIPELINE_MAX_FIELD_LENGTH)"
+    assert rejected.reason == f"name.first is 800000 characters long, over {limit}"
+
+
+def test_a_rejected_record_is_stored_with_unstorable_characters_as_their_escape_text():
+    raw = api_user({"name.first": "A\x00da", "nat": "\ud800", "id": {"\x00key": ["\udc00", 1]}})
+
+    (rejected,) = partition([raw])[1]
+
+    assert rejected.raw["name"]["first"] == "A\\u0000da"
+    assert rejected.raw["nat"] == "\\ud800"
+    assert rejected.raw["id"] == {"\\u0000key": ["\\udc00", 1]}
+    # The rest is untouched, and the hash (the table's key) is of the record as fetched.
+    assert rejected.raw["email"] == raw["email"]
+    assert rejected.record_hash == transform.record_hash(raw)
+    assert rejected.record_hash != transform.record_hash(rejected.raw)
+
+
+def test_the_record_hash_of_a_record_with_a_lone_surrogate_is_stable():
+    raw = {"a": "\ud800"}
+
+    assert transform.record_hash(raw) == hashlib.sha256(b'{"a":"\\ud800"}').hexdigest()

@@ -1,17 +1,20 @@
 import base64
+import hashlib
 import io
 import json
 import struct
 
 import fastavro
 import pytest
-from pipeline_contract import UserSchema
+from pipeline_contract import RECORD_PREFIX_BYTES, UserSchema
 from pyspark.sql.types import BinaryType, IntegerType, LongType, StringType, StructField, StructType
 from samples import NATIONALITY, ROW, USER_FIELDS, USER_ID, evolved_schema
 from users_transform import (
+    REASON_INVALID_UTF8,
     REASON_MISSING_FIELD,
     REASON_NO_HEADER,
     REASON_NOT_UUID,
+    REASON_NUL,
     REASON_UNDECODABLE,
     REASON_UNKNOWN_SCHEMA_ID,
     REASON_UNREADABLE_SCHEMA,
@@ -46,6 +49,20 @@ def avro_body(schema: UserSchema = V1, **changes) -> bytes:
     out = io.BytesIO()
     fastavro.schemaless_writer(out, fastavro.parse_schema(json.loads(schema.text)), {**ROW, **changes})
     return out.getvalue()
+
+
+def raw_avro_body(**raw_fields: bytes) -> bytes:
+    """The Avro body written by hand, so a string may hold bytes no encoder would write (invalid UTF-8):
+    each field is its zig-zag varint length, then its bytes."""
+    out = b""
+    for name in USER_FIELDS:
+        value = raw_fields.get(name, ROW[name].encode())
+        length = len(value) << 1  # zig-zag of a non-negative length
+        while length > 0x7F:
+            out += bytes([length & 0x7F | 0x80])
+            length >>= 7
+        out += bytes([length]) + value
+    return out
 
 
 def framed(body: bytes, schema_id: int = SCHEMA_ID, magic: int = 0) -> bytes:
@@ -115,17 +132,20 @@ def test_every_required_field_is_named_when_empty(spark, name):
 
 
 def test_dlq_message_for_a_decoded_record_has_the_contract_shape(spark):
-    frame = classified(spark, framed(avro_body(email="")))
+    value = framed(avro_body(email=""))
 
-    (message,) = dlq_messages(frame).collect()
+    (message,) = dlq_messages(classified(spark, value)).collect()
 
     assert message.key == USER_ID
     assert json.loads(message.value) == {
         "stage": "stream",
         "reason": f"{REASON_MISSING_FIELD}: email",
         "field": "email",
-        "record": {**ROW, "email": ""},
         "source": {"topic": "users_created", "partition": 1, "offset": 100},
+        "size": len(value),
+        "sha256": hashlib.sha256(value).hexdigest(),
+        "truncated": False,
+        "record": {**ROW, "email": ""},
     }
 
 
@@ -139,6 +159,7 @@ def test_dlq_message_for_undecodable_bytes_carries_them_in_base64(spark):
     assert base64.b64decode(payload["record"]) == value
     assert (payload["stage"], payload["reason"], payload["field"]) == ("stream", REASON_WRONG_MAGIC, None)
     assert payload["source"] == {"topic": "users_created", "partition": 1, "offset": 100}
+    assert (payload["size"], payload["truncated"]) == (len(value), False)
     assert message.key == "some-key"
 
 
@@ -146,7 +167,94 @@ def test_dlq_message_for_a_tombstone_has_a_null_record_and_key(spark):
     (message,) = dlq_messages(classified(spark, None, key=None)).collect()
 
     assert message.key is None
-    assert json.loads(message.value)["record"] is None
+    payload = json.loads(message.value)
+    assert (payload["record"], payload["size"], payload["sha256"], payload["truncated"]) == (
+        None,
+        None,
+        None,
+        False,
+    )
+
+
+# Kafka's default message limit (the broker's message.max.bytes; the producer's max.request.size is 1 MiB).
+KAFKA_DEFAULT_MESSAGE_BYTES = 1_048_588
+
+
+@pytest.mark.parametrize("size", [RECORD_PREFIX_BYTES + 1, 800_000])
+def test_a_large_undecodable_value_is_cut_to_a_prefix_so_the_dead_letter_fits_in_kafka(spark, size):
+    # The 800 KB garbage of the issue: base64 of it whole (1.07 MB) would exceed Kafka's request limit.
+    value = framed(bytes(i % 251 for i in range(size - 5)) + b"\xff")
+
+    (message,) = dlq_messages(classified(spark, value)).collect()
+
+    payload = json.loads(message.value)
+    assert payload["reason"] == REASON_UNDECODABLE
+    assert payload["truncated"] is True
+    assert base64.b64decode(payload["record"]) == value[:RECORD_PREFIX_BYTES]
+    assert (payload["size"], payload["sha256"]) == (len(value), hashlib.sha256(value).hexdigest())
+    assert len(message.value.encode()) < 6_000 < KAFKA_DEFAULT_MESSAGE_BYTES
+
+
+def test_the_value_at_the_cap_travels_whole(spark):
+    value = framed(b"\xff" * (RECORD_PREFIX_BYTES - 5))
+
+    payload = json.loads(dlq_messages(classified(spark, value)).first().value)
+
+    assert (payload["truncated"], base64.b64decode(payload["record"])) == (False, value)
+
+
+def test_a_decoded_record_too_large_for_the_envelope_travels_as_a_prefix_of_its_bytes(spark):
+    # Decodes, but is dead-lettered for its id: its JSON would be over the cap.
+    value = framed(avro_body(id="not-a-uuid", first_name="x" * 100_000))
+
+    payload = json.loads(dlq_messages(classified(spark, value)).first().value)
+
+    assert (payload["reason"], payload["field"], payload["truncated"]) == (REASON_NOT_UUID, "id", True)
+    assert base64.b64decode(payload["record"]) == value[:RECORD_PREFIX_BYTES]
+    assert payload["size"] == len(value)
+
+
+def test_a_nul_character_is_dead_lettered_naming_the_field_with_the_record_as_json(spark):
+    value = framed(avro_body(last_name="Love\x00lace"))
+
+    frame = classified(spark, value)
+    (message,) = dlq_messages(frame).collect()
+
+    assert valid_rows(frame, USER_FIELDS).count() == 0
+    payload = json.loads(message.value)
+    assert (payload["reason"], payload["field"]) == (f"{REASON_NUL}: last_name", "last_name")
+    assert payload["record"] == {**ROW, "last_name": "Love\x00lace"}
+    assert message.key == USER_ID
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(
+            b"\xed\xa0\x80", id="lone-surrogate-U+D800"
+        ),  # how UTF-8 would write U+D800, were it allowed
+        pytest.param(b"\xff", id="not-utf8-at-all"),
+        pytest.param(b"\xc3", id="cut-multibyte"),
+    ],
+)
+def test_invalid_utf8_is_dead_lettered_naming_the_field_with_the_raw_bytes(spark, bad):
+    value = framed(raw_avro_body(first_name=b"A" + bad + b"da"))
+
+    frame = classified(spark, value)
+    (message,) = dlq_messages(frame).collect()
+
+    assert valid_rows(frame, USER_FIELDS).count() == 0
+    payload = json.loads(message.value)
+    assert (payload["reason"], payload["field"]) == (f"{REASON_INVALID_UTF8}: first_name", "first_name")
+    # The bytes themselves, not a JSON rendering in which U+FFFD would replace them.
+    assert base64.b64decode(payload["record"]) == value
+    assert payload["truncated"] is False
+
+
+def test_valid_multibyte_text_is_valid(spark):
+    value = framed(raw_avro_body(first_name="Zoë 😀 名前".encode()))
+
+    assert valid_rows(classified(spark, value), USER_FIELDS).first().first_name == "Zoë 😀 名前"
 
 
 def test_dlq_reasons_with_quotes_stay_valid_json(spark):
@@ -158,7 +266,7 @@ def test_dlq_reasons_with_quotes_stay_valid_json(spark):
     payload = json.loads(message.value)
     assert payload["record"]["id"] == 'x"}, "evil": {"'
     assert message.key == 'x"}, "evil": {"'
-    assert set(payload) == {"stage", "reason", "field", "record", "source"}
+    assert set(payload) == {"stage", "reason", "field", "record", "source", "size", "sha256", "truncated"}
 
 
 # ---- Schema evolution: each message read with its writer schema, projected onto the latest ----

@@ -47,6 +47,8 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ namePrefix: 'KP!' }, "namePrefix must be 1-32 characters of a-z, 0-9 and '-', starting and ending with a letter or digit, got 'KP!'"],
     [{ pipeline: { batchSize: 0 } }, 'pipeline.batchSize must be an integer between 1 and 5000, got 0'],
     [{ pipeline: { retryDelaySeconds: 0 } }, 'pipeline.retryDelaySeconds must be an integer between 1 and 3600, got 0'],
+    [{ pipeline: { maxFieldLength: 35 } }, 'pipeline.maxFieldLength must be an integer between 36 and 20000, got 35'],
+    [{ pipeline: { maxFieldLength: 20001 } }, 'pipeline.maxFieldLength must be an integer between 36 and 20000, got 20001'],
     [{ pipeline: { cassandraConcurrentWrites: 0 } }, 'pipeline.cassandraConcurrentWrites must be an integer between 1 and 1024, got 0'],
     [{ pipeline: { topic: 'users topic' } }, "pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got 'users topic'"],
     [{ pipeline: { keyspace: 'Spark-Streams' } }, "pipeline.keyspace must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got 'Spark-Streams'"],

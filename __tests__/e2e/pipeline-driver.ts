@@ -13,6 +13,16 @@ import { AirflowApi } from './airflow-api';
 export const DAG_ID = 'randomuser_pipeline';
 const TABLE = 'spark_streams.created_users';
 
+/** A message as readTopic gives it. */
+export interface TopicMessage {
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly partition: number;
+  readonly offset: string;
+  /** The record's timestamp (its producer's clock, milliseconds). */
+  readonly timestamp: number;
+}
+
 /** One DAG run's users on their way: how many were in Cassandra before, how many must be after. */
 export interface Round {
   readonly runId: string;
@@ -120,13 +130,13 @@ export class PipelineDriver {
   }
 
   /** Every message of a topic, read from the beginning to the offsets it had when called; timestamp in ms. */
-  public async readTopic(topic: string): Promise<{ key: string | null; value: Buffer | null; partition: number; offset: string; timestamp: number }[]> {
+  public async readTopic(topic: string): Promise<TopicMessage[]> {
     const kafka = new Kafka({ brokers: [this.outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
     await admin.disconnect();
-    const messages: { key: string | null; value: Buffer | null; partition: number; offset: string; timestamp: number }[] = [];
+    const messages: TopicMessage[] = [];
     const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
     if (remaining.size === 0) return messages;
     const consumer = kafka.consumer({ groupId: `e2e-read-${Date.now()}-${Math.random()}` });

@@ -16,6 +16,7 @@ import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
+import { poisonTests } from './poison';
 import { schemaEvolutionTests } from './schema-evolution';
 
 const RUNS = 5;
@@ -115,6 +116,8 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
 }, 60 * 60 * 1000);
 
 faultTests(() => outputs, figures);
+// Poison records before the schema changes: they are framed with the first schema version.
+poisonTests(() => outputs, figures);
 schemaEvolutionTests(() => outputs, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {

@@ -99,7 +99,7 @@ describe('cassandraDdl', () => {
 });
 
 describe('postgresDdl', () => {
-  const [users, index, rejected, runs, ...rest] = postgresDdl(FIELDS);
+  const [users, index, rejected, runs, outboxColumns, ...rest] = postgresDdl(FIELDS);
 
   it('creates the users table from the schema, plus the outbox columns', () => {
     const columns = /^CREATE TABLE IF NOT EXISTS users \((.*)\)$/.exec(users)?.[1].split(', ');
@@ -126,6 +126,13 @@ describe('postgresDdl', () => {
         'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
     );
     expect(rest).toEqual([]);
+  });
+
+  it('adds the outbox retry columns, to an existing users table too', () => {
+    expect(outboxColumns).toBe(
+      'ALTER TABLE users ADD COLUMN IF NOT EXISTS publish_attempts integer NOT NULL DEFAULT 0, ' +
+        'ADD COLUMN IF NOT EXISTS publish_error text, ADD COLUMN IF NOT EXISTS dead_lettered_at timestamptz',
+    );
   });
 
   it('is safe to run twice: every statement is IF NOT EXISTS', () => {

@@ -22,11 +22,12 @@ const GOOD_COUNTS: PipelineCounts = {
   unfinishedRuns: 0,
   rejected: 3,
   deadLettered: 3,
-  deadLetteredByStage: { ingest: 3, stream: 0, unknown: 0 },
+  deadLetteredByStage: { ingest: 3, outbox: 0, stream: 0, unknown: 0 },
 };
 const GOOD_IDS: PipelineIds = {
   published: range(1, 97),
   unpublished: [],
+  outboxDeadLetters: [],
   cassandra: range(1, 97),
   streamDeadLetters: [],
 };
@@ -44,6 +45,7 @@ describe('assessPipeline', () => {
         cassandra: 97,
         deadLettered: 3,
         deadLetteredIngest: 3,
+        deadLetteredOutbox: 0,
         deadLetteredStream: 0,
       },
       problems: [],
@@ -67,7 +69,7 @@ describe('assessPipeline', () => {
   });
 
   it('does not count users dead-lettered by the stream as lost', () => {
-    const counts = { ...GOOD_COUNTS, deadLettered: 5, deadLetteredByStage: { ingest: 3, stream: 2, unknown: 0 } };
+    const counts = { ...GOOD_COUNTS, deadLettered: 5, deadLetteredByStage: { ingest: 3, outbox: 0, stream: 2, unknown: 0 } };
     const ids = { ...GOOD_IDS, cassandra: range(1, 95), streamDeadLetters: range(96, 97) };
     const assessment = assessPipeline(counts, ids, OPTIONS);
     expect(assessment.ok).toBe(true);
@@ -75,7 +77,7 @@ describe('assessPipeline', () => {
   });
 
   it('notes when part of the dead-letter topic could not be read', () => {
-    const counts = { ...GOOD_COUNTS, deadLettered: 10, deadLetteredByStage: { ingest: 3, stream: 0, unknown: 1 } };
+    const counts = { ...GOOD_COUNTS, deadLettered: 10, deadLetteredByStage: { ingest: 3, outbox: 0, stream: 0, unknown: 1 } };
     const ids = { ...GOOD_IDS, cassandra: range(1, 96) };
     const { problems, notes } = assessPipeline(counts, ids, OPTIONS);
     expect(problems.map(({ stage, count }) => [stage, count])).toEqual([['stream', 1]]);
@@ -136,6 +138,15 @@ describe('assessPipeline', () => {
     expect(assessPipeline(GOOD_COUNTS, ids, OPTIONS).ok).toBe(true);
   });
 
+  it('counts users the outbox dead-lettered as stored, neither stuck nor lost', () => {
+    // 97 stored: 95 published and in Cassandra, 2 refused by the producer and dead-lettered by the outbox.
+    const counts = { ...GOOD_COUNTS, deadLettered: 5, deadLetteredByStage: { ingest: 3, outbox: 2, stream: 0, unknown: 0 } };
+    const ids = { ...GOOD_IDS, published: range(1, 95), outboxDeadLetters: range(96, 97), cassandra: range(1, 95) };
+    const assessment = assessPipeline(counts, ids, OPTIONS);
+    expect(assessment.problems).toEqual([]);
+    expect(assessment.summary).toMatchObject({ stored: 97, published: 95, deadLetteredOutbox: 2 });
+  });
+
   it('reports ids in Cassandra that PostgreSQL does not have as unexpected', () => {
     const stray = 'ffffffff-0000-4000-8000-000000000000';
     const ids = { ...GOOD_IDS, cassandra: [...GOOD_IDS.cassandra, stray] };
@@ -180,7 +191,7 @@ describe('formatTable', () => {
       'stored                   97',
       'published                97',
       'in Cassandra             97',
-      'dead-lettered             3  (ingest 3, stream 0)',
+      'dead-lettered             3  (ingest 3, outbox 0, stream 0)',
     ]);
   });
 });
@@ -196,6 +207,10 @@ describe('parseDeadLetter', () => {
   it("falls back to the record's id when there is no key", () => {
     const letter = value({ stage: 'ingest', reason: 'invalid email', field: 'email', record: { id: uuid(8) }, source: null });
     expect(parseDeadLetter(null, letter)).toEqual({ stage: 'ingest', id: uuid(8) });
+  });
+
+  it('reads the outbox stage', () => {
+    expect(parseDeadLetter(Buffer.from(uuid(5)), value({ stage: 'outbox', record: 'AAEC', truncated: true }))).toEqual({ stage: 'outbox', id: uuid(5) });
   });
 
   it('has no id for an undecodable record without a key', () => {

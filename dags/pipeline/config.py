@@ -10,6 +10,9 @@ from pipeline_contract import ConfigError, http_url, integer, text
 
 # randomuser.me answers at most 5000 results per request.
 MAX_BATCH_SIZE = 5000
+# A field must hold a UUID (36 characters); at 20,000 characters, 12 fields of up to 4 UTF-8 bytes each
+# still make a record under the producer's 1,000,000-byte message limit.
+FIELD_LENGTH_RANGE = (36, 20_000)
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class PipelineConfig:
     schema_registry_url: str
     topic: str
     dlq_topic: str
+    max_field_length: int
 
 
 def load_config(env: Mapping[str, str] = os.environ) -> PipelineConfig:
@@ -41,6 +45,7 @@ def load_config(env: Mapping[str, str] = os.environ) -> PipelineConfig:
         schema_registry_url=http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
         topic=text(env, "PIPELINE_TOPIC"),
         dlq_topic=text(env, "PIPELINE_DLQ_TOPIC"),
+        max_field_length=integer(env, "PIPELINE_MAX_FIELD_LENGTH", *FIELD_LENGTH_RANGE),
     )
 
 

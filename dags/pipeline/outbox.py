@@ -2,22 +2,27 @@
 
 A row is marked published only once the broker acknowledged it, so a crash anywhere leaves it
 to the next run: delivery is at least once, and the consumers' writes are upserts.
+
+A user row whose message the producer refuses (too large, or otherwise never queued) does not hold up
+the others: its refusal is counted in the row, the rest of the outbox drains, and the next attempt (the
+task's retry, or a later run) tries it again. After MAX_PUBLISH_ATTEMPTS refusals it goes to the
+dead-letter topic with the producer's reason and leaves the outbox (dead_lettered_at).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import fastavro
-from confluent_kafka import KafkaException, Producer
-from pipeline_contract import UserSchema
+from confluent_kafka import KafkaError, KafkaException, Producer
+from pipeline_contract import UserSchema, dead_letter_value
 
-from pipeline.transform import dlq_payload, encode_confluent, user_id_of
+from pipeline.transform import encode_confluent, user_id_of
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +32,24 @@ BATCH_SIZE = 500
 # that under the flush timeout means every message gets a definite report before we decide.
 MESSAGE_TIMEOUT_MS = 45_000
 FLUSH_TIMEOUT_SECONDS = 60.0
+# Refusals of one user row before it goes to the dead-letter topic instead.
+MAX_PUBLISH_ATTEMPTS = 3
+
+# Delivery reports that refuse the message itself; any other error (a timeout, an unreachable
+# broker) is about the broker, and the row is just sent again later, however often that takes.
+_REFUSED_IN_REPORT = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.INVALID_RECORD,
+        KafkaError.INVALID_MSG,
+    }
+)
 
 
 def _select_users_sql(columns: Sequence[str]) -> str:
-    """The unpublished users' columns (the registered schema's fields, id first as text).
+    """The unpublished users' columns (the registered schema's fields, id first as text), skipping the
+    refs given as the first parameter (rows already refused in this run).
 
     SKIP LOCKED: an overlapping run (a manual trigger, a retry racing a slow attempt) takes other
     rows instead of waiting for, then re-sending, the ones this run holds.
@@ -39,7 +58,7 @@ def _select_users_sql(columns: Sequence[str]) -> str:
     return f"""
         SELECT {selected}
         FROM users
-        WHERE published_at IS NULL
+        WHERE published_at IS NULL AND dead_lettered_at IS NULL AND NOT id = ANY(%s::uuid[])
         ORDER BY fetched_at, id
         LIMIT %s
         FOR UPDATE SKIP LOCKED
@@ -47,11 +66,18 @@ def _select_users_sql(columns: Sequence[str]) -> str:
 
 
 _MARK_USERS = "UPDATE users SET published_at = now() WHERE id = ANY(%s::uuid[])"
+_COUNT_REFUSALS = """
+    UPDATE users SET publish_attempts = publish_attempts + 1, publish_error = refused.error
+    FROM unnest(%s::uuid[], %s::text[]) AS refused(id, error)
+    WHERE users.id = refused.id
+    RETURNING users.id::text, users.publish_attempts
+"""
+_MARK_DEAD_LETTERED = "UPDATE users SET dead_lettered_at = now() WHERE id = ANY(%s::uuid[])"
 
 _SELECT_REJECTIONS = """
     SELECT record_hash, reason, field, raw
     FROM rejected_records
-    WHERE published_at IS NULL
+    WHERE published_at IS NULL AND NOT record_hash = ANY(%s::text[])
     ORDER BY rejected_at, record_hash
     LIMIT %s
     FOR UPDATE SKIP LOCKED
@@ -73,7 +99,29 @@ class Message:
 @dataclass(frozen=True)
 class Delivery:
     delivered: list[str]
-    failed: list[tuple[str, str]]  # (ref, error)
+    failed: list[tuple[str, str]]  # (ref, error): not acknowledged, for a reason not the message's own
+    # (ref, error): the producer or the broker refused the message itself (too large, never queued)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Drained:
+    delivered: list[str]
+    failed: list[tuple[str, str]]
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # refused, short of MAX_PUBLISH_ATTEMPTS
+    dead_lettered: list[str] = field(default_factory=list)
+
+
+class Published(NamedTuple):
+    users: int
+    rejections: int
+    dead_lettered: int  # users moved to the dead-letter topic after MAX_PUBLISH_ATTEMPTS refusals
+
+
+# What the refusals of one batch came to: (dead-lettered refs, refused rows left waiting, failed deliveries).
+RefusalOutcome = tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]
+# Handles a batch's refusals (cursor, [(ref, error)], rows by ref) in the batch's transaction.
+OnRefused = Callable[[Any, list[tuple[str, str]], Mapping[str, Sequence[Any]]], RefusalOutcome]
 
 
 def make_producer(bootstrap_servers: str) -> Producer:
@@ -101,12 +149,21 @@ def user_message(row: Sequence[Any], schema: UserSchema, parsed_schema: Any) -> 
 
 def rejection_message(row: Sequence[Any]) -> Message:
     """A rejected_records row as the ingest-stage dead-letter message."""
-    record_hash, reason, field, raw = row
+    record_hash, reason, bad_field, raw = row
     user_id = user_id_of(raw)
     return Message(
         ref=record_hash,
         key=user_id.encode("utf-8") if user_id else None,
-        value=dlq_payload("ingest", reason, field, raw),
+        value=dead_letter_value("ingest", reason, bad_field, raw),
+    )
+
+
+def refused_user_message(row: Sequence[Any], schema: UserSchema, attempts: int, error: str) -> Message:
+    """A users row refused MAX_PUBLISH_ATTEMPTS times, as the outbox-stage dead-letter message."""
+    user = dict(zip(schema.names, row, strict=True))
+    reason = f"refused by the producer {attempts} times, the last time with: {error}"
+    return Message(
+        ref=user["id"], key=user["id"].encode("utf-8"), value=dead_letter_value("outbox", reason, None, user)
     )
 
 
@@ -115,10 +172,14 @@ def deliver(
 ) -> Delivery:
     """Send messages and wait for each one's delivery report."""
     reports: dict[str, str | None] = {}
+    refusals: dict[str, str] = {}
 
     def on_delivery(ref: str) -> Callable[[Any, Any], None]:
         def record(error, _msg) -> None:
-            reports[ref] = None if error is None else str(error)
+            if error is not None and error.code() in _REFUSED_IN_REPORT:
+                refusals[ref] = _describe(error)
+            else:
+                reports[ref] = None if error is None else _describe(error)
 
         return record
 
@@ -127,21 +188,31 @@ def deliver(
             producer.produce(
                 topic, key=message.key, value=message.value, on_delivery=on_delivery(message.ref)
             )
-        except (BufferError, KafkaException) as error:
+        except KafkaException as error:
+            # The producer refused this message (too large, say): it was never queued.
+            refusals[message.ref] = f"not queued: {_describe(error.args[0])}"
+        except BufferError as error:
+            # The local queue is full: a matter of the broker's pace, not of this message.
             reports[message.ref] = f"not queued: {error}"
         # Serves earlier messages' delivery reports, which frees room in the local queue.
         producer.poll(0)
     producer.flush(flush_timeout)
 
-    delivered, failed = [], []
+    delivered, failed, refused = [], [], []
     for message in messages:
-        if message.ref not in reports:
+        if message.ref in refusals:
+            refused.append((message.ref, refusals[message.ref]))
+        elif message.ref not in reports:
             failed.append((message.ref, "no delivery report before the flush timeout"))
         elif reports[message.ref] is None:
             delivered.append(message.ref)
         else:
             failed.append((message.ref, reports[message.ref]))
-    return Delivery(delivered, failed)
+    return Delivery(delivered, failed, refused)
+
+
+def _describe(error: KafkaError) -> str:
+    return f"{error.name()}: {error.str()}"
 
 
 def drain(
@@ -151,42 +222,99 @@ def drain(
     select_sql: str,
     mark_sql: str,
     to_message: Callable[[Sequence[Any]], Message],
+    on_refused: OnRefused | None = None,
     batch_size: int = BATCH_SIZE,
-) -> Delivery:
-    """Publish one outbox table batch by batch; stop at the first batch with a failed delivery."""
+) -> Drained:
+    """Publish one outbox table batch by batch; stop at the first batch with a failed delivery.
+
+    Refused rows go to on_refused, in their batch's transaction; those it leaves waiting are skipped for the
+    rest of the drain, so a row that can never be sent does not stop the rows behind it. Without on_refused,
+    a refusal is a failure like any other.
+    """
     delivered: list[str] = []
+    waiting: list[tuple[str, str]] = []
+    dead_lettered: list[str] = []
     while True:
         with conn, conn.cursor() as cur:
-            cur.execute(select_sql, (batch_size,))
+            cur.execute(select_sql, ([ref for ref, _ in waiting], batch_size))
             rows = cur.fetchall()
-            outcome = deliver(producer, topic, [to_message(row) for row in rows])
+            messages = [to_message(row) for row in rows]
+            outcome = deliver(producer, topic, messages)
             if outcome.delivered:
                 cur.execute(mark_sql, (outcome.delivered,))
+            failed = outcome.failed
+            if outcome.refused and on_refused is None:
+                failed = failed + outcome.refused
+            elif outcome.refused:
+                rows_by_ref = {message.ref: row for message, row in zip(messages, rows, strict=True)}
+                moved, left, dead_letter_failed = on_refused(cur, outcome.refused, rows_by_ref)
+                dead_lettered.extend(moved)
+                waiting.extend(left)
+                failed = failed + dead_letter_failed
         delivered.extend(outcome.delivered)
         # Failed rows are unpublished and unlocked again: looping would just re-send them now,
         # so leave them to the task retry's backoff instead.
-        if outcome.failed or len(rows) < batch_size:
-            return Delivery(delivered, outcome.failed)
+        if failed or len(rows) < batch_size:
+            return Drained(delivered, failed, waiting, dead_lettered)
 
 
-def publish_outbox(conn, producer, topic: str, dlq_topic: str, schema: UserSchema) -> tuple[int, int]:
-    """Publish unpublished users with the registered schema, then rejections; raise PublishError if
-    any delivery failed.
+def dead_letter_refused(
+    cur,
+    refused: list[tuple[str, str]],
+    rows: Mapping[str, Sequence[Any]],
+    schema: UserSchema,
+    producer,
+    dlq_topic: str,
+) -> RefusalOutcome:
+    """Count one more refusal for each refused row; dead-letter those refused MAX_PUBLISH_ATTEMPTS times."""
+    cur.execute(_COUNT_REFUSALS, ([ref for ref, _ in refused], [error for _, error in refused]))
+    attempts = dict(cur.fetchall())
+    exhausted = [(ref, error) for ref, error in refused if attempts.get(ref, 0) >= MAX_PUBLISH_ATTEMPTS]
+    letters = [refused_user_message(rows[ref], schema, attempts[ref], error) for ref, error in exhausted]
+    outcome = deliver(producer, dlq_topic, letters)
+    if outcome.delivered:
+        cur.execute(_MARK_DEAD_LETTERED, (outcome.delivered,))
+    # A row whose dead letter was not acknowledged stays in the outbox, to be refused and dead-lettered again.
+    exhausted_refs = {ref for ref, _ in exhausted}
+    left = [(ref, error) for ref, error in refused if ref not in exhausted_refs]
+    unsent = outcome.failed + outcome.refused
+    return (
+        outcome.delivered,
+        left,
+        [(ref, f"its dead letter to {dlq_topic}: {error}") for ref, error in unsent],
+    )
+
+
+def publish_outbox(conn, producer, topic: str, dlq_topic: str, schema: UserSchema) -> Published:
+    """Publish unpublished users with the registered schema, then rejections; raise PublishError if any
+    row is left behind.
 
     Both tables are attempted even if the first fails, so a broken DLQ topic does not hold up
-    the users (or the reverse). Returns (users published, rejections published).
+    the users (or the reverse). A refused user row that is not yet dead-lettered also fails the
+    task, after everything else is published, so that its retry makes the next attempt.
     """
     parsed_schema = fastavro.parse_schema(json.loads(schema.text))
     to_user_message = partial(user_message, schema=schema, parsed_schema=parsed_schema)
+    on_refused = partial(dead_letter_refused, schema=schema, producer=producer, dlq_topic=dlq_topic)
     select_users = _select_users_sql(schema.names)
-    users = drain(conn, producer, topic, select_users, _MARK_USERS, to_user_message)
+    users = drain(conn, producer, topic, select_users, _MARK_USERS, to_user_message, on_refused)
     rejections = drain(conn, producer, dlq_topic, _SELECT_REJECTIONS, _MARK_REJECTIONS, rejection_message)
+    published = Published(len(users.delivered), len(rejections.delivered), len(users.dead_lettered))
     failures = [(topic, ref, error) for ref, error in users.failed]
     failures += [(dlq_topic, ref, error) for ref, error in rejections.failed]
+    problems = []
     if failures:
         shown = "; ".join(f"{t} {ref}: {error}" for t, ref, error in failures[:5])
-        raise PublishError(
-            f"{len(failures)} message(s) not acknowledged (published {len(users.delivered)} users, "
-            f"{len(rejections.delivered)} rejections before that): {shown}"
+        problems.append(f"{len(failures)} message(s) not acknowledged: {shown}")
+    if users.waiting:
+        shown = "; ".join(f"{ref}: {error}" for ref, error in users.waiting[:5])
+        problems.append(
+            f"{len(users.waiting)} user(s) refused by the producer, to be tried again "
+            f"(dead-lettered after {MAX_PUBLISH_ATTEMPTS} refusals): {shown}"
         )
-    return len(users.delivered), len(rejections.delivered)
+    if problems:
+        raise PublishError(
+            f"{'; and '.join(problems)} (published {published.users} users, {published.rejections} "
+            f"rejections and dead-lettered {published.dead_lettered} refused users before that)"
+        )
+    return published

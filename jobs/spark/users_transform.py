@@ -8,13 +8,14 @@ schemas a batch is read with come from the registry (writer_schemas.py, on the d
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 
 from pipeline_contract import (
     CONFLUENT_HEADER_BYTES,
     CONFLUENT_MAGIC_BYTE,
+    RECORD_PREFIX_BYTES,
     UUID_REGEX,
     UserSchema,
 )
@@ -27,6 +28,8 @@ REASON_WRONG_MAGIC = "wrong magic byte"
 REASON_UNKNOWN_SCHEMA_ID = "unknown schema id"
 REASON_UNREADABLE_SCHEMA = "writer schema not readable with the latest schema"
 REASON_UNDECODABLE = "undecodable Avro"
+REASON_INVALID_UTF8 = "invalid UTF-8 (such as a lone surrogate) in field"
+REASON_NUL = "NUL character in field"
 REASON_MISSING_FIELD = "missing or empty required field"
 REASON_NOT_UUID = "id is not a UUID"
 
@@ -86,14 +89,16 @@ def decode_users(framed: DataFrame, schemas: BatchSchemas) -> DataFrame:
 
 def classify(decoded: DataFrame, schemas: BatchSchemas) -> DataFrame:
     """Add reason and field: both null for a valid row, else why the row goes to the DLQ."""
-    missing = F.coalesce(
-        *(
-            F.when(F.coalesce(F.trim(F.col(f"user.{name}")), F.lit("")) == "", F.lit(name))
-            for name in schemas.reader.required
-        ),
-        F.lit(None).cast("string"),
+    names = schemas.reader.names
+    with_fields = decoded.withColumns(
+        {
+            "invalid_utf8_field": _first_field(names, _invalid_utf8),
+            "nul_field": _first_field(names, lambda text: F.instr(text, "\u0000") > 0),
+            "missing_field": _first_field(
+                schemas.reader.required, lambda text: F.coalesce(F.trim(text), F.lit("")) == ""
+            ),
+        }
     )
-    with_missing = decoded.withColumn("missing_field", missing)
     reason = (
         F.when(F.col("magic_byte").isNull(), REASON_NO_HEADER)
         .when(F.col("magic_byte") != CONFLUENT_MAGIC_BYTE, REASON_WRONG_MAGIC)
@@ -101,15 +106,27 @@ def classify(decoded: DataFrame, schemas: BatchSchemas) -> DataFrame:
         .when(~_among("schema_id", schemas.writers), REASON_UNKNOWN_SCHEMA_ID)
         .when(F.col("user").isNull(), REASON_UNDECODABLE)
         .when(
+            F.col("invalid_utf8_field").isNotNull(),
+            F.concat(F.lit(f"{REASON_INVALID_UTF8}: "), F.col("invalid_utf8_field")),
+        )
+        .when(F.col("nul_field").isNotNull(), F.concat(F.lit(f"{REASON_NUL}: "), F.col("nul_field")))
+        .when(
             F.col("missing_field").isNotNull(),
             F.concat(F.lit(f"{REASON_MISSING_FIELD}: "), F.col("missing_field")),
         )
         .when(~F.col("user.id").rlike(UUID_REGEX), REASON_NOT_UUID)
     )
-    field = F.when(F.col("reason") == REASON_NOT_UUID, F.lit("id")).when(
-        F.col("reason").startswith(REASON_MISSING_FIELD), F.col("missing_field")
+    field = (
+        F.when(F.col("reason") == REASON_NOT_UUID, F.lit("id"))
+        .when(F.col("reason").startswith(REASON_INVALID_UTF8), F.col("invalid_utf8_field"))
+        .when(F.col("reason").startswith(REASON_NUL), F.col("nul_field"))
+        .when(F.col("reason").startswith(REASON_MISSING_FIELD), F.col("missing_field"))
     )
-    return with_missing.withColumn("reason", reason).withColumn("field", field).drop("missing_field")
+    return (
+        with_fields.withColumn("reason", reason)
+        .withColumn("field", field)
+        .drop("invalid_utf8_field", "nul_field", "missing_field")
+    )
 
 
 def classify_users(framed: DataFrame, schemas: BatchSchemas) -> DataFrame:
@@ -130,14 +147,33 @@ def valid_rows(classified: DataFrame, columns: tuple[str, ...]) -> DataFrame:
 
 
 def dlq_messages(classified: DataFrame) -> DataFrame:
-    """key and value of the dead-letter message for each rejected row (docs/pipeline.md)."""
-    invalid = classified.filter(F.col("reason").isNotNull())
+    """key and value of the dead-letter message for each rejected row (docs/pipeline.md).
+
+    The value is capped as pipeline_contract.dead_letter caps it: the decoded record travels as JSON
+    while that JSON is at most RECORD_PREFIX_BYTES and its text is valid UTF-8 (to_json would replace
+    invalid bytes); otherwise the Kafka value does, as base64 of its first RECORD_PREFIX_BYTES bytes.
+    size and sha256 are the whole value's, so no dead letter can outgrow a Kafka message.
+    """
+    invalid = classified.filter(F.col("reason").isNotNull()).withColumn(
+        "decoded", F.to_json("user", _JSON_KEEP_NULLS)
+    )
+    as_json = (
+        F.col("user").isNotNull()
+        & ~F.col("reason").startswith(REASON_INVALID_UTF8)
+        & (F.octet_length("decoded") <= RECORD_PREFIX_BYTES)
+    )
+    carried = invalid.withColumn("as_json", F.coalesce(as_json, F.lit(False)))
     envelope = F.to_json(
         F.struct(
             F.lit("stream").alias("stage"),
             F.col("reason"),
             F.col("field"),
             F.struct("topic", "partition", "offset").alias("source"),
+            F.length("value").alias("size"),
+            F.sha2("value", 256).alias("sha256"),
+            (~F.col("as_json") & F.coalesce(F.length("value") > RECORD_PREFIX_BYTES, F.lit(False))).alias(
+                "truncated"
+            ),
         ),
         _JSON_KEEP_NULLS,
     )
@@ -152,16 +188,17 @@ def dlq_messages(classified: DataFrame) -> DataFrame:
     # The producer keys by user id, so the incoming key is the id when the body can't be read.
     known_id = F.when(F.trim(F.col("user.id")) != "", F.col("user.id"))
     key = F.coalesce(known_id, F.col("key").cast("string"))
-    return invalid.withColumn("envelope", envelope).select(key.alias("key"), value.alias("value"))
+    return carried.withColumn("envelope", envelope).select(key.alias("key"), value.alias("value"))
 
 
 def _record_json() -> Column:
-    """The decoded record as a JSON object, else the raw value as a base64 JSON string."""
+    """The decoded record as a JSON object, else the start of the raw value as a base64 JSON string."""
     # Spark may wrap base64 output in MIME lines (spark.sql.chunkBase64String.enabled); a JSON
     # string can't hold raw line breaks, and unwrapped base64 is the plain form anyway.
-    base64 = F.regexp_replace(F.base64("value"), r"[\r\n]", "")
+    prefix = F.expr(f"substring(value, 1, {RECORD_PREFIX_BYTES})")
+    base64 = F.regexp_replace(F.base64(prefix), r"[\r\n]", "")
     return (
-        F.when(F.col("user").isNotNull(), F.to_json("user", _JSON_KEEP_NULLS))
+        F.when(F.col("as_json"), F.col("decoded"))
         .when(F.col("value").isNotNull(), F.concat(F.lit('"'), base64, F.lit('"')))
         .otherwise(F.lit("null"))
     )
@@ -170,6 +207,22 @@ def _record_json() -> Column:
 def _among(column: str, ids: Mapping[int, str] | frozenset[int]) -> Column:
     """Whether the column is one of ids (false for none: Spark's IN needs at least one value)."""
     return F.col(column).isin(sorted(ids)) if ids else F.lit(False)
+
+
+def _first_field(names: Sequence[str], test: Callable[[Column], Column]) -> Column:
+    """The name of the first of the named user fields whose decoded value passes test, else null."""
+    return F.coalesce(
+        *(F.when(test(F.col(f"user.{name}")), F.lit(name)) for name in names), F.lit(None).cast("string")
+    )
+
+
+def _invalid_utf8(text: Column) -> Column:
+    """Whether the string's bytes are not valid UTF-8 (a lone surrogate's, say).
+
+    Spark keeps a string's bytes as they came (from_avro does not check them); encode goes through a
+    Java string, which replaces each invalid sequence with U+FFFD, so it changes exactly those bytes.
+    """
+    return F.encode(text, "UTF-8") != text.cast("binary")
 
 
 def _unsigned(big_endian: Column) -> Column:

@@ -6,6 +6,7 @@ Schema Registry at run time (schema.py, registry.py), so that a new schema versi
 replacing their containers (docs/pipeline.md describes both).
 """
 
+from pipeline_contract.dead_letter import RECORD_PREFIX_BYTES, canonical_json, dead_letter_value
 from pipeline_contract.environment import (
     VARIABLES,
     ConfigError,
@@ -27,6 +28,7 @@ from pipeline_contract.schema import SchemaError, UserField, UserSchema, parse_u
 __all__ = [
     "CONFLUENT_HEADER_BYTES",
     "CONFLUENT_MAGIC_BYTE",
+    "RECORD_PREFIX_BYTES",
     "UUID_PATTERN",
     "UUID_REGEX",
     "VARIABLES",
@@ -36,6 +38,8 @@ __all__ = [
     "UserField",
     "UserSchema",
     "Variable",
+    "canonical_json",
+    "dead_letter_value",
     "declared_default",
     "http_url",
     "integer",
