@@ -18,7 +18,7 @@ VENV=$CACHE_ROOT/airflow-venv
 UV_VENV=$CACHE_ROOT/uv-venv
 LOCK=dags/airflow-constraints.lock
 EXTRAS=dags/requirements.lock
-REQUIREMENTS=("apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-fab apache-airflow-providers-postgres)
+REQUIREMENTS=("apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-fab apache-airflow-providers-postgres apache-airflow-providers-standard)
 
 uv_bin() {
   if [[ "$("$UV_VENV/bin/uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
@@ -29,7 +29,10 @@ uv_bin() {
   echo "$UV_VENV/bin/uv"
 }
 
+# From scratch: uv would otherwise prefer the old lock's pins, mixing an earlier release's dependency
+# versions into a new AIRFLOW_VERSION's set.
 relock() {
+  rm -f "$LOCK"
   "$(uv_bin)" pip compile --quiet --universal --python-version "$AIRFLOW_PYTHON_VERSION" \
     --exclude-newer "$EXCLUDE_NEWER" \
     --custom-compile-command "scripts/check-dag-loads.sh --relock" \
@@ -85,7 +88,7 @@ DAG_ID = "randomuser_pipeline"
 EXPECTED_TASKS = {"fetch_and_store", "publish_outbox"}
 EXPECTED_EDGES = {("fetch_and_store", "publish_outbox")}
 
-bag = DagBag(dag_folder="dags", include_examples=False)
+bag = DagBag(dag_folder="dags")
 problems = [f"import error in {path}:\n{error}" for path, error in bag.import_errors.items()]
 dag = bag.dags.get(DAG_ID)
 if dag is None:
