@@ -18,6 +18,9 @@ from pipeline.config import MAX_BATCH_SIZE, load_config
 
 log = logging.getLogger(__name__)
 
+# Ceiling of the outbox_hold_seconds test hook: a hold keeps its batch's rows locked.
+MAX_OUTBOX_HOLD_SECONDS = 120
+
 # Read while the file is parsed, so a missing or malformed variable shows as this DAG's import
 # error, naming the variable, instead of as runs that fail later.
 CONFIG = load_config()
@@ -46,7 +49,16 @@ DEFAULT_ARGS = {
             minimum=1,
             maximum=MAX_BATCH_SIZE,
             description="Users fetched by this run",
-        )
+        ),
+        # A test hook, not a setting: the end-to-end fault tests strike while acknowledged rows wait.
+        "outbox_hold_seconds": Param(
+            0,
+            type="integer",
+            minimum=0,
+            maximum=MAX_OUTBOX_HOLD_SECONDS,
+            description="Test hook, keep 0: seconds publish_outbox waits between the broker's "
+            "acknowledgement of a batch and marking it published",
+        ),
     },
 )
 def randomuser_pipeline():
@@ -77,13 +89,14 @@ def randomuser_pipeline():
 
     @task
     def publish_outbox() -> None:
+        hold_seconds = get_current_context()["params"]["outbox_hold_seconds"]
         schema_id, schema = outbox.fetch_latest_schema(
             CONFIG.schema_registry_url, f"{CONFIG.topic}-value", CONFIG.http_timeout_seconds
         )
         producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
         with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
             users, rejections = outbox.publish_outbox(
-                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema_id, schema
+                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema_id, schema, hold_seconds
             )
         log.info(
             "published %d users to %s (schema id %d) and %d rejections to %s",

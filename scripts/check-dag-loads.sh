@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves that dags/ loads in Airflow (AIRFLOW_VERSION of constructs/versions.ts) with the packages the
 # image gets from dags/requirements.lock: no import errors, and randomuser_pipeline has exactly the tasks
-# fetch_and_store -> publish_outbox. Needs no running Airflow, database or network past PyPI.
+# fetch_and_store -> publish_outbox, its outbox_hold_seconds test hook off (0) by default. Needs no
+# running Airflow, database or network past PyPI.
 #
 #   scripts/check-dag-loads.sh           install (or reuse) $KP_CACHE_DIR/airflow-venv, then check
 #   scripts/check-dag-loads.sh --relock  regenerate dags/airflow-constraints.lock, then check
@@ -100,6 +101,9 @@ else:
         problems.append(f"tasks are {sorted(tasks)}, expected {sorted(EXPECTED_TASKS)}")
     if edges != EXPECTED_EDGES:
         problems.append(f"edges are {sorted(edges)}, expected {sorted(EXPECTED_EDGES)}")
+    # The fault tests' hook must be off unless a run asks for it.
+    if dag.params.get("outbox_hold_seconds") != 0:
+        problems.append(f"param outbox_hold_seconds defaults to {dag.params.get('outbox_hold_seconds')!r}, expected 0")
 if problems:
     print("DAG check FAILED:", *problems, sep="\n", file=sys.stderr)
     sys.exit(1)

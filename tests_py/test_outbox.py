@@ -135,6 +135,73 @@ def test_only_acknowledged_rows_are_marked_and_the_run_fails():
     assert len(marked(conn, "rejected_records")) == 1
 
 
+def test_the_hold_test_hook_waits_between_the_acknowledgement_and_the_mark():
+    ids = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(3)]
+    conn = outbox_db(users=[[user_row(i) for i in ids[:2]], [user_row(ids[2])]], rejections=[])
+    producer = FakeProducer()
+    events: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        # By now the broker acknowledged the batch, and nothing of it is marked yet.
+        events.append(f"hold {seconds} after {producer.flushes} flushes, {len(marked(conn, 'users'))} marked")
+
+    outbox.drain(
+        conn,
+        producer,
+        "t",
+        outbox._SELECT_USERS,
+        outbox._MARK_USERS,
+        lambda row: outbox.user_message(row, 1, PARSED_SCHEMA),
+        batch_size=2,
+        hold_seconds=7,
+        sleep=sleep,
+    )
+
+    assert events == ["hold 7 after 1 flushes, 0 marked", "hold 7 after 2 flushes, 2 marked"]
+    assert marked(conn, "users") == ids
+
+
+def test_no_hold_by_default_nor_for_a_batch_with_nothing_acknowledged():
+    conn = outbox_db(users=[[user_row(USER_ID)]], rejections=[])
+    held: list[float] = []
+
+    outbox.drain(
+        conn,
+        FakeProducer(fail={USER_ID.encode()}),
+        "t",
+        outbox._SELECT_USERS,
+        outbox._MARK_USERS,
+        lambda row: outbox.user_message(row, 1, PARSED_SCHEMA),
+        hold_seconds=7,
+        sleep=held.append,
+    )
+    outbox.drain(
+        outbox_db(users=[[user_row(USER_ID)]], rejections=[]),
+        FakeProducer(),
+        "t",
+        outbox._SELECT_USERS,
+        outbox._MARK_USERS,
+        lambda row: outbox.user_message(row, 1, PARSED_SCHEMA),
+        sleep=held.append,
+    )
+
+    assert held == []
+    assert marked(conn, "users") == []
+
+
+def test_publish_outbox_passes_the_hold_to_both_tables(monkeypatch):
+    holds: dict[str, float] = {}
+
+    def drain(_conn, _producer, topic, *_args, hold_seconds):
+        holds[topic] = hold_seconds
+        return outbox.Delivery([], [])
+
+    monkeypatch.setattr(outbox, "drain", drain)
+    outbox.publish_outbox(FakeConnection(), FakeProducer(), "u", "u.dlq", 1, PARSED_SCHEMA, hold_seconds=3)
+
+    assert holds == {"u": 3, "u.dlq": 3}
+
+
 def test_rows_are_claimed_with_skip_locked():
     for select in (outbox._SELECT_USERS, outbox._SELECT_REJECTIONS):
         assert "WHERE published_at IS NULL" in select

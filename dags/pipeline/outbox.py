@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -173,8 +174,15 @@ def drain(
     mark_sql: str,
     to_message: Callable[[Sequence[Any]], Message],
     batch_size: int = BATCH_SIZE,
+    hold_seconds: float = 0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery:
-    """Publish one outbox table batch by batch; stop at the first batch with a failed delivery."""
+    """Publish one outbox table batch by batch; stop at the first batch with a failed delivery.
+
+    hold_seconds is a test hook (the DAG's outbox_hold_seconds param, 0 otherwise): the wait between
+    the broker's acknowledgement of a batch and its marking, widened so that a fault test can strike
+    where acknowledged rows are not yet marked.
+    """
     delivered: list[str] = []
     while True:
         with conn, conn.cursor() as cur:
@@ -182,6 +190,14 @@ def drain(
             rows = cur.fetchall()
             outcome = deliver(producer, topic, [to_message(row) for row in rows])
             if outcome.delivered:
+                if hold_seconds > 0:
+                    log.info(
+                        "holding %d acknowledged messages to %s for %s s before marking them (test hook)",
+                        len(outcome.delivered),
+                        topic,
+                        hold_seconds,
+                    )
+                    sleep(hold_seconds)
                 cur.execute(mark_sql, (outcome.delivered,))
         delivered.extend(outcome.delivered)
         # Failed rows are unpublished and unlocked again: looping would just re-send them now,
@@ -191,16 +207,33 @@ def drain(
 
 
 def publish_outbox(
-    conn, producer, topic: str, dlq_topic: str, schema_id: int, parsed_schema: Any
+    conn,
+    producer,
+    topic: str,
+    dlq_topic: str,
+    schema_id: int,
+    parsed_schema: Any,
+    hold_seconds: float = 0,
 ) -> tuple[int, int]:
     """Publish unpublished users, then rejections; raise PublishError if any delivery failed.
 
     Both tables are attempted even if the first fails, so a broken DLQ topic does not hold up
-    the users (or the reverse). Returns (users published, rejections published).
+    the users (or the reverse). Returns (users published, rejections published). hold_seconds:
+    the test hook of drain().
     """
     to_user_message = partial(user_message, schema_id=schema_id, parsed_schema=parsed_schema)
-    users = drain(conn, producer, topic, _SELECT_USERS, _MARK_USERS, to_user_message)
-    rejections = drain(conn, producer, dlq_topic, _SELECT_REJECTIONS, _MARK_REJECTIONS, rejection_message)
+    users = drain(
+        conn, producer, topic, _SELECT_USERS, _MARK_USERS, to_user_message, hold_seconds=hold_seconds
+    )
+    rejections = drain(
+        conn,
+        producer,
+        dlq_topic,
+        _SELECT_REJECTIONS,
+        _MARK_REJECTIONS,
+        rejection_message,
+        hold_seconds=hold_seconds,
+    )
     failures = [(topic, ref, error) for ref, error in users.failed]
     failures += [(dlq_topic, ref, error) for ref, error in rejections.failed]
     if failures:
