@@ -58,14 +58,14 @@ export class PipelineDriver {
   }
 
   /**
-   * Triggers a run fetching batchSize users and waits until they are stored in PostgreSQL (fetch_and_store
-   * done), so the oracle knows which users this round must deliver.
+   * Triggers a run fetching batchSize users (with any further DAG params) and waits until they are stored in
+   * PostgreSQL (fetch_and_store done), so the oracle knows which users this round must deliver.
    */
-  public async startRound(batchSize: number): Promise<Round> {
+  public async startRound(batchSize: number, params: Record<string, number> = {}): Promise<Round> {
     const before = (await this.validUsers()).length;
     const inCassandra = (await this.cassandraIds()).length;
     if (inCassandra !== before) throw new Error(`a round must start settled: ${inCassandra} users in Cassandra, ${before} valid served`);
-    const runId = await this.airflow.trigger(DAG_ID, { batch_size: batchSize });
+    const runId = await this.airflow.trigger(DAG_ID, { ...params, batch_size: batchSize });
     await waitFor(`fetch_and_store of ${runId}`, 5 * 60 * 1000, async () => {
       const ti = await this.airflow.taskInstance(DAG_ID, runId, 'fetch_and_store');
       if (ti.state === 'failed') throw new Error(`fetch_and_store of ${runId} failed`);
