@@ -6,7 +6,6 @@
  * holds twice and report them instead of asserting none.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { Client as PgClient } from 'pg';
 import { confluentHeader, latestSchemaId } from '../../ops/avro';
 import { docker, PREFIX, waitFor } from '../../ops/deployment';
 import { crash, DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
@@ -209,21 +208,15 @@ async function strikeWhileUnmarked<T>(
   const seen = Date.now();
   const result = await strike(round);
   const secondsToStrike = (Date.now() - seen) / 1000;
-  const markedAtStrike = await publishedCount(outputs.postgres_dsn, round.newValidIds);
+  const markedAtStrike = await publishedCount(driver, round.newValidIds);
   expect({ acknowledged: risen > 0, markedAtStrike, inTime: secondsToStrike < HOLD_SECONDS }).toEqual({ acknowledged: true, markedAtStrike: 0, inTime: true });
   return { round, strike: { acknowledgedAtStrike: risen, markedAtStrike, secondsToStrike }, result };
 }
 
 /** How many of the users the outbox marked published. */
-async function publishedCount(dsn: string, ids: string[]): Promise<number> {
-  const pg = new PgClient({ connectionString: dsn });
-  await pg.connect();
-  try {
-    const result = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL', [ids]);
-    return result.rows[0].n;
-  } finally {
-    await pg.end();
-  }
+async function publishedCount(driver: PipelineDriver, ids: string[]): Promise<number> {
+  return driver.withPostgres(async (pg) =>
+    (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL', [ids])).rows[0].n);
 }
 
 /** How the ids occur as keys in the users topic: those missing, how many are there more than once, and the extra copies. */

@@ -5,6 +5,7 @@
  */
 import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client as PgClient } from 'pg';
 import type { Served, Switches } from '../../jobs/fake-randomuser';
 import { docker, runLogged, waitFor } from '../../ops/deployment';
 import type { SourceUser } from '../../ops/users';
@@ -50,6 +51,17 @@ export class PipelineDriver {
       return await use(client);
     } finally {
       await client.shutdown();
+    }
+  }
+
+  /** Opens a session with the pipeline's PostgreSQL database per call. */
+  public async withPostgres<T>(use: (client: PgClient) => Promise<T>): Promise<T> {
+    const client = new PgClient({ connectionString: this.outputs.postgres_dsn });
+    await client.connect();
+    try {
+      return await use(client);
+    } finally {
+      await client.end();
     }
   }
 

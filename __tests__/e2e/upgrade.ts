@@ -6,11 +6,9 @@
  * exactly the valid users in Cassandra and verify agreeing. A CQL probe from the host measures how long the
  * sink did not answer.
  */
-import { Client as CassandraClient } from 'cassandra-driver';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Client as PgClient } from 'pg';
 import { CASSANDRA_VERSION } from '../../constructs/versions';
 import { docker, PREFIX, ROOT, runLogged } from '../../ops/deployment';
 import { PipelineDriver } from './pipeline-driver';
@@ -25,11 +23,11 @@ export function upgradeTest(outputs: () => Record<string, string>, figures: Reco
   test(`in-place upgrade: Cassandra ${CASSANDRA_VERSION} → ${UPGRADED} by cdktf deploy replaces only the Cassandra container; the data survives and the pipeline delivers again`, async () => {
     const driver = new PipelineDriver(outputs());
     const served = (await driver.validUsers()).length;
-    const before = { containers: stackContainers(), cassandra: (await driver.cassandraIds()).sort(), postgres: await postgresCounts(outputs().postgres_dsn) };
+    const before = { containers: stackContainers(), cassandra: (await driver.cassandraIds()).sort(), postgres: await postgresCounts(driver) };
     expect(before.cassandra.length).toBe(served);
 
     const versions = upgradedCheckout({ CASSANDRA_VERSION: UPGRADED });
-    const probe = new CqlProbe(outputs());
+    const probe = new CqlProbe(driver);
     let buildSeconds: number;
     let deploySeconds: number;
     try {
@@ -48,10 +46,12 @@ export function upgradeTest(outputs: () => Record<string, string>, figures: Reco
     const replaced = [...new Set([...before.containers.keys(), ...after.keys()])].filter((name) => before.containers.get(name) !== after.get(name)).sort();
     expect(replaced).toEqual(REPLACED);
     expect(docker('inspect', '-f', '{{.Config.Image}}', `${PREFIX}-cassandra`)).toBe(`kafka-pipelining/cassandra:${UPGRADED}`);
-    expect(await driver.withCassandra(async (c) => (await c.execute('SELECT release_version FROM system.local')).rows[0].release_version as string)).toBe(UPGRADED);
+    expect(await releaseVersion(driver)).toBe(UPGRADED);
+    // The probe watched the switch: the old release answered, then the new one.
+    expect(probe.figures().releaseVersionsSeen).toEqual([CASSANDRA_VERSION, UPGRADED]);
     // The data survives: the users in Cassandra's kept volume, and PostgreSQL's rows untouched.
     expect((await driver.cassandraIds()).sort()).toEqual(before.cassandra);
-    expect(await postgresCounts(outputs().postgres_dsn)).toEqual(before.postgres);
+    expect(await postgresCounts(driver)).toEqual(before.postgres);
 
     const round = await driver.startRound(BATCH);
     const delivered = await driver.expectDelivered(round, 'after the upgrade');
@@ -96,17 +96,17 @@ function stackContainers(): Map<string, string> {
 }
 
 /** Rows of the pipeline's PostgreSQL tables, published or not. */
-async function postgresCounts(dsn: string): Promise<Record<string, number>> {
-  const pg = new PgClient({ connectionString: dsn });
-  await pg.connect();
-  try {
-    const result = await pg.query<{ users: number; published: number; rejected: number }>(
+async function postgresCounts(driver: PipelineDriver): Promise<Record<string, number>> {
+  return driver.withPostgres(async (pg) => ({
+    ...(await pg.query<{ users: number; published: number; rejected: number }>(
       'SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM users WHERE published_at IS NOT NULL) AS published, (SELECT count(*)::int FROM rejected_records) AS rejected',
-    );
-    return { ...result.rows[0] };
-  } finally {
-    await pg.end();
-  }
+    )).rows[0],
+  }));
+}
+
+/** The release Cassandra reports. */
+async function releaseVersion(driver: PipelineDriver): Promise<string> {
+  return driver.withCassandra(async (c) => (await c.execute('SELECT release_version FROM system.local')).rows[0].release_version as string);
 }
 
 /**
@@ -120,7 +120,7 @@ class CqlProbe {
   private downSince?: number;
   private readonly outages: number[] = [];
 
-  constructor(private readonly outputs: Record<string, string>) {}
+  constructor(private readonly driver: PipelineDriver) {}
 
   public start(): void {
     this.running = true;
@@ -148,8 +148,9 @@ class CqlProbe {
     while (this.running) {
       const asked = Date.now();
       const version = await this.ask();
-      if (version === undefined) this.downSince ??= asked;
-      else {
+      if (version === undefined) {
+        this.downSince ??= asked;
+      } else {
         if (this.downSince !== undefined) this.outages.push(asked - this.downSince);
         this.downSince = undefined;
         if (this.versions[this.versions.length - 1] !== version) this.versions.push(version);
@@ -159,17 +160,10 @@ class CqlProbe {
   }
 
   private async ask(): Promise<string | undefined> {
-    const client = new CassandraClient({
-      contactPoints: [this.outputs.cassandra_contact_point],
-      localDataCenter: this.outputs.cassandra_datacenter,
-      socketOptions: { connectTimeout: 2000, readTimeout: 2000 },
-    });
     try {
-      return (await client.execute('SELECT release_version FROM system.local')).rows[0].release_version as string;
+      return await releaseVersion(this.driver);
     } catch {
       return undefined;
-    } finally {
-      await client.shutdown().catch(() => undefined);
     }
   }
 }
