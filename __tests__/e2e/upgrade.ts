@@ -4,13 +4,12 @@
  * `cdktf deploy` applies the copy to the running platform. Only the Cassandra container may be replaced
  * (every other container keeps its id), the data survives, and the pipeline delivers again, ending with
  * exactly the valid users in Cassandra and verify agreeing. A CQL probe from the host measures how long the
- * sink did not answer.
+ * sink did not answer. The platform stays upgraded: the suite's later cdktf commands synthesize the copy.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { CASSANDRA_VERSION } from '../../constructs/versions';
-import { docker, PREFIX, ROOT, runLogged } from '../../ops/deployment';
+import { docker, LOG_DIRECTORY, PREFIX, ROOT, runLogged } from '../../ops/deployment';
 import { PipelineDriver } from './pipeline-driver';
 
 const UPGRADED = nextPatch(CASSANDRA_VERSION);
@@ -27,20 +26,19 @@ export function upgradeTest(outputs: () => Record<string, string>, figures: Reco
     expect(before.cassandra.length).toBe(served);
 
     const versions = upgradedCheckout({ CASSANDRA_VERSION: UPGRADED });
+    const buildSeconds = (await runLogged('upgrade-build', 'bash', [path.join(versions.root, 'scripts', 'build-host-images.sh'), 'cassandra'])) / 1000;
+    // cdktf takes its options from CDKTF_* variables too: the upgraded app for this deploy and, once it is
+    // applied, for every later cdktf command of the suite (a later deploy must not undo the upgrade).
+    const upgraded = { CDKTF_APP: `npx ts-node --transpile-only ${path.join(__dirname, 'upgraded-app.ts')}`, KP_VERSIONS_MODULE: versions.module };
     const probe = new CqlProbe(driver);
-    let buildSeconds: number;
+    probe.start();
     let deploySeconds: number;
     try {
-      buildSeconds = (await runLogged('upgrade-build', 'bash', [path.join(versions.root, 'scripts', 'build-host-images.sh'), 'cassandra'])) / 1000;
-      probe.start();
-      deploySeconds = (await runLogged('upgrade-deploy', 'npx', ['cdktf', 'deploy', '--auto-approve', '--app', `npx ts-node --transpile-only ${path.join(__dirname, 'upgraded-app.ts')}`], {
-        KP_VERSIONS_MODULE: versions.module,
-      })) / 1000;
+      deploySeconds = (await runLogged('upgrade-deploy', 'npx', ['cdktf', 'deploy', '--auto-approve'], upgraded)) / 1000;
     } finally {
       await probe.stop();
-      // Links and one copied file: removing them leaves the checkout alone.
-      fs.rmSync(versions.root, { recursive: true, force: true });
     }
+    Object.assign(process.env, upgraded);
 
     const after = stackContainers();
     const replaced = [...new Set([...before.containers.keys(), ...after.keys()])].filter((name) => before.containers.get(name) !== after.get(name)).sort();
@@ -72,10 +70,14 @@ function nextPatch(version: string): string {
 /**
  * A copy of constructs/versions.ts with the given constants changed, in a directory laid out like the
  * checkout for scripts/build-host-images.sh (which reads versions from `<its root>/constructs/versions.ts`):
- * the scripts, images, DAG locks and node_modules are links to the checkout's own.
+ * the scripts, images, DAG locks and node_modules are links to the checkout's own. It stays with the run's
+ * artifacts: the suite's later cdktf commands read it.
  */
 function upgradedCheckout(changes: Record<string, string>): { root: string; module: string } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-upgrade-'));
+  const root = path.join(LOG_DIRECTORY, 'upgrade-checkout');
+  // Removes the links, not what they point to.
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(path.join(root, 'constructs'), { recursive: true });
   for (const entry of ['scripts', 'images', 'dags', 'node_modules']) fs.symlinkSync(path.join(ROOT, entry), path.join(root, entry));
   let source = fs.readFileSync(path.join(ROOT, 'constructs', 'versions.ts'), 'utf8');
   for (const [name, value] of Object.entries(changes)) {
@@ -84,7 +86,6 @@ function upgradedCheckout(changes: Record<string, string>): { root: string; modu
     source = source.replace(declaration, `export const ${name} = '${value}';`);
   }
   const module = path.join(root, 'constructs', 'versions.ts');
-  fs.mkdirSync(path.dirname(module));
   fs.writeFileSync(module, source);
   return { root, module };
 }
