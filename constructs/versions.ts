@@ -11,7 +11,11 @@ export interface ImageRef {
 
 /** Confluent Platform 7.9 is the last line that ships ZooKeeper mode; its Kafka is Apache Kafka 3.9. */
 export const CONFLUENT_PLATFORM_VERSION = '7.9.1';
-export const AIRFLOW_VERSION = '3.0.6';
+/**
+ * The newest 3.x on PyPI, resolving with the fab, postgres and standard providers (dags/airflow-constraints.lock).
+ * From 3.1.2 (task-sdk 1.1.2, apache/airflow#55767) a task killed by a signal gets its retries; 3.0 failed it.
+ */
+export const AIRFLOW_VERSION = '3.3.2';
 export const AIRFLOW_PYTHON_VERSION = '3.11';
 /** 3.5.7: every connector jar below exists at this exact version on Maven Central (3.5.6's Kafka jars are missing from it). */
 export const SPARK_VERSION = '3.5.7';
@@ -153,5 +157,5 @@ export const BUILD_TOOLS = {
   uv: '0.13.9',
   /** Airflow's own constraints file lives on GitHub, out of reach here: a relock resolves nothing newer
    * than the day after AIRFLOW_VERSION's release, to approximate the versions its image was built with. */
-  airflowLockExcludeNewer: '2025-08-30T00:00:00Z',
+  airflowLockExcludeNewer: '2026-09-18T00:00:00Z',
 } as const;

@@ -21,6 +21,9 @@ from pipeline_contract import UserSchema, latest_user_schema, value_subject
 
 log = logging.getLogger(__name__)
 
+# Ceiling of the outbox_hold_seconds test hook: a hold keeps its batch's rows locked.
+MAX_OUTBOX_HOLD_SECONDS = 120
+
 # Read while the file is parsed, so a missing or malformed variable shows as this DAG's import
 # error, naming the variable, instead of as runs that fail later.
 CONFIG = load_config()
@@ -56,7 +59,16 @@ def _latest_schema() -> UserSchema:
             minimum=1,
             maximum=MAX_BATCH_SIZE,
             description="Users fetched by this run",
-        )
+        ),
+        # A test hook, not a setting: the end-to-end fault tests strike while acknowledged rows wait.
+        "outbox_hold_seconds": Param(
+            0,
+            type="integer",
+            minimum=0,
+            maximum=MAX_OUTBOX_HOLD_SECONDS,
+            description="Test hook, keep 0: seconds publish_outbox waits between the broker's "
+            "acknowledgement of a batch and marking it published",
+        ),
     },
 )
 def randomuser_pipeline():
@@ -91,10 +103,13 @@ def randomuser_pipeline():
     # outage). A string, since the TriggerRule enum moves between Airflow 3 releases.
     @task(trigger_rule="all_done")
     def publish_outbox() -> None:
+        hold_seconds = get_current_context()["params"]["outbox_hold_seconds"]
         schema = _latest_schema()
         producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
         with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
-            published = outbox.publish_outbox(conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema)
+            published = outbox.publish_outbox(
+                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema, hold_seconds
+            )
         log.info(
             "published %d users to %s (schema id %d); %d rejections and %d refused users to %s",
             published.users,

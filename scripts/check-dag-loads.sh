@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves that dags/ loads in Airflow (AIRFLOW_VERSION of constructs/versions.ts) with the packages the
 # image gets from dags/requirements.lock: no import errors, and randomuser_pipeline has exactly the tasks
-# fetch_and_store -> publish_outbox. Needs no running Airflow, database or network past PyPI.
+# fetch_and_store -> publish_outbox, its outbox_hold_seconds test hook off (0) by default. Needs no
+# running Airflow, database or network past PyPI.
 #
 #   scripts/check-dag-loads.sh           install (or reuse) $KP_CACHE_DIR/airflow-venv, then check
 #   scripts/check-dag-loads.sh --relock  regenerate dags/airflow-constraints.lock, then check
@@ -18,7 +19,7 @@ VENV=$CACHE_ROOT/airflow-venv
 UV_VENV=$CACHE_ROOT/uv-venv
 LOCK=dags/airflow-constraints.lock
 EXTRAS=dags/requirements.lock
-REQUIREMENTS=("apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-fab apache-airflow-providers-postgres)
+REQUIREMENTS=("apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-fab apache-airflow-providers-postgres apache-airflow-providers-standard)
 
 uv_bin() {
   if [[ "$("$UV_VENV/bin/uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
@@ -29,7 +30,10 @@ uv_bin() {
   echo "$UV_VENV/bin/uv"
 }
 
+# From scratch: uv would otherwise prefer the old lock's pins, mixing an earlier release's dependency
+# versions into a new AIRFLOW_VERSION's set.
 relock() {
+  rm -f "$LOCK"
   "$(uv_bin)" pip compile --quiet --universal --python-version "$AIRFLOW_PYTHON_VERSION" \
     --exclude-newer "$EXCLUDE_NEWER" \
     --custom-compile-command "scripts/check-dag-loads.sh --relock" \
@@ -85,7 +89,7 @@ DAG_ID = "randomuser_pipeline"
 EXPECTED_TASKS = {"fetch_and_store", "publish_outbox"}
 EXPECTED_EDGES = {("fetch_and_store", "publish_outbox")}
 
-bag = DagBag(dag_folder="dags", include_examples=False)
+bag = DagBag(dag_folder="dags")
 problems = [f"import error in {path}:\n{error}" for path, error in bag.import_errors.items()]
 dag = bag.dags.get(DAG_ID)
 if dag is None:
@@ -98,6 +102,9 @@ else:
         problems.append(f"tasks are {sorted(tasks)}, expected {sorted(EXPECTED_TASKS)}")
     if edges != EXPECTED_EDGES:
         problems.append(f"edges are {sorted(edges)}, expected {sorted(EXPECTED_EDGES)}")
+    # The fault tests' hook must be off unless a run asks for it.
+    if dag.params.get("outbox_hold_seconds") != 0:
+        problems.append(f"param outbox_hold_seconds defaults to {dag.params.get('outbox_hold_seconds')!r}, expected 0")
 if problems:
     print("DAG check FAILED:", *problems, sep="\n", file=sys.stderr)
     sys.exit(1)

@@ -3,6 +3,7 @@ import hashlib
 import io
 import json
 import re
+from functools import partial
 
 import fastavro
 import pytest
@@ -303,6 +304,62 @@ def test_a_rejection_the_producer_refuses_is_a_failure_of_the_run():
         publish(db, FakeProducer(message_max_bytes=100))
 
     assert db.published("rejections") == []
+
+
+def test_the_hold_test_hook_waits_between_the_acknowledgement_and_the_mark():
+    ids = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(3)]
+    db = OutboxDatabase(users=[user_row(i) for i in ids])
+    producer = FakeProducer()
+    events: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        # By now the broker acknowledged the batch, and nothing of it is marked yet.
+        events.append(f"hold {seconds} after {producer.flushes} flushes, {len(db.published())} marked")
+
+    outbox.drain(
+        db.conn,
+        producer,
+        "t",
+        SELECT_USERS,
+        outbox._MARK_USERS,
+        lambda row: outbox.user_message(row, SCHEMA, PARSED_SCHEMA),
+        batch_size=2,
+        hold_seconds=7,
+        sleep=sleep,
+    )
+
+    assert events == ["hold 7 after 1 flushes, 0 marked", "hold 7 after 2 flushes, 2 marked"]
+    assert db.published() == ids
+
+
+def test_no_hold_by_default_nor_for_a_batch_with_nothing_acknowledged():
+    unanswered = OutboxDatabase(users=[user_row(USER_ID)])
+    held: list[float] = []
+
+    def drain(db: OutboxDatabase, producer: FakeProducer, **hold) -> None:
+        to_message = partial(outbox.user_message, schema=SCHEMA, parsed_schema=PARSED_SCHEMA)
+        outbox.drain(
+            db.conn, producer, "t", SELECT_USERS, outbox._MARK_USERS, to_message, sleep=held.append, **hold
+        )
+
+    drain(unanswered, FakeProducer(fail={USER_ID.encode()}), hold_seconds=7)
+    drain(OutboxDatabase(users=[user_row(USER_ID)]), FakeProducer())
+
+    assert held == []
+    assert unanswered.published() == []
+
+
+def test_publish_outbox_passes_the_hold_to_both_tables(monkeypatch):
+    holds: dict[str, float] = {}
+
+    def drain(_conn, _producer, topic, *_args, hold_seconds):
+        holds[topic] = hold_seconds
+        return outbox.Drained([], [])
+
+    monkeypatch.setattr(outbox, "drain", drain)
+    outbox.publish_outbox(FakeConnection(), FakeProducer(), "u", "u.dlq", SCHEMA, hold_seconds=3)
+
+    assert holds == {"u": 3, "u.dlq": 3}
 
 
 def test_rows_are_claimed_with_skip_locked():

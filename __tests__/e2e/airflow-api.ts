@@ -50,13 +50,6 @@ export class AirflowApi {
     return this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}`);
   }
 
-  /** Clears a failed task of a run, so the scheduler runs it again (its next try) and the run resumes. */
-  public async clearFailedTask(dagId: string, runId: string, taskId: string): Promise<void> {
-    await this.request('POST', `/api/v2/dags/${dagId}/clearTaskInstances`, {
-      dry_run: false, dag_run_id: runId, task_ids: [taskId], only_failed: true, reset_dag_runs: true,
-    });
-  }
-
   /** The log of one try of a task, as text. */
   public async taskLog(dagId: string, runId: string, taskId: string, tryNumber: number): Promise<string> {
     return JSON.stringify(await this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}/logs/${tryNumber}`));

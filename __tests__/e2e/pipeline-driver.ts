@@ -5,6 +5,7 @@
  */
 import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client as PgClient } from 'pg';
 import type { Served, Switches } from '../../jobs/fake-randomuser';
 import { docker, runLogged, waitFor } from '../../ops/deployment';
 import type { SourceUser } from '../../ops/users';
@@ -63,19 +64,30 @@ export class PipelineDriver {
     }
   }
 
+  /** Opens a session with the pipeline's PostgreSQL database per call. */
+  public async withPostgres<T>(use: (client: PgClient) => Promise<T>): Promise<T> {
+    const client = new PgClient({ connectionString: this.outputs.postgres_dsn });
+    await client.connect();
+    try {
+      return await use(client);
+    } finally {
+      await client.end();
+    }
+  }
+
   public async cassandraIds(): Promise<string[]> {
     return this.withCassandra(async (c) => (await c.execute(`SELECT id FROM ${TABLE}`, [], { fetchSize: 1_000_000 })).rows.map((r) => r.id.toString()));
   }
 
   /**
-   * Triggers a run fetching batchSize users and waits until they are stored in PostgreSQL (fetch_and_store
-   * done), so the oracle knows which users this round must deliver.
+   * Triggers a run fetching batchSize users (with any further DAG params) and waits until they are stored in
+   * PostgreSQL (fetch_and_store done), so the oracle knows which users this round must deliver.
    */
-  public async startRound(batchSize: number): Promise<Round> {
+  public async startRound(batchSize: number, params: Record<string, number> = {}): Promise<Round> {
     const before = (await this.validUsers()).length;
     const inCassandra = (await this.cassandraIds()).length;
     if (inCassandra !== before) throw new Error(`a round must start settled: ${inCassandra} users in Cassandra, ${before} valid served`);
-    const runId = await this.airflow.trigger(DAG_ID, { batch_size: batchSize });
+    const runId = await this.airflow.trigger(DAG_ID, { ...params, batch_size: batchSize });
     await waitFor(`fetch_and_store of ${runId}`, 5 * 60 * 1000, async () => {
       const ti = await this.airflow.taskInstance(DAG_ID, runId, 'fetch_and_store');
       if (ti.state === 'failed') throw new Error(`fetch_and_store of ${runId} failed`);

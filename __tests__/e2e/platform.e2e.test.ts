@@ -18,6 +18,7 @@ import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
 import { schemaEvolutionTests } from './schema-evolution';
+import { upgradeTest } from './upgrade';
 
 const RUNS = 5;
 const BAD_EVERY = 50;
@@ -116,7 +117,9 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
 }, 60 * 60 * 1000);
 
 faultTests(() => outputs, figures);
-// Poison records before the schema changes: they are framed with the first schema version.
+// The upgrade, then the poison records (framed with the first schema version), then the schema change; each
+// later deploy keeps what the earlier ones applied (the upgraded versions, then the evolved schema).
+upgradeTest(() => outputs, figures);
 poisonTests(() => outputs, figures);
 schemaEvolutionTests(() => outputs, figures);
 

@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
@@ -57,11 +56,12 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
 
   describe('schema evolution: without a restart and without the dead-letter topic', () => {
     let driver: PipelineDriver;
-    let directory: string | undefined;
+    // Beside the logs, not in a temporary folder: the evolved file stays the stack's schema for the later deploys.
+    const directory = path.join(LOG_DIRECTORY, 'schema-evolution');
     let evolvedFile: string;
     const v1 = JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8')) as AvroRecordSchema;
     const writeSchema = (name: string, schema: AvroRecordSchema) => {
-      const file = path.join(directory ?? os.tmpdir(), name);
+      const file = path.join(directory, name);
       fs.writeFileSync(file, JSON.stringify(schema, null, 2));
       return file;
     };
@@ -87,11 +87,8 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       driver = new PipelineDriver(outputs());
       // Only good users from here on: whatever reaches the dead-letter topic is the schema change's doing.
       await driver.sourceControl({ badEvery: 0, fail5xx: 0, malformed: 0 });
-      directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-schema-evolution-'));
+      fs.mkdirSync(directory, { recursive: true });
       evolvedFile = writeSchema('user-evolved.avsc', { ...v1, fields: [...v1.fields, NATIONALITY] });
-    });
-    afterAll(() => {
-      if (directory !== undefined) fs.rmSync(directory, { recursive: true, force: true });
     });
 
     test('a field added with a default: cdktf deploy adds its columns, the running Spark job reads both versions, every user lands with the right fields', async () => {
@@ -102,6 +99,9 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
 
       evolution.deploySeconds = await deployWithSchema('deploy-evolved-schema', evolvedFile);
       const deployedAt = Date.now();
+      // The stack now runs the evolved schema: later deploys of the suite (a setting change, the destroy) keep
+      // it, as a team would keep its edited file, instead of deploying the first version back.
+      process.env.KP_PIPELINE_SCHEMA_FILE = evolvedFile;
 
       // Only the bootstrap job was replaced: no service restarted, the Spark job included.
       expect(containerStates(SERVICES)).toEqual(before);

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -224,12 +225,18 @@ def drain(
     to_message: Callable[[Sequence[Any]], Message],
     on_refused: OnRefused | None = None,
     batch_size: int = BATCH_SIZE,
+    hold_seconds: float = 0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Drained:
     """Publish one outbox table batch by batch; stop at the first batch with a failed delivery.
 
     Refused rows go to on_refused, in their batch's transaction; those it leaves waiting are skipped for the
     rest of the drain, so a row that can never be sent does not stop the rows behind it. Without on_refused,
     a refusal is a failure like any other.
+
+    hold_seconds is a test hook (the DAG's outbox_hold_seconds param, 0 otherwise): the wait between
+    the broker's acknowledgement of a batch and its marking, widened so that a fault test can strike
+    where acknowledged rows are not yet marked.
     """
     delivered: list[str] = []
     waiting: list[tuple[str, str]] = []
@@ -241,6 +248,14 @@ def drain(
             messages = [to_message(row) for row in rows]
             outcome = deliver(producer, topic, messages)
             if outcome.delivered:
+                if hold_seconds > 0:
+                    log.info(
+                        "holding %d acknowledged messages to %s for %s s before marking them (test hook)",
+                        len(outcome.delivered),
+                        topic,
+                        hold_seconds,
+                    )
+                    sleep(hold_seconds)
                 cur.execute(mark_sql, (outcome.delivered,))
             failed = outcome.failed
             if outcome.refused and on_refused is None:
@@ -285,20 +300,40 @@ def dead_letter_refused(
     )
 
 
-def publish_outbox(conn, producer, topic: str, dlq_topic: str, schema: UserSchema) -> Published:
+def publish_outbox(
+    conn, producer, topic: str, dlq_topic: str, schema: UserSchema, hold_seconds: float = 0
+) -> Published:
     """Publish unpublished users with the registered schema, then rejections; raise PublishError if any
     row is left behind.
 
     Both tables are attempted even if the first fails, so a broken DLQ topic does not hold up
     the users (or the reverse). A refused user row that is not yet dead-lettered also fails the
-    task, after everything else is published, so that its retry makes the next attempt.
+    task, after everything else is published, so that its retry makes the next attempt. hold_seconds:
+    the test hook of drain().
     """
     parsed_schema = fastavro.parse_schema(json.loads(schema.text))
     to_user_message = partial(user_message, schema=schema, parsed_schema=parsed_schema)
     on_refused = partial(dead_letter_refused, schema=schema, producer=producer, dlq_topic=dlq_topic)
     select_users = _select_users_sql(schema.names)
-    users = drain(conn, producer, topic, select_users, _MARK_USERS, to_user_message, on_refused)
-    rejections = drain(conn, producer, dlq_topic, _SELECT_REJECTIONS, _MARK_REJECTIONS, rejection_message)
+    users = drain(
+        conn,
+        producer,
+        topic,
+        select_users,
+        _MARK_USERS,
+        to_user_message,
+        on_refused,
+        hold_seconds=hold_seconds,
+    )
+    rejections = drain(
+        conn,
+        producer,
+        dlq_topic,
+        _SELECT_REJECTIONS,
+        _MARK_REJECTIONS,
+        rejection_message,
+        hold_seconds=hold_seconds,
+    )
     published = Published(len(users.delivered), len(rejections.delivered), len(users.dead_lettered))
     failures = [(topic, ref, error) for ref, error in users.failed]
     failures += [(dlq_topic, ref, error) for ref, error in rejections.failed]
