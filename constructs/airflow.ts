@@ -27,10 +27,17 @@ export interface AirflowProps extends PublishingServiceProps {
    */
   readonly database?: string;
   /**
-   * Environment for the DAGs (read when parsing and when tasks run).
+   * Environment the DAG files read while they are parsed: the dag-processor's, and the scheduler's, whose
+   * task processes parse the file again.
    * @default - none
    */
   readonly dagEnvironment?: Record<string, string>;
+  /**
+   * Environment only the DAGs' tasks read: the scheduler's alone (tasks run inside it), so changing it
+   * leaves the dag-processor running.
+   * @default - none
+   */
+  readonly taskEnvironment?: Record<string, string>;
   /**
    * Local DAG folder; every file in it is shipped into the DAG folder of the scheduler and dag-processor.
    * @default - the repository's dags/
@@ -208,7 +215,7 @@ export class Airflow extends Construct {
       network: props.network,
       memoryMiB: schedulerMemoryMiB,
       command: ['airflow', 'scheduler'],
-      environment: { ...dagSide, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
+      environment: { ...dagSide, ...props.taskEnvironment, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
       files: dagFiles,
       volumes: logVolume,
       healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),
@@ -227,7 +234,7 @@ function readRequirements(file: string): string {
     .split('\n')
     .map((line) => line.replace(/#.*/, '').trim())
     .filter((line) => line.length > 0);
-  const loose = pins.find((line) => !/^[A-Za-z0-9._\[\],-]+==[^=\s]+$/.test(line));
+  const loose = pins.find((line) => !/^[A-Za-z0-9._[\],-]+==[^=\s]+$/.test(line));
   if (loose) throw new PropError('requirementsFile', `must pin an exact version on every line (pkg==x.y.z), got '${loose}' in ${file}`);
   return pins.join(' ');
 }

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 from airflow.sdk import Param, dag, get_current_context, task
 from pipeline import outbox, source, store, transform
-from pipeline.config import MAX_BATCH_SIZE, load_config
+from pipeline.config import MAX_BATCH_SIZE, load_dag_config, load_task_config
 
 log = logging.getLogger(__name__)
 
-# Read while the file is parsed, so a missing or malformed variable shows as this DAG's import
-# error, naming the variable, instead of as runs that fail later.
-CONFIG = load_config()
+# What shapes the DAG is read while the file is parsed, so a missing or malformed variable shows as
+# this DAG's import error, naming the variable. What only the tasks use is read when a task starts
+# (its error, naming the variable, fails the task): the dag-processor does not get those variables.
+CONFIG = load_dag_config()
 
 DEFAULT_ARGS = {
     "retries": 3,
@@ -52,20 +53,21 @@ DEFAULT_ARGS = {
 def randomuser_pipeline():
     @task
     def fetch_and_store() -> None:
+        config = load_task_config()
         context = get_current_context()
         run_id = context["run_id"]
         raw = source.fetch_users(
-            CONFIG.source_url,
+            config.source_url,
             context["params"]["batch_size"],
-            CONFIG.http_timeout_seconds,
-            CONFIG.http_retries,
+            config.http_timeout_seconds,
+            config.http_retries,
         )
         rows, rejected = transform.partition(raw)
         for record in rejected:
             log.warning(
                 "rejected record %s: field=%s reason=%s", record.record_hash, record.field, record.reason
             )
-        with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
+        with closing(psycopg2.connect(config.pg_dsn)) as conn:
             counts = store.store_batch(conn, run_id, len(raw), rows, rejected)
         log.info(
             "run %s: fetched %d, stored %d new users, rejected %d",
@@ -77,21 +79,22 @@ def randomuser_pipeline():
 
     @task
     def publish_outbox() -> None:
+        config = load_task_config()
         schema_id, schema = outbox.fetch_latest_schema(
-            CONFIG.schema_registry_url, f"{CONFIG.topic}-value", CONFIG.http_timeout_seconds
+            config.schema_registry_url, f"{config.topic}-value", config.http_timeout_seconds
         )
-        producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
-        with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
+        producer = outbox.make_producer(config.kafka_bootstrap_servers)
+        with closing(psycopg2.connect(config.pg_dsn)) as conn:
             users, rejections = outbox.publish_outbox(
-                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema_id, schema
+                conn, producer, config.topic, config.dlq_topic, schema_id, schema
             )
         log.info(
             "published %d users to %s (schema id %d) and %d rejections to %s",
             users,
-            CONFIG.topic,
+            config.topic,
             schema_id,
             rejections,
-            CONFIG.dlq_topic,
+            config.dlq_topic,
         )
 
     fetch_and_store() >> publish_outbox()

@@ -79,6 +79,21 @@ export function postgresDdl(fields: string[]): string[] {
   ];
 }
 
+/**
+ * The refusal when an existing topic has more partitions than configured: Kafka cannot remove partitions, and
+ * the only way down, deleting the topic, would lose the records it holds.
+ */
+export function partitionExcess(topics: Array<{ name: string; partitions: number }>, wanted: number): string | undefined {
+  const over = topics.filter(({ partitions }) => partitions > wanted);
+  if (over.length === 0) return undefined;
+  const counts = over.map(({ name, partitions }) => `'${name}' has ${partitions}`).join(', ');
+  return (
+    `topic ${counts} partitions, more than PIPELINE_TOPIC_PARTITIONS=${wanted} (pipeline.topicPartitions): ` +
+    'Kafka cannot remove partitions, and deleting the topic to recreate it would lose its records, so nothing ' +
+    `was changed. Set it back to ${Math.max(...over.map(({ partitions }) => partitions))}, or publish to a new topic (pipeline.topic).`
+  );
+}
+
 /** Warnings for existing topics with fewer partitions than configured. */
 export function partitionShortfalls(topics: Array<{ name: string; partitions: number }>, wanted: number): string[] {
   return topics
@@ -122,7 +137,10 @@ function explainTopicError(error: unknown, config: BootstrapConfig): unknown {
   );
 }
 
-async function createTopics(admin: Admin, config: BootstrapConfig, topics: string[]): Promise<void> {
+/** The part of a kafkajs admin client the topic step uses. */
+export type TopicAdmin = Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>;
+
+async function createTopics(admin: TopicAdmin, config: BootstrapConfig, topics: string[]): Promise<void> {
   try {
     // Resolves false when the topics already exist: fine, the step only ensures they do.
     await admin.createTopics({
@@ -137,16 +155,23 @@ async function createTopics(admin: Admin, config: BootstrapConfig, topics: strin
   }
 }
 
-async function ensureTopics(config: BootstrapConfig): Promise<void> {
+/** Creates the topic and its dead-letter topic if missing; fails if one has more partitions than configured. */
+export async function ensureTopics(admin: TopicAdmin, config: BootstrapConfig): Promise<void> {
+  const names = [config.topic, config.dlqTopic];
+  await createTopics(admin, config, names);
+  const metadata = await admin.fetchTopicMetadata({ topics: names });
+  const topics = metadata.topics.map(({ name, partitions }) => ({ name, partitions: partitions.length }));
+  for (const { name, partitions } of topics) log(`topic '${name}': ${partitions} partition(s)`);
+  const excess = partitionExcess(topics, config.topicPartitions);
+  if (excess) throw new Error(excess);
+  for (const warning of partitionShortfalls(topics, config.topicPartitions)) log(warning);
+}
+
+async function ensureKafkaTopics(config: BootstrapConfig): Promise<void> {
   const admin = createKafka(config.kafkaBrokers, 'pipeline-bootstrap').admin();
   await admin.connect();
   try {
-    const names = [config.topic, config.dlqTopic];
-    await createTopics(admin, config, names);
-    const metadata = await admin.fetchTopicMetadata({ topics: names });
-    const topics = metadata.topics.map(({ name, partitions }) => ({ name, partitions: partitions.length }));
-    for (const { name, partitions } of topics) log(`topic '${name}': ${partitions} partition(s)`);
-    for (const warning of partitionShortfalls(topics, config.topicPartitions)) log(warning);
+    await ensureTopics(admin, config);
   } finally {
     await admin.disconnect();
   }
@@ -201,11 +226,69 @@ async function registerSchema(config: BootstrapConfig, schema: unknown): Promise
   return id;
 }
 
-async function ensureCassandraTable(config: BootstrapConfig, fields: string[]): Promise<void> {
+/** What to do about an existing keyspace's replication: an ALTER to run and a line to log, either optional. */
+export interface ReplicationChange {
+  readonly alter?: string;
+  readonly message?: string;
+}
+
+/**
+ * How an existing keyspace's replication (its `system_schema.keyspaces` map; undefined when the keyspace does
+ * not exist yet) comes to the configured factor. Raising is safe once repaired; lowering keeps fewer copies of
+ * every row, so it is refused unless `acceptFewer` says the operator accepts that.
+ */
+export function replicationChange(
+  keyspace: string,
+  replication: Readonly<Record<string, string>> | undefined,
+  wanted: number,
+  acceptFewer: boolean,
+): ReplicationChange {
+  if (replication === undefined) return {};
+  const strategy = replication.class ?? '';
+  if (!strategy.endsWith('SimpleStrategy')) {
+    return { message: `keyspace '${keyspace}' uses ${strategy}, set outside the pipeline: PIPELINE_CASSANDRA_REPLICATION=${wanted} is not applied` };
+  }
+  const current = Number(replication.replication_factor);
+  if (current === wanted) return {};
+  const alter = `ALTER KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${wanted}}`;
+  if (current < wanted) {
+    return {
+      alter,
+      message: `keyspace '${keyspace}': replication factor raised from ${current} to ${wanted}; run 'nodetool repair ${keyspace}' on every node so the rows already written reach their new replicas`,
+    };
+  }
+  if (!acceptFewer) {
+    throw new Error(
+      `keyspace '${keyspace}' has replication factor ${current}; PIPELINE_CASSANDRA_REPLICATION=${wanted} ` +
+        '(pipeline.cassandraReplication) would keep fewer copies of every row, so a node lost afterwards could take rows ' +
+        `with it. Nothing was changed. Set it back to ${current}, or set PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS=true ` +
+        '(pipeline.acceptFewerCassandraReplicas) to lower it.',
+    );
+  }
+  return {
+    alter,
+    message: `keyspace '${keyspace}': replication factor lowered from ${current} to ${wanted} (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ${keyspace}' on every node to drop the copies no longer owned`,
+  };
+}
+
+/** The part of a Cassandra client the keyspace step uses. */
+export interface CqlSession {
+  execute(cql: string, params?: unknown[], options?: { prepare: boolean }): Promise<{ rows: Array<{ get(column: string): unknown }> }>;
+}
+
+/** Brings an existing keyspace's replication to the configured factor (or refuses), then creates what is missing. */
+export async function ensureKeyspaceAndTable(client: CqlSession, config: BootstrapConfig, fields: string[]): Promise<void> {
   const { keyspace, table } = config.cassandra;
-  await withCassandra(config.cassandra, async (client) => {
-    for (const cql of cassandraDdl(keyspace, table, config.cassandraReplication, fields)) await client.execute(cql);
-  });
+  const existing = await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
+  const replication = existing.rows[0]?.get('replication') as Record<string, string> | undefined;
+  const change = replicationChange(keyspace, replication, config.cassandraReplication, config.acceptFewerCassandraReplicas);
+  if (change.alter) await client.execute(change.alter);
+  if (change.message) log(change.message);
+  for (const cql of cassandraDdl(keyspace, table, config.cassandraReplication, fields)) await client.execute(cql);
+}
+
+async function ensureCassandraTable(config: BootstrapConfig, fields: string[]): Promise<void> {
+  await withCassandra(config.cassandra, (client) => ensureKeyspaceAndTable(client, config, fields));
 }
 
 /** Creates the DSN's database from the maintenance database, since CREATE DATABASE has no IF NOT EXISTS. */
@@ -236,7 +319,7 @@ export async function main(env: Env = process.env): Promise<number> {
   const { keyspace, table } = config.cassandra;
   const pg = redactDsn(config.pgDsn);
 
-  await step(`Kafka topics '${config.topic}', '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, () => ensureTopics(config));
+  await step(`Kafka topics '${config.topic}', '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, () => ensureKafkaTopics(config));
   const id = await step(`Schema Registry subject '${config.topic}-value'`, SERVICE_TIMEOUT_MS, () =>
     registerSchema(config, schema),
   );

@@ -51,8 +51,9 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ pipeline: { topic: 'users topic' } }, "pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got 'users topic'"],
     [{ pipeline: { keyspace: 'Spark-Streams' } }, "pipeline.keyspace must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got 'Spark-Streams'"],
     [{ pipeline: { sourceUrl: 'ftp://example.org' } }, "pipeline.sourceUrl must be an http(s) URL, got 'ftp://example.org'"],
+    [{ pipeline: { cassandraReplication: 2 } }, "pipeline.cassandraReplication must be 1 with the platform's own Cassandra, a single node, got 2: give cassandra (a cluster) for more"],
   ])('%j is refused', (props, message) => {
-    expect(() => synthPlatform(props as any)).toThrow(message);
+    expect(() => synthPlatform(props as PlatformStackProps)).toThrow(message);
   });
 
   test.each<[PlatformStackProps, string]>([
@@ -69,6 +70,10 @@ describe('props are validated where they enter, naming the prop and what is allo
     [
       { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), memoryMiB: { cassandra: 4096 } },
       "memoryMiB.cassandra is for the platform's own cassandra, which does not run when cassandra is given: leave it unset",
+    ],
+    [
+      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), pipeline: { cassandraReplication: 0 } },
+      'pipeline.cassandraReplication must be an integer between 1 and 32, got 0',
     ],
     [{ kafka, controlCenter: true }, "controlCenter needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false"],
     [{ kafka, zookeeper, controlCenter: false }, "zookeeper is read only by the platform's own Kafka and by Control Center: with kafka given and controlCenter false, leave it unset"],
@@ -195,21 +200,27 @@ describe('a construct used on its own names its own props', () => {
   });
 });
 
+/** A docker_image resource of the synthesized JSON: pulled by name, or built. */
+interface ImageResource {
+  readonly name: string;
+  readonly build?: unknown;
+}
+
 describe('image sources', () => {
   test('a mirror serves the same pinned references under its prefix', () => {
     const mirrored = synthPlatform({ imageSource: ImageSource.mirror('registry.internal:5000/') });
-    const pulled = Object.values(mirrored.resourcesOfType('docker_image')).filter((i: any) => !i.build);
+    const pulled = Object.values(mirrored.resourcesOfType('docker_image')).filter((i: ImageResource) => !i.build);
     for (const image of pulled) expect(image.name).toMatch(/^registry\.internal:5000\/[a-z]/);
-    expect(pulled.map((i: any) => i.name)).toContain('registry.internal:5000/confluentinc/cp-kafka:7.9.1');
+    expect(pulled.map((i: ImageResource) => i.name)).toContain('registry.internal:5000/confluentinc/cp-kafka:7.9.1');
   });
 
   test('images built on the host keep the pinned tags under the local namespace', () => {
     const local = synthPlatform({ imageSource: ImageSource.builtOnHost() });
-    const names = Object.values(local.resourcesOfType('docker_image')).filter((i: any) => !i.build).map((i: any) => i.name);
+    const names = Object.values(local.resourcesOfType('docker_image')).filter((i: ImageResource) => !i.build).map((i: ImageResource) => i.name);
     expect(names).toEqual(expect.arrayContaining(['kafka-pipelining/cp-kafka:7.9.1', 'kafka-pipelining/cassandra:5.0.4', 'kafka-pipelining/airflow:3.0.6-python3.11']));
     for (const name of names) expect(name).toMatch(/^kafka-pipelining\/[a-z-]+:[0-9]/);
     // Host-built Airflow and Spark images already carry the DAG's packages and the connectors: nothing is built in the plan.
-    expect(Object.values(local.resourcesOfType('docker_image')).filter((i: any) => i.build)).toEqual([]);
+    expect(Object.values(local.resourcesOfType('docker_image')).filter((i: ImageResource) => i.build)).toEqual([]);
     expect(local.container('kp-spark-job').image).toBe(local.container('kp-spark-master').image);
   });
 });
