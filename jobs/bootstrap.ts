@@ -76,6 +76,9 @@ export function postgresDdl(fields: string[]): string[] {
     // Counts default to 0 so a run can be recorded when it starts and completed when it finishes.
     'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
       'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
+    // Each valid user a run fetched, new or already stored: verify checks by id, run by run, so a source that
+    // sends the same user again (a re-seeded API) is not mistaken for a loss.
+    'CREATE TABLE IF NOT EXISTS ingest_run_users (run_id text NOT NULL, id uuid NOT NULL, PRIMARY KEY (run_id, id))',
   ];
 }
 

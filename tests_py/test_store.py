@@ -20,13 +20,14 @@ def test_stores_users_rejections_and_run_in_one_transaction():
 
     assert counts == store.RunCounts(fetched=3, stored=2, rejected=1)
     assert (conn.commits, conn.rollbacks) == (1, 0)
-    users_sql, rejections_sql, run_sql = (sql for sql, _ in conn.statements)
+    users_sql, run_users_sql, rejections_sql, run_sql = (sql for sql, _ in conn.statements)
     assert "INSERT INTO users" in users_sql
     assert "ON CONFLICT (id) DO NOTHING" in users_sql
+    assert "INSERT INTO ingest_run_users" in run_users_sql
     assert "INSERT INTO rejected_records" in rejections_sql
     assert "ON CONFLICT (record_hash) DO NOTHING" in rejections_sql
     assert "INSERT INTO ingest_runs" in run_sql
-    assert conn.statements[2][1] == ("manual__1", 3, 2, 1)
+    assert conn.statements[3][1] == ("manual__1", 3, 2, 1)
 
 
 def test_user_values_follow_the_column_order():
@@ -34,7 +35,7 @@ def test_user_values_follow_the_column_order():
 
     store.store_batch(conn, "r", 1, [ROW], [])
 
-    assert conn.mogrified == [tuple(ROW[name] for name in USER_FIELDS)]
+    assert conn.mogrified == [tuple(ROW[name] for name in USER_FIELDS), ("r", ROW["id"])]
     assert f"({', '.join(USER_FIELDS)}, fetched_at)" in conn.statements[0][0]
 
 
@@ -61,6 +62,17 @@ def test_users_already_stored_are_not_counted_again():
     counts = store.store_batch(conn, "r", 2, [ROW, OTHER_ROW], [])
 
     assert counts.stored == 1
+
+
+def test_every_valid_user_of_the_run_is_recorded_with_it_even_one_already_stored():
+    # The users INSERT returns only OTHER_ROW: ROW was stored by an earlier run and is fetched again.
+    conn = FakeConnection(returning_new_ids(OTHER_ROW["id"]))
+
+    store.store_batch(conn, "scheduled__2", 2, [ROW, OTHER_ROW], [])
+
+    ((sql, _),) = conn.sql("INSERT INTO ingest_run_users")
+    assert "ON CONFLICT (run_id, id) DO NOTHING" in sql
+    assert conn.mogrified[-2:] == [("scheduled__2", ROW["id"]), ("scheduled__2", OTHER_ROW["id"])]
 
 
 def test_an_empty_batch_still_records_the_run():

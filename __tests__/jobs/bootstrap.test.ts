@@ -87,7 +87,7 @@ describe('cassandraDdl', () => {
 });
 
 describe('postgresDdl', () => {
-  const [users, index, rejected, runs, ...rest] = postgresDdl(FIELDS);
+  const [users, index, rejected, runs, runUsers, ...rest] = postgresDdl(FIELDS);
 
   it('creates the users table from the schema, plus the outbox columns', () => {
     const columns = /^CREATE TABLE IF NOT EXISTS users \((.*)\)$/.exec(users)?.[1].split(', ');
@@ -113,6 +113,7 @@ describe('postgresDdl', () => {
       'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
         'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
     );
+    expect(runUsers).toBe('CREATE TABLE IF NOT EXISTS ingest_run_users (run_id text NOT NULL, id uuid NOT NULL, PRIMARY KEY (run_id, id))');
     expect(rest).toEqual([]);
   });
 
