@@ -15,6 +15,7 @@ import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, 
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 import { faultTests } from './faults';
+import { settingChangeTests } from './setting-change';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 
 const RUNS = 5;
@@ -114,6 +115,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
 }, 60 * 60 * 1000);
 
 faultTests(() => outputs, figures);
+settingChangeTests(() => outputs, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
   const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];
