@@ -18,6 +18,7 @@ import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
 import { schemaEvolutionTests } from './schema-evolution';
+import { settingChangeTests } from './setting-change';
 
 const RUNS = 5;
 const BAD_EVERY = 50;
@@ -119,6 +120,8 @@ faultTests(() => outputs, figures);
 // Poison records before the schema changes: they are framed with the first schema version.
 poisonTests(() => outputs, figures);
 schemaEvolutionTests(() => outputs, figures);
+// Settings last: each deploy keeps the schema file deployed so far, and the stack keeps the changed trigger.
+settingChangeTests(() => outputs, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
   const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];
