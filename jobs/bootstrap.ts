@@ -134,8 +134,8 @@ export interface PostgresColumn {
   readonly nullable: boolean;
 }
 
-/** The users columns the outbox keeps beside the record's fields. */
-const OUTBOX_COLUMNS = new Set(['fetched_at', 'published_at']);
+/** The users columns the outbox keeps beside the record's fields: never a dropped field's. */
+const OUTBOX_COLUMNS = new Set(['fetched_at', 'published_at', 'publish_attempts', 'publish_error', 'dead_lettered_at']);
 
 /**
  * What brings an existing users table to the schema: a column for each new field, and NOT NULL dropped from the

@@ -194,6 +194,17 @@ describe('a schema change reaches the tables', () => {
     expect(postgresAlterations(quoted, [{ name: 'id', nullable: false }])).toEqual(["ALTER TABLE users ADD COLUMN IF NOT EXISTS title text NOT NULL DEFAULT 'it''s'"]);
   });
 
+  it('leaves the outbox columns as they are, NOT NULL publish_attempts included', () => {
+    const outbox = [
+      { name: 'fetched_at', nullable: false },
+      { name: 'published_at', nullable: true },
+      { name: 'publish_attempts', nullable: false },
+      { name: 'publish_error', nullable: true },
+      { name: 'dead_lettered_at', nullable: true },
+    ];
+    expect(postgresAlterations(FIELDS, [...FIELDS.map(({ name }) => ({ name, nullable: false })), ...outbox])).toEqual([]);
+  });
+
   it('lets the column of a dropped field be null from now on, and never drops a column', () => {
     const withoutPhone = FIELDS.filter(({ name }) => name !== 'phone');
     const existing = [...FIELDS.map(({ name }) => ({ name, nullable: false })), { name: 'fetched_at', nullable: false }, { name: 'legacy', nullable: true }];
