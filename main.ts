@@ -13,6 +13,7 @@ import { ImageSource, PlatformStack } from './constructs';
 //   KP_PIPELINE_BATCH_SIZE                users fetched per DAG run (default 100)
 //   KP_PIPELINE_SCHEDULE                  the DAG's schedule, or none (default @hourly)
 //   KP_PIPELINE_RETRY_DELAY_SECONDS       first retry delay of a failed DAG task (default 30)
+//   KP_PIPELINE_TOPIC_PARTITIONS          partitions of the topics the bootstrap creates (default 3)
 //   KP_PIPELINE_TRIGGER_SECONDS           seconds between the Spark job's micro-batches (default 1)
 //   KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER   records per micro-batch at most (default 50000)
 //   KP_PIPELINE_CASSANDRA_CONCURRENT_WRITES  Cassandra writes each Spark task keeps in flight (default 64)
@@ -30,6 +31,7 @@ new PlatformStack(app, 'kafka-pipelining', {
     batchSize: optionalNumber(env.KP_PIPELINE_BATCH_SIZE),
     schedule: env.KP_PIPELINE_SCHEDULE || undefined,
     retryDelaySeconds: optionalNumber(env.KP_PIPELINE_RETRY_DELAY_SECONDS),
+    topicPartitions: optionalNumber(env.KP_PIPELINE_TOPIC_PARTITIONS),
     triggerSeconds: optionalNumber(env.KP_PIPELINE_TRIGGER_SECONDS),
     maxOffsetsPerTrigger: optionalNumber(env.KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER),
     cassandraConcurrentWrites: optionalNumber(env.KP_PIPELINE_CASSANDRA_CONCURRENT_WRITES),

@@ -27,10 +27,17 @@ export interface AirflowProps extends PublishingServiceProps {
    */
   readonly database?: string;
   /**
-   * Environment for the DAGs (read when parsing and when tasks run).
+   * Environment the DAG files read while they are parsed: the dag-processor's, and the scheduler's, whose
+   * task processes parse the file again.
    * @default - none
    */
   readonly dagEnvironment?: Record<string, string>;
+  /**
+   * Environment only the DAGs' tasks read: the scheduler's alone (tasks run inside it), so changing it
+   * leaves the dag-processor running.
+   * @default - none
+   */
+  readonly taskEnvironment?: Record<string, string>;
   /**
    * Local DAG folder; every file in it is shipped into the DAG folder of the scheduler and dag-processor.
    * @default - the repository's dags/
@@ -208,7 +215,7 @@ export class Airflow extends Construct {
       network: props.network,
       memoryMiB: schedulerMemoryMiB,
       command: ['airflow', 'scheduler'],
-      environment: { ...dagSide, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
+      environment: { ...dagSide, ...props.taskEnvironment, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
       files: dagFiles,
       volumes: logVolume,
       healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),

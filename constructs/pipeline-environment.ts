@@ -1,4 +1,4 @@
-import { defaultOf } from '../jobs/lib/contract';
+import { type Component, defaultOf, PIPELINE_VARIABLES } from '../jobs/lib/contract';
 import type { PipelineSettings } from './streaming-platform';
 import { validateIntegerRange } from './validation';
 
@@ -27,6 +27,11 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
   if (!/^https?:\/\/[^\s]+$/.test(sourceUrl)) throw new Error(`pipeline.sourceUrl must be an http(s) URL, got '${sourceUrl}'`);
   const integer = (prop: string, value: number | undefined, variable: string, min: number, max: number): string =>
     `${validateIntegerRange(prop, value ?? Number(defaultOf(variable)), min, max)}`;
+  const output = {
+    PIPELINE_TOPIC: topic,
+    PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? defaultOf('PIPELINE_CASSANDRA_KEYSPACE'),
+    PIPELINE_CASSANDRA_TABLE: settings.table ?? defaultOf('PIPELINE_CASSANDRA_TABLE'),
+  };
   return {
     PIPELINE_SOURCE_URL: sourceUrl,
     PIPELINE_BATCH_SIZE: integer('pipeline.batchSize', settings.batchSize, 'PIPELINE_BATCH_SIZE', 1, 5000),
@@ -40,18 +45,28 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_TOPIC: topic,
     PIPELINE_DLQ_TOPIC: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }),
     PIPELINE_TOPIC_PARTITIONS: integer('pipeline.topicPartitions', settings.topicPartitions, 'PIPELINE_TOPIC_PARTITIONS', 1, 64),
-    // One broker and one Cassandra node: there is nothing to replicate to, whatever the jobs' defaults say.
+    // One broker, or a brought cluster whose size is unknown here: replication 1 is what always works.
     PIPELINE_TOPIC_REPLICATION: '1',
     PIPELINE_CASSANDRA_CONTACT_POINTS: services.cassandraContactPoints,
     PIPELINE_CASSANDRA_DATACENTER: services.cassandraDatacenter,
-    PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? defaultOf('PIPELINE_CASSANDRA_KEYSPACE'),
-    PIPELINE_CASSANDRA_TABLE: settings.table ?? defaultOf('PIPELINE_CASSANDRA_TABLE'),
-    PIPELINE_CASSANDRA_REPLICATION: '1',
-    // One checkpoint per topic, so a job pointed at another topic does not resume from this one's offsets.
-    PIPELINE_CHECKPOINT_DIR: `/checkpoints/${topic}`,
+    PIPELINE_CASSANDRA_KEYSPACE: output.PIPELINE_CASSANDRA_KEYSPACE,
+    PIPELINE_CASSANDRA_TABLE: output.PIPELINE_CASSANDRA_TABLE,
+    PIPELINE_CASSANDRA_REPLICATION: integer('pipeline.cassandraReplication', settings.cassandraReplication, 'PIPELINE_CASSANDRA_REPLICATION', 1, 32),
+    PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS: `${settings.acceptFewerCassandraReplicas ?? (defaultOf('PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS') === 'true')}`,
+    // The declared default follows the topic, keyspace and table: a stream with another output starts afresh.
+    PIPELINE_CHECKPOINT_DIR: defaultOf('PIPELINE_CHECKPOINT_DIR', output),
     PIPELINE_TRIGGER_SECONDS: integer('pipeline.triggerSeconds', settings.triggerSeconds, 'PIPELINE_TRIGGER_SECONDS', 1, 3600),
     PIPELINE_MAX_OFFSETS_PER_TRIGGER: integer('pipeline.maxOffsetsPerTrigger', settings.maxOffsetsPerTrigger, 'PIPELINE_MAX_OFFSETS_PER_TRIGGER', 1, 10_000_000),
     PIPELINE_STARTING_OFFSETS: defaultOf('PIPELINE_STARTING_OFFSETS'),
     PIPELINE_CASSANDRA_CONCURRENT_WRITES: integer('pipeline.cassandraConcurrentWrites', settings.cassandraConcurrentWrites, 'PIPELINE_CASSANDRA_CONCURRENT_WRITES', 1, 1024),
   };
+}
+
+/**
+ * The variables of `environment` that code of one of `components` reads (jobs/contract/variables.json's
+ * `readBy`): a container gets exactly these, so changing a setting replaces only the containers that read it.
+ */
+export function environmentReadBy(environment: Readonly<Record<string, string>>, ...components: Component[]): Record<string, string> {
+  const read = new Set(PIPELINE_VARIABLES.filter((v) => v.readBy.some((c) => components.includes(c))).map((v) => v.name));
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => read.has(name)));
 }

@@ -8,7 +8,7 @@ import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
 import { IKafkaCluster, KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
-import { pipelineEnvironment } from './pipeline-environment';
+import { environmentReadBy, pipelineEnvironment } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
@@ -87,14 +87,44 @@ export interface PipelineSettings {
   readonly maxFieldLength?: number;
   /** The DAG's schedule: cron, preset, or 'none' for triggered runs only. @default '@hourly' */
   readonly schedule?: string;
-  /** @default 'users_created' */
+  /**
+   * The Kafka topic users are published to (its dead-letter topic is `<topic>.dlq`). A new topic starts
+   * empty: users already published stay in the old one, and the stream reads the new one with a checkpoint
+   * of its own.
+   * @default 'users_created'
+   */
   readonly topic?: string;
-  /** @default 3 */
+  /**
+   * Partitions of the topic and of its dead-letter topic when the bootstrap job creates them. An existing
+   * topic keeps its partitions: with more than this (Kafka cannot remove partitions), the bootstrap fails
+   * naming both counts; with fewer, it warns and leaves them (adding partitions moves keys).
+   * @default 3
+   */
   readonly topicPartitions?: number;
-  /** @default 'spark_streams' */
+  /**
+   * The Cassandra keyspace the stream writes to. The stream's checkpoint follows it (and the topic and table):
+   * a new keyspace gets the whole topic replayed into it, from what Kafka still retains.
+   * @default 'spark_streams'
+   */
   readonly keyspace?: string;
-  /** @default 'created_users' */
+  /**
+   * The Cassandra table the stream writes to; the checkpoint follows it, as for `keyspace`.
+   * @default 'created_users'
+   */
   readonly table?: string;
+  /**
+   * Replication factor of the keyspace. The platform's own Cassandra is one node, so above 1 only with
+   * `cassandra` given. The bootstrap job raises an existing keyspace's factor (then run `nodetool repair`);
+   * it refuses to lower it unless `acceptFewerCassandraReplicas` is set.
+   * @default 1
+   */
+  readonly cassandraReplication?: number;
+  /**
+   * Let the bootstrap job lower an existing keyspace's replication factor to `cassandraReplication`. Each row
+   * then has fewer copies: a node lost afterwards can take rows with it.
+   * @default false
+   */
+  readonly acceptFewerCassandraReplicas?: boolean;
   /**
    * Seconds between micro-batches of the Spark job (a batch that runs longer starts the next at once).
    * 1 s took p50 produce→row latency from 3.0 s to 0.9 s in `npm run bench` against 5 s.
@@ -118,6 +148,9 @@ export interface PipelineSettings {
 export interface StreamingPlatformProps {
   /**
    * Prefix of every container, volume and network name, so several platforms can share a Docker host.
+   * Changing it on a deployed stack replaces everything under the new names and starts from empty
+   * volumes: without `retainVolumes`, the old volumes and their data are destroyed; with it, they stay on
+   * the host, unused, until the old prefix comes back (see docs/pipeline.md, "Changing settings").
    * @default 'kp'
    */
   readonly namePrefix?: string;
@@ -218,7 +251,7 @@ export class StreamingPlatform extends Construct {
   public readonly streamingJob: SparkStreamingJob;
   /** The local stand-in API, when `pipeline.localSourceApi` is set. */
   public readonly sourceApi?: FakeRandomUserApi;
-  /** The `PIPELINE_*` settings every job reads (see docs/pipeline.md). */
+  /** Every `PIPELINE_*` variable the platform sets; each container gets those its code reads (see docs/pipeline.md). */
   public readonly pipelineEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: StreamingPlatformProps = {}) {
@@ -299,6 +332,9 @@ export class StreamingPlatform extends Construct {
     hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
 
     const pipeline = props.pipeline ?? {};
+    if (!props.cassandra && pipeline.cassandraReplication !== undefined && pipeline.cassandraReplication !== 1) {
+      throw new PropError('pipeline.cassandraReplication', `must be 1 with the platform's own Cassandra, a single node, got ${pipeline.cassandraReplication}: give cassandra (a cluster) for more`);
+    }
     if (pipeline.localSourceApi) {
       if (pipeline.sourceUrl !== undefined) throw new Error('pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one');
       this.sourceApi = new FakeRandomUserApi(this, 'SourceApi', { network, name: `${prefix}-fake-randomuser`, imageSource: props.imageSource, bindAddress });
@@ -318,7 +354,7 @@ export class StreamingPlatform extends Construct {
       name: `${prefix}-bootstrap`,
       entryPoint: path.join(JOBS_DIRECTORY, 'bootstrap.ts'),
       assets: [{ source: validateSchemaFile('pipeline.schemaFile', pipeline.schemaFile ?? path.join(JOBS_DIRECTORY, 'schemas', 'user.avsc')), target: 'schemas/user.avsc' }],
-      environment: { ...this.pipelineEnvironment },
+      environment: environmentReadBy(this.pipelineEnvironment, 'bootstrap'),
       imageSource: props.imageSource,
     });
     const afterBootstrap = [this.bootstrap.container.resource];
@@ -333,7 +369,8 @@ export class StreamingPlatform extends Construct {
       () => new Airflow(this, 'Airflow', {
         ...shared, network, name: `${prefix}-airflow`, postgres: this.postgres, hostPort: ports.airflow,
         apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
-        dagEnvironment: { ...this.pipelineEnvironment },
+        dagEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag'),
+        taskEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),
         dependsOn: afterBootstrap,
       }),
     );
@@ -341,7 +378,7 @@ export class StreamingPlatform extends Construct {
     this.streamingJob = withPropNames({ memoryMiB: 'memoryMiB.sparkJob' }, () =>
       new SparkStreamingJob(this, 'StreamingJob', {
         network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
-        environment: { ...this.pipelineEnvironment },
+        environment: environmentReadBy(this.pipelineEnvironment, 'spark-job'),
         dependsOn: afterBootstrap,
       }),
     );

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 from airflow.sdk import Param, dag, get_current_context, task
 from pipeline import outbox, source, store, transform
-from pipeline.config import MAX_BATCH_SIZE, load_config
+from pipeline.config import MAX_BATCH_SIZE, TaskConfig, load_dag_config, load_task_config
 from pipeline_contract import UserSchema, latest_user_schema, value_subject
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 # Ceiling of the outbox_hold_seconds test hook: a hold keeps its batch's rows locked.
 MAX_OUTBOX_HOLD_SECONDS = 120
 
-# Read while the file is parsed, so a missing or malformed variable shows as this DAG's import
-# error, naming the variable, instead of as runs that fail later.
-CONFIG = load_config()
+# What shapes the DAG is read while the file is parsed, so a missing or malformed variable shows as
+# this DAG's import error, naming the variable. What only the tasks use is read when a task starts
+# (its error, naming the variable, fails the task): the dag-processor does not get those variables.
+CONFIG = load_dag_config()
 
 DEFAULT_ARGS = {
     "retries": 3,
@@ -36,10 +37,10 @@ DEFAULT_ARGS = {
 }
 
 
-def _latest_schema() -> UserSchema:
+def _latest_schema(config: TaskConfig) -> UserSchema:
     """The subject's latest version: the fields this task stores or publishes."""
     return latest_user_schema(
-        CONFIG.schema_registry_url, value_subject(CONFIG.topic), CONFIG.http_timeout_seconds
+        config.schema_registry_url, value_subject(config.topic), config.http_timeout_seconds
     )
 
 
@@ -74,21 +75,22 @@ def _latest_schema() -> UserSchema:
 def randomuser_pipeline():
     @task
     def fetch_and_store() -> None:
+        config = load_task_config()
         context = get_current_context()
         run_id = context["run_id"]
-        schema = _latest_schema()
+        schema = _latest_schema(config)
         raw = source.fetch_users(
-            CONFIG.source_url,
+            config.source_url,
             context["params"]["batch_size"],
-            CONFIG.http_timeout_seconds,
-            CONFIG.http_retries,
+            config.http_timeout_seconds,
+            config.http_retries,
         )
-        rows, rejected = transform.partition(raw, schema.fields, CONFIG.max_field_length)
+        rows, rejected = transform.partition(raw, schema.fields, config.max_field_length)
         for record in rejected:
             log.warning(
                 "rejected record %s: field=%s reason=%s", record.record_hash, record.field, record.reason
             )
-        with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
+        with closing(psycopg2.connect(config.pg_dsn)) as conn:
             counts = store.store_batch(conn, run_id, len(raw), rows, rejected, schema.names)
         log.info(
             "run %s: fetched %d, stored %d new users, rejected %d (schema id %d)",
@@ -103,21 +105,22 @@ def randomuser_pipeline():
     # outage). A string, since the TriggerRule enum moves between Airflow 3 releases.
     @task(trigger_rule="all_done")
     def publish_outbox() -> None:
+        config = load_task_config()
         hold_seconds = get_current_context()["params"]["outbox_hold_seconds"]
-        schema = _latest_schema()
-        producer = outbox.make_producer(CONFIG.kafka_bootstrap_servers)
-        with closing(psycopg2.connect(CONFIG.pg_dsn)) as conn:
+        schema = _latest_schema(config)
+        producer = outbox.make_producer(config.kafka_bootstrap_servers)
+        with closing(psycopg2.connect(config.pg_dsn)) as conn:
             published = outbox.publish_outbox(
-                conn, producer, CONFIG.topic, CONFIG.dlq_topic, schema, hold_seconds
+                conn, producer, config.topic, config.dlq_topic, schema, hold_seconds
             )
         log.info(
             "published %d users to %s (schema id %d); %d rejections and %d refused users to %s",
             published.users,
-            CONFIG.topic,
+            config.topic,
             schema.schema_id,
             published.rejections,
             published.dead_lettered,
-            CONFIG.dlq_topic,
+            config.dlq_topic,
         )
 
     fetch_and_store() >> publish_outbox()

@@ -9,6 +9,9 @@
  *   3. the schema is registered. The DAG and the Spark job read the registry, so they take the new version up
  *      while they run, and find its columns already there.
  *
+ * Settings that would lose data on a stack that has some are refused, naming the prop: fewer topic partitions than
+ * the topics have, and a lower Cassandra replication factor unless PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS.
+ *
  * Bundled by esbuild into one file, shipped with the schema file beside it (`schemas/user.avsc`). The schema
  * reaches no other container: a schema change replaces this job alone, which fails before any running service is
  * touched when the change is incompatible.
@@ -115,6 +118,9 @@ export function postgresDdl(fields: UserField[]): string[] {
     // Counts default to 0 so a run can be recorded when it starts and completed when it finishes.
     'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
       'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
+    // Each valid user a run fetched, new or already stored: verify checks by id, run by run, so a source that
+    // sends the same user again (a re-seeded API) is not mistaken for a loss.
+    'CREATE TABLE IF NOT EXISTS ingest_run_users (run_id text NOT NULL, id uuid NOT NULL, PRIMARY KEY (run_id, id))',
     // The outbox's refusals of a row, its last error, and when it went to the dead-letter topic instead.
     // Added to a users table of an earlier version too.
     'ALTER TABLE users ADD COLUMN IF NOT EXISTS publish_attempts integer NOT NULL DEFAULT 0, ' +
@@ -128,8 +134,8 @@ export interface PostgresColumn {
   readonly nullable: boolean;
 }
 
-/** The users columns the outbox keeps beside the record's fields. */
-const OUTBOX_COLUMNS = new Set(['fetched_at', 'published_at']);
+/** The users columns the outbox keeps beside the record's fields: never a dropped field's. */
+const OUTBOX_COLUMNS = new Set(['fetched_at', 'published_at', 'publish_attempts', 'publish_error', 'dead_lettered_at']);
 
 /**
  * What brings an existing users table to the schema: a column for each new field, and NOT NULL dropped from the
@@ -144,6 +150,21 @@ export function postgresAlterations(fields: UserField[], existing: readonly Post
       .filter(({ name, nullable }) => !nullable && !wanted.has(name) && !OUTBOX_COLUMNS.has(name))
       .map(({ name }) => `ALTER TABLE users ALTER COLUMN ${name} DROP NOT NULL`),
   ];
+}
+
+/**
+ * The refusal when an existing topic has more partitions than configured: Kafka cannot remove partitions, and
+ * the only way down, deleting the topic, would lose the records it holds.
+ */
+export function partitionExcess(topics: Array<{ name: string; partitions: number }>, wanted: number): string | undefined {
+  const over = topics.filter(({ partitions }) => partitions > wanted);
+  if (over.length === 0) return undefined;
+  const counts = over.map(({ name, partitions }) => `'${name}' has ${partitions}`).join(', ');
+  return (
+    `topic ${counts} partitions, more than PIPELINE_TOPIC_PARTITIONS=${wanted} (pipeline.topicPartitions): ` +
+    'Kafka cannot remove partitions, and deleting the topic to recreate it would lose its records, so nothing ' +
+    `was changed. Set it back to ${Math.max(...over.map(({ partitions }) => partitions))}, or publish to a new topic (pipeline.topic).`
+  );
 }
 
 /** Warnings for existing topics with fewer partitions than configured. */
@@ -189,7 +210,10 @@ function explainTopicError(error: unknown, config: BootstrapConfig): unknown {
   );
 }
 
-async function createTopics(admin: Admin, config: BootstrapConfig, topics: string[]): Promise<void> {
+/** The part of a kafkajs admin client the topic step uses. */
+export type TopicAdmin = Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>;
+
+async function createTopics(admin: TopicAdmin, config: BootstrapConfig, topics: string[]): Promise<void> {
   try {
     // Resolves false when the topics already exist: fine, the step only ensures they do.
     await admin.createTopics({
@@ -204,16 +228,23 @@ async function createTopics(admin: Admin, config: BootstrapConfig, topics: strin
   }
 }
 
-async function ensureTopics(config: BootstrapConfig): Promise<void> {
+/** Creates the topic and its dead-letter topic if missing; fails if one has more partitions than configured. */
+export async function ensureTopics(admin: TopicAdmin, config: BootstrapConfig): Promise<void> {
+  const names = [config.topic, config.dlqTopic];
+  await createTopics(admin, config, names);
+  const metadata = await admin.fetchTopicMetadata({ topics: names });
+  const topics = metadata.topics.map(({ name, partitions }) => ({ name, partitions: partitions.length }));
+  for (const { name, partitions } of topics) log(`topic '${name}': ${partitions} partition(s)`);
+  const excess = partitionExcess(topics, config.topicPartitions);
+  if (excess) throw new Error(excess);
+  for (const warning of partitionShortfalls(topics, config.topicPartitions)) log(warning);
+}
+
+async function ensureKafkaTopics(config: BootstrapConfig): Promise<void> {
   const admin = createKafka(config.kafkaBrokers, 'pipeline-bootstrap').admin();
   await admin.connect();
   try {
-    const names = [config.topic, config.dlqTopic];
-    await createTopics(admin, config, names);
-    const metadata = await admin.fetchTopicMetadata({ topics: names });
-    const topics = metadata.topics.map(({ name, partitions }) => ({ name, partitions: partitions.length }));
-    for (const { name, partitions } of topics) log(`topic '${name}': ${partitions} partition(s)`);
-    for (const warning of partitionShortfalls(topics, config.topicPartitions)) log(warning);
+    await ensureTopics(admin, config);
   } finally {
     await admin.disconnect();
   }
@@ -244,21 +275,82 @@ async function registerSchema(config: BootstrapConfig, subject: string, schema: 
   return id;
 }
 
-async function ensureCassandraTable(config: BootstrapConfig, fields: UserField[]): Promise<void> {
-  const { keyspace, table } = config.cassandra;
-  await withCassandra(config.cassandra, async (client) => {
-    for (const cql of cassandraDdl(keyspace, table, config.cassandraReplication, fields)) await client.execute(cql);
-    const columns = await client.execute(
-      'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
-      [keyspace, table],
-      { prepare: true },
+/** What to do about an existing keyspace's replication: an ALTER to run and a line to log, either optional. */
+export interface ReplicationChange {
+  readonly alter?: string;
+  readonly message?: string;
+}
+
+/**
+ * How an existing keyspace's replication (its `system_schema.keyspaces` map; undefined when the keyspace does
+ * not exist yet) comes to the configured factor. Raising is safe once repaired; lowering keeps fewer copies of
+ * every row, so it is refused unless `acceptFewer` says the operator accepts that.
+ */
+export function replicationChange(
+  keyspace: string,
+  replication: Readonly<Record<string, string>> | undefined,
+  wanted: number,
+  acceptFewer: boolean,
+): ReplicationChange {
+  if (replication === undefined) return {};
+  const strategy = replication.class ?? '';
+  if (!strategy.endsWith('SimpleStrategy')) {
+    return { message: `keyspace '${keyspace}' uses ${strategy}, set outside the pipeline: PIPELINE_CASSANDRA_REPLICATION=${wanted} is not applied` };
+  }
+  const current = Number(replication.replication_factor);
+  if (current === wanted) return {};
+  const alter = `ALTER KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${wanted}}`;
+  if (current < wanted) {
+    return {
+      alter,
+      message: `keyspace '${keyspace}': replication factor raised from ${current} to ${wanted}; run 'nodetool repair ${keyspace}' on every node so the rows already written reach their new replicas`,
+    };
+  }
+  if (!acceptFewer) {
+    throw new Error(
+      `keyspace '${keyspace}' has replication factor ${current}; PIPELINE_CASSANDRA_REPLICATION=${wanted} ` +
+        '(pipeline.cassandraReplication) would keep fewer copies of every row, so a node lost afterwards could take rows ' +
+        `with it. Nothing was changed. Set it back to ${current}, or set PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS=true ` +
+        '(pipeline.acceptFewerCassandraReplicas) to lower it.',
     );
-    const existing = new Set(columns.rows.map((row) => String(row.get('column_name'))));
-    for (const cql of cassandraAddColumns(keyspace, table, fields, existing)) {
-      await client.execute(cql);
-      log(cql);
-    }
-  });
+  }
+  return {
+    alter,
+    message: `keyspace '${keyspace}': replication factor lowered from ${current} to ${wanted} (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ${keyspace}' on every node to drop the copies no longer owned`,
+  };
+}
+
+/** The part of a Cassandra client the keyspace step uses. */
+export interface CqlSession {
+  execute(cql: string, params?: unknown[], options?: { prepare: boolean }): Promise<{ rows: Array<{ get(column: string): unknown }> }>;
+}
+
+/**
+ * Brings an existing keyspace's replication to the configured factor (or refuses), creates what is missing, and
+ * adds a column for each field the table lacks.
+ */
+export async function ensureKeyspaceAndTable(client: CqlSession, config: BootstrapConfig, fields: UserField[]): Promise<void> {
+  const { keyspace, table } = config.cassandra;
+  const existing = await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
+  const replication = existing.rows[0]?.get('replication') as Record<string, string> | undefined;
+  const change = replicationChange(keyspace, replication, config.cassandraReplication, config.acceptFewerCassandraReplicas);
+  if (change.alter) await client.execute(change.alter);
+  if (change.message) log(change.message);
+  for (const cql of cassandraDdl(keyspace, table, config.cassandraReplication, fields)) await client.execute(cql);
+  const columns = await client.execute(
+    'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+    [keyspace, table],
+    { prepare: true },
+  );
+  const present = new Set(columns.rows.map((row) => String(row.get('column_name'))));
+  for (const cql of cassandraAddColumns(keyspace, table, fields, present)) {
+    await client.execute(cql);
+    log(cql);
+  }
+}
+
+async function ensureCassandraTable(config: BootstrapConfig, fields: UserField[]): Promise<void> {
+  await withCassandra(config.cassandra, (client) => ensureKeyspaceAndTable(client, config, fields));
 }
 
 /** Creates the DSN's database from the maintenance database, since CREATE DATABASE has no IF NOT EXISTS. */
@@ -299,7 +391,7 @@ export async function main(env: Env = process.env): Promise<number> {
 
   const subject = `${config.topic}-value`;
 
-  await step(`Kafka topics '${config.topic}', '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, () => ensureTopics(config));
+  await step(`Kafka topics '${config.topic}', '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, () => ensureKafkaTopics(config));
   await step(`schema file against subject '${subject}' (${COMPATIBILITY})`, SERVICE_TIMEOUT_MS, () => checkSchema(config.schemaRegistryUrl, subject, schema));
   await step(`Cassandra table ${keyspace}.${table}`, SERVICE_TIMEOUT_MS, () => ensureCassandraTable(config, fields));
   await step(`PostgreSQL database (${pg})`, SERVICE_TIMEOUT_MS, () => ensureDatabase(config.pgDsn));

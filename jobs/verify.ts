@@ -16,6 +16,7 @@ import { redactDsn } from './lib/dsn';
 import { describeError, sleep } from './lib/retry';
 import { log, runMain, step } from './lib/run';
 import { readTopicToEnd } from './lib/topic';
+import { UuidList, UuidListBuilder, uuidWords } from './lib/uuid-list';
 
 /** Bounds for one check: services were healthy at deploy time, so only brief hiccups are waited for. */
 const SERVICE_TIMEOUT_MS = 60_000;
@@ -70,37 +71,47 @@ export function parseVerifyArgs(args: string[]): VerifyOptions {
 
 // ---- Assessment (pure) ----
 
-export interface PipelineCounts {
-  /** Sum of ingest_runs.fetched. */
+/** Ids that share a problem: how many, and the first few in id order. */
+export interface IdSample {
+  readonly count: number;
+  readonly ids: readonly string[];
+}
+
+/** What verify read from the stores; problem ids come as samples, so that it never holds them all. */
+export interface Observation {
+  /** Sum of ingest_runs.fetched (a user sent again by the source counts again). */
   readonly fetched: number;
-  /** ingest_runs without finished_at: their users may not all be stored yet. */
+  /** ingest_runs without finished_at. */
   readonly unfinishedRuns: number;
+  /** Finished runs that fetched valid users but recorded no ids (stored before runs recorded them). */
+  readonly unidentifiedRuns: number;
   /** Rows in rejected_records. */
   readonly rejected: number;
+  /** Rows in users, and of those, the published ones (the outbox's dead letters are stored, not published). */
+  readonly stored: number;
+  readonly published: number;
+  /** Ids in Cassandra. */
+  readonly cassandra: number;
   /** Messages in the DLQ topic (high minus low watermarks). */
   readonly deadLettered: number;
   /** Of those, the ones read within the time bound, by the stage that dead-lettered them. */
   readonly deadLetteredByStage: { readonly ingest: number; readonly outbox: number; readonly stream: number; readonly unknown: number };
-}
-
-export interface PipelineIds {
-  /** users with published_at set. */
-  readonly published: readonly string[];
-  /** users with published_at and dead_lettered_at null, and how long ago they were fetched. */
-  readonly unpublished: ReadonlyArray<{ readonly id: string; readonly ageSeconds: number }>;
-  /** users the outbox moved to the DLQ instead, after the producer refused them (dead_lettered_at set). */
-  readonly outboxDeadLetters: readonly string[];
-  readonly cassandra: readonly string[];
-  /** Keys of DLQ messages with stage "stream". */
-  readonly streamDeadLetters: readonly string[];
+  /** Ids a finished run fetched that are not in users. */
+  readonly ingestLost: IdSample;
+  /** Users neither published nor dead-lettered by the outbox, older than --stuck-after. */
+  readonly stuck: IdSample;
+  /** Published users neither in Cassandra nor dead-lettered by the stream. */
+  readonly streamLost: IdSample;
+  /** Ids in Cassandra that are not in users. */
+  readonly unexpected: IdSample;
 }
 
 export interface Problem {
   readonly stage: 'ingest' | 'outbox' | 'stream' | 'cassandra';
-  readonly kind: 'lost' | 'unexpected' | 'stuck' | 'expect';
+  readonly kind: 'lost' | 'stuck' | 'unexpected' | 'expect';
   readonly count: number;
-  /** The first ids concerned, sorted; empty when the stage's data does not identify them. */
-  readonly ids: string[];
+  /** The first ids concerned, sorted; empty when the check does not identify them. */
+  readonly ids: readonly string[];
   readonly message: string;
 }
 
@@ -122,75 +133,65 @@ export interface Assessment {
   readonly notes: string[];
 }
 
-function idProblem(stage: Problem['stage'], kind: Problem['kind'], ids: string[], what: string): Problem {
-  const shown = [...ids].sort().slice(0, SHOWN_IDS);
-  const more = ids.length > shown.length ? `, ... (${ids.length - shown.length} more)` : '';
-  return { stage, kind, count: ids.length, ids: shown, message: `${stage}: ${ids.length} ${what}: ${shown.join(', ')}${more}` };
+/** Keeps the count of the ids added and the first SHOWN_IDS of them: add them in id order to show the smallest. */
+export class IdSampler {
+  private count = 0;
+  private readonly ids: string[] = [];
+
+  public add(id: string): void {
+    this.count++;
+    if (this.ids.length < SHOWN_IDS) this.ids.push(id);
+  }
+
+  public sample(): IdSample {
+    return { count: this.count, ids: [...this.ids] };
+  }
 }
 
-function ingestProblem(counts: PipelineCounts, stored: number): Problem | undefined {
-  const expected = counts.fetched - counts.rejected;
-  if (stored === expected) return undefined;
-  const accounting = `stored ${stored}, fetched ${counts.fetched} - rejected ${counts.rejected} = ${expected}`;
-  const count = Math.abs(expected - stored);
-  return stored < expected
-    ? { stage: 'ingest', kind: 'lost', count, ids: [], message: `ingest: ${count} users lost (${accounting})` }
-    : { stage: 'ingest', kind: 'unexpected', count, ids: [], message: `ingest: ${count} more users stored than fetched (${accounting})` };
+function idProblem(stage: Problem['stage'], kind: Problem['kind'], { count, ids }: IdSample, what: string): Problem {
+  const more = count > ids.length ? `, ... (${count - ids.length} more)` : '';
+  return { stage, kind, count, ids: [...ids], message: `${stage}: ${count} ${what}: ${ids.join(', ')}${more}` };
 }
 
-export function assessPipeline(
-  counts: PipelineCounts,
-  ids: PipelineIds,
-  options: Pick<VerifyOptions, 'expect' | 'stuckAfterSeconds'>,
-): Assessment {
-  const stored = new Set([...ids.published, ...ids.unpublished.map(({ id }) => id), ...ids.outboxDeadLetters]);
-  const inCassandra = new Set(ids.cassandra);
-  const streamDeadLetters = new Set(ids.streamDeadLetters);
-  const { ingest, outbox, stream, unknown } = counts.deadLetteredByStage;
-  const unread = counts.deadLettered - ingest - outbox - stream - unknown;
+export function assessPipeline(observation: Observation, options: Pick<VerifyOptions, 'expect' | 'stuckAfterSeconds'>): Assessment {
+  const { ingest, outbox, stream, unknown } = observation.deadLetteredByStage;
+  const unread = observation.deadLettered - ingest - outbox - stream - unknown;
   const problems: Problem[] = [];
   const notes: string[] = [];
+  const check = (sample: IdSample, problem: () => Problem) => {
+    if (sample.count > 0) problems.push(problem());
+  };
 
-  if (counts.unfinishedRuns > 0) {
-    notes.push(`ingest accounting skipped: ${counts.unfinishedRuns} ingest run(s) not finished`);
-  } else {
-    const problem = ingestProblem(counts, stored.size);
-    if (problem) problems.push(problem);
+  check(observation.ingestLost, () => idProblem('ingest', 'lost', observation.ingestLost, 'users lost: fetched by a run, not stored'));
+  if (observation.unfinishedRuns > 0) notes.push(`${observation.unfinishedRuns} ingest run(s) not finished: their users are checked once they are`);
+  if (observation.unidentifiedRuns > 0) {
+    notes.push(`${observation.unidentifiedRuns} ingest run(s) recorded no user ids (stored before runs recorded them): their users are not checked`);
   }
-
-  const stuck = ids.unpublished.filter(({ ageSeconds }) => ageSeconds > options.stuckAfterSeconds).map(({ id }) => id);
-  if (stuck.length > 0) {
-    problems.push(idProblem('outbox', 'stuck', stuck, `users unpublished for more than ${options.stuckAfterSeconds} s`));
-  }
-
-  const lost = ids.published.filter((id) => !inCassandra.has(id) && !streamDeadLetters.has(id));
-  if (lost.length > 0) problems.push(idProblem('stream', 'lost', lost, 'published users neither in Cassandra nor dead-lettered'));
+  check(observation.stuck, () => idProblem('outbox', 'stuck', observation.stuck, `users unpublished for more than ${options.stuckAfterSeconds} s`));
+  check(observation.streamLost, () => idProblem('stream', 'lost', observation.streamLost, 'published users neither in Cassandra nor dead-lettered'));
   if (unread > 0) {
-    notes.push(`dead-letter topic: ${unread} of ${counts.deadLettered} messages not read in time; their ids count as not dead-lettered`);
+    notes.push(`dead-letter topic: ${unread} of ${observation.deadLettered} messages not read in time; their ids count as not dead-lettered`);
   }
-
-  const unexpected = ids.cassandra.filter((id) => !stored.has(id));
-  if (unexpected.length > 0) problems.push(idProblem('cassandra', 'unexpected', unexpected, 'ids in Cassandra but not in PostgreSQL'));
-
-  if (options.expect !== undefined && inCassandra.size !== options.expect) {
+  check(observation.unexpected, () => idProblem('cassandra', 'unexpected', observation.unexpected, 'ids in Cassandra but not in PostgreSQL'));
+  if (options.expect !== undefined && observation.cassandra !== options.expect) {
     problems.push({
       stage: 'cassandra',
       kind: 'expect',
-      count: inCassandra.size,
+      count: observation.cassandra,
       ids: [],
-      message: `cassandra: expected exactly ${options.expect} users, found ${inCassandra.size}`,
+      message: `cassandra: expected exactly ${options.expect} users, found ${observation.cassandra}`,
     });
   }
 
   return {
     ok: problems.length === 0,
     summary: {
-      fetched: counts.fetched,
-      rejected: counts.rejected,
-      stored: stored.size,
-      published: ids.published.length,
-      cassandra: inCassandra.size,
-      deadLettered: counts.deadLettered,
+      fetched: observation.fetched,
+      rejected: observation.rejected,
+      stored: observation.stored,
+      published: observation.published,
+      cassandra: observation.cassandra,
+      deadLettered: observation.deadLettered,
       deadLetteredIngest: ingest,
       deadLetteredOutbox: outbox,
       deadLetteredStream: stream,
@@ -198,6 +199,38 @@ export function assessPipeline(
     problems,
     notes,
   };
+}
+
+/** A user row as verify pages through them, in id order. */
+export interface UserRow {
+  readonly id: string;
+  readonly published: boolean;
+}
+
+/**
+ * One pass over PostgreSQL's users, page by page in id order, against Cassandra's ids (sorted the same way):
+ * published users in neither Cassandra nor the stream's dead letters are lost, Cassandra ids that PostgreSQL
+ * does not have are unexpected. Memory: the two id lists and one page.
+ */
+export async function compareWithCassandra(
+  users: AsyncIterable<readonly UserRow[]>,
+  cassandra: UuidList,
+  streamDeadLetters: UuidList,
+): Promise<{ streamLost: IdSample; unexpected: IdSample }> {
+  const lost = new IdSampler();
+  const unexpected = new IdSampler();
+  let next = 0; // the first Cassandra id not yet matched or reported
+  for await (const page of users) {
+    for (const { id, published } of page) {
+      const words = uuidWords(id);
+      if (!words) throw new Error(`users.id '${id}' is not a UUID`);
+      while (next < cassandra.size && cassandra.compareAt(next, words) < 0) unexpected.add(cassandra.idAt(next++));
+      if (next < cassandra.size && cassandra.compareAt(next, words) === 0) next++;
+      else if (published && !streamDeadLetters.has(id)) lost.add(id);
+    }
+  }
+  while (next < cassandra.size) unexpected.add(cassandra.idAt(next++));
+  return { streamLost: lost.sample(), unexpected: unexpected.sample() };
 }
 
 export function formatTable({ summary }: Assessment): string {
@@ -243,97 +276,125 @@ export function parseDeadLetter(key: Buffer | null, value: Buffer | null): DeadL
 
 // ---- Reading the stores (I/O) ----
 
-async function readCassandraIds(config: CassandraConfig): Promise<string[]> {
+/** Rows per page when verify streams ids: its memory holds one page at a time, whatever the tables' size. */
+const PAGE_ROWS = 5000;
+
+async function readCassandraIds(config: CassandraConfig): Promise<UuidList> {
   return withCassandra(config, async (client) => {
-    const result = await client.execute(`SELECT id FROM ${config.keyspace}.${config.table}`, [], {
-      prepare: true,
-      fetchSize: 1000,
-    });
-    const ids: string[] = [];
+    const result = await client.execute(`SELECT id FROM ${config.keyspace}.${config.table}`, [], { prepare: true, fetchSize: PAGE_ROWS });
+    const ids = new UuidListBuilder();
     // The async iterator fetches the following pages as it goes.
-    for await (const row of result) ids.push(String(row.get('id')));
-    return ids;
+    for await (const row of result) ids.add(String(row.get('id')));
+    return ids.build();
   });
 }
 
-interface PostgresState {
-  fetched: number;
-  unfinishedRuns: number;
-  rejected: number;
-  published: string[];
-  unpublished: Array<{ id: string; ageSeconds: number }>;
-  outboxDeadLetters: string[];
+/** What PostgreSQL answers in one snapshot: the counts, the samples it finds itself, and the comparison with Cassandra. */
+type PostgresObservation = Omit<Observation, 'cassandra' | 'deadLettered' | 'deadLetteredByStage'>;
+
+async function sampleOf(client: PgClient, sql: string, params: unknown[]): Promise<IdSample> {
+  const { rows } = await client.query<{ id: string; total: string }>(sql, params);
+  return { count: Number(rows[0]?.total ?? 0), ids: rows.map(({ id }) => id) };
 }
 
-async function readPostgres(client: PgClient): Promise<PostgresState> {
-  // One snapshot, so that a run finishing between two queries cannot make the counts disagree.
+/** users in id order, PAGE_ROWS at a time (keyset pagination, inside the caller's snapshot). */
+async function* userPages(client: PgClient): AsyncGenerator<UserRow[]> {
+  let after: string | undefined;
+  for (;;) {
+    const { rows } = await client.query<UserRow>(
+      // users.id, not the text column of the same name: the primary key's index serves the order.
+      `SELECT id::text AS id, published_at IS NOT NULL AS published FROM users ${after === undefined ? '' : 'WHERE id > $2'} ORDER BY users.id LIMIT $1`,
+      after === undefined ? [PAGE_ROWS] : [PAGE_ROWS, after],
+    );
+    if (rows.length === 0) return;
+    yield rows;
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/**
+ * The users each finished run fetched are compared by id with the users table, in the database: a user sent again
+ * by the source in a later run is the same row, not a loss.
+ */
+const INGEST_LOST = `
+  SELECT id::text AS id, count(*) OVER () AS total FROM (
+    SELECT DISTINCT f.id FROM ingest_run_users f JOIN ingest_runs r ON r.run_id = f.run_id
+    WHERE r.finished_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = f.id)
+  ) lost ORDER BY lost.id LIMIT $1`;
+
+// A user the outbox dead-lettered (the producer refused it) has left the outbox: not stuck.
+const STUCK = `
+  SELECT id::text AS id, count(*) OVER () AS total FROM users
+  WHERE published_at IS NULL AND dead_lettered_at IS NULL AND now() - fetched_at > make_interval(secs => $2)
+  ORDER BY users.id LIMIT $1`;
+
+const COUNTS = `
+  SELECT (SELECT coalesce(sum(fetched), 0) FROM ingest_runs) AS fetched,
+         (SELECT count(*) FROM ingest_runs WHERE finished_at IS NULL) AS unfinished_runs,
+         (SELECT count(*) FROM ingest_runs r WHERE finished_at IS NOT NULL AND fetched > rejected
+            AND NOT EXISTS (SELECT 1 FROM ingest_run_users f WHERE f.run_id = r.run_id)) AS unidentified_runs,
+         (SELECT count(*) FROM rejected_records) AS rejected,
+         (SELECT count(*) FROM users) AS stored,
+         (SELECT count(*) FROM users WHERE published_at IS NOT NULL) AS published`;
+
+export async function readPostgres(
+  client: PgClient,
+  cassandra: UuidList,
+  streamDeadLetters: UuidList,
+  stuckAfterSeconds: number,
+): Promise<PostgresObservation> {
+  // One snapshot, so that a run finishing between two queries cannot make them disagree. On an error the
+  // caller closes the connection, which ends the transaction.
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const runs = await client.query<{ fetched: string; unfinished: string }>(
-    'SELECT coalesce(sum(fetched), 0) AS fetched, count(*) FILTER (WHERE finished_at IS NULL) AS unfinished FROM ingest_runs',
-  );
-  const rejected = await client.query<{ count: string }>('SELECT count(*) FROM rejected_records');
-  const users = await client.query<{ id: string; published: boolean; dead_lettered: boolean; age: number }>(
-    'SELECT id, published_at IS NOT NULL AS published, dead_lettered_at IS NOT NULL AS dead_lettered, ' +
-      'extract(epoch FROM now() - fetched_at)::float8 AS age FROM users',
-  );
+  const counts = (await client.query<Record<string, string>>(COUNTS)).rows[0];
+  const ingestLost = await sampleOf(client, INGEST_LOST, [SHOWN_IDS]);
+  const stuck = await sampleOf(client, STUCK, [SHOWN_IDS, stuckAfterSeconds]);
+  const compared = await compareWithCassandra(userPages(client), cassandra, streamDeadLetters);
   await client.query('COMMIT');
   return {
-    fetched: Number(runs.rows[0].fetched),
-    unfinishedRuns: Number(runs.rows[0].unfinished),
-    rejected: Number(rejected.rows[0].count),
-    published: users.rows.filter((row) => row.published).map((row) => row.id),
-    unpublished: users.rows.filter((row) => !row.published && !row.dead_lettered).map((row) => ({ id: row.id, ageSeconds: row.age })),
-    outboxDeadLetters: users.rows.filter((row) => row.dead_lettered).map((row) => row.id),
+    fetched: Number(counts.fetched),
+    unfinishedRuns: Number(counts.unfinished_runs),
+    unidentifiedRuns: Number(counts.unidentified_runs),
+    rejected: Number(counts.rejected),
+    stored: Number(counts.stored),
+    published: Number(counts.published),
+    ingestLost,
+    stuck,
+    ...compared,
   };
 }
 
-async function observe(config: PipelineConfig): Promise<{ counts: PipelineCounts; ids: PipelineIds }> {
+/** The dead-letter topic's size, and what it holds by stage: the stream's dead letters as a list of ids. */
+async function readDeadLetters(config: PipelineConfig): Promise<Pick<Observation, 'deadLettered' | 'deadLetteredByStage'> & { streamIds: UuidList }> {
+  const kafka = createKafka(config.kafkaBrokers, 'pipeline-verify');
+  const byStage = { ingest: 0, outbox: 0, stream: 0, unknown: 0 };
+  const streamIds = new UuidListBuilder();
+  const { total } = await readTopicToEnd(kafka, config.dlqTopic, DLQ_READ_TIMEOUT_MS, ({ key, value }) => {
+    const { stage, id } = parseDeadLetter(key, value);
+    byStage[stage]++;
+    if (stage === 'stream' && id !== null) streamIds.add(id);
+  });
+  return { deadLettered: total, deadLetteredByStage: byStage, streamIds: streamIds.build() };
+}
+
+async function observe(config: PipelineConfig, options: VerifyOptions): Promise<Observation> {
   // Cassandra before PostgreSQL: a user reaches Cassandra only after its row exists, so an id read from
   // Cassandra is always in the later PostgreSQL read; the other order would report users stored meanwhile
-  // as unexpected. The DLQ is read last, to include what the stream dead-lettered meanwhile.
+  // as unexpected. The DLQ before PostgreSQL too, so a user the stream dead-lettered is not counted lost.
   const { keyspace, table } = config.cassandra;
-  const cassandra = await step(`reading Cassandra ${keyspace}.${table}`, SERVICE_TIMEOUT_MS, () =>
-    readCassandraIds(config.cassandra),
-  );
+  const cassandra = await step(`reading Cassandra ${keyspace}.${table}`, SERVICE_TIMEOUT_MS, () => readCassandraIds(config.cassandra));
+  const { streamIds, ...deadLetters } = await step(`reading dead-letter topic '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, () => readDeadLetters(config));
   const postgres = await step(`reading PostgreSQL (${redactDsn(config.pgDsn)})`, SERVICE_TIMEOUT_MS, () =>
-    withPostgres(config.pgDsn, readPostgres),
+    withPostgres(config.pgDsn, (client) => readPostgres(client, cassandra, streamIds, options.stuckAfterSeconds)),
   );
-  const kafka = createKafka(config.kafkaBrokers, 'pipeline-verify');
-  const { total, letters } = await step(`reading dead-letter topic '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, async () => {
-    const read: DeadLetter[] = [];
-    const { total } = await readTopicToEnd(kafka, config.dlqTopic, DLQ_READ_TIMEOUT_MS, ({ key, value }) => read.push(parseDeadLetter(key, value)));
-    return { total, letters: read };
-  });
-  const byStage = (stage: DeadLetter['stage']) => letters.filter((letter) => letter.stage === stage);
-  return {
-    counts: {
-      fetched: postgres.fetched,
-      unfinishedRuns: postgres.unfinishedRuns,
-      rejected: postgres.rejected,
-      deadLettered: total,
-      deadLetteredByStage: {
-        ingest: byStage('ingest').length,
-        outbox: byStage('outbox').length,
-        stream: byStage('stream').length,
-        unknown: byStage('unknown').length,
-      },
-    },
-    ids: {
-      published: postgres.published,
-      unpublished: postgres.unpublished,
-      outboxDeadLetters: postgres.outboxDeadLetters,
-      cassandra,
-      streamDeadLetters: byStage('stream').flatMap(({ id }) => (id === null ? [] : [id])),
-    },
-  };
+  return { ...postgres, ...deadLetters, cassandra: cassandra.size };
 }
 
 /** Checks, and while inconsistent re-checks until `waitSeconds` has passed: the stream is asynchronous. */
 async function assessUntilSettled(config: PipelineConfig, options: VerifyOptions): Promise<Assessment> {
   const deadline = Date.now() + options.waitSeconds * 1000;
   for (;;) {
-    const { counts, ids } = await observe(config);
-    const assessment = assessPipeline(counts, ids, options);
+    const assessment = assessPipeline(await observe(config, options), options);
     if (assessment.ok || Date.now() + RECHECK_INTERVAL_MS > deadline) return assessment;
     const pending = assessment.problems.map(({ stage, kind, count }) => `${stage} ${kind} ${count}`).join(', ');
     log(`not consistent yet (${pending}), checking again in ${RECHECK_INTERVAL_MS / 1000} s`);

@@ -3,7 +3,7 @@
  * stack's outputs, Docker state, and waiting for a condition. Used by the end-to-end proof
  * (__tests__/e2e) and the benchmarks (bench/).
  */
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { describeError } from '../jobs/lib/retry';
@@ -34,6 +34,21 @@ export function runLogged(name: string, command: string, args: string[], env: No
 
 export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+/** A container's whole log, both streams (the jobs log to stderr), running or exited. */
+export function containerLog(name: string): string {
+  const { stdout, stderr } = spawnSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return `${stdout}${stderr}`;
+}
+
+/**
+ * A failed `cdktf deploy`'s message as one line: Terraform draws a diagnostic in a box, coloured and wrapped at the
+ * terminal's width, so a phrase can be split across lines and box characters.
+ */
+export function deployErrorText(error: Error | undefined): string {
+  const escape = String.fromCharCode(27);
+  return (error?.message ?? '').replace(new RegExp(`${escape}\\[[0-9;]*m`, 'g'), '').replace(/[│╷╵]/g, ' ').replace(/\s+/g, ' ');
 }
 
 /** The stack's outputs, sensitive ones included (read from state, as `terraform output` does). */

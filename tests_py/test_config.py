@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from pipeline.config import load_config
+from pipeline.config import load_dag_config, load_task_config
 from pipeline_contract import ConfigError
 
 REQUIRED = {
@@ -12,53 +12,50 @@ REQUIRED = {
 
 
 def test_defaults_are_the_contract_ones():
-    config = load_config(REQUIRED)
+    dag = load_dag_config({})
+    tasks = load_task_config(REQUIRED)
 
-    assert config.source_url == "https://randomuser.me/api/"
-    assert config.batch_size == 100
-    assert config.schedule == "@hourly"
-    assert config.http_timeout_seconds == 10.0
-    assert config.http_retries == 5
-    assert config.retry_delay_seconds == 30
-    assert config.topic == "users_created"
-    assert config.dlq_topic == "users_created.dlq"
-    assert config.max_field_length == 1000
+    assert (dag.batch_size, dag.schedule, dag.retry_delay_seconds) == (100, "@hourly", 30)
+    assert tasks.source_url == "https://randomuser.me/api/"
+    assert (tasks.http_timeout_seconds, tasks.http_retries) == (10.0, 5)
+    assert (tasks.topic, tasks.dlq_topic) == ("users_created", "users_created.dlq")
+    assert tasks.max_field_length == 1000
 
 
 def test_values_are_read_from_the_environment():
-    config = load_config(
-        {
-            **REQUIRED,
-            "PIPELINE_BATCH_SIZE": "25",
-            "PIPELINE_SCHEDULE": "*/5 * * * *",
-            "PIPELINE_HTTP_TIMEOUT_SECONDS": "2.5",
-            "PIPELINE_HTTP_RETRIES": "0",
-            "PIPELINE_RETRY_DELAY_SECONDS": "5",
-            "PIPELINE_TOPIC": "t",
-            "PIPELINE_DLQ_TOPIC": "t.dlq",
-            "PIPELINE_MAX_FIELD_LENGTH": "250",
-        }
-    )
+    env = {
+        **REQUIRED,
+        "PIPELINE_BATCH_SIZE": "25",
+        "PIPELINE_SCHEDULE": "*/5 * * * *",
+        "PIPELINE_HTTP_TIMEOUT_SECONDS": "2.5",
+        "PIPELINE_HTTP_RETRIES": "0",
+        "PIPELINE_RETRY_DELAY_SECONDS": "5",
+        "PIPELINE_TOPIC": "t",
+        "PIPELINE_DLQ_TOPIC": "t.dlq",
+        "PIPELINE_MAX_FIELD_LENGTH": "250",
+    }
+    dag = load_dag_config(env)
+    tasks = load_task_config(env)
 
-    assert (config.batch_size, config.schedule, config.http_timeout_seconds, config.http_retries) == (
-        25,
-        "*/5 * * * *",
-        2.5,
-        0,
-    )
-    assert config.retry_delay_seconds == 5
-    assert (config.topic, config.dlq_topic) == ("t", "t.dlq")
-    assert config.max_field_length == 250
-    assert config.pg_dsn == REQUIRED["PIPELINE_PG_DSN"]
+    assert (dag.batch_size, dag.schedule, dag.retry_delay_seconds) == (25, "*/5 * * * *", 5)
+    assert (tasks.http_timeout_seconds, tasks.http_retries) == (2.5, 0)
+    assert (tasks.topic, tasks.dlq_topic) == ("t", "t.dlq")
+    assert tasks.max_field_length == 250
+    assert tasks.pg_dsn == REQUIRED["PIPELINE_PG_DSN"]
+
+
+def test_the_dag_file_needs_no_service_address():
+    # The dag-processor parses the file without the tasks' variables: it gets none of them.
+    assert load_dag_config({}).schedule == "@hourly"
 
 
 def test_the_dead_letter_topic_follows_the_topic_unless_it_is_set():
-    assert load_config({**REQUIRED, "PIPELINE_TOPIC": "signups"}).dlq_topic == "signups.dlq"
+    assert load_task_config({**REQUIRED, "PIPELINE_TOPIC": "signups"}).dlq_topic == "signups.dlq"
 
 
 @pytest.mark.parametrize("value", ["none", "None", "NONE"])
 def test_schedule_none_means_manual_runs_only(value):
-    assert load_config({**REQUIRED, "PIPELINE_SCHEDULE": value}).schedule is None
+    assert load_dag_config({"PIPELINE_SCHEDULE": value}).schedule is None
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
@@ -69,7 +66,7 @@ def test_each_required_variable_is_named_when_missing(name, value):
         env[name] = value
 
     with pytest.raises(ConfigError, match=f"^{name} is required"):
-        load_config(env)
+        load_task_config(env)
 
 
 @pytest.mark.parametrize(
@@ -78,8 +75,18 @@ def test_each_required_variable_is_named_when_missing(name, value):
         ("PIPELINE_BATCH_SIZE", "ten", "must be an integer"),
         ("PIPELINE_BATCH_SIZE", "0", "must be >= 1 and <= 5000"),
         ("PIPELINE_BATCH_SIZE", "5001", "must be >= 1 and <= 5000"),
-        ("PIPELINE_HTTP_RETRIES", "-1", "must be >= 0"),
         ("PIPELINE_RETRY_DELAY_SECONDS", "0", "must be >= 1 and <= 3600"),
+    ],
+)
+def test_malformed_dag_file_values_are_named(name, value, message):
+    with pytest.raises(ConfigError, match=re.escape(f"{name} {message}")):
+        load_dag_config({name: value})
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("PIPELINE_HTTP_RETRIES", "-1", "must be >= 0"),
         ("PIPELINE_MAX_FIELD_LENGTH", "35", "must be >= 36 and <= 20000"),
         ("PIPELINE_MAX_FIELD_LENGTH", "20001", "must be >= 36 and <= 20000"),
         ("PIPELINE_HTTP_TIMEOUT_SECONDS", "0", "must be > 0"),
@@ -88,15 +95,15 @@ def test_each_required_variable_is_named_when_missing(name, value):
         ("PIPELINE_SCHEMA_REGISTRY_URL", "ftp://registry", "must be an http(s) URL"),
     ],
 )
-def test_malformed_values_are_named(name, value, message):
+def test_malformed_task_values_are_named(name, value, message):
     with pytest.raises(ConfigError, match=re.escape(f"{name} {message}")):
-        load_config({**REQUIRED, name: value})
+        load_task_config({**REQUIRED, name: value})
 
 
 def test_the_dsn_never_appears_in_repr_or_errors():
-    config = load_config(REQUIRED)
+    config = load_task_config(REQUIRED)
 
     assert "s3cret" not in repr(config)
     with pytest.raises(ConfigError) as error:
-        load_config({**REQUIRED, "PIPELINE_SCHEMA_REGISTRY_URL": "user:s3cret@registry"})
+        load_task_config({**REQUIRED, "PIPELINE_SCHEMA_REGISTRY_URL": "user:s3cret@registry"})
     assert "s3cret" not in str(error.value)

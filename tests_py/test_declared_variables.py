@@ -3,11 +3,11 @@
 from collections.abc import Iterator, Mapping
 
 import pytest
-from pipeline.config import load_config
+from pipeline.config import load_dag_config, load_task_config
 from pipeline_contract import VARIABLES, ConfigError, declared_default
 from stream_config import load_stream_config
 
-READERS = {"dag": load_config, "spark-job": load_stream_config}
+READERS = {"dag": load_dag_config, "dag-tasks": load_task_config, "spark-job": load_stream_config}
 
 # Valid values for the variables without a default.
 REQUIRED_VALUES = {

@@ -19,13 +19,14 @@ def test_stores_users_rejections_and_run_in_one_transaction():
 
     assert counts == store.RunCounts(fetched=3, stored=2, rejected=1)
     assert (conn.commits, conn.rollbacks) == (1, 0)
-    users_sql, rejections_sql, run_sql = (sql for sql, _ in conn.statements)
+    users_sql, run_users_sql, rejections_sql, run_sql = (sql for sql, _ in conn.statements)
     assert "INSERT INTO users" in users_sql
     assert "ON CONFLICT (id) DO NOTHING" in users_sql
+    assert "INSERT INTO ingest_run_users" in run_users_sql
     assert "INSERT INTO rejected_records" in rejections_sql
     assert "ON CONFLICT (record_hash) DO NOTHING" in rejections_sql
     assert "INSERT INTO ingest_runs" in run_sql
-    assert conn.statements[2][1] == ("manual__1", 3, 2, 1)
+    assert conn.statements[3][1] == ("manual__1", 3, 2, 1)
 
 
 def test_user_values_follow_the_column_order():
@@ -33,7 +34,7 @@ def test_user_values_follow_the_column_order():
 
     store.store_batch(conn, "r", 1, [ROW], [], USER_FIELDS)
 
-    assert conn.mogrified == [tuple(ROW[name] for name in USER_FIELDS)]
+    assert conn.mogrified == [tuple(ROW[name] for name in USER_FIELDS), ("r", ROW["id"])]
     assert f"({', '.join(USER_FIELDS)}, fetched_at)" in conn.statements[0][0]
 
 
@@ -42,7 +43,7 @@ def test_the_columns_are_the_registered_schema_fields():
 
     store.store_batch(conn, "r", 1, [{**ROW, "nationality": "GB"}], [], (*USER_FIELDS, "nationality"))
 
-    assert conn.mogrified == [(*ROW.values(), "GB")]
+    assert conn.mogrified == [(*ROW.values(), "GB"), ("r", ROW["id"])]
     assert f"({', '.join(USER_FIELDS)}, nationality, fetched_at)" in conn.statements[0][0]
 
 
@@ -69,6 +70,17 @@ def test_users_already_stored_are_not_counted_again():
     counts = store.store_batch(conn, "r", 2, [ROW, OTHER_ROW], [], USER_FIELDS)
 
     assert counts.stored == 1
+
+
+def test_every_valid_user_of_the_run_is_recorded_with_it_even_one_already_stored():
+    # The users INSERT returns only OTHER_ROW: ROW was stored by an earlier run and is fetched again.
+    conn = FakeConnection(returning_new_ids(OTHER_ROW["id"]))
+
+    store.store_batch(conn, "scheduled__2", 2, [ROW, OTHER_ROW], [], USER_FIELDS)
+
+    ((sql, _),) = conn.sql("INSERT INTO ingest_run_users")
+    assert "ON CONFLICT (run_id, id) DO NOTHING" in sql
+    assert conn.mogrified[-2:] == [("scheduled__2", ROW["id"]), ("scheduled__2", OTHER_ROW["id"])]
 
 
 def test_an_empty_batch_still_records_the_run():

@@ -20,12 +20,26 @@ def test_defaults_are_the_contract_ones():
         "users_created-value",
     )
     assert (config.cassandra_keyspace, config.cassandra_table) == ("spark_streams", "created_users")
-    assert config.checkpoint_dir == "/checkpoints/users_created"
+    assert config.checkpoint_dir == "/checkpoints/users_created/spark_streams.created_users"
     assert (config.trigger_seconds, config.max_offsets_per_trigger, config.starting_offsets) == (
         1,
         50000,
         "earliest",
     )
+
+
+@pytest.mark.parametrize(
+    "changed, checkpoint",
+    [
+        ({"PIPELINE_TOPIC": "signups"}, "/checkpoints/signups/spark_streams.created_users"),
+        ({"PIPELINE_CASSANDRA_KEYSPACE": "ks2"}, "/checkpoints/users_created/ks2.created_users"),
+        ({"PIPELINE_CASSANDRA_TABLE": "users_v2"}, "/checkpoints/users_created/spark_streams.users_v2"),
+        ({"PIPELINE_CHECKPOINT_DIR": "/checkpoints/mine"}, "/checkpoints/mine"),
+    ],
+)
+def test_the_checkpoint_follows_the_streams_output_unless_it_is_set(changed, checkpoint):
+    # A stream pointed at a new table must not resume from the offsets another table was filled up to.
+    assert load_stream_config({**REQUIRED, **changed}).checkpoint_dir == checkpoint
 
 
 def test_the_dead_letter_topic_follows_the_topic_unless_it_is_set():

@@ -30,11 +30,12 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
     }
   });
 
-  test('every job reads the given PostgreSQL and Kafka', () => {
+  test('every job reads the given PostgreSQL and Kafka, where it reads them', () => {
+    for (const name of ['kp-bootstrap', 'kp-airflow-scheduler']) {
+      expect(envOf(plan, name).PIPELINE_PG_DSN).toBe('postgresql://etl:from-vault@db.internal:6432/pipeline');
+    }
     for (const name of ['kp-bootstrap', 'kp-spark-job', 'kp-airflow-scheduler']) {
-      const env = envOf(plan, name);
-      expect(env.PIPELINE_PG_DSN).toBe('postgresql://etl:from-vault@db.internal:6432/pipeline');
-      expect(env.PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe('kafka-1.internal:9092,kafka-2.internal:9092');
+      expect(envOf(plan, name).PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe('kafka-1.internal:9092,kafka-2.internal:9092');
     }
   });
 
@@ -77,10 +78,12 @@ describe('the platform against existing services of every kind', () => {
   });
 
   test('the jobs read the given registry and Cassandra', () => {
-    const env = envOf(plan, 'kp-spark-job');
-    expect(env.PIPELINE_SCHEMA_REGISTRY_URL).toBe('http://registry.internal:8081');
-    expect(env.PIPELINE_CASSANDRA_CONTACT_POINTS).toBe('cassandra-1.internal:9042,cassandra-2.internal:9042');
-    expect(env.PIPELINE_CASSANDRA_DATACENTER).toBe('dc-east');
+    for (const name of ['kp-spark-job', 'kp-bootstrap']) {
+      const env = envOf(plan, name);
+      expect(env.PIPELINE_SCHEMA_REGISTRY_URL).toBe('http://registry.internal:8081');
+      expect(env.PIPELINE_CASSANDRA_CONTACT_POINTS).toBe('cassandra-1.internal:9042,cassandra-2.internal:9042');
+    }
+    expect(envOf(plan, 'kp-bootstrap').PIPELINE_CASSANDRA_DATACENTER).toBe('dc-east');
   });
 
   test('outputs the given host-side Kafka address; no registry or Cassandra address from the host, since none was given', () => {

@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { ShippedFiles } from '../../constructs';
 import { PIPELINE_CONTRACT_PYTHONPATH } from '../../constructs/pipeline-contract';
-import { type Component, declaredDefault, PIPELINE_VARIABLES } from '../../jobs/lib/contract';
+import { COMPONENTS, type Component, declaredDefault, PIPELINE_VARIABLES } from '../../jobs/lib/contract';
+import { CONTAINERS_OF, containersReading } from '../helpers/pipeline-containers';
 import { type PlanResource, synthPlatform } from '../helpers/synth';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -54,14 +55,10 @@ describe('the Python contract package ships into every container that runs Pytho
   });
 });
 
-describe('the constructs set the variables jobs/contract/variables.json declares', () => {
-  // verify and replay run from the host, with variables pointing at the published ports: no container runs them.
-  const containersOf: Record<Exclude<Component, 'verify' | 'replay'>, string[]> = {
-    dag: ['kp-airflow-dag-processor', 'kp-airflow-scheduler'],
-    'spark-job': ['kp-spark-job'],
-    bootstrap: ['kp-bootstrap'],
-  };
-  const pipelineVariables = (name: string) => Object.keys(environment(name)).filter((key) => key.startsWith('PIPELINE_'));
+describe('the constructs set the variables jobs/contract/variables.json declares, each container exactly those it reads', () => {
+  const containers = [...new Set(Object.values(CONTAINERS_OF).flat())].sort();
+  const componentsOf = (name: string) => (Object.keys(CONTAINERS_OF) as Component[]).filter((c) => containersReading([c]).includes(name));
+  const pipelineVariables = (name: string) => Object.keys(environment(name)).filter((key) => key.startsWith('PIPELINE_')).sort();
   const setByPlatform = PIPELINE_VARIABLES.filter((v) => v.setByPlatform);
 
   test('exactly the variables declared as set by the platform, over all containers', () => {
@@ -69,10 +66,25 @@ describe('the constructs set the variables jobs/contract/variables.json declares
     expect([...set].sort()).toEqual(setByPlatform.map((v) => v.name).sort());
   });
 
-  test.each(Object.entries(containersOf))('each container of the %s gets what it reads and the platform sets', (component, containers) => {
-    const wanted = setByPlatform.filter((v) => v.readBy.includes(component as Component)).map((v) => v.name);
+  test('every component but verify and replay (run from the host) runs in a container of the plan', () => {
+    expect(Object.keys(COMPONENTS).filter((c) => containersReading([c as Component]).length === 0)).toEqual(['verify', 'replay']);
+  });
+
+  test.each(containers)('%s gets exactly what its code reads and the platform sets', (name) => {
+    const components = componentsOf(name);
+    const wanted = setByPlatform.filter((v) => v.readBy.some((c) => components.includes(c))).map((v) => v.name).sort();
     expect(wanted.length).toBeGreaterThan(0);
-    for (const name of containers) expect(pipelineVariables(name)).toEqual(expect.arrayContaining(wanted));
+    expect(pipelineVariables(name)).toEqual(wanted);
+  });
+
+  test('no other container gets a PIPELINE_ variable: Airflow init and API server, the services', () => {
+    const others = plan.containers().map((c) => c.name as string).filter((name) => !containers.includes(name));
+    expect(others).toEqual(expect.arrayContaining(['kp-airflow-init', 'kp-airflow-api-server', 'kp-kafka', 'kp-cassandra']));
+    for (const name of others) expect({ name, variables: pipelineVariables(name) }).toEqual({ name, variables: [] });
+  });
+
+  test('the dag-processor gets no service address or secret: the DAG file reads none while it is parsed', () => {
+    expect(pipelineVariables('kp-airflow-dag-processor')).toEqual(['PIPELINE_BATCH_SIZE', 'PIPELINE_RETRY_DELAY_SECONDS', 'PIPELINE_SCHEDULE']);
   });
 
   test('with default settings, the declared defaults', () => {

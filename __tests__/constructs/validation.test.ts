@@ -53,6 +53,7 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ pipeline: { topic: 'users topic' } }, "pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got 'users topic'"],
     [{ pipeline: { keyspace: 'Spark-Streams' } }, "pipeline.keyspace must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got 'Spark-Streams'"],
     [{ pipeline: { sourceUrl: 'ftp://example.org' } }, "pipeline.sourceUrl must be an http(s) URL, got 'ftp://example.org'"],
+    [{ pipeline: { cassandraReplication: 2 } }, "pipeline.cassandraReplication must be 1 with the platform's own Cassandra, a single node, got 2: give cassandra (a cluster) for more"],
   ])('%j is refused', (props, message) => {
     expect(() => synthPlatform(props)).toThrow(message);
   });
@@ -71,6 +72,10 @@ describe('props are validated where they enter, naming the prop and what is allo
     [
       { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), memoryMiB: { cassandra: 4096 } },
       "memoryMiB.cassandra is for the platform's own cassandra, which does not run when cassandra is given: leave it unset",
+    ],
+    [
+      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), pipeline: { cassandraReplication: 0 } },
+      'pipeline.cassandraReplication must be an integer between 1 and 32, got 0',
     ],
     [{ kafka, controlCenter: true }, "controlCenter needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false"],
     [{ kafka, zookeeper, controlCenter: false }, "zookeeper is read only by the platform's own Kafka and by Control Center: with kafka given and controlCenter false, leave it unset"],

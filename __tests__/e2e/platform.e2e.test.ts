@@ -18,6 +18,7 @@ import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
 import { schemaEvolutionTests } from './schema-evolution';
+import { settingChangeTests } from './setting-change';
 import { upgradeTest } from './upgrade';
 
 const RUNS = 5;
@@ -122,6 +123,8 @@ faultTests(() => outputs, figures);
 upgradeTest(() => outputs, figures);
 poisonTests(() => outputs, figures);
 schemaEvolutionTests(() => outputs, figures);
+// Settings last: each deploy keeps the schema file deployed so far, and the stack keeps the changed trigger.
+settingChangeTests(() => outputs, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
   const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];

@@ -130,6 +130,7 @@ export function poisonTests(outputs: () => Record<string, string>, figures: Reco
           USER_FIELDS.map((name) => user[name]),
         );
         await pg.query("INSERT INTO ingest_runs (run_id, fetched, stored, rejected, finished_at) VALUES ($1, 1, 1, 0, now())", [`e2e-oversized-${id}`]);
+        await pg.query('INSERT INTO ingest_run_users (run_id, id) VALUES ($1, $2)', [`e2e-oversized-${id}`, id]);
         await pg.query('COMMIT');
 
         const started = Date.now();

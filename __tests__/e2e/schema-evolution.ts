@@ -5,7 +5,6 @@
  * replaced, and the stack keeps delivering; the replay tool brings back users that an earlier producer framed with
  * a schema the stream could not read.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
@@ -14,7 +13,7 @@ import { Client as PgClient } from 'pg';
 import type { GeneratedUser } from '../../jobs/fake-randomuser';
 import { confluentHeader, encodeConfluent, readConfluentHeader } from '../../jobs/lib/confluent';
 import { latestSchema, register } from '../../jobs/lib/registry';
-import { docker, LOG_DIRECTORY, PREFIX, ROOT, runLogged, waitFor } from '../../ops/deployment';
+import { containerLog, deployErrorText, docker, LOG_DIRECTORY, PREFIX, ROOT, runLogged, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { PipelineDriver } from './pipeline-driver';
 
@@ -181,7 +180,7 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       const bootstrapLog = containerLog(`${PREFIX}-bootstrap`);
       expect(bootstrapLog).toContain("not BACKWARD_TRANSITIVE compatible with what subject 'users_created-value' holds");
       expect(bootstrapLog).toContain("field 'cell' is new and has no default");
-      const deployError = (failure?.message ?? '').replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').replace(/[│╷╵]/g, ' ').replace(/\s+/g, ' ');
+      const deployError = deployErrorText(failure);
       expect(deployError).toContain(`${PREFIX}-bootstrap exited non-zero`);
       expect(deployError).toContain("field 'cell' is new and has no default");
       expect(deployError).toContain('BACKWARD_TRANSITIVE');
@@ -218,6 +217,7 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
           await c.query(`INSERT INTO users (${fields.join(', ')}, published_at) VALUES (${fields.map((_, i) => `$${i + 1}`).join(', ')}, now())`, fields.map((f) => row[f]));
         }
         await c.query("INSERT INTO ingest_runs (run_id, fetched, stored, rejected, finished_at) VALUES ('e2e-legacy-producer', $1, $1, 0, now())", [rows.length]);
+        await c.query("INSERT INTO ingest_run_users (run_id, id) SELECT 'e2e-legacy-producer', unnest($1::uuid[])", [ids]);
         await c.query('COMMIT');
       });
       const inCassandraBefore = (await driver.cassandraIds()).length;
@@ -296,10 +296,4 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       expect(unknown?.message).toContain(`schema id ${UNKNOWN_ID} is unknown to the registry`);
     }, 30 * 60 * 1000);
   });
-}
-
-/** A container's whole log, both streams (the jobs log to stderr). */
-function containerLog(name: string): string {
-  const { stdout, stderr } = spawnSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  return `${stdout}${stderr}`;
 }

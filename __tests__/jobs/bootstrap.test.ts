@@ -1,6 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cassandraAddColumns, cassandraDdl, partitionShortfalls, postgresAlterations, postgresDdl, userFields } from '../../jobs/bootstrap';
+import {
+  cassandraAddColumns,
+  cassandraDdl,
+  type CqlSession,
+  ensureKeyspaceAndTable,
+  ensureTopics,
+  partitionExcess,
+  partitionShortfalls,
+  postgresAlterations,
+  postgresDdl,
+  replicationChange,
+  type TopicAdmin,
+  userFields,
+} from '../../jobs/bootstrap';
+import { loadBootstrapConfig } from '../../jobs/lib/config';
 
 const SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'jobs', 'schemas', 'user.avsc'), 'utf8')) as { fields: unknown[] };
 const FIELDS = userFields(SCHEMA);
@@ -99,7 +113,7 @@ describe('cassandraDdl', () => {
 });
 
 describe('postgresDdl', () => {
-  const [users, index, rejected, runs, outboxColumns, ...rest] = postgresDdl(FIELDS);
+  const [users, index, rejected, runs, runUsers, outboxColumns, ...rest] = postgresDdl(FIELDS);
 
   it('creates the users table from the schema, plus the outbox columns', () => {
     const columns = /^CREATE TABLE IF NOT EXISTS users \((.*)\)$/.exec(users)?.[1].split(', ');
@@ -125,6 +139,7 @@ describe('postgresDdl', () => {
       'CREATE TABLE IF NOT EXISTS ingest_runs (run_id text PRIMARY KEY, fetched integer NOT NULL DEFAULT 0, ' +
         'stored integer NOT NULL DEFAULT 0, rejected integer NOT NULL DEFAULT 0, finished_at timestamptz)',
     );
+    expect(runUsers).toBe('CREATE TABLE IF NOT EXISTS ingest_run_users (run_id text NOT NULL, id uuid NOT NULL, PRIMARY KEY (run_id, id))');
     expect(rest).toEqual([]);
   });
 
@@ -179,6 +194,17 @@ describe('a schema change reaches the tables', () => {
     expect(postgresAlterations(quoted, [{ name: 'id', nullable: false }])).toEqual(["ALTER TABLE users ADD COLUMN IF NOT EXISTS title text NOT NULL DEFAULT 'it''s'"]);
   });
 
+  it('leaves the outbox columns as they are, NOT NULL publish_attempts included', () => {
+    const outbox = [
+      { name: 'fetched_at', nullable: false },
+      { name: 'published_at', nullable: true },
+      { name: 'publish_attempts', nullable: false },
+      { name: 'publish_error', nullable: true },
+      { name: 'dead_lettered_at', nullable: true },
+    ];
+    expect(postgresAlterations(FIELDS, [...FIELDS.map(({ name }) => ({ name, nullable: false })), ...outbox])).toEqual([]);
+  });
+
   it('lets the column of a dropped field be null from now on, and never drops a column', () => {
     const withoutPhone = FIELDS.filter(({ name }) => name !== 'phone');
     const existing = [...FIELDS.map(({ name }) => ({ name, nullable: false })), { name: 'fetched_at', nullable: false }, { name: 'legacy', nullable: true }];
@@ -189,5 +215,140 @@ describe('a schema change reaches the tables', () => {
     const [users] = postgresDdl(evolved);
     expect(users).toContain("nationality text NOT NULL DEFAULT '', note text, fetched_at");
     expect(cassandraDdl('ks', 't', 1, evolved)[1]).toContain('picture text, nationality text, note text)');
+  });
+});
+
+describe('partitionExcess: a topic with more partitions than configured', () => {
+  it('is no problem when no topic has more', () => {
+    expect(partitionExcess([{ name: 'users_created', partitions: 3 }, { name: 'users_created.dlq', partitions: 1 }], 3)).toBeUndefined();
+  });
+
+  it('is refused, naming the variable, the prop, the current count and why nothing was changed', () => {
+    expect(partitionExcess([{ name: 'users_created', partitions: 3 }, { name: 'users_created.dlq', partitions: 3 }], 2)).toBe(
+      "topic 'users_created' has 3, 'users_created.dlq' has 3 partitions, more than PIPELINE_TOPIC_PARTITIONS=2 " +
+        '(pipeline.topicPartitions): Kafka cannot remove partitions, and deleting the topic to recreate it would lose its ' +
+        'records, so nothing was changed. Set it back to 3, or publish to a new topic (pipeline.topic).',
+    );
+  });
+});
+
+describe('replicationChange: an existing keyspace and the configured replication factor', () => {
+  const simple = (factor: number) => ({ class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: `${factor}` });
+
+  it('does nothing for a keyspace that does not exist yet (CREATE makes it) or already has the factor', () => {
+    expect(replicationChange('ks', undefined, 3, false)).toEqual({});
+    expect(replicationChange('ks', simple(3), 3, false)).toEqual({});
+  });
+
+  it('raises the factor, and says that a repair must follow', () => {
+    expect(replicationChange('ks', simple(1), 3, false)).toEqual({
+      alter: "ALTER KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+      message: "keyspace 'ks': replication factor raised from 1 to 3; run 'nodetool repair ks' on every node so the rows already written reach their new replicas",
+    });
+  });
+
+  it('refuses to lower it, naming the consequence, the current factor and the prop that accepts it', () => {
+    expect(() => replicationChange('ks', simple(3), 1, false)).toThrow(
+      "keyspace 'ks' has replication factor 3; PIPELINE_CASSANDRA_REPLICATION=1 (pipeline.cassandraReplication) would keep " +
+        'fewer copies of every row, so a node lost afterwards could take rows with it. Nothing was changed. Set it back to 3, ' +
+        'or set PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS=true (pipeline.acceptFewerCassandraReplicas) to lower it.',
+    );
+  });
+
+  it('lowers it when fewer replicas are accepted, and says that a cleanup must follow', () => {
+    expect(replicationChange('ks', simple(3), 1, true)).toEqual({
+      alter: "ALTER KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+      message: expect.stringContaining("replication factor lowered from 3 to 1 (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ks'"),
+    });
+  });
+
+  it('leaves a keyspace with another strategy, set outside the pipeline, as it is', () => {
+    expect(replicationChange('ks', { class: 'org.apache.cassandra.locator.NetworkTopologyStrategy', dc1: '3' }, 1, false)).toEqual({
+      message: "keyspace 'ks' uses org.apache.cassandra.locator.NetworkTopologyStrategy, set outside the pipeline: PIPELINE_CASSANDRA_REPLICATION=1 is not applied",
+    });
+  });
+});
+
+const REQUIRED_ENV = {
+  PIPELINE_PG_DSN: 'postgresql://pipeline:s3cret@postgres:5432/pipeline',
+  PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
+  PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
+  PIPELINE_CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
+};
+const configWith = (env: Record<string, string>) => loadBootstrapConfig({ ...REQUIRED_ENV, ...env }, '/opt/job');
+
+describe('the bootstrap steps on a stack that has data', () => {
+  // The job's logs go to stderr; these tests read what it does, not what it says.
+  beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A Kafka whose topics exist with `partitions` each: creating them answers false, as kafkajs does. */
+  function existingTopics(partitions: number): TopicAdmin {
+    const partitionList = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId, leader: 0, replicas: [0], isr: [0], offlineReplicas: [], partitionErrorCode: 0,
+    }));
+    return {
+      createTopics: () => Promise.resolve(false),
+      fetchTopicMetadata: (options) => Promise.resolve({ topics: (options?.topics ?? []).map((name) => ({ name, partitions: partitionList })) }),
+    };
+  }
+
+  it('fails when PIPELINE_TOPIC_PARTITIONS is lowered below the existing topics\' partitions', async () => {
+    const admin = existingTopics(3);
+    await expect(ensureTopics(admin, configWith({ PIPELINE_TOPIC_PARTITIONS: '2' }))).rejects.toThrow(
+      "topic 'users_created' has 3, 'users_created.dlq' has 3 partitions, more than PIPELINE_TOPIC_PARTITIONS=2",
+    );
+  });
+
+  it('passes with the same or a higher count (a higher one is only warned about)', async () => {
+    await expect(ensureTopics(existingTopics(3), configWith({}))).resolves.toBeUndefined();
+    await expect(ensureTopics(existingTopics(3), configWith({ PIPELINE_TOPIC_PARTITIONS: '6' }))).resolves.toBeUndefined();
+  });
+
+  /**
+   * A Cassandra whose keyspace exists with replication factor `factor` and whose table has the columns of `fields`,
+   * recording the statements run.
+   */
+  function existingKeyspace(factor: number, fields = FIELDS): CqlSession & { statements: string[] } {
+    const statements: string[] = [];
+    const replication = { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: `${factor}` };
+    return {
+      statements,
+      execute: (cql) => {
+        statements.push(cql);
+        if (cql.startsWith('SELECT replication')) return Promise.resolve({ rows: [{ get: () => replication }] });
+        if (cql.startsWith('SELECT column_name')) return Promise.resolve({ rows: fields.map(({ name }) => ({ get: () => name })) });
+        return Promise.resolve({ rows: [] });
+      },
+    };
+  }
+
+  it('refuses a smaller Cassandra replication before running any statement that changes something', async () => {
+    const session = existingKeyspace(3);
+    await expect(ensureKeyspaceAndTable(session, configWith({ PIPELINE_CASSANDRA_REPLICATION: '1' }), FIELDS)).rejects.toThrow(
+      "keyspace 'spark_streams' has replication factor 3; PIPELINE_CASSANDRA_REPLICATION=1",
+    );
+    expect(session.statements).toEqual(['SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?']);
+  });
+
+  it('alters, then creates what is missing, once fewer replicas are accepted', async () => {
+    const session = existingKeyspace(3);
+    await ensureKeyspaceAndTable(session, configWith({ PIPELINE_CASSANDRA_REPLICATION: '1', PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS: 'true' }), FIELDS);
+    expect(session.statements.slice(1).map((cql) => cql.split(' ').slice(0, 3).join(' '))).toEqual([
+      'ALTER KEYSPACE spark_streams',
+      'CREATE KEYSPACE IF',
+      'CREATE TABLE IF',
+      'SELECT column_name FROM',
+    ]);
+  });
+
+  it('with the factor unchanged, alters no keyspace and adds the columns of new fields to the existing table', async () => {
+    const session = existingKeyspace(1);
+    const evolved = userFields({ ...SCHEMA, fields: [...SCHEMA.fields, NATIONALITY] });
+    await ensureKeyspaceAndTable(session, configWith({}), evolved);
+    expect(session.statements.filter((cql) => !cql.startsWith('SELECT'))).toEqual([
+      ...cassandraDdl('spark_streams', 'created_users', 1, evolved),
+      'ALTER TABLE spark_streams.created_users ADD nationality text',
+    ]);
   });
 });

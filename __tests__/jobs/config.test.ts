@@ -40,6 +40,7 @@ describe('loadBootstrapConfig', () => {
       schemaRegistryUrl: 'http://schema-registry:8081',
       schemaFile: path.join(SCRIPT_DIR, 'schemas', 'user.avsc'),
       cassandraReplication: 1,
+      acceptFewerCassandraReplicas: false,
     });
   });
 
@@ -58,6 +59,7 @@ describe('loadBootstrapConfig', () => {
         PIPELINE_CASSANDRA_KEYSPACE: 'ks',
         PIPELINE_CASSANDRA_TABLE: 'people',
         PIPELINE_CASSANDRA_REPLICATION: '2',
+        PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS: 'true',
         PIPELINE_SCHEMA_FILE: '/etc/user.avsc',
       },
       SCRIPT_DIR,
@@ -71,6 +73,7 @@ describe('loadBootstrapConfig', () => {
       topicReplication: 3,
       cassandra: { contactPoints: ['c1:9042', 'c2:9043'], localDataCenter: 'dc-east', keyspace: 'ks', table: 'people' },
       cassandraReplication: 2,
+      acceptFewerCassandraReplicas: true,
       schemaFile: '/etc/user.avsc',
     });
   });
@@ -117,6 +120,7 @@ describe('loadBootstrapConfig', () => {
     ['PIPELINE_TOPIC_REPLICATION', '32768', 'a whole number from 1 to 32767'],
     ['PIPELINE_TOPIC_REPLICATION', '-1', 'a whole number from 1 to 32767'],
     ['PIPELINE_CASSANDRA_REPLICATION', '0', 'a whole number from 1 to 2147483647'],
+    ['PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS', 'yes', 'true or false'],
     ['PIPELINE_CASSANDRA_KEYSPACE', 'Spark_Streams', 'a CQL identifier'],
     ['PIPELINE_CASSANDRA_TABLE', '1users', 'a CQL identifier'],
     ['PIPELINE_CASSANDRA_TABLE', 'created-users', 'a CQL identifier'],

@@ -1,4 +1,10 @@
-"""The DAG's settings, read from the environment variables declared in jobs/contract/variables.json."""
+"""The DAG's settings, read from the environment variables declared in jobs/contract/variables.json.
+
+Two sets, because two kinds of process read them: the DAG file's settings (`load_dag_config`) shape the DAG
+and are read wherever the file is parsed, by the dag-processor and again by every task process; the tasks'
+settings (`load_task_config`) are read only inside a running task. The constructs give the dag-processor
+only the first set, so changing where the tasks fetch from or publish to leaves it running.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +22,17 @@ FIELD_LENGTH_RANGE = (36, 20_000)
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
-    source_url: str
+class DagConfig:
     batch_size: int
     schedule: str | None  # None: manual runs only
+    retry_delay_seconds: int
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    source_url: str
     http_timeout_seconds: float
     http_retries: int
-    retry_delay_seconds: int
     # repr=False: the DSN carries the database password and must never reach a log line.
     pg_dsn: str = field(repr=False)
     kafka_bootstrap_servers: str
@@ -32,14 +42,19 @@ class PipelineConfig:
     max_field_length: int
 
 
-def load_config(env: Mapping[str, str] = os.environ) -> PipelineConfig:
-    return PipelineConfig(
-        source_url=http_url(env, "PIPELINE_SOURCE_URL"),
+def load_dag_config(env: Mapping[str, str] = os.environ) -> DagConfig:
+    return DagConfig(
         batch_size=integer(env, "PIPELINE_BATCH_SIZE", minimum=1, maximum=MAX_BATCH_SIZE),
         schedule=_schedule(env, "PIPELINE_SCHEDULE"),
+        retry_delay_seconds=integer(env, "PIPELINE_RETRY_DELAY_SECONDS", minimum=1, maximum=3600),
+    )
+
+
+def load_task_config(env: Mapping[str, str] = os.environ) -> TaskConfig:
+    return TaskConfig(
+        source_url=http_url(env, "PIPELINE_SOURCE_URL"),
         http_timeout_seconds=_positive_float(env, "PIPELINE_HTTP_TIMEOUT_SECONDS"),
         http_retries=integer(env, "PIPELINE_HTTP_RETRIES", minimum=0),
-        retry_delay_seconds=integer(env, "PIPELINE_RETRY_DELAY_SECONDS", minimum=1, maximum=3600),
         pg_dsn=text(env, "PIPELINE_PG_DSN"),
         kafka_bootstrap_servers=text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),
         schema_registry_url=http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),

@@ -1,4 +1,4 @@
-"""Writes one fetched batch to PostgreSQL: the outbox rows, the rejections and the run's counts.
+"""Writes one fetched batch to PostgreSQL: the outbox rows, the run's ids, the rejections and its counts.
 
 The tables are created by the bootstrap job; this module only writes to them.
 """
@@ -25,6 +25,13 @@ def _insert_users_sql(columns: Sequence[str]) -> tuple[str, str]:
     # now() is the transaction's start, so every row of a batch gets the same fetched_at.
     return sql, "(" + ", ".join(["%s"] * len(columns)) + ", now())"
 
+
+# Every valid user of the run, new or not: verify compares by these ids, run by run (docs/pipeline.md).
+_INSERT_RUN_USERS = """
+    INSERT INTO ingest_run_users (run_id, id)
+    VALUES %s
+    ON CONFLICT (run_id, id) DO NOTHING
+"""
 
 _INSERT_REJECTIONS = """
     INSERT INTO rejected_records (record_hash, run_id, reason, field, raw, rejected_at)
@@ -61,9 +68,11 @@ def store_batch(
     rejected: Sequence[RejectedRecord],
     columns: Sequence[str],
 ) -> RunCounts:
-    """Insert users (their `columns`), rejections and the run row in one transaction: all or none."""
+    """Insert users (their `columns`), the run's ids, rejections and the run row in one transaction:
+    all of them or none."""
     with conn, conn.cursor() as cur:
         stored = _insert_users(cur, rows, columns)
+        _insert_run_users(cur, run_id, rows)
         _insert_rejections(cur, run_id, rejected)
         counts = RunCounts(fetched=fetched, stored=stored, rejected=len(rejected))
         cur.execute(_UPSERT_RUN, (run_id, counts.fetched, counts.stored, counts.rejected))
@@ -77,6 +86,12 @@ def _insert_users(cur, rows: Sequence[dict[str, str | None]], columns: Sequence[
     sql, template = _insert_users_sql(columns)
     inserted = execute_values(cur, sql, values, template=template, fetch=True)
     return len(inserted)
+
+
+def _insert_run_users(cur, run_id: str, rows: Sequence[dict[str, str | None]]) -> None:
+    if not rows:
+        return
+    execute_values(cur, _INSERT_RUN_USERS, [(run_id, row["id"]) for row in rows])
 
 
 def _insert_rejections(cur, run_id: str, rejected: Sequence[RejectedRecord]) -> None:

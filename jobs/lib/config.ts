@@ -30,6 +30,8 @@ export interface BootstrapConfig extends PipelineConfig {
   readonly schemaRegistryUrl: string;
   readonly schemaFile: string;
   readonly cassandraReplication: number;
+  /** Whether an existing keyspace's replication factor may be lowered to `cassandraReplication`. */
+  readonly acceptFewerCassandraReplicas: boolean;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +112,11 @@ const topicName: Field<string> = {
 const cqlIdentifier: Field<string> = {
   allowed: 'a CQL identifier: a lower-case letter, then up to 47 lower-case letters, digits or underscores',
   parse: (raw) => (/^[a-z][a-z0-9_]{0,47}$/.test(raw) ? raw : undefined),
+};
+
+const flag: Field<boolean> = {
+  allowed: 'true or false',
+  parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
 };
 
 // Any text: an empty value already counts as unset.
@@ -229,6 +236,7 @@ export function loadBootstrapConfig(env: Env, scriptDir: string): BootstrapConfi
     schemaRegistryUrl: reader.read('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
     schemaFile: reader.read('PIPELINE_SCHEMA_FILE', nonEmpty('a file path'), (declared) => path.join(scriptDir, declared)),
     cassandraReplication: reader.read('PIPELINE_CASSANDRA_REPLICATION', positiveInteger(INT32_MAX)),
+    acceptFewerCassandraReplicas: reader.read('PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS', flag),
   };
   reader.check();
   return config;
