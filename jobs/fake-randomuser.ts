@@ -272,4 +272,6 @@ if (require.main === module) {
   const port = Number(process.env.FAKE_RANDOMUSER_PORT ?? '8000');
   const server = createServer(new FakeRandomUser(process.env.FAKE_RANDOMUSER_SEED ?? 'kafka-pipelining'));
   server.listen(port, '0.0.0.0', () => console.error(`fake randomuser.me API on :${port}`));
+  // As the container's main process, Node.js would ignore the stop signal and wait to be killed.
+  process.on('SIGTERM', () => process.exit(0));
 }
