@@ -129,7 +129,11 @@ faultTests(() => outputs, figures);
 retainRoundTripTest({ outputs: () => outputs, redeployed: (o) => (outputs = o), services: SERVICES, oneShots: ONE_SHOTS }, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
-  const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];
+  // Airflow's Fernet key is in no output: read it from its volume, as the Airflow user, with the Airflow image.
+  const airflowImage = docker('inspect', '-f', '{{.Image}}', `${PREFIX}-airflow-api-server`);
+  const fernetKey = docker('run', '--rm', '--entrypoint', 'cat', '-v', `${PREFIX}-airflow-fernet-key:/key:ro`, airflowImage, '/key/key');
+  expect(fernetKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+  const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password, fernetKey];
   for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
     const logs = execFileSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
