@@ -35,19 +35,24 @@ export interface Round {
 export class PipelineDriver {
   public readonly airflow: AirflowApi;
 
-  constructor(private readonly outputs: Record<string, string>) {
+  /**
+   * @param servedEarlier valid users served by an earlier stand-in whose data the deployment kept (a stand-in
+   *   replaced by destroy and deploy forgets what it served): part of the oracle, before this one's users.
+   */
+  constructor(private readonly outputs: Record<string, string>, private readonly servedEarlier: readonly SourceUser[] = []) {
     this.airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
   }
 
-  /** Sets the stand-in API's fault switches and returns what it has served so far. */
-  public async sourceControl(switches?: Partial<Switches>): Promise<Served> {
+  /** Sets the stand-in API's fault switches (and, with `seed`, reseeds it) and returns what it has served so far. */
+  public async sourceControl(switches?: Partial<Switches> & { seed?: string }): Promise<Served> {
     const response = await fetch(`${this.outputs.source_api_url}/control`, switches ? { method: 'POST', body: JSON.stringify(switches) } : undefined);
     return ((await response.json()) as { served: Served }).served;
   }
 
   /** Every valid user the API served, in order (the oracle of what Cassandra must hold). */
   public async validUsers(): Promise<SourceUser[]> {
-    return (await fetch(`${this.outputs.source_api_url}/control/users`)).json() as Promise<SourceUser[]>;
+    const served = (await (await fetch(`${this.outputs.source_api_url}/control/users`)).json()) as SourceUser[];
+    return [...this.servedEarlier, ...served];
   }
 
   /** Opens a Cassandra session per call: the node may have restarted (and moved) since the last one. */
