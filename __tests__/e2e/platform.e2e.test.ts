@@ -133,7 +133,7 @@ faultTests(() => outputs, figures);
 upgradeTest(() => outputs, figures);
 poisonTests(() => outputs, figures);
 schemaEvolutionTests(() => outputs, figures);
-
+// Then destroy and deploy keeping the data: the same stack comes back, upgraded and with the evolved schema.
 retainRoundTripTest({ outputs: () => outputs, redeployed: (o) => (outputs = o), services: SERVICES, oneShots: ONE_SHOTS }, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
