@@ -8,6 +8,7 @@ import { ImageSource, PlatformStack } from './constructs';
 //   KP_IMAGE_MIRROR                       a registry mirror prefix serving the pinned images
 //   KP_CONTROL_CENTER=false               leave out Confluent Control Center (licensed)
 //   KP_SPARK_WORKERS                      number of Spark workers (default 1)
+//   KP_RETAIN_VOLUMES=true                keep the data volumes when the stack is destroyed (README "Keep the data")
 //   KP_PIPELINE_SOURCE_URL                the randomuser.me-compatible API (default: the real one)
 //   KP_LOCAL_SOURCE_API=true              serve users from a local stand-in API instead (no internet needed)
 //   KP_PIPELINE_BATCH_SIZE                users fetched per DAG run (default 100)
@@ -25,6 +26,7 @@ new PlatformStack(app, 'kafka-pipelining', {
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
   sparkWorkers: optionalNumber(env.KP_SPARK_WORKERS),
+  retainVolumes: optionalFlag('KP_RETAIN_VOLUMES', env.KP_RETAIN_VOLUMES),
   pipeline: {
     sourceUrl: env.KP_PIPELINE_SOURCE_URL,
     localSourceApi: env.KP_LOCAL_SOURCE_API === 'true',
@@ -51,4 +53,11 @@ function imageSource(vars: NodeJS.ProcessEnv): ImageSource {
 // Unset means the construct's default; anything else is passed on for the construct to validate and name.
 function optionalNumber(value: string | undefined): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value);
+}
+
+// Strict, unlike the on/off switches above: a misspelt value must not quietly mean that destroy deletes the data.
+function optionalFlag(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'true' && value !== 'false') throw new Error(`${name} must be 'true' or 'false', got '${value}'`);
+  return value === 'true';
 }

@@ -49,7 +49,13 @@ export interface AirflowProps extends PublishingServiceProps {
    */
   readonly requirementsFile?: string;
   /**
-   * Admin user created at deploy time; its password is generated.
+   * Keep the Fernet key's volume when the stack is destroyed. The key must last as long as the metadata
+   * database it encrypts: set it whenever that database outlives the stack.
+   * @default - retainVolumes
+   */
+  readonly retainFernetKey?: boolean;
+  /**
+   * Admin user created at deploy time; its password is generated and set again on every deploy.
    * @default 'admin'
    */
   readonly adminUsername?: string;
@@ -85,9 +91,10 @@ const SCHEDULER_HEALTH_PORT = 8974;
 const DAGS_FOLDER = '/opt/airflow/dags';
 
 /**
- * Airflow 3 on the LocalExecutor: a one-shot init (DB migration, admin user), then the API server (UI
- * and REST), the dag-processor and the scheduler, sharing a logs volume. FAB auth manager, so the admin
- * logs in with a username and the generated password. The DAG folder is shipped in with content hashes.
+ * Airflow 3 on the LocalExecutor: a one-shot that makes the Fernet key once (FernetKey), a one-shot init
+ * (DB migration, admin user), then the API server (UI and REST), the dag-processor and the scheduler,
+ * sharing a logs volume and the key's. FAB auth manager, so the admin logs in with a username and the
+ * generated password, set again by every deploy. The DAG folder is shipped in with content hashes.
  */
 export class Airflow extends Construct {
   /** UI and REST API from the Docker host. */
@@ -123,14 +130,22 @@ export class Airflow extends Construct {
           buildArgs: { AIRFLOW_VERSION, PIP_REQUIREMENTS: readRequirements(props.requirementsFile ?? path.join(dagsDirectory, 'requirements.lock')) },
         }).imageId;
     const logs = new StateVolume(this, 'Logs', { name: `${name}-logs`, retain: props.retainVolumes });
-    const logVolume = [{ volumeName: logs.volumeName, containerPath: '/opt/airflow/logs' }];
+    const fernetKey = new FernetKey(this, 'FernetKey', {
+      name: `${name}-fernet-key`,
+      network: props.network,
+      image: imageId,
+      retain: props.retainFernetKey ?? props.retainVolumes,
+    });
+    const stateVolumes = [{ volumeName: logs.volumeName, containerPath: '/opt/airflow/logs' }, fernetKey.mount];
 
     // Every component must share these: one database, one Fernet key, one signing secret for the API's tokens.
+    // The Fernet key is read from its volume: it must outlive a deploy exactly when the database does. The
+    // two signing secrets only sign sessions and tokens, so a new deploy may make new ones.
     const common: Record<string, string> = {
       AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
       AIRFLOW__CORE__AUTH_MANAGER: 'airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager',
       AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: props.postgres.dsn(props.database ?? props.postgres.initialDatabase, 'postgresql+psycopg2'),
-      AIRFLOW__CORE__FERNET_KEY: new FernetKey(this, 'FernetKey').value,
+      AIRFLOW__CORE__FERNET_KEY_CMD: fernetKey.command,
       AIRFLOW__API__SECRET_KEY: new GeneratedSecret(this, 'SecretKey', { length: 48 }).value,
       AIRFLOW__API_AUTH__JWT_SECRET: new GeneratedSecret(this, 'JwtSecret', { length: 48 }).value,
       AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
@@ -150,11 +165,13 @@ export class Airflow extends Construct {
         AIRFLOW_ADMIN_USERNAME: this.adminUsername,
         AIRFLOW_ADMIN_PASSWORD: this.adminPassword,
         AIRFLOW_ADMIN_EMAIL: `${this.adminUsername}@example.invalid`,
+        FERNET_KEY_VOLUME: fernetKey.volume.volumeName,
       },
       files: new ShippedFiles(this, 'InitScript', {
         files: [{ source: path.join(__dirname, 'assets', 'airflow-init.sh'), target: '/opt/kafka-pipelining/airflow-init.sh' }],
       }).uploads,
-      volumes: logVolume,
+      volumes: stateVolumes,
+      dependsOn: [fernetKey.generator.resource],
     });
 
     this.apiServer = new ServiceContainer(this, 'ApiServer', {
@@ -164,7 +181,7 @@ export class Airflow extends Construct {
       memoryMiB: apiServerMemoryMiB,
       command: ['airflow', 'api-server', '--port', `${API_PORT}`, '--workers', '1'],
       environment: common,
-      volumes: logVolume,
+      volumes: stateVolumes,
       ports: [{ containerPort: API_PORT, hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: HealthCheck.http(`http://localhost:${API_PORT}/api/v2/monitor/health`, { intervalSeconds: 10, startPeriodSeconds: 30, retries: 18 }),
       waitTimeoutSeconds: 300,
@@ -198,7 +215,7 @@ export class Airflow extends Construct {
       command: ['airflow', 'dag-processor'],
       environment: dagSide,
       files: dagFiles,
-      volumes: logVolume,
+      volumes: stateVolumes,
       healthCheck: HealthCheck.command(['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'], {
         intervalSeconds: 30,
         timeoutSeconds: 30,
@@ -217,7 +234,7 @@ export class Airflow extends Construct {
       command: ['airflow', 'scheduler'],
       environment: { ...dagSide, ...props.taskEnvironment, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
       files: dagFiles,
-      volumes: logVolume,
+      volumes: stateVolumes,
       healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), this.dagProcessor.resource],

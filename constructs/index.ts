@@ -5,7 +5,7 @@ export { Cassandra, type CassandraProps, type ExistingCassandraAttributes, type 
 export { ControlCenter, type ControlCenterProps } from './control-center';
 export { DerivedImage, type DerivedImageProps } from './derived-image';
 export { FakeRandomUserApi, type FakeRandomUserApiProps } from './fake-randomuser-api';
-export { FernetKey } from './fernet-key';
+export { FernetKey, type FernetKeyProps } from './fernet-key';
 export { GeneratedSecret, type GeneratedSecretProps } from './generated-secret';
 export { HealthCheck, type HealthCheckOptions, type TcpHealthCheckOptions } from './health-check';
 export { ImageSource } from './image-source';

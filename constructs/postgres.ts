@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { GeneratedSecret } from './generated-secret';
@@ -5,6 +6,7 @@ import { HealthCheck } from './health-check';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
+import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
 import { PropError, validateAddresses, validateHost, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
@@ -71,10 +73,13 @@ export interface PostgresProps extends PublishingServiceProps {
 }
 
 const PORT = 5432;
+/** The container's start script: the role's password reconciled on a kept cluster, then the image's entrypoint. */
+const START_SCRIPT = '/opt/kafka-pipelining/postgres-start.sh';
 
 /**
  * PostgreSQL: Airflow's metadata database and the pipeline's staging store (the outbox). The password is
- * generated at deploy time.
+ * generated at deploy time and is the role's password whenever the server starts, also on a data volume
+ * kept from an earlier deploy (`retainVolumes`), where the image's entrypoint would keep the old one.
  */
 export class Postgres extends Construct implements IPostgresDatabase {
   /** A server that runs elsewhere, for Airflow and the pipeline's jobs to use. */
@@ -122,8 +127,11 @@ export class Postgres extends Construct implements IPostgresDatabase {
       network: props.network,
       memoryMiB: this.memoryMiB,
       // Airflow's scheduler, API server and task processes each hold a pool of connections.
-      command: ['postgres', '-c', 'max_connections=200', '-c', `shared_buffers=${Math.floor(this.memoryMiB / 4)}MB`],
+      command: ['bash', START_SCRIPT, 'postgres', '-c', 'max_connections=200', '-c', `shared_buffers=${Math.floor(this.memoryMiB / 4)}MB`],
       environment: { POSTGRES_USER: this.user, POSTGRES_PASSWORD: this.password, POSTGRES_DB: this.initialDatabase },
+      files: new ShippedFiles(this, 'StartScript', {
+        files: [{ source: path.join(__dirname, 'assets', 'postgres-start.sh'), target: START_SCRIPT }],
+      }).uploads,
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/postgresql/data' }],
       ports: [{ containerPort: PORT, hostPort: this.hostPort, bindAddress, prop: 'hostPort' }],
       // Over TCP: the image's first-start initialisation runs a socket-only server that must not count.

@@ -19,6 +19,11 @@ export interface PublishedPort {
 export interface VolumeAttachment {
   readonly volumeName: string;
   readonly containerPath: string;
+  /**
+   * Mount it read-only.
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What long-running and one-shot containers have in common. */
@@ -82,6 +87,13 @@ export interface ServiceContainerProps extends ContainerBaseProps {
    * @default 'unless-stopped'
    */
   readonly restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  /**
+   * Seconds the service has to stop after its stop signal when `cdktf destroy` (or a replacement) removes
+   * it, before it is killed. Without it the provider kills at once, and state kept on a volume
+   * (`retainVolumes`) would have to be recovered like after a crash.
+   * @default 30
+   */
+  readonly stopGraceSeconds?: number;
 }
 
 /** The container settings shared by long-running and one-shot containers. */
@@ -98,7 +110,7 @@ export function baseContainerConfig(props: ContainerBaseProps): ContainerConfig 
     // No swap beyond the limit: a JVM that outgrows its box should fail visibly, not crawl.
     memorySwap: props.memoryMiB,
     networksAdvanced: [{ name: props.network.name, aliases: [props.name] }],
-    volumes: props.volumes?.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath })),
+    volumes: props.volumes?.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath, readOnly: v.readOnly })),
     upload: props.files,
     dependsOn: props.dependsOn,
     user: props.user,
@@ -131,6 +143,7 @@ export class ServiceContainer extends Construct {
       wait: true,
       waitTimeout: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),
       restart: props.restart ?? 'unless-stopped',
+      destroyGraceSeconds: validateIntegerRange('stopGraceSeconds', props.stopGraceSeconds ?? 30, 1, 600),
       mustRun: true,
     });
     this.name = this.resource.name;

@@ -220,7 +220,10 @@ export interface StreamingPlatformProps {
    */
   readonly cassandra?: ICassandraCluster;
   /**
-   * Keep named volumes (data) when the stack is destroyed.
+   * Keep named volumes (data) when the stack is destroyed, so the next deploy finds the data: they are
+   * then not Terraform resources but made by Docker on first use, under the same names. Generated
+   * passwords are still new on each deploy; PostgreSQL and Airflow take them over at start, and
+   * Airflow's Fernet key is kept on a volume of its own.
    * @default false
    */
   readonly retainVolumes?: boolean;
@@ -368,6 +371,8 @@ export class StreamingPlatform extends Construct {
       },
       () => new Airflow(this, 'Airflow', {
         ...shared, network, name: `${prefix}-airflow`, postgres: this.postgres, hostPort: ports.airflow,
+        // A brought PostgreSQL keeps Airflow's metadata across destroy and deploy: the key it is encrypted with must stay too.
+        retainFernetKey: (props.retainVolumes ?? false) || props.postgres !== undefined,
         apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
         dagEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag'),
         taskEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),

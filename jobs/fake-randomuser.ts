@@ -5,6 +5,8 @@
  *
  *   GET  /api/?results=N[&seed=S][&page=P]  → {"results": [...], "info": {...}}
  *   POST /control  {"badEvery": k, "fail5xx": n, "malformed": n}  → the next n requests fail; every k-th record is bad
+ *   POST /control  {"seed": "S"}  → from now on, users of seed S (a stand-in restarted under data kept from
+ *                  before would otherwise serve its first users again)
  *   GET  /control  → the switches and what was served so far (users, bad records, failures)
  *   GET  /control/users  → every valid user served, as served (the oracle of an end-to-end check)
  *
@@ -152,9 +154,14 @@ export class FakeRandomUser {
   public readonly served: Served = { requests: 0, users: 0, badRecords: 0, failures5xx: 0, malformed: 0, validIds: [], bad: [] };
   /** The valid users served, as served. */
   public readonly validUsers: GeneratedUser[] = [];
-  private readonly random: () => number;
+  private random: () => number;
 
   constructor(seed: string) {
+    this.random = seededRandom(seed);
+  }
+
+  /** Continues with the users of another seed; what was served so far stays recorded. */
+  public reseed(seed: string): void {
     this.random = seededRandom(seed);
   }
 
@@ -238,8 +245,12 @@ export function createServer(api: FakeRandomUser): http.Server {
       } catch {
         return send(400, JSON.stringify({ error: 'body must be JSON' }));
       }
+      const seed = (update as { seed?: unknown } | null)?.seed;
+      if (seed !== undefined && (typeof seed !== 'string' || seed === '')) return send(400, JSON.stringify({ error: 'seed must be a non-empty string' }));
       const error = applySwitches(api.switches, update);
-      return error ? send(400, JSON.stringify({ error })) : send(200, JSON.stringify(api.switches));
+      if (error) return send(400, JSON.stringify({ error }));
+      if (seed !== undefined) api.reseed(seed);
+      return send(200, JSON.stringify(api.switches));
     }
     if (url.pathname === '/control/users') return send(200, JSON.stringify(api.validUsers));
     if (url.pathname === '/control') return send(200, JSON.stringify({ switches: api.switches, served: api.served }));
@@ -261,4 +272,6 @@ if (require.main === module) {
   const port = Number(process.env.FAKE_RANDOMUSER_PORT ?? '8000');
   const server = createServer(new FakeRandomUser(process.env.FAKE_RANDOMUSER_SEED ?? 'kafka-pipelining'));
   server.listen(port, '0.0.0.0', () => console.error(`fake randomuser.me API on :${port}`));
+  // As the container's main process, Node.js would ignore the stop signal and wait to be killed.
+  process.on('SIGTERM', () => process.exit(0));
 }

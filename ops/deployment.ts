@@ -70,6 +70,11 @@ export function leftovers(containers: string[]): { containers: string[]; network
   };
 }
 
+/** Removes named volumes for good: what `cdktf destroy` leaves of a stack deployed with retainVolumes. */
+export function removeVolumes(names: string[]): void {
+  if (names.length > 0) docker('volume', 'rm', ...names);
+}
+
 /**
  * Watches `docker ps` while a deploy runs and records when each platform container first appeared and
  * first reported healthy (or, for one-shot containers, exited 0).

@@ -60,6 +60,9 @@ passed=$((passed + py_tests - py_failures - py_errors)); failed=$((failed + py_f
 step "the DAG loads in a real Airflow of the pinned version"
 if PYTHON=$PYTHON bash scripts/check-dag-loads.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
 
+step "airflow-init in that Airflow: admin created, then reset on a kept database; a wrong Fernet key stops it"
+if bash scripts/check-airflow-init.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
+
 step "terraform validate of the synthesized plan, real providers built from Go modules"
 if bash scripts/validate-plan.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
 

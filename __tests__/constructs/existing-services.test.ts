@@ -68,7 +68,7 @@ describe('the platform against existing services of every kind', () => {
 
   test('runs only what is left: Control Center over the given cluster, PostgreSQL, Spark and Airflow', () => {
     expect(plan.containers().map((c) => c.name).sort()).toEqual([
-      'kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-airflow-init', 'kp-airflow-scheduler', 'kp-bootstrap',
+      'kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-airflow-fernet-key', 'kp-airflow-init', 'kp-airflow-scheduler', 'kp-bootstrap',
       'kp-control-center', 'kp-postgres', 'kp-spark-job', 'kp-spark-master', 'kp-spark-worker-1',
     ]);
     const controlCenter = propertiesOf(plan, 'kp-control-center', 'control-center.properties');

@@ -15,6 +15,7 @@ describe('StreamingPlatform, default props', () => {
     expect(plan.containers().map((c) => c.name).sort()).toEqual([
       'kp-airflow-api-server',
       'kp-airflow-dag-processor',
+      'kp-airflow-fernet-key',
       'kp-airflow-init',
       'kp-airflow-scheduler',
       'kp-bootstrap',
@@ -79,7 +80,7 @@ describe('StreamingPlatform, default props', () => {
   });
 
   test('one-shot containers run to completion and fail the deploy unless they exit 0, with their last lines', () => {
-    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-init', 'kp-bootstrap']);
+    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap']);
     for (const c of oneShot()) {
       expect(c.attach).toBe(true);
       expect(c.logs).toBe(true);
@@ -164,9 +165,11 @@ describe('StreamingPlatform, default props', () => {
     ['kp-control-center', ['/var/lib/confluent-control-center']],
     ['kp-spark-worker-1', ['/checkpoints']],
     ['kp-spark-job', ['/checkpoints']],
-    ['kp-airflow-api-server', ['/opt/airflow/logs']],
-    ['kp-airflow-scheduler', ['/opt/airflow/logs']],
-    ['kp-airflow-dag-processor', ['/opt/airflow/logs']],
+    ['kp-airflow-fernet-key', ['/opt/airflow/fernet']],
+    ['kp-airflow-init', ['/opt/airflow/fernet', '/opt/airflow/logs']],
+    ['kp-airflow-api-server', ['/opt/airflow/fernet', '/opt/airflow/logs']],
+    ['kp-airflow-scheduler', ['/opt/airflow/fernet', '/opt/airflow/logs']],
+    ['kp-airflow-dag-processor', ['/opt/airflow/fernet', '/opt/airflow/logs']],
   ])('%s keeps its state on named volumes at %j', (name, paths) => {
     const volumes = plan.container(name).volumes;
     expect(volumes.map((v: PlanResource) => v.container_path).sort()).toEqual([...paths].sort());

@@ -24,9 +24,12 @@ export interface TopicMessage {
   readonly timestamp: number;
 }
 
-/** One DAG run's users on their way: how many were in Cassandra before, how many must be after. */
+/** One DAG run's (or several's) users on their way: how many were in Cassandra before, how many must be after. */
 export interface Round {
+  /** The round's last run. */
   readonly runId: string;
+  /** Every run of the round, in the order they ran. */
+  readonly runIds: string[];
   readonly before: number;
   readonly target: number;
   readonly newValidIds: string[];
@@ -35,19 +38,24 @@ export interface Round {
 export class PipelineDriver {
   public readonly airflow: AirflowApi;
 
-  constructor(private readonly outputs: Record<string, string>) {
+  /**
+   * @param servedEarlier valid users served by an earlier stand-in whose data the deployment kept (a stand-in
+   *   replaced by destroy and deploy forgets what it served): part of the oracle, before this one's users.
+   */
+  constructor(private readonly outputs: Record<string, string>, private readonly servedEarlier: readonly SourceUser[] = []) {
     this.airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
   }
 
-  /** Sets the stand-in API's fault switches and returns what it has served so far. */
-  public async sourceControl(switches?: Partial<Switches>): Promise<Served> {
+  /** Sets the stand-in API's fault switches (and, with `seed`, reseeds it) and returns what it has served so far. */
+  public async sourceControl(switches?: Partial<Switches> & { seed?: string }): Promise<Served> {
     const response = await fetch(`${this.outputs.source_api_url}/control`, switches ? { method: 'POST', body: JSON.stringify(switches) } : undefined);
     return ((await response.json()) as { served: Served }).served;
   }
 
   /** Every valid user the API served, in order (the oracle of what Cassandra must hold). */
   public async validUsers(): Promise<SourceUser[]> {
-    return (await fetch(`${this.outputs.source_api_url}/control/users`)).json() as Promise<SourceUser[]>;
+    const served = (await (await fetch(`${this.outputs.source_api_url}/control/users`)).json()) as SourceUser[];
+    return [...this.servedEarlier, ...served];
   }
 
   /** Opens a Cassandra session per call: the node may have restarted (and moved) since the last one. */
@@ -81,20 +89,26 @@ export class PipelineDriver {
 
   /**
    * Triggers a run fetching batchSize users (with any further DAG params) and waits until they are stored in
-   * PostgreSQL (fetch_and_store done), so the oracle knows which users this round must deliver.
+   * PostgreSQL (fetch_and_store done), so the oracle knows which users this round must deliver. With `runs`,
+   * that many runs one after another (the DAG runs one at a time): a round bigger than one run may fetch.
    */
-  public async startRound(batchSize: number, params: Record<string, number> = {}): Promise<Round> {
+  public async startRound(batchSize: number, params: Record<string, number> = {}, runs = 1): Promise<Round> {
     const before = (await this.validUsers()).length;
     const inCassandra = (await this.cassandraIds()).length;
     if (inCassandra !== before) throw new Error(`a round must start settled: ${inCassandra} users in Cassandra, ${before} valid served`);
-    const runId = await this.airflow.trigger(DAG_ID, { ...params, batch_size: batchSize });
-    await waitFor(`fetch_and_store of ${runId}`, 5 * 60 * 1000, async () => {
-      const ti = await this.airflow.taskInstance(DAG_ID, runId, 'fetch_and_store');
-      if (ti.state === 'failed') throw new Error(`fetch_and_store of ${runId} failed`);
-      return ti.state === 'success' ? true : undefined;
-    }, 500);
+    const runIds: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      const runId = await this.airflow.trigger(DAG_ID, { ...params, batch_size: batchSize });
+      // A later run waits in the queue until the one before it ended, publish included.
+      await waitFor(`fetch_and_store of ${runId}`, (5 + 10 * i) * 60 * 1000, async () => {
+        const ti = await this.airflow.taskInstance(DAG_ID, runId, 'fetch_and_store');
+        if (ti.state === 'failed') throw new Error(`fetch_and_store of ${runId} failed`);
+        return ti.state === 'success' ? true : undefined;
+      }, 500);
+      runIds.push(runId);
+    }
     const valid = await this.validUsers();
-    return { runId, before, target: valid.length, newValidIds: valid.slice(before).map((u) => u.login.uuid.toLowerCase()) };
+    return { runId: runIds[runIds.length - 1], runIds, before, target: valid.length, newValidIds: valid.slice(before).map((u) => u.login.uuid.toLowerCase()) };
   }
 
   /** Polls Cassandra until some, but not all, of the round's users arrived; returns that count. */
@@ -112,12 +126,14 @@ export class PipelineDriver {
   }
 
   /**
-   * Waits for the run to succeed and Cassandra to hold exactly the valid users served so far (none
+   * Waits for the round's runs to succeed and Cassandra to hold exactly the valid users served so far (none
    * missing, none extra), then has the verify job agree. Returns the seconds the delivery took.
    */
   public async expectDelivered(round: Round, label: string): Promise<{ runState: string; seconds: number }> {
     const started = Date.now();
-    const runState = await this.airflow.runEnd(DAG_ID, round.runId);
+    const runStates: string[] = [];
+    for (const runId of round.runIds) runStates.push(await this.airflow.runEnd(DAG_ID, runId));
+    const runState = runStates.find((state) => state !== 'success') ?? 'success';
     const expected = (await this.validUsers()).map((u) => u.login.uuid.toLowerCase()).sort();
     let actual: string[] = [];
     await waitFor(`${expected.length} users in Cassandra after ${label}`, 10 * 60 * 1000, async () => {

@@ -11,12 +11,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { Client as PgClient } from 'pg';
 import { chromium } from 'playwright-core';
-import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
+import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
+import { retainRoundTripTest } from './retain-round-trip';
 import { schemaEvolutionTests } from './schema-evolution';
 import { settingChangeTests } from './setting-change';
 import { upgradeTest } from './upgrade';
@@ -25,12 +26,18 @@ const RUNS = 5;
 const BAD_EVERY = 50;
 const figures: Record<string, unknown> = {};
 let outputs: Record<string, string> = {};
+/** Whether the stack's volumes on the engine are this run's (it started from none), so it may remove them. */
+let volumesAreOurs = false;
 
 const SERVICES = [
   'zookeeper', 'kafka', 'schema-registry', 'postgres', 'cassandra', 'spark-master', 'spark-worker-1',
   'fake-randomuser', 'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'spark-job',
 ].map((s) => `${PREFIX}-${s}`);
-const ONE_SHOTS = ['bootstrap', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
+const ONE_SHOTS = ['bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
+/** What `cdktf destroy` leaves of the stack: scripts/e2e.sh deploys it with KP_RETAIN_VOLUMES=true. */
+const RETAINED_VOLUMES = [
+  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
+].map((v) => `${PREFIX}-${v}`);
 const STACK_CONTAINERS = [...SERVICES, ...ONE_SHOTS, `${PREFIX}-control-center`];
 /** A container's published ports as `docker inspect` gives them, by container port. */
 type PortBindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -38,11 +45,15 @@ type PortBindings = Record<string, { HostIp: string; HostPort: string }[] | null
 afterAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   fs.writeFileSync(path.join(ARTIFACTS, 'figures.json'), JSON.stringify(figures, null, 2));
-  // A failed test must not leave the platform running.
+  // A failed test must not leave the platform running, nor its retained data for the next run to find.
   if (leftovers(STACK_CONTAINERS).containers.length > 0) await destroy('destroy-after-failure').catch(() => undefined);
+  if (volumesAreOurs && leftovers(STACK_CONTAINERS).containers.length === 0) removeVolumes(leftovers([]).volumes);
 });
 
 test('cdktf deploy brings every service up healthy, each after what it depends on', async () => {
+  // From nothing: volumes kept by an earlier run would hold users the checks below do not expect.
+  expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });
+  volumesAreOurs = true;
   const { seconds, watcher } = await deployWatched('deploy');
   figures.deploySeconds = seconds;
   figures.secondsToHealthy = watcher.secondsToReady();
@@ -52,7 +63,7 @@ test('cdktf deploy brings every service up healthy, each after what it depends o
   const seen = (name: string) => watcher.firstSeen.get(`${PREFIX}-${name}`) ?? -Infinity;
   for (const [downstream, upstream] of [
     ['kafka', 'zookeeper'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
-    ['airflow-init', 'postgres'], ['airflow-api-server', 'airflow-init'], ['airflow-scheduler', 'bootstrap'],
+    ['airflow-init', 'postgres'], ['airflow-init', 'airflow-fernet-key'], ['airflow-api-server', 'airflow-init'], ['airflow-scheduler', 'bootstrap'],
     ['spark-worker-1', 'spark-master'], ['spark-job', 'spark-worker-1'], ['spark-job', 'bootstrap'],
   ]) {
     expect({ downstream, upstream, after: seen(downstream) >= ready(upstream) }).toEqual({ downstream, upstream, after: true });
@@ -123,11 +134,17 @@ faultTests(() => outputs, figures);
 upgradeTest(() => outputs, figures);
 poisonTests(() => outputs, figures);
 schemaEvolutionTests(() => outputs, figures);
-// Settings last: each deploy keeps the schema file deployed so far, and the stack keeps the changed trigger.
+// Settings: each deploy keeps the schema file deployed so far.
 settingChangeTests(() => outputs, figures);
+// Then destroy and deploy keeping the data: the same stack comes back, upgraded and with the evolved schema.
+retainRoundTripTest({ outputs: () => outputs, redeployed: (o) => (outputs = o), services: SERVICES, oneShots: ONE_SHOTS }, figures);
 
 test('no generated secret in the synthesized plan, a container log or a task log; only the published ports answer, on 127.0.0.1 alone', async () => {
-  const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password];
+  // Airflow's Fernet key is in no output: read it from its volume, as the Airflow user, with the Airflow image.
+  const airflowImage = docker('inspect', '-f', '{{.Image}}', `${PREFIX}-airflow-api-server`);
+  const fernetKey = docker('run', '--rm', '--entrypoint', 'cat', '-v', `${PREFIX}-airflow-fernet-key:/key:ro`, airflowImage, '/key/key');
+  expect(fernetKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+  const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password, fernetKey];
   for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
     const logs = execFileSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -189,11 +206,12 @@ test('the Airflow UI in a real browser: log in with the generated password, find
   }
 }, 5 * 60 * 1000);
 
-test('cdktf destroy leaves no container, network or volume of the stack behind (retainVolumes is off)', async () => {
-  expect(leftovers(STACK_CONTAINERS).volumes.sort()).toEqual(
-    ['airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log'].map((v) => `${PREFIX}-${v}`),
-  );
+test('cdktf destroy leaves no container or network of the stack, only its retained volumes, and those remove for good', async () => {
+  expect(leftovers(STACK_CONTAINERS).volumes.sort()).toEqual(RETAINED_VOLUMES);
   figures.destroySeconds = await destroy('destroy');
+  const left = leftovers(STACK_CONTAINERS);
+  expect({ ...left, volumes: left.volumes.sort() }).toEqual({ containers: [], networks: [], volumes: RETAINED_VOLUMES });
+  removeVolumes(RETAINED_VOLUMES);
   expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });
 }, 30 * 60 * 1000);
 

@@ -10,6 +10,15 @@ describe('fake randomuser.me API', () => {
     expect(new FakeRandomUser('s2').respond(5).body).not.toEqual(a);
   });
 
+  test('reseeding continues with the users of the new seed and keeps the record of what was served', () => {
+    const api = new FakeRandomUser('s1');
+    const first = JSON.parse(api.respond(3).body) as { results: GeneratedUser[] };
+    api.reseed('s2');
+    const next = JSON.parse(api.respond(3).body) as { results: GeneratedUser[] };
+    expect(next.results).toEqual((JSON.parse(new FakeRandomUser('s2').respond(3).body) as { results: GeneratedUser[] }).results);
+    expect(api.served.validIds).toEqual([...first.results, ...next.results].map((u) => u.login.uuid));
+  });
+
   test("users have the API's shape, with a v4 uuid and a postcode that is a number or a string", () => {
     const random = seededRandom('shape');
     const users = Array.from({ length: 50 }, () => generateUser(random));
@@ -69,6 +78,11 @@ describe('fake randomuser.me API', () => {
       expect(state.served).toEqual(expect.objectContaining({ requests: 2, users: 7, failures5xx: 1 }));
       const users = (await (await fetch(`${base}/control/users`)).json()) as GeneratedUser[];
       expect(users.map((u) => u.login.uuid)).toEqual(page.results.map((u) => u.login.uuid));
+      const badSeed = await fetch(`${base}/control`, { method: 'POST', body: JSON.stringify({ seed: '' }) });
+      expect(await badSeed.json()).toEqual({ error: 'seed must be a non-empty string' });
+      expect((await fetch(`${base}/control`, { method: 'POST', body: JSON.stringify({ seed: 'other' }) })).status).toBe(200);
+      const reseeded = (await (await fetch(`${base}/api/?results=2`)).json()) as { results: GeneratedUser[] };
+      expect(reseeded.results).toEqual((JSON.parse(new FakeRandomUser('other').respond(2).body) as { results: GeneratedUser[] }).results);
     } finally {
       server.close();
     }
