@@ -18,6 +18,7 @@ import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
 import { schemaEvolutionTests } from './schema-evolution';
+import { statusCommandTest } from './status-command';
 import { upgradeTest } from './upgrade';
 
 const RUNS = 5;
@@ -116,6 +117,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   await driver.verify('pipeline', expected.size);
 }, 60 * 60 * 1000);
 
+statusCommandTest(() => outputs, figures);
 faultTests(() => outputs, figures);
 // The upgrade, then the poison records (framed with the first schema version), then the schema change; each
 // later deploy keeps what the earlier ones applied (the upgraded versions, then the evolved schema).
