@@ -7,10 +7,10 @@
  */
 import { forwardSignals, interruptedExitCode, run } from '../ops/child';
 import { chooseDeploySettings, httpReachability } from '../ops/deploy-choices';
+import { LOG_DIRECTORY } from '../ops/deployment';
 import { chooseEngine, describeEngine, dockerEngineProbe, stopOwnEngine } from '../ops/engine';
 import { preparePlatform, say } from '../ops/platform-env';
 import { readUpState, upStateFile } from '../ops/up-state';
-import { PLATFORM_LOG_DIRECTORY } from './up';
 
 export async function withPlatform(command: readonly string[]): Promise<number> {
   if (command.length === 0) {
@@ -23,7 +23,8 @@ export async function withPlatform(command: readonly string[]): Promise<number> 
   try {
     const choices = await chooseDeploySettings(process.env, httpReachability());
     for (const line of choices.lines) say(line);
-    const added = await preparePlatform({ dockerHost: engine.dockerHost, settings: choices.settings, hostImages: choices.hostImages, logDirectory: PLATFORM_LOG_DIRECTORY });
+    // The synth and init logs go beside the suite's and the bench's own (artifacts/e2e).
+    const added = await preparePlatform({ dockerHost: engine.dockerHost, settings: choices.settings, hostImages: choices.hostImages, logDirectory: LOG_DIRECTORY });
     const { code } = await run(command[0], command.slice(1), { env: { ...process.env, ...added } });
     return interruptedExitCode() ?? code;
   } finally {
