@@ -58,18 +58,19 @@ export class DeployProgress {
   }
 
   private describe(name: string, phase: Phase, status: string, now: number): string {
-    const took = `${seconds(now - this.seenAt.get(name)!)} s`;
+    // Seen in this phase at once (it got there between two polls): no time of its own to give.
+    const took = now > this.seenAt.get(name)! ? ` after ${seconds(now - this.seenAt.get(name)!)} s` : '';
     switch (phase) {
       case 'healthy':
-        return `healthy after ${took}`;
+        return `healthy${took}`;
       case 'done':
-        return `finished after ${took} (exit 0)`;
+        return `finished${took} (exit 0)`;
       case 'starting':
       case 'created':
       case 'running':
         return `waiting (${status})`;
       case 'unhealthy':
-        return `unhealthy after ${took}: its health check fails, Terraform waits until its timeout`;
+        return `unhealthy${took}: its health check fails, Terraform waits until its timeout`;
       default:
         return status;
     }

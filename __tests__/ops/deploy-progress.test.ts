@@ -39,7 +39,7 @@ describe('DeployProgress: each container waiting, then healthy with its time; a 
       '  [  90 s] kp-kafka                 waiting (Up 30 seconds (health: starting))',
       '  [ 121 s] still deploying: 1 ready, waiting for kp-kafka (69 s)',
       '  [ 130 s] kp-kafka                 healthy after 78 s',
-      '  [ 130 s] kp-bootstrap             finished after 0 s (exit 0)',
+      '  [ 130 s] kp-bootstrap             finished (exit 0)',
     ]);
   });
 
