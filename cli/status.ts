@@ -52,11 +52,15 @@ export function parseStatusArgs(args: readonly string[]): StatusOptions {
   };
 }
 
-/** The Spark job's container: the one whose environment names a checkpoint directory. */
+/**
+ * The Spark job's driver: the container that runs spark-submit (the Airflow and bootstrap containers get the
+ * same PIPELINE_* variables, so the environment alone does not tell), with its environment.
+ */
 export function findSparkJob(inspected: ReadonlyMap<string, InspectedContainer>): SparkJobSettings | undefined {
   for (const [name, container] of inspected) {
+    if (!(container.Config.Cmd ?? []).some((part) => part.endsWith('/spark-submit') || part === 'spark-submit')) continue;
     const env = Object.fromEntries((container.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-    if (env.PIPELINE_CHECKPOINT_DIR !== undefined) return { container: name, env };
+    return { container: name, env };
   }
   return undefined;
 }

@@ -76,9 +76,10 @@ export async function up(): Promise<number> {
   const stateFile = upStateFile();
   const previous = readUpState(stateFile);
   const userDockerHost = process.env.DOCKER_HOST;
+  // The settings first: a refused one (e.g. Control Center with host images) must not leave an engine started.
+  const choices = await chooseDeploySettings(process.env, httpReachability(), previous?.settings);
   const engine = await chooseEngine(process.env, dockerEngineProbe, { mayStart: true, previous: previous?.dockerHost });
   say(describeEngine(engine));
-  const choices = await chooseDeploySettings(process.env, httpReachability(), previous?.settings);
   for (const line of choices.lines) say(line);
   // Recorded before the long steps, so that `down` stops an engine started here even when the deploy fails.
   const state = nextUpState(previous, { dockerHost: engine.dockerHost, startedNow: engine.startedNow, settings: choices.settings, checkout: ROOT, at: new Date() });

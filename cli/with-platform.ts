@@ -18,10 +18,10 @@ export async function withPlatform(command: readonly string[]): Promise<number> 
     return 2;
   }
   forwardSignals();
+  const choices = await chooseDeploySettings(process.env, httpReachability());
   const engine = await chooseEngine(process.env, dockerEngineProbe, { mayStart: true, previous: readUpState(upStateFile())?.dockerHost });
   say(describeEngine(engine));
   try {
-    const choices = await chooseDeploySettings(process.env, httpReachability());
     for (const line of choices.lines) say(line);
     // The synth and init logs go beside the suite's and the bench's own (artifacts/e2e).
     const added = await preparePlatform({ dockerHost: engine.dockerHost, settings: choices.settings, hostImages: choices.hostImages, logDirectory: LOG_DIRECTORY });

@@ -37,7 +37,7 @@ export interface InspectedContainer {
     readonly Health?: { readonly Status: string };
   };
   readonly HostConfig: { readonly Memory: number };
-  readonly Config: { readonly Env: readonly string[] | null };
+  readonly Config: { readonly Env: readonly string[] | null; readonly Cmd: readonly string[] | null };
 }
 
 function healthOf(state: InspectedContainer['State'], oneShot: boolean): Health {

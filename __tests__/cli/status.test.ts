@@ -18,15 +18,18 @@ describe('npm run status arguments', () => {
   });
 });
 
-test("findSparkJob: the container whose environment names the checkpoint, with that environment", () => {
-  const container = (name: string, env: string[] | null) => [name, { Name: `/${name}`, Config: { Env: env } } as unknown as InspectedContainer] as const;
+test('findSparkJob: the container running spark-submit, with its environment (the others carry the same PIPELINE_* variables)', () => {
+  const container = (name: string, cmd: string[] | null, env: string[] | null) =>
+    [name, { Name: `/${name}`, Config: { Cmd: cmd, Env: env } } as unknown as InspectedContainer] as const;
+  const pipelineEnv = ['PIPELINE_TOPIC=users_created', 'PIPELINE_CHECKPOINT_DIR=/checkpoints/users_created', 'EXTRA=a=b'];
   const inspected = new Map([
-    container('kp-kafka', null),
-    container('kp-spark-job', ['PIPELINE_TOPIC=users_created', 'PIPELINE_CHECKPOINT_DIR=/checkpoints/users_created', 'EXTRA=a=b']),
+    container('kp-airflow-scheduler', ['scheduler'], pipelineEnv),
+    container('kp-kafka', null, null),
+    container('kp-spark-job', ['/opt/spark/bin/spark-submit', '--master', 'spark://spark-master:7077', 'stream_users.py'], pipelineEnv),
   ]);
   expect(findSparkJob(inspected)).toEqual({
     container: 'kp-spark-job',
     env: { PIPELINE_TOPIC: 'users_created', PIPELINE_CHECKPOINT_DIR: '/checkpoints/users_created', EXTRA: 'a=b' },
   });
-  expect(findSparkJob(new Map([container('kp-kafka', ['A=1'])]))).toBeUndefined();
+  expect(findSparkJob(new Map([container('kp-airflow-scheduler', ['scheduler'], pipelineEnv)]))).toBeUndefined();
 });

@@ -9,7 +9,7 @@ function inspected(state: Partial<InspectedContainer['State']>, extra: Partial<I
     RestartCount: 0,
     State: { Status: 'running', Running: true, Restarting: false, ExitCode: 0, StartedAt: '2026-12-01T11:00:00Z', ...state },
     HostConfig: { Memory: 1024 * MiB },
-    Config: { Env: [] },
+    Config: { Env: [], Cmd: null },
     ...extra,
   };
 }
