@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 export default defineConfig(
   { ignores: ['node_modules/', 'cdktf.out/', 'dist/', '.cache/', '.gen/', 'artifacts/'] },
   {
-    files: ['main.ts', 'constructs/**/*.ts', 'jobs/**/*.ts', 'bench/**/*.ts', 'ops/**/*.ts', '__tests__/**/*.ts'],
+    files: ['main.ts', 'cli/**/*.ts', 'constructs/**/*.ts', 'jobs/**/*.ts', 'bench/**/*.ts', 'ops/**/*.ts', '__tests__/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

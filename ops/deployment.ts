@@ -13,11 +13,16 @@ export const STACK_DIRECTORY = path.join(ROOT, 'cdktf.out', 'stacks', 'kafka-pip
 /** Where runLogged writes each command's log: the end-to-end proof's artifacts (the bench's command logs go there too). */
 export const LOG_DIRECTORY = path.join(ROOT, 'artifacts', 'e2e');
 export const PREFIX = 'kp';
+/** The pipeline's DAG (dags/). */
+export const DAG_ID = 'randomuser_pipeline';
 
-/** Runs a command to completion, its output written to a log in LOG_DIRECTORY; throws with the log's tail. Resolves to the milliseconds it took. */
-export function runLogged(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
-  fs.mkdirSync(LOG_DIRECTORY, { recursive: true });
-  const logFile = path.join(LOG_DIRECTORY, `${name}.log`);
+/**
+ * Runs a command to completion, its output written to `<logDirectory>/<name>.log`; throws with the log's tail.
+ * Resolves to the milliseconds it took.
+ */
+export function runLogged(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}, logDirectory = LOG_DIRECTORY): Promise<number> {
+  fs.mkdirSync(logDirectory, { recursive: true });
+  const logFile = path.join(logDirectory, `${name}.log`);
   const log = fs.openSync(logFile, 'w');
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -51,12 +56,23 @@ export function deployErrorText(error: Error | undefined): string {
   return (error?.message ?? '').replace(new RegExp(`${escape}\\[[0-9;]*m`, 'g'), '').replace(/[│╷╵]/g, ' ').replace(/\s+/g, ' ');
 }
 
-/** The stack's outputs, sensitive ones included (read from state, as `terraform output` does). */
-export function stackOutputs(): Record<string, string> {
+/** A stack output as `terraform output -json` gives it. */
+export interface StackOutput {
+  readonly value: string;
+  readonly sensitive: boolean;
+}
+
+/** The stack's outputs with whether each is sensitive (read from state, as `terraform output` does). */
+export function stackOutputEntries(): Record<string, StackOutput> {
   const json = JSON.parse(
     execFileSync(process.env.TERRAFORM_BINARY_NAME ?? 'terraform', [`-chdir=${STACK_DIRECTORY}`, 'output', '-json'], { encoding: 'utf8' }),
-  ) as Record<string, { value: string }>;
-  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
+  ) as Record<string, { value: string; sensitive?: boolean }>;
+  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]));
+}
+
+/** The stack's outputs, sensitive ones included. */
+export function stackOutputs(): Record<string, string> {
+  return Object.fromEntries(Object.entries(stackOutputEntries()).map(([k, v]) => [k, v.value]));
 }
 
 /** Which of the given containers, and of the stack's network and named volumes, are still on the engine. */
@@ -75,14 +91,23 @@ export function removeVolumes(names: string[]): void {
   if (names.length > 0) docker('volume', 'rm', ...names);
 }
 
+/** A platform container's name and its `docker ps` status (e.g. `Up 3 minutes (healthy)`). */
+export interface ContainerStatus {
+  readonly name: string;
+  readonly status: string;
+}
+
 /**
  * Watches `docker ps` while a deploy runs and records when each platform container first appeared and
- * first reported healthy (or, for one-shot containers, exited 0).
+ * first reported healthy (or, for one-shot containers, exited 0). `onPoll`, if given, sees every poll's
+ * statuses (e.g. to show progress).
  */
 export class HealthWatcher {
   public readonly firstSeen = new Map<string, number>();
   public readonly ready = new Map<string, number>();
   private timer?: NodeJS.Timeout;
+
+  constructor(private readonly onPoll?: (containers: ContainerStatus[], now: number) => void) {}
 
   public start(): void {
     this.timer = setInterval(() => this.poll(), 1000);
@@ -108,28 +133,40 @@ export class HealthWatcher {
       return;
     }
     const now = Date.now();
-    for (const row of rows) {
+    const containers = rows.map((row) => {
       const [name, status] = row.split('\t');
+      return { name, status };
+    });
+    for (const { name, status } of containers) {
       if (!this.firstSeen.has(name)) this.firstSeen.set(name, now);
       if (!this.ready.has(name) && (status.includes('(healthy)') || status.startsWith('Exited (0)'))) this.ready.set(name, now);
     }
+    this.onPoll?.(containers, now);
   }
 }
 
+/** Where a deploy's or destroy's log goes, and who sees the watcher's polls. */
+export interface WatchedOptions {
+  /** @default LOG_DIRECTORY */
+  readonly logDirectory?: string;
+  /** @default - nobody */
+  readonly onPoll?: (containers: ContainerStatus[], now: number) => void;
+}
+
 /** `cdktf deploy` under a HealthWatcher: the seconds it took and what the watcher saw. */
-export async function deployWatched(logName: string): Promise<{ seconds: number; watcher: HealthWatcher }> {
-  const watcher = new HealthWatcher();
+export async function deployWatched(logName: string, options: WatchedOptions = {}): Promise<{ seconds: number; watcher: HealthWatcher }> {
+  const watcher = new HealthWatcher(options.onPoll);
   watcher.start();
   try {
-    return { seconds: (await runLogged(logName, 'npx', ['cdktf', 'deploy', '--auto-approve'])) / 1000, watcher };
+    return { seconds: (await runLogged(logName, 'npx', ['cdktf', 'deploy', '--auto-approve'], {}, options.logDirectory)) / 1000, watcher };
   } finally {
     watcher.stop();
   }
 }
 
 /** `cdktf destroy`: the seconds it took. */
-export async function destroy(logName: string): Promise<number> {
-  return (await runLogged(logName, 'npx', ['cdktf', 'destroy', '--auto-approve'])) / 1000;
+export async function destroy(logName: string, logDirectory = LOG_DIRECTORY): Promise<number> {
+  return (await runLogged(logName, 'npx', ['cdktf', 'destroy', '--auto-approve'], {}, logDirectory)) / 1000;
 }
 
 /** Polls probe until it returns a value, retrying on throws, and fails naming what it waited for and its last error. */

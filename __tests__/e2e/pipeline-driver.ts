@@ -7,11 +7,12 @@ import { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import type { Served, Switches } from '../../jobs/fake-randomuser';
-import { docker, runLogged, waitFor } from '../../ops/deployment';
+import { DAG_ID, docker, runLogged, waitFor } from '../../ops/deployment';
+import { hostPipelineEnv } from '../../ops/pipeline-status';
 import type { SourceUser } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 
-export const DAG_ID = 'randomuser_pipeline';
+export { DAG_ID };
 const TABLE = 'spark_streams.created_users';
 
 /** A message as readTopic gives it. */
@@ -149,12 +150,7 @@ export class PipelineDriver {
 
   /** Runs jobs/verify.ts from the host against the deployment; it exits non-zero naming a lost stage. */
   public async verify(label: string, expectUsers: number): Promise<void> {
-    await runLogged(`verify-${label.replace(/\W+/g, '-')}`, 'npx', ['ts-node', '--transpile-only', 'jobs/verify.ts', '--expect', `${expectUsers}`, '--wait', '120'], {
-      PIPELINE_PG_DSN: this.outputs.postgres_dsn,
-      PIPELINE_KAFKA_BOOTSTRAP_SERVERS: this.outputs.kafka_bootstrap_servers,
-      PIPELINE_CASSANDRA_CONTACT_POINTS: this.outputs.cassandra_contact_point,
-      PIPELINE_CASSANDRA_DATACENTER: this.outputs.cassandra_datacenter,
-    });
+    await runLogged(`verify-${label.replace(/\W+/g, '-')}`, 'npx', ['ts-node', '--transpile-only', 'jobs/verify.ts', '--expect', `${expectUsers}`, '--wait', '120'], hostPipelineEnv(this.outputs));
   }
 
   /** Every message of a topic, read from the beginning to the offsets it had when called; timestamp in ms. */

@@ -20,6 +20,7 @@ import { poisonTests } from './poison';
 import { retainRoundTripTest } from './retain-round-trip';
 import { schemaEvolutionTests } from './schema-evolution';
 import { settingChangeTests } from './setting-change';
+import { statusCommandTest } from './status-command';
 import { upgradeTest } from './upgrade';
 
 const RUNS = 5;
@@ -128,6 +129,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   await driver.verify('pipeline', expected.size);
 }, 60 * 60 * 1000);
 
+statusCommandTest(() => outputs, figures);
 faultTests(() => outputs, figures);
 // The upgrade, then the poison records (framed with the first schema version), then the schema change; each
 // later deploy keeps what the earlier ones applied (the upgraded versions, then the evolved schema).
