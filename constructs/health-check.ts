@@ -95,10 +95,23 @@ export class HealthCheck {
   public render(): ContainerHealthcheck {
     return {
       test: ['CMD', ...this.command],
-      interval: `${this.intervalSeconds}s`,
-      timeout: `${this.timeoutSeconds}s`,
-      startPeriod: `${this.startPeriodSeconds}s`,
+      interval: goDuration(this.intervalSeconds),
+      timeout: goDuration(this.timeoutSeconds),
+      startPeriod: goDuration(this.startPeriodSeconds),
       retries: this.retries,
     };
   }
+}
+
+/**
+ * Seconds written as Go prints a duration (`45s`, `1m0s`, `1h2m3s`): the docker provider reads a container's health
+ * check back in that form, so `60s` would show as a change on every plan.
+ */
+function goDuration(seconds: number): string {
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  if (hours > 0) return `${hours}h${minutes}m${rest}s`;
+  if (minutes > 0) return `${minutes}m${rest}s`;
+  return `${rest}s`;
 }

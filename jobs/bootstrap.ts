@@ -157,7 +157,8 @@ export function postgresAlterations(fields: UserField[], existing: readonly Post
  * the only way down, deleting the topic, would lose the records it holds.
  */
 export function partitionExcess(topics: Array<{ name: string; partitions: number }>, wanted: number): string | undefined {
-  const over = topics.filter(({ partitions }) => partitions > wanted);
+  // By name: the broker's metadata lists topics in no fixed order, and the message should read the same each time.
+  const over = topics.filter(({ partitions }) => partitions > wanted).sort((a, b) => a.name.localeCompare(b.name));
   if (over.length === 0) return undefined;
   const counts = over.map(({ name, partitions }) => `'${name}' has ${partitions}`).join(', ');
   return (

@@ -22,6 +22,11 @@ describe('HealthCheck renders the docker healthcheck block', () => {
     });
   });
 
+  test('durations are written as the docker provider reads them back (Go durations), so a redeploy plans no change', () => {
+    const rendered = (seconds: number) => HealthCheck.command(['true'], { startPeriodSeconds: seconds }).render().startPeriod;
+    expect([0, 59, 60, 90, 600, 3600].map(rendered)).toEqual(['0s', '59s', '1m0s', '1m30s', '10m0s', '1h0m0s']);
+  });
+
   test('tcp connects through bash, and may exchange a word with the server', () => {
     expect(HealthCheck.tcp(5432).render().test).toEqual(['CMD', 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/5432']);
     expect(HealthCheck.tcp(2181, { send: 'srvr', expectLine: '^Mode: ' }).render().test).toEqual([

@@ -230,6 +230,12 @@ describe('partitionExcess: a topic with more partitions than configured', () => 
         'records, so nothing was changed. Set it back to 3, or publish to a new topic (pipeline.topic).',
     );
   });
+
+  it('names the topics in the same order whatever order the broker lists them in', () => {
+    const listed = [{ name: 'users_created.dlq', partitions: 3 }, { name: 'users_created', partitions: 3 }];
+    expect(partitionExcess(listed, 2)).toBe(partitionExcess([...listed].reverse(), 2));
+    expect(partitionExcess(listed, 2)).toMatch(/^topic 'users_created' has 3, 'users_created.dlq' has 3 partitions/);
+  });
 });
 
 describe('replicationChange: an existing keyspace and the configured replication factor', () => {
