@@ -43,7 +43,8 @@ export function upgradeTest(outputs: () => Record<string, string>, figures: Reco
     const after = stackContainers();
     const replaced = [...new Set([...before.containers.keys(), ...after.keys()])].filter((name) => before.containers.get(name) !== after.get(name)).sort();
     expect(replaced).toEqual(REPLACED);
-    expect(docker('inspect', '-f', '{{.Config.Image}}', `${PREFIX}-cassandra`)).toBe(`kafka-pipelining/cassandra:${UPGRADED}`);
+    // The container runs the image built for the new release (the provider starts it by image id, not by tag).
+    expect(docker('inspect', '-f', '{{.Image}}', `${PREFIX}-cassandra`)).toBe(docker('image', 'inspect', '-f', '{{.Id}}', `kafka-pipelining/cassandra:${UPGRADED}`));
     expect(await releaseVersion(driver)).toBe(UPGRADED);
     // The probe watched the switch: the old release answered, then the new one.
     expect(probe.figures().releaseVersionsSeen).toEqual([CASSANDRA_VERSION, UPGRADED]);
