@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CASSANDRA_VERSION } from '../../constructs/versions';
-import { docker, LOG_DIRECTORY, PREFIX, ROOT, runLogged } from '../../ops/deployment';
+import { docker, LOG_DIRECTORY, PREFIX, ROOT, runLogged, waitFor } from '../../ops/deployment';
 import { PipelineDriver } from './pipeline-driver';
 
 const UPGRADED = nextPatch(CASSANDRA_VERSION);
@@ -35,6 +35,9 @@ export function upgradeTest(outputs: () => Record<string, string>, figures: Reco
     let deploySeconds: number;
     try {
       deploySeconds = (await runLogged('upgrade-deploy', 'npx', ['cdktf', 'deploy', '--auto-approve'], upgraded)) / 1000;
+      // The deploy returns once the new node is healthy, while a probe query sent during the outage may still be
+      // waiting on its connection: the probe runs on until it has seen the node answer again.
+      await waitFor('the probe to see Cassandra answer again', 5 * 60 * 1000, () => probe.answeredWith(UPGRADED) || undefined, 500);
     } finally {
       await probe.stop();
     }
@@ -135,6 +138,11 @@ class CqlProbe {
     // An outage still open counts up to now; the test's own query then fails on it.
     if (this.downSince !== undefined) this.outages.push(Date.now() - this.downSince);
     this.downSince = undefined;
+  }
+
+  /** Whether Cassandra has answered the probe with this release. */
+  public answeredWith(version: string): boolean {
+    return this.versions.includes(version);
   }
 
   /** How long, in all, and how many times Cassandra did not answer, and the versions it answered with, in order. */
