@@ -77,6 +77,14 @@ class OutboxDatabase:
         return [ref for ref, r in getattr(self, table).items() if r["published"]]
 
 
+def drain_users(db: OutboxDatabase, producer: FakeProducer, *on_refused, **options) -> outbox.Drained:
+    """outbox.drain over the users table, with the first schema version's messages."""
+    to_message = partial(outbox.user_message, schema=SCHEMA, parsed_schema=PARSED_SCHEMA)
+    return outbox.drain(
+        db.conn, producer, "t", SELECT_USERS, outbox._MARK_USERS, to_message, *on_refused, **options
+    )
+
+
 def publish(db: OutboxDatabase, producer: FakeProducer) -> Published:
     return outbox.publish_outbox(db.conn, producer, "users_created", "users_created.dlq", SCHEMA)
 
@@ -144,15 +152,7 @@ def test_full_batches_are_drained_until_a_short_one():
     ids = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(5)]
     db = OutboxDatabase(users=[user_row(i) for i in ids])
 
-    outcome = outbox.drain(
-        db.conn,
-        FakeProducer(),
-        "t",
-        SELECT_USERS,
-        outbox._MARK_USERS,
-        lambda row: outbox.user_message(row, SCHEMA, PARSED_SCHEMA),
-        batch_size=2,
-    )
+    outcome = drain_users(db, FakeProducer(), batch_size=2)
 
     assert outcome.delivered == ids
     assert outcome.failed == []
@@ -205,16 +205,7 @@ def test_a_refused_row_is_skipped_for_the_rest_of_the_run():
     def on_refused(_cur, refused, _rows):
         return [], refused, []  # every refused row waits for its next attempt
 
-    outcome = outbox.drain(
-        db.conn,
-        FakeProducer(),
-        "t",
-        SELECT_USERS,
-        outbox._MARK_USERS,
-        lambda row: outbox.user_message(row, SCHEMA, PARSED_SCHEMA),
-        on_refused,
-        batch_size=2,
-    )
+    outcome = drain_users(db, FakeProducer(), on_refused, batch_size=2)
 
     assert outcome.delivered == ids
     assert [ref for ref, _ in outcome.waiting] == [HUGE_ID]
@@ -316,17 +307,7 @@ def test_the_hold_test_hook_waits_between_the_acknowledgement_and_the_mark():
         # By now the broker acknowledged the batch, and nothing of it is marked yet.
         events.append(f"hold {seconds} after {producer.flushes} flushes, {len(db.published())} marked")
 
-    outbox.drain(
-        db.conn,
-        producer,
-        "t",
-        SELECT_USERS,
-        outbox._MARK_USERS,
-        lambda row: outbox.user_message(row, SCHEMA, PARSED_SCHEMA),
-        batch_size=2,
-        hold_seconds=7,
-        sleep=sleep,
-    )
+    drain_users(db, producer, batch_size=2, hold_seconds=7, sleep=sleep)
 
     assert events == ["hold 7 after 1 flushes, 0 marked", "hold 7 after 2 flushes, 2 marked"]
     assert db.published() == ids

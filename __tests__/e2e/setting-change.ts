@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
+import { userFields } from '../../jobs/bootstrap';
 import { containerLog, deployErrorText, docker, PREFIX, ROOT, runLogged } from '../../ops/deployment';
 import { PipelineDriver } from './pipeline-driver';
 
@@ -33,9 +34,7 @@ function replacedBetween(before: Map<string, string>, after: Map<string, string>
 /** The required fields of the schema file the stack was last deployed with (the suite's, else the repository's). */
 function deployedRequiredFields(): string[] {
   const file = process.env.KP_PIPELINE_SCHEMA_FILE ?? path.join(ROOT, 'jobs', 'schemas', 'user.avsc');
-  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { fields: Array<{ name: string; type: unknown; default?: unknown }> };
-  // A plain string without a default: every record has a value (jobs/bootstrap.ts, userField).
-  return schema.fields.filter((f) => f.type === 'string' && !('default' in f)).map((f) => f.name);
+  return userFields(JSON.parse(fs.readFileSync(file, 'utf8'))).filter((f) => f.required).map((f) => f.name);
 }
 
 export function settingChangeTests(outputs: () => Record<string, string>, figures: Record<string, unknown>): void {
