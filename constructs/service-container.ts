@@ -19,6 +19,11 @@ export interface PublishedPort {
 export interface VolumeAttachment {
   readonly volumeName: string;
   readonly containerPath: string;
+  /**
+   * Mount it read-only: for a container that only looks at another service's state.
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What long-running and one-shot containers have in common. */
@@ -98,7 +103,7 @@ export function baseContainerConfig(props: ContainerBaseProps): ContainerConfig 
     // No swap beyond the limit: a JVM that outgrows its box should fail visibly, not crawl.
     memorySwap: props.memoryMiB,
     networksAdvanced: [{ name: props.network.name, aliases: [props.name] }],
-    volumes: props.volumes?.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath })),
+    volumes: props.volumes?.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath, readOnly: v.readOnly })),
     upload: props.files,
     dependsOn: props.dependsOn,
     user: props.user,

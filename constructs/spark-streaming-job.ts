@@ -93,7 +93,7 @@ export class SparkStreamingJob extends Construct {
       throw new PropError('entryPoint', `must be a .py file in ${jobDirectory}, got '${entryPoint}'`);
     }
     const modules = jobFiles.filter((f) => f.target !== entryTarget).map((f) => f.target);
-    const metricsSettings = props.prometheusMetrics
+    const metricsSettings: Record<string, string> = props.prometheusMetrics
       ? {
         ...SPARK_PROMETHEUS_SETTINGS,
         'spark.ui.prometheus.enabled': 'true',

@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
+import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
@@ -29,6 +30,7 @@ let outputs: Record<string, string> = {};
 const SERVICES = [
   'zookeeper', 'kafka', 'schema-registry', 'postgres', 'cassandra', 'spark-master', 'spark-worker-1',
   'fake-randomuser', 'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'spark-job',
+  'prometheus', 'node-exporter', 'postgres-exporter', 'pipeline-metrics',
 ].map((s) => `${PREFIX}-${s}`);
 const ONE_SHOTS = ['bootstrap', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
 const STACK_CONTAINERS = [...SERVICES, ...ONE_SHOTS, `${PREFIX}-control-center`];
@@ -117,6 +119,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   await driver.verify('pipeline', expected.size);
 }, 60 * 60 * 1000);
 
+dashboardTest(() => outputs, figures);
 faultTests(() => outputs, figures);
 // The upgrade, then the poison records (framed with the first schema version), then the schema change; each
 // later deploy keeps what the earlier ones applied (the upgraded versions, then the evolved schema).
@@ -147,7 +150,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
     Object.values((JSON.parse(docker('inspect', '-f', '{{json .HostConfig.PortBindings}}', name)) as PortBindings | null) ?? {}).flatMap((bindings) => bindings ?? []),
   );
   const publishedPorts = published.map((b) => Number(b.HostPort)).sort((a, b) => a - b);
-  expect(publishedPorts).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9092]);
+  expect(publishedPorts).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9091, 9092]);
   for (const binding of published) expect(binding.HostIp).toBe('127.0.0.1');
   // The synthesized plan holds no secret value: they are generated at apply time.
   const plan = fs.readFileSync(path.join(STACK_DIRECTORY, 'cdk.tf.json'), 'utf8');
@@ -191,7 +194,7 @@ test('the Airflow UI in a real browser: log in with the generated password, find
 
 test('cdktf destroy leaves no container, network or volume of the stack behind (retainVolumes is off)', async () => {
   expect(leftovers(STACK_CONTAINERS).volumes.sort()).toEqual(
-    ['airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log'].map((v) => `${PREFIX}-${v}`),
+    ['airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log'].map((v) => `${PREFIX}-${v}`),
   );
   figures.destroySeconds = await destroy('destroy');
   expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });

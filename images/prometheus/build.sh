@@ -10,7 +10,7 @@ PROMETHEUS_TAG=$(kp_host_image_ref prometheus)
 # health check), run as nobody.
 smoke_test_prometheus() {
   smoke_expect "$1" 'prometheus --version; promtool --version; ls /usr/share/prometheus/console_libraries; wget --version; id -un' \
-    "^prometheus, version $PROMETHEUS_VERSION[+ ]" "^promtool, version $PROMETHEUS_VERSION[+ ]" '^prom\.lib$' '^GNU Wget' '^nobody$'
+    "^prometheus, version ${PROMETHEUS_VERSION}[+ ]" "^promtool, version ${PROMETHEUS_VERSION}[+ ]" '^prom\.lib$' '^GNU Wget' '^nobody$'
 }
 
 build_prometheus() {
