@@ -256,7 +256,8 @@ export async function collectFigures(
 
   const ends: Sample[] = [];
   for (const [role, topic, value] of [['users', topics.topic, users.value], ['dead-letters', topics.dlqTopic, dlq.value]] as const) {
-    for (const [partition, { high }] of [...(value ?? new Map())].sort(([a], [b]) => a - b)) {
+    const partitions: TopicEnds = value ?? new Map();
+    for (const [partition, { high }] of [...partitions].sort(([a], [b]) => a - b)) {
       ends.push({ labels: { topic, role, partition: `${partition}` }, value: high });
     }
   }
