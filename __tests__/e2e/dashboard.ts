@@ -6,9 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
 import { LOG_DIRECTORY as ARTIFACTS, waitFor } from '../../ops/deployment';
 import { AirflowApi } from './airflow-api';
+import { launchBrowser } from './browser';
 import { DAG_ID } from './pipeline-driver';
 
 interface PromSeries {
@@ -84,10 +84,7 @@ export function dashboardTest(outputs: () => Record<string, string>, figures: Re
     const heap = await prometheus(url, 'query', { query: 'service:jvm_heap_used_bytes' });
     expect([...new Set(heap.map((s) => s.metric.job))]).toEqual(expect.arrayContaining(['cassandra', 'kafka', 'spark-driver', 'spark-master', 'spark-worker', 'zookeeper']));
 
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       // The console's time range is in the URL's fragment: the run's window and some minutes before it.

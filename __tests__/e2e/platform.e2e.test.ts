@@ -10,10 +10,10 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client as PgClient } from 'pg';
-import { chromium } from 'playwright-core';
 import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
+import { launchBrowser } from './browser';
 import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
@@ -170,10 +170,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
 }, 10 * 60 * 1000);
 
 test('the Airflow UI in a real browser: log in with the generated password, find the DAG and its successful runs', async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(`${outputs.airflow_url}/auth/login/`);

@@ -8,7 +8,7 @@ NODE_EXPORTER_TAG=$(kp_host_image_ref nodeExporter)
 
 # The release versions.ts pins, wget (the health check), run as nobody.
 smoke_test_node-exporter() {
-  smoke_expect "$1" 'node_exporter --version; wget --version; id -un' "^node_exporter, version ${NODE_EXPORTER_VERSION}[+ ]" '^GNU Wget' '^nobody$'
+  smoke_expect "$1" 'node_exporter --version 2>&1 | head -n 1; wget --version | head -n 1; id -un' "^node_exporter, version ${NODE_EXPORTER_VERSION}[+ ]" '^GNU Wget' '^nobody$'
 }
 
 build_node_exporter() {

@@ -8,7 +8,7 @@ POSTGRES_EXPORTER_TAG=$(kp_host_image_ref postgresExporter)
 
 # The release versions.ts pins, wget (the health check), run as nobody.
 smoke_test_postgres-exporter() {
-  smoke_expect "$1" 'postgres_exporter --version; wget --version; id -un' "^postgres_exporter, version ${POSTGRES_EXPORTER_VERSION}[+ ]" '^GNU Wget' '^nobody$'
+  smoke_expect "$1" 'postgres_exporter --version 2>&1 | head -n 1; wget --version | head -n 1; id -un' "^postgres_exporter, version ${POSTGRES_EXPORTER_VERSION}[+ ]" '^GNU Wget' '^nobody$'
 }
 
 build_postgres_exporter() {

@@ -9,7 +9,7 @@ PROMETHEUS_TAG=$(kp_host_image_ref prometheus)
 # The release versions.ts pins (Debian's suite could move on), promtool, the console libraries, wget (the
 # health check), run as nobody.
 smoke_test_prometheus() {
-  smoke_expect "$1" 'prometheus --version; promtool --version; ls /usr/share/prometheus/console_libraries; wget --version; id -un' \
+  smoke_expect "$1" 'prometheus --version 2>&1 | head -n 1; promtool --version 2>&1 | head -n 1; ls /usr/share/prometheus/console_libraries; wget --version | head -n 1; id -un' \
     "^prometheus, version ${PROMETHEUS_VERSION}[+ ]" "^promtool, version ${PROMETHEUS_VERSION}[+ ]" '^prom\.lib$' '^GNU Wget' '^nobody$'
 }
 
