@@ -10,17 +10,27 @@ export interface StateVolumeProps {
    * @default false
    */
   readonly retain?: boolean;
+  /**
+   * It holds a secret: only its own service mounts it (the monitoring's node exporter does not watch it).
+   * @default false
+   */
+  readonly holdsSecret?: boolean;
 }
 
 /** A named volume holding a service's state (data directories, logs, checkpoints). */
 export class StateVolume extends Construct {
+  /** The Docker volume's name as given (a literal, for where it is no reference: a mount point's path, a label). */
+  public readonly name: string;
   /** The name to mount; a token referencing the volume resource when Terraform manages it. */
   public readonly volumeName: string;
   public readonly retained: boolean;
+  public readonly holdsSecret: boolean;
 
   constructor(scope: Construct, id: string, props: StateVolumeProps) {
     super(scope, id);
+    this.name = props.name;
     this.retained = props.retain ?? false;
+    this.holdsSecret = props.holdsSecret ?? false;
     this.volumeName = this.retained ? props.name : new Volume(this, 'Volume', { name: props.name }).name;
   }
 }
