@@ -67,6 +67,8 @@ services=$(node -p "require('./$out/status.json').services.length")
 [[ $services -gt 0 ]] || fail "status listed no service of the stack"
 # The engine up deployed to, as it recorded it for down (down removes the record).
 engine_host=$(node -p "require(process.env.KP_CACHE_DIR + '/platform-up.json').dockerHost")
+# What each container costs with the whole platform up and idle after the run, for the report.
+DOCKER_HOST=$engine_host docker stats --no-stream --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}' | tee "$out/docker-stats.txt"
 start=$(date +%s.%N)
 npm run --silent down 2>&1 | tee "$out/down.out"
 down_seconds=$(seconds_since "$start")
