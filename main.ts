@@ -7,6 +7,7 @@ import { ImageSource, PlatformStack } from './constructs';
 //   KP_IMAGE_SOURCE=host                  images built on the Docker host (scripts/build-host-images.sh), no registry
 //   KP_IMAGE_MIRROR                       a registry mirror prefix serving the pinned images
 //   KP_CONTROL_CENTER=false               leave out Confluent Control Center (licensed)
+//   KP_MONITORING=false                   leave out the monitoring (Prometheus, exporters, the dashboard)
 //   KP_SPARK_WORKERS                      number of Spark workers (default 1)
 //   KP_RETAIN_VOLUMES=true                keep the data volumes when the stack is destroyed (README "Keep the data")
 //   KP_PIPELINE_SOURCE_URL                the randomuser.me-compatible API (default: the real one)
@@ -25,6 +26,7 @@ new PlatformStack(app, 'kafka-pipelining', {
   dockerHost: env.DOCKER_HOST,
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
+  monitoring: env.KP_MONITORING !== 'false',
   sparkWorkers: optionalNumber(env.KP_SPARK_WORKERS),
   retainVolumes: optionalFlag('KP_RETAIN_VOLUMES', env.KP_RETAIN_VOLUMES),
   pipeline: {

@@ -1,5 +1,8 @@
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
+import { ImageSource } from './image-source';
+import { JmxExporter } from './jmx-exporter';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
@@ -44,6 +47,12 @@ export interface CassandraProps extends PublishingServiceProps {
    * @default 2048
    */
   readonly memoryMiB?: number;
+  /**
+   * Start the node with the JMX exporter's Java agent (rules in constructs/assets/jmx-exporter/cassandra.yaml), serving its
+   * figures for Prometheus at `metricsEndpoint`.
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 const CQL_PORT = 9042;
@@ -70,6 +79,8 @@ export class Cassandra extends Construct implements ICassandraCluster {
   public readonly datacenter = DATACENTER;
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the node, with `prometheusMetrics`. */
+  public readonly metricsEndpoint?: MetricsEndpoint;
 
   constructor(scope: Construct, id: string, props: CassandraProps) {
     super(scope, id);
@@ -80,13 +91,19 @@ export class Cassandra extends Construct implements ICassandraCluster {
     const image = new ServiceImage(this, 'Image', { image: IMAGES.cassandra, source: props.imageSource });
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const heap = heapMiB(this.memoryMiB);
+    const agent = props.prometheusMetrics
+      ? new JmxExporter(this, 'JmxExporter', { service: 'cassandra', image, imageSource: props.imageSource ?? ImageSource.publicRegistry(), containerName: name })
+      : undefined;
+    this.metricsEndpoint = agent?.endpoint;
 
     this.container = new ServiceContainer(this, 'Node', {
       name,
-      image: image.imageId,
+      image: agent?.imageId ?? image.imageId,
       network: props.network,
       memoryMiB: this.memoryMiB,
       environment: {
+        // The node's start script alone appends it (bin/cassandra, cassandra-env.sh): nodetool and cqlsh do not.
+        ...(agent ? { JVM_EXTRA_OPTS: agent.javaOption } : {}),
         MAX_HEAP_SIZE: `${heap}M`,
         // Only CMS reads it (Java 17 runs G1), but cassandra-env.sh wants it set together with MAX_HEAP_SIZE.
         HEAP_NEWSIZE: `${Math.max(32, Math.floor(heap / 4))}M`,
@@ -95,6 +112,7 @@ export class Cassandra extends Construct implements ICassandraCluster {
         CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
         CASSANDRA_NUM_TOKENS: '16',
       },
+      files: agent?.uploads,
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/cassandra' }],
       ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, prop: 'hostPort' }],
       // A CQL round trip, not a port check: the port opens before the node accepts queries.

@@ -1,7 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
+import { JmxExporter, JmxExporterProps } from './jmx-exporter';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB, renderProperties } from './platform-service-props';
 import { PublishedPort, ServiceContainer, VolumeAttachment } from './service-container';
@@ -35,6 +38,12 @@ export interface ConfluentServiceProps {
   readonly ports?: PublishedPort[];
   /** @default 180 */
   readonly waitTimeoutSeconds?: number;
+  /**
+   * Start the service with the JMX exporter's Java agent and the rules of `service`; `optionsVariable` is the
+   * variable its start script reads further JVM options from (e.g. `KAFKA_OPTS`).
+   * @default - no agent
+   */
+  readonly jmxExporter?: { readonly service: JmxExporterProps['service']; readonly optionsVariable: string };
 }
 
 /**
@@ -45,6 +54,8 @@ export interface ConfluentServiceProps {
  */
 export class ConfluentService extends Construct {
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the JMX exporter, when `jmxExporter` is set. */
+  public readonly metricsEndpoint?: MetricsEndpoint;
 
   constructor(scope: Construct, id: string, props: ConfluentServiceProps) {
     super(scope, id);
@@ -52,12 +63,26 @@ export class ConfluentService extends Construct {
     const configFile = `${CONFIG_DIRECTORY}/${props.configFileName}`;
     const log4jFile = `${CONFIG_DIRECTORY}/log4j.properties`;
     const heap = heapMiB(props.memoryMiB);
+    let imageId = image.imageId;
+    let command = [props.startScript, configFile];
+    let agentFiles: ContainerUpload[] = [];
+    if (props.jmxExporter) {
+      const agent = new JmxExporter(this, 'JmxExporter', {
+        service: props.jmxExporter.service, image, imageSource: props.imageSource ?? ImageSource.publicRegistry(), containerName: props.name,
+      });
+      imageId = agent.imageId;
+      // Set for the server alone: in the container's environment, the option would also start an agent in the
+      // health check's Kafka tool, on the port the server's agent holds.
+      command = ['env', `${props.jmxExporter.optionsVariable}=${agent.javaOption}`, ...command];
+      agentFiles = agent.uploads;
+      this.metricsEndpoint = agent.endpoint;
+    }
     this.container = new ServiceContainer(this, 'Container', {
       name: props.name,
-      image: image.imageId,
+      image: imageId,
       network: props.network,
       memoryMiB: props.memoryMiB,
-      command: [props.startScript, configFile],
+      command,
       environment: {
         [props.heapOptionsVariable]: `-Xms${heap}m -Xmx${heap}m`,
         [props.log4jOptionsVariable]: `-Dlog4j.configuration=file:${log4jFile}`,
@@ -65,6 +90,7 @@ export class ConfluentService extends Construct {
       files: [
         { file: configFile, content: renderProperties(props.properties) },
         { file: log4jFile, content: fs.readFileSync(path.join(__dirname, 'assets', 'log4j.properties'), 'utf8') },
+        ...agentFiles,
       ],
       volumes: props.volumes,
       ports: props.ports,

@@ -26,8 +26,8 @@ export class ImageSource {
    * Images built on the Docker host itself from OS and language packages at the same versions, for a
    * host that reaches no container registry: `confluentinc/cp-kafka:7.9.1` is `kafka-pipelining/cp-kafka:7.9.1`.
    * Nothing is pulled; `scripts/build-host-images.sh` must have built them. Its Airflow and Spark images
-   * already carry the pipeline's additions (Python packages, connector jars), since a build on such a
-   * host cannot download them itself.
+   * already carry the pipeline's additions (Python packages, connector jars), and its Kafka, ZooKeeper and
+   * Cassandra images the JMX exporter's agent, since a build on such a host cannot download them itself.
    */
   public static builtOnHost(): ImageSource {
     return new ImageSource((image) => `${HOST_IMAGE_NAMESPACE}/${image.repository.split('/').pop()}:${image.tag}`, true);
@@ -35,8 +35,8 @@ export class ImageSource {
 
   /**
    * @param resolve maps a pinned image to the reference to use
-   * @param includesPipelineAdditions whether the Airflow and Spark images already hold what the
-   *   pipeline adds to them, so no derived image is built on top
+   * @param includesPipelineAdditions whether the images already hold what the platform adds to them (the
+   *   pipeline's packages and connectors, the JMX exporter's agent), so no derived image is built on top
    */
   private constructor(
     private readonly resolve: (image: ImageRef) => string,

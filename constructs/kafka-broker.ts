@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
@@ -48,6 +49,12 @@ export interface KafkaBrokerProps extends PublishingServiceProps {
    * @default 1536
    */
   readonly memoryMiB?: number;
+  /**
+   * Start the JVM with the JMX exporter's Java agent (rules in constructs/assets/jmx-exporter/kafka.yaml), serving its
+   * figures for Prometheus at `metricsEndpoint`.
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 const INTERNAL_PORT = 29092;
@@ -74,6 +81,8 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
   public readonly hostBootstrapServers: string;
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the broker, with `prometheusMetrics`. */
+  public readonly metricsEndpoint?: MetricsEndpoint;
 
   constructor(scope: Construct, id: string, props: KafkaBrokerProps) {
     super(scope, id);
@@ -83,7 +92,7 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
     const advertisedHost = props.advertisedHost ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
 
-    this.container = new ConfluentService(this, 'Broker', {
+    const broker = new ConfluentService(this, 'Broker', {
       name,
       network: props.network,
       image: IMAGES.kafka,
@@ -120,7 +129,10 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
         retries: 10,
       }),
       waitTimeoutSeconds: 300,
-    }).container;
+      jmxExporter: props.prometheusMetrics ? { service: 'kafka', optionsVariable: 'KAFKA_OPTS' } : undefined,
+    });
+    this.container = broker.container;
+    this.metricsEndpoint = broker.metricsEndpoint;
     this.bootstrapServers = `${this.container.name}:${INTERNAL_PORT}`;
     this.hostBootstrapServers = `${advertisedHost}:${hostPort}`;
   }

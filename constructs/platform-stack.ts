@@ -38,6 +38,8 @@ export class PlatformStack extends TerraformStack {
     output('schema_registry_url', platform.schemaRegistry.hostUrl, 'Schema Registry REST API');
     output('control_center_url', platform.controlCenter?.hostUrl, 'Confluent Control Center UI');
     output('spark_master_ui_url', platform.spark.master.hostUiUrl, 'Spark master web UI');
+    output('prometheus_url', platform.monitoring?.prometheus.hostUrl, 'Prometheus: UI, alerts, HTTP API');
+    output('monitoring_dashboard_url', platform.monitoring?.prometheus.dashboardUrl, "The pipeline's dashboard (a Prometheus console)");
     output('cassandra_contact_point', platform.cassandra.hostContactPoints, 'Cassandra CQL contact point');
     output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
     output('source_api_url', platform.sourceApi?.hostUrl, 'The local stand-in for randomuser.me, and its /control switches');

@@ -20,7 +20,7 @@ export interface VolumeAttachment {
   readonly volumeName: string;
   readonly containerPath: string;
   /**
-   * Mount it read-only.
+   * Mount it read-only: for a container that only looks at another service's state.
    * @default false
    */
   readonly readOnly?: boolean;

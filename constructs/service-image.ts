@@ -15,6 +15,8 @@ export interface ServiceImageProps {
 
 /** A pinned image pulled onto the Docker host and kept there after destroy (it is a cache, not state). */
 export class ServiceImage extends Construct {
+  /** The pinned image, from `versions.ts`. */
+  public readonly pinned: ImageRef;
   /** `repository:tag` as pulled. */
   public readonly reference: string;
   /** The image's id, to start containers from (changes when the image does). */
@@ -23,6 +25,7 @@ export class ServiceImage extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceImageProps) {
     super(scope, id);
+    this.pinned = props.image;
     this.reference = (props.source ?? ImageSource.publicRegistry()).reference(props.image);
     this.resource = new Image(this, 'Image', { name: this.reference, keepLocally: true });
     this.imageId = this.resource.imageId;

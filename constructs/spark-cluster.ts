@@ -1,6 +1,7 @@
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ImageSource } from './image-source';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { PublishingServiceProps } from './platform-service-props';
 import { SparkImage } from './spark-image';
 import { SparkMaster } from './spark-master';
@@ -68,6 +69,11 @@ export interface SparkClusterProps extends PublishingServiceProps {
    * @default 9090
    */
   readonly masterUiHostPort?: number;
+  /**
+   * Serve the master's and the workers' figures in Prometheus' format on their web UIs (`metricsEndpoints`).
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 const MAX_SPARK_WORKERS = 8;
@@ -113,6 +119,7 @@ export class SparkCluster extends Construct implements ISparkCluster {
         bindAddress: props.bindAddress,
         hostPort: props.masterUiHostPort,
         memoryMiB: props.masterMemoryMiB,
+        prometheusMetrics: props.prometheusMetrics,
       }),
     );
     this.workers = Array.from({ length: workerCount }, (_, i) =>
@@ -125,6 +132,7 @@ export class SparkCluster extends Construct implements ISparkCluster {
           checkpoints: this.checkpoints,
           cores: props.workerCores,
           memoryMiB: props.workerMemoryMiB,
+          prometheusMetrics: props.prometheusMetrics,
         }),
       ),
     );
@@ -148,6 +156,11 @@ export class SparkCluster extends Construct implements ISparkCluster {
 
   public get totalCores(): number {
     return this.workers.reduce((sum, w) => sum + w.cores, 0);
+  }
+
+  /** Where Prometheus scrapes the master and each worker, with `prometheusMetrics`. */
+  public get metricsEndpoints(): MetricsEndpoint[] {
+    return [this.master, ...this.workers].flatMap((daemon) => (daemon.metricsEndpoint ? [daemon.metricsEndpoint] : []));
   }
 
   /** Every worker: a driver submitted before they are ALIVE would wait for executors. */

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
-import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
 import { validateMemoryMiB, validatePort } from './validation';
 
 export interface SparkMasterProps extends Omit<PublishingServiceProps, 'imageSource' | 'retainVolumes'> {
@@ -19,6 +20,11 @@ export interface SparkMasterProps extends Omit<PublishingServiceProps, 'imageSou
    * @default 768
    */
   readonly memoryMiB?: number;
+  /**
+   * Serve the master's figures (workers, applications, JVM) in Prometheus' format on its web UI, at `metricsEndpoint`.
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 const RPC_PORT = 7077;
@@ -34,6 +40,8 @@ export class SparkMaster extends Construct {
   public readonly hostUiUrl: string;
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the master, with `prometheusMetrics` (the slash spares a redirect). */
+  public readonly metricsEndpoint?: MetricsEndpoint;
 
   constructor(scope: Construct, id: string, props: SparkMasterProps) {
     super(scope, id);
@@ -49,7 +57,11 @@ export class SparkMaster extends Construct {
       network: props.network,
       memoryMiB: this.memoryMiB,
       command: ['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master', '--host', name, '--port', `${RPC_PORT}`, '--webui-port', `${UI_PORT}`],
-      environment: { SPARK_DAEMON_MEMORY: `${heapMiB(this.memoryMiB)}m`, SPARK_NO_DAEMONIZE: 'true' },
+      environment: {
+        SPARK_DAEMON_MEMORY: `${heapMiB(this.memoryMiB)}m`,
+        SPARK_NO_DAEMONIZE: 'true',
+        ...(props.prometheusMetrics ? { SPARK_MASTER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
+      },
       files: health.uploads,
       ports: [{ containerPort: UI_PORT, hostPort, bindAddress, prop: 'hostPort' }],
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'master'], { startPeriodSeconds: 15 }),
@@ -57,5 +69,6 @@ export class SparkMaster extends Construct {
     this.masterUrl = `spark://${this.container.name}:${RPC_PORT}`;
     this.uiUrl = `http://${this.container.name}:${UI_PORT}`;
     this.hostUiUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+    if (props.prometheusMetrics) this.metricsEndpoint = { job: 'spark-master', address: `${name}:${UI_PORT}`, path: '/metrics/master/prometheus/' };
   }
 }

@@ -2,12 +2,13 @@ import * as path from 'path';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { PlatformNetwork } from './platform-network';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
 import { ISparkCluster } from './spark-cluster';
-import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS } from './spark-image';
 import { PropError, validateIntegerRange, validateMemoryMiB } from './validation';
 
 export interface SparkStreamingJobProps {
@@ -51,11 +52,20 @@ export interface SparkStreamingJobProps {
    * @default - none
    */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * Serve the driver's figures (its JVM, the streaming query's input and processing rates and batch duration) and
+   * the executors' in Prometheus' format on the driver's web UI, at `metricsEndpoints`.
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/jobs/spark';
 const DRIVER_PORT = 7078;
 const BLOCK_MANAGER_PORT = 7079;
+const UI_PORT = 4040;
+/** The prefix of the driver's metric names (without it, each run's application id would be in them). */
+const METRICS_NAMESPACE = 'users_stream';
 
 /**
  * The Structured Streaming job's driver, in client mode, as a long-running container: healthy once its
@@ -65,6 +75,8 @@ const BLOCK_MANAGER_PORT = 7079;
 export class SparkStreamingJob extends Construct {
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the driver and, through it, the executors, with `prometheusMetrics`. */
+  public readonly metricsEndpoints: readonly MetricsEndpoint[];
 
   constructor(scope: Construct, id: string, props: SparkStreamingJobProps) {
     super(scope, id);
@@ -81,6 +93,14 @@ export class SparkStreamingJob extends Construct {
       throw new PropError('entryPoint', `must be a .py file in ${jobDirectory}, got '${entryPoint}'`);
     }
     const modules = jobFiles.filter((f) => f.target !== entryTarget).map((f) => f.target);
+    const metricsSettings: Record<string, string> = props.prometheusMetrics
+      ? {
+        ...SPARK_PROMETHEUS_SETTINGS,
+        'spark.ui.prometheus.enabled': 'true',
+        'spark.sql.streaming.metricsEnabled': 'true',
+        'spark.metrics.namespace': METRICS_NAMESPACE,
+      }
+      : {};
     const shipped = new ShippedFiles(this, 'Code', {
       files: [...jobFiles, ...pipelineContractFiles(), { source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }],
     });
@@ -103,6 +123,7 @@ export class SparkStreamingJob extends Construct {
         '--conf', 'spark.driver.bindAddress=0.0.0.0',
         '--conf', `spark.driver.port=${DRIVER_PORT}`,
         '--conf', `spark.blockManager.port=${BLOCK_MANAGER_PORT}`,
+        ...Object.entries(metricsSettings).flatMap(([key, value]) => ['--conf', `${key}=${value}`]),
         ...(modules.length > 0 ? ['--py-files', modules.join(',')] : []),
         entryTarget,
       ],
@@ -114,5 +135,11 @@ export class SparkStreamingJob extends Construct {
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],
     });
+    this.metricsEndpoints = props.prometheusMetrics
+      ? [
+        { job: 'spark-driver', address: `${name}:${UI_PORT}`, path: '/metrics/prometheus/' },
+        { job: 'spark-executors', address: `${name}:${UI_PORT}`, path: '/metrics/executors/prometheus' },
+      ]
+      : [];
   }
 }

@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
-import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE } from './spark-image';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
 import { SparkMaster } from './spark-master';
 import { StateVolume } from './state-volume';
 import { validateIntegerRange, validateMemoryMiB } from './validation';
@@ -28,8 +29,15 @@ export interface SparkWorkerProps {
    * @default 2048
    */
   readonly memoryMiB?: number;
+  /**
+   * Serve the worker's figures (cores and memory in use, executors, JVM) in Prometheus' format on its web UI, at
+   * `metricsEndpoint`.
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
+const UI_PORT = 8081;
 /** Room left for the worker daemon itself and executor JVM overhead. */
 const WORKER_OVERHEAD_MIB = 512;
 
@@ -40,6 +48,8 @@ export class SparkWorker extends Construct {
   public readonly executorMemoryMiB: number;
   public readonly cores: number;
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the worker, with `prometheusMetrics`. */
+  public readonly metricsEndpoint?: MetricsEndpoint;
 
   constructor(scope: Construct, id: string, props: SparkWorkerProps) {
     super(scope, id);
@@ -55,14 +65,19 @@ export class SparkWorker extends Construct {
       memoryMiB: this.memoryMiB,
       command: [
         '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker',
-        '--host', props.name, '--cores', `${this.cores}`, '--memory', `${this.executorMemoryMiB}m`, '--webui-port', '8081',
+        '--host', props.name, '--cores', `${this.cores}`, '--memory', `${this.executorMemoryMiB}m`, '--webui-port', `${UI_PORT}`,
         props.master.masterUrl,
       ],
-      environment: { SPARK_DAEMON_MEMORY: `${heapMiB(WORKER_OVERHEAD_MIB)}m`, SPARK_NO_DAEMONIZE: 'true' },
+      environment: {
+        SPARK_DAEMON_MEMORY: `${heapMiB(WORKER_OVERHEAD_MIB)}m`,
+        SPARK_NO_DAEMONIZE: 'true',
+        ...(props.prometheusMetrics ? { SPARK_WORKER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
+      },
       files: health.uploads,
       volumes: [{ volumeName: props.checkpoints.volumeName, containerPath: '/checkpoints' }],
       // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 }),
     });
+    if (props.prometheusMetrics) this.metricsEndpoint = { job: 'spark-worker', address: `${props.name}:${UI_PORT}`, path: '/metrics/prometheus/' };
   }
 }

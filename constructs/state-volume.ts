@@ -14,12 +14,15 @@ export interface StateVolumeProps {
 
 /** A named volume holding a service's state (data directories, logs, checkpoints). */
 export class StateVolume extends Construct {
+  /** The Docker volume's name as given (a literal, for where it is no reference: a mount point's path, a label). */
+  public readonly name: string;
   /** The name to mount; a token referencing the volume resource when Terraform manages it. */
   public readonly volumeName: string;
   public readonly retained: boolean;
 
   constructor(scope: Construct, id: string, props: StateVolumeProps) {
     super(scope, id);
+    this.name = props.name;
     this.retained = props.retain ?? false;
     this.volumeName = this.retained ? props.name : new Volume(this, 'Volume', { name: props.name }).name;
   }

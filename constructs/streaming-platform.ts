@@ -6,6 +6,7 @@ import { Airflow } from './airflow';
 import { Cassandra, ICassandraCluster } from './cassandra';
 import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
+import { Monitoring } from './monitoring';
 import { IKafkaCluster, KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
 import { environmentReadBy, pipelineEnvironment } from './pipeline-environment';
@@ -17,6 +18,7 @@ import { ISchemaRegistry, SchemaRegistry } from './schema-registry';
 import { ServiceContainer } from './service-container';
 import { SparkCluster } from './spark-cluster';
 import { SparkStreamingJob } from './spark-streaming-job';
+import { StateVolume } from './state-volume';
 import { PropError, validateBindAddress, validateNamePrefix, withPropNames } from './validation';
 import { IZooKeeper, ZooKeeper } from './zookeeper';
 
@@ -36,6 +38,8 @@ export interface PlatformPorts {
   readonly sparkMasterUi?: number;
   /** @default 9042 */
   readonly cassandra?: number;
+  /** Prometheus' UI, API and the pipeline's dashboard. @default 9091 */
+  readonly prometheus?: number;
 }
 
 /** Memory limits in MiB, per container. */
@@ -64,6 +68,8 @@ export interface PlatformMemory {
   readonly sparkJob?: number;
   /** @default 2048 */
   readonly cassandra?: number;
+  /** @default 384 */
+  readonly prometheus?: number;
 }
 
 /** What the pipeline does; see docs/pipeline.md for how each setting reaches the jobs. */
@@ -220,6 +226,14 @@ export interface StreamingPlatformProps {
    */
   readonly cassandra?: ICassandraCluster;
   /**
+   * Run the monitoring (constructs/monitoring.ts, docs/monitoring.md): Prometheus with recording and alerting rules
+   * and the pipeline's dashboard, scraping the JMX exporter's agent in Kafka, ZooKeeper and Cassandra, Spark's own
+   * endpoints, and exporters of the Docker host, PostgreSQL and the pipeline's figures. Off, none of them runs, the
+   * services start without their agents or endpoints, and `ports.prometheus` and `memoryMiB.prometheus` must be unset.
+   * @default true
+   */
+  readonly monitoring?: boolean;
+  /**
    * Keep named volumes (data) when the stack is destroyed, so the next deploy finds the data: they are
    * then not Terraform resources but made by Docker on first use, under the same names. Generated
    * passwords are still new on each deploy; PostgreSQL and Airflow take them over at start, and
@@ -254,6 +268,8 @@ export class StreamingPlatform extends Construct {
   public readonly streamingJob: SparkStreamingJob;
   /** The local stand-in API, when `pipeline.localSourceApi` is set. */
   public readonly sourceApi?: FakeRandomUserApi;
+  /** Prometheus and its exporters, unless `monitoring` is false. */
+  public readonly monitoring?: Monitoring;
   /** Every `PIPELINE_*` variable the platform sets; each container gets those its code reads (see docs/pipeline.md). */
   public readonly pipelineEnvironment: Readonly<Record<string, string>>;
 
@@ -266,6 +282,7 @@ export class StreamingPlatform extends Construct {
     const shared = { imageSource: props.imageSource, retainVolumes: props.retainVolumes, bindAddress };
     refuseSettingsOfBroughtServices(props);
     const runControlCenter = controlCenterWanted(props);
+    const monitored = monitoringWanted(props);
     // Which platform prop set each published host port, for the duplicate check's message.
     const hostPortProps = new Map<ServiceContainer, string>();
 
@@ -277,10 +294,12 @@ export class StreamingPlatform extends Construct {
       this.zookeeper = props.zookeeper;
     } else {
       const zookeeper = props.zookeeper ?? withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
-        new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper }),
+        new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper, prometheusMetrics: monitored }),
       );
       const kafka = withPropNames({ hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
-        new KafkaBroker(this, 'Kafka', { ...shared, network, name: `${prefix}-kafka`, zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka }),
+        new KafkaBroker(this, 'Kafka', {
+          ...shared, network, name: `${prefix}-kafka`, zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka, prometheusMetrics: monitored,
+        }),
       );
       hostPortProps.set(kafka.container, 'ports.kafka');
       this.zookeeper = zookeeper;
@@ -320,7 +339,9 @@ export class StreamingPlatform extends Construct {
       this.cassandra = props.cassandra;
     } else {
       const cassandra = withPropNames({ hostPort: 'ports.cassandra', memoryMiB: 'memoryMiB.cassandra' }, () =>
-        new Cassandra(this, 'Cassandra', { ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra }),
+        new Cassandra(this, 'Cassandra', {
+          ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra, prometheusMetrics: monitored,
+        }),
       );
       hostPortProps.set(cassandra.container, 'ports.cassandra');
       this.cassandra = cassandra;
@@ -329,7 +350,7 @@ export class StreamingPlatform extends Construct {
       { workers: 'sparkWorkers', masterUiHostPort: 'ports.sparkMasterUi', masterMemoryMiB: 'memoryMiB.sparkMaster', workerMemoryMiB: 'memoryMiB.sparkWorker' },
       () => new SparkCluster(this, 'Spark', {
         ...shared, network, name: `${prefix}-spark`, workers: props.sparkWorkers, masterUiHostPort: ports.sparkMasterUi,
-        masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker,
+        masterMemoryMiB: memory.sparkMaster, workerMemoryMiB: memory.sparkWorker, prometheusMetrics: monitored,
       }),
     );
     hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
@@ -385,8 +406,27 @@ export class StreamingPlatform extends Construct {
         network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
         environment: environmentReadBy(this.pipelineEnvironment, 'spark-job'),
         dependsOn: afterBootstrap,
+        prometheusMetrics: monitored,
       }),
     );
+
+    if (monitored) {
+      // The services' own endpoints, of those the platform runs (a brought service is not scraped).
+      const endpoints = [
+        ...this.node.findAll().flatMap((c) => (c instanceof ZooKeeper || c instanceof KafkaBroker || c instanceof Cassandra) && c.metricsEndpoint ? [c.metricsEndpoint] : []),
+        ...this.spark.metricsEndpoints,
+        ...this.streamingJob.metricsEndpoints,
+      ];
+      const stateVolumes = this.node.findAll().filter((c): c is StateVolume => c instanceof StateVolume);
+      this.monitoring = withPropNames({ hostPort: 'ports.prometheus', memoryMiB: 'memoryMiB.prometheus' }, () =>
+        new Monitoring(this, 'Monitoring', {
+          ...shared, network, namePrefix: prefix, endpoints, stateVolumes, postgres: this.postgres,
+          pipelineEnvironment: environmentReadBy(this.pipelineEnvironment, 'pipeline-metrics'),
+          checkpointsVolumeName: this.spark.checkpointsVolumeName, hostPort: ports.prometheus, memoryMiB: memory.prometheus,
+        }),
+      );
+      hostPortProps.set(this.monitoring.prometheus.container, 'ports.prometheus');
+    }
 
     this.node.addValidation({ validate: () => duplicateHostPorts(hostPortProps) });
   }
@@ -420,6 +460,17 @@ function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
       if (value !== undefined) throw new PropError(prop, `is for the platform's own ${service}, which does not run when ${service} is given: leave it unset`);
     }
   }
+}
+
+/** Whether the monitoring runs; its settings are refused without it. */
+function monitoringWanted(props: StreamingPlatformProps): boolean {
+  const wanted = props.monitoring ?? true;
+  if (!wanted) {
+    for (const [prop, value] of [['ports.prometheus', props.ports?.prometheus], ['memoryMiB.prometheus', props.memoryMiB?.prometheus]] as const) {
+      if (value !== undefined) throw new PropError(prop, 'is for the monitoring, which does not run when monitoring is false: leave it unset');
+    }
+  }
+  return wanted;
 }
 
 /** Whether Control Center runs: it needs the Kafka cluster's ZooKeeper, unknown for a brought cluster unless given. */

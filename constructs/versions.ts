@@ -25,6 +25,14 @@ export const SCALA_BINARY_VERSION = '2.12';
 export const CASSANDRA_VERSION = '5.0.4';
 export const POSTGRES_VERSION = '15.14';
 export const NODE_VERSION = '20.19.0';
+/**
+ * Monitoring: the releases Debian bookworm packages (prometheus 2.42.0+ds, prometheus-node-exporter 1.5.0,
+ * prometheus-postgres-exporter 0.11.1), which the host-built images install, and the public images of the
+ * same releases. The Go module proxy refuses postgres_exporter, so Debian is its only source here.
+ */
+export const PROMETHEUS_VERSION = '2.42.0';
+export const NODE_EXPORTER_VERSION = '1.5.0';
+export const POSTGRES_EXPORTER_VERSION = '0.11.1';
 
 export const IMAGES = {
   zookeeper: { repository: 'confluentinc/cp-zookeeper', tag: CONFLUENT_PLATFORM_VERSION },
@@ -36,6 +44,9 @@ export const IMAGES = {
   spark: { repository: 'apache/spark', tag: `${SPARK_VERSION}-scala${SCALA_BINARY_VERSION}-java17-python3-ubuntu` },
   cassandra: { repository: 'cassandra', tag: CASSANDRA_VERSION },
   node: { repository: 'node', tag: `${NODE_VERSION}-bookworm-slim` },
+  prometheus: { repository: 'prom/prometheus', tag: `v${PROMETHEUS_VERSION}` },
+  nodeExporter: { repository: 'prom/node-exporter', tag: `v${NODE_EXPORTER_VERSION}` },
+  postgresExporter: { repository: 'prometheuscommunity/postgres-exporter', tag: `v${POSTGRES_EXPORTER_VERSION}` },
 } as const satisfies Record<string, ImageRef>;
 
 export type ImageName = keyof typeof IMAGES;
@@ -111,6 +122,13 @@ export const SPARK_CONNECTOR_JARS: readonly MavenArtifact[] = [
   { group: 'org.hdrhistogram', artifact: 'HdrHistogram', version: '2.1.12' },
   { group: 'com.typesafe', artifact: 'config', version: '1.4.1' },
 ];
+
+/**
+ * The JMX exporter's Java agent, started inside Kafka, ZooKeeper and Cassandra when monitoring is on: the
+ * newest release Maven Central serves here. The host-built cp-kafka and cassandra images carry it; for
+ * public images a derived image adds it (images/cp-kafka/derived, images/cassandra/derived).
+ */
+export const JMX_EXPORTER_AGENT: MavenArtifact = { group: 'io.prometheus.jmx', artifact: 'jmx_prometheus_javaagent', version: '1.0.1' };
 
 /** `repository:tag` of a pinned image. */
 export function imageReference(image: ImageRef): string {

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
@@ -13,6 +14,12 @@ export interface ZooKeeperProps extends PlatformServiceProps {
    * @default 512
    */
   readonly memoryMiB?: number;
+  /**
+   * Start the JVM with the JMX exporter's Java agent (rules in constructs/assets/jmx-exporter/zookeeper.yaml), serving its
+   * figures for Prometheus at `metricsEndpoint`.
+   * @default false
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 /** What a ZooKeeper client needs: where the ensemble answers. */
@@ -40,6 +47,8 @@ export class ZooKeeper extends Construct implements IZooKeeper {
   public readonly connectString: string;
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
+  /** Where Prometheus scrapes the server, with `prometheusMetrics`. */
+  public readonly metricsEndpoint?: MetricsEndpoint;
 
   constructor(scope: Construct, id: string, props: ZooKeeperProps) {
     super(scope, id);
@@ -48,7 +57,7 @@ export class ZooKeeper extends Construct implements IZooKeeper {
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const log = new StateVolume(this, 'Log', { name: `${name}-log`, retain: props.retainVolumes });
 
-    this.container = new ConfluentService(this, 'Server', {
+    const server = new ConfluentService(this, 'Server', {
       name,
       network: props.network,
       image: IMAGES.zookeeper,
@@ -75,7 +84,10 @@ export class ZooKeeper extends Construct implements IZooKeeper {
         { volumeName: log.volumeName, containerPath: '/var/lib/zookeeper/log' },
       ],
       healthCheck: HealthCheck.tcp(CLIENT_PORT, { send: 'srvr', expectLine: '^Mode: ', startPeriodSeconds: 20 }),
-    }).container;
+      jmxExporter: props.prometheusMetrics ? { service: 'zookeeper', optionsVariable: 'KAFKA_OPTS' } : undefined,
+    });
+    this.container = server.container;
+    this.metricsEndpoint = server.metricsEndpoint;
     this.connectString = `${this.container.name}:${CLIENT_PORT}`;
   }
 }

@@ -21,7 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/versions.sh"
 
 # Parents before their children.
-IMAGES=(debian-base jre cp-kafka airflow cassandra cp-schema-registry node postgres spark)
+IMAGES=(debian-base jre cp-kafka airflow cassandra cp-schema-registry node postgres spark prometheus node-exporter postgres-exporter)
 
 # `repository:tag` as ImageSource.builtOnHost() names IMAGES[name] of constructs/versions.ts.
 kp_host_image_ref() {
@@ -150,6 +150,39 @@ ensure_maven() {
   command -v mvn >/dev/null 2>&1 && return 0
   say "installing maven"
   logged "$logs/apt-maven.log" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven'
+}
+
+# smoke_expect TAG SCRIPT PATTERN...: runs SCRIPT with sh in the image (its entrypoint set aside), shows
+# what it printed, and fails unless it exited 0 and every grep PATTERN matches a line of its output.
+smoke_expect() {
+  local tag=$1 script=$2 out status=0 pattern
+  shift 2
+  out=$(docker run --rm --entrypoint sh "$tag" -c "$script" 2>&1) || status=$?
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  for pattern in "$@"; do
+    grep -qE -- "$pattern" <<<"$out" || { say "smoke test of $tag failed: nothing matches $pattern"; return 1; }
+  done
+  [[ $status -eq 0 ]] || { say "smoke test of $tag failed: exit $status"; return 1; }
+}
+
+# The JMX exporter's Java agent (JMX_EXPORTER_AGENT of versions.ts), from Maven Central with its checksum
+# checked, as DIR/jmx_prometheus_javaagent.jar: the images of the JVM services carry it for the monitoring
+# (constructs/jmx-exporter.ts starts it). jmx_exporter_build_arg names its version among an image's build
+# arguments, so that a new version rebuilds the image.
+JMX_EXPORTER_ARTIFACT=$(kp_versions_ts "[v.JMX_EXPORTER_AGENT.group, v.JMX_EXPORTER_AGENT.artifact, v.JMX_EXPORTER_AGENT.version].join(':')")
+jmx_exporter_build_arg() { printf 'JMX_EXPORTER_VERSION=%s\n' "${JMX_EXPORTER_ARTIFACT##*:}"; }
+jmx_exporter_agent() {
+  local dir=$1 name=$2
+  ensure_maven
+  mkdir -p "$dir"
+  # No project: run where there is no pom.xml. Checksums from Central must match (-C).
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  logged "$logs/$name-jmx-exporter.log" bash -c 'cd "$1" && shift && exec mvn -B -C "$@"' _ "$dir" \
+    -Dmaven.repo.local="$m2_repo" \
+    "org.apache.maven.plugins:maven-dependency-plugin:$(kp_versions_ts v.HOST_BUILD.mavenDependencyPlugin):copy" \
+    -Dartifact="$JMX_EXPORTER_ARTIFACT" -DoutputDirectory="$dir" -Dmdep.stripVersion=true
+  [[ -f "$dir/jmx_prometheus_javaagent.jar" ]] || { say "no jmx_prometheus_javaagent.jar from $JMX_EXPORTER_ARTIFACT"; return 1; }
+  chmod 644 "$dir/jmx_prometheus_javaagent.jar"
 }
 
 # ---- the images ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The linters (`npm run lint`; a step of scripts/test.sh): eslint with typescript-eslint over the
-# TypeScript (eslint.config.mjs), ruff over the Python (ruff.toml), shellcheck over every shell script.
+# TypeScript (eslint.config.mjs), ruff over the Python (ruff.toml), shellcheck over every shell script,
+# promtool over the monitoring's Prometheus rules (constructs/assets/prometheus).
 # Each runs whatever the others find; any finding fails the run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,11 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   echo "==> installing Debian's shellcheck"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
 fi
+# promtool (in Debian's prometheus package) lints the rules here, and jest's prometheus-rules test runs it too.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "==> installing Debian's prometheus (for promtool)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 # Shell scripts by name or by their #! line (the host images' bin/ wrappers have no .sh), tracked or new.
 shebang='^#!.*[/ ](ba|da|k)?sh([[:space:]]|$)'
 shell_scripts=()
@@ -47,6 +53,7 @@ lint() { # NAME COMMAND...: runs one linter and reports how long it took
 lint eslint npx eslint --max-warnings 0 .
 lint ruff "$ruff_venv/bin/ruff" check --output-format concise .
 lint shellcheck shellcheck -x "${shell_scripts[@]}"
+lint promtool promtool check rules constructs/assets/prometheus/*.rules.yml
 
 if [[ ${#findings[@]} -gt 0 ]]; then
   echo "lint: findings from ${findings[*]}"

@@ -1,6 +1,6 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Cassandra, KafkaBroker, PlatformNetwork, Postgres, SchemaRegistry, SparkCluster, SparkStreamingJob, ZooKeeper } from '../../constructs';
+import { Cassandra, IMAGES, imageReference, KafkaBroker, PlatformNetwork, Postgres, SchemaRegistry, SparkCluster, SparkStreamingJob, ZooKeeper } from '../../constructs';
 import { synthPlatform, SynthesizedPlan } from '../helpers/synth';
 
 const envOf = (plan: SynthesizedPlan, name: string): Record<string, string> =>
@@ -19,7 +19,7 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
     const names = plan.containers().map((c) => c.name);
     for (const name of ['kp-postgres', 'kp-kafka', 'kp-zookeeper', 'kp-control-center']) expect(names).not.toContain(name);
     const images = Object.values(plan.resourcesOfType('docker_image')).map((i) => i.name);
-    for (const image of images) expect(image).not.toMatch(/cp-kafka|cp-zookeeper|postgres|control-center/);
+    for (const image of [IMAGES.kafka, IMAGES.zookeeper, IMAGES.postgres, IMAGES.controlCenter]) expect(images).not.toContain(imageReference(image));
     const volumes = Object.values(plan.resourcesOfType('docker_volume')).map((v) => v.name);
     expect(volumes).not.toEqual(expect.arrayContaining(['kp-postgres-data', 'kp-kafka-data', 'kp-zookeeper-data']));
   });
@@ -66,15 +66,22 @@ describe('the platform against existing services of every kind', () => {
     cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc-east' }),
   });
 
-  test('runs only what is left: Control Center over the given cluster, PostgreSQL, Spark and Airflow', () => {
+  test('runs only what is left: Control Center over the given cluster, PostgreSQL, Spark, Airflow and the monitoring', () => {
     expect(plan.containers().map((c) => c.name).sort()).toEqual([
       'kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-airflow-fernet-key', 'kp-airflow-init', 'kp-airflow-scheduler', 'kp-bootstrap',
-      'kp-control-center', 'kp-postgres', 'kp-spark-job', 'kp-spark-master', 'kp-spark-worker-1',
+      'kp-control-center', 'kp-node-exporter', 'kp-pipeline-metrics', 'kp-postgres', 'kp-postgres-exporter', 'kp-prometheus',
+      'kp-spark-job', 'kp-spark-master', 'kp-spark-worker-1',
     ]);
     const controlCenter = propertiesOf(plan, 'kp-control-center', 'control-center.properties');
     expect(controlCenter).toContain('bootstrap.servers=kafka.internal:9092\n');
     expect(controlCenter).toContain('zookeeper.connect=zk.internal:2181\n');
     expect(controlCenter).toContain('confluent.controlcenter.schema.registry.url=http://registry.internal:8081\n');
+  });
+
+  test('the monitoring scrapes what the platform runs, not the brought Kafka, ZooKeeper or Cassandra; the pipeline figures read the given Kafka', () => {
+    const jobs = (JSON.parse(plan.stack.platform.monitoring!.prometheus.configuration) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
+    expect(jobs.sort()).toEqual(['node', 'pipeline', 'postgres', 'prometheus', 'spark-driver', 'spark-executors', 'spark-master', 'spark-worker']);
+    expect(envOf(plan, 'kp-pipeline-metrics').PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe('kafka.internal:9092');
   });
 
   test('the jobs read the given registry and Cassandra', () => {

@@ -17,6 +17,7 @@ const SCHEDULER = 'kp-airflow-scheduler';
 const DAG_PROCESSOR = 'kp-airflow-dag-processor';
 const SPARK_JOB = 'kp-spark-job';
 const BOOTSTRAP = 'kp-bootstrap';
+const PIPELINE_METRICS = 'kp-pipeline-metrics';
 
 // The replication settings need a Cassandra cluster: the platform's own is one node and takes only 1.
 const BROUGHT_CASSANDRA: StreamingPlatformProps = {
@@ -41,10 +42,10 @@ const SETTINGS: { readonly [K in keyof Required<PipelineSettings>]: [value: Requ
   retryDelaySeconds: [5, [DAG_PROCESSOR, SCHEDULER]],
   maxFieldLength: [250, [SCHEDULER]],
   schedule: ['none', [DAG_PROCESSOR, SCHEDULER]],
-  topic: ['signups', [SCHEDULER, BOOTSTRAP, SPARK_JOB]],
+  topic: ['signups', [SCHEDULER, BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
   topicPartitions: [6, [BOOTSTRAP]],
-  keyspace: ['users_ks', [BOOTSTRAP, SPARK_JOB]],
-  table: ['users_v2', [BOOTSTRAP, SPARK_JOB]],
+  keyspace: ['users_ks', [BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
+  table: ['users_v2', [BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
   cassandraReplication: [3, [BOOTSTRAP]],
   acceptFewerCassandraReplicas: [true, [BOOTSTRAP]],
   triggerSeconds: [5, [SPARK_JOB]],

@@ -22,7 +22,11 @@ describe('StreamingPlatform, default props', () => {
       'kp-cassandra',
       'kp-control-center',
       'kp-kafka',
+      'kp-node-exporter',
+      'kp-pipeline-metrics',
       'kp-postgres',
+      'kp-postgres-exporter',
+      'kp-prometheus',
       'kp-schema-registry',
       'kp-spark-job',
       'kp-spark-master',
@@ -45,10 +49,12 @@ describe('StreamingPlatform, default props', () => {
       expect(image.name).toMatch(/:[A-Za-z0-9][A-Za-z0-9._-]*$/);
       expect(image.name).not.toMatch(/:latest$/);
     }
-    // Derived images build FROM a pinned base and are tagged with its version.
+    // Derived images build FROM a pinned base and are tagged with its version: the DAG's packages, Spark's
+    // connectors, and the JMX exporter's agent for the monitoring.
     expect(built.map((i) => i.build.build_args.BASE_IMAGE).sort()).toEqual(
-      [imageReference(IMAGES.airflow), imageReference(IMAGES.spark)].sort(),
+      [IMAGES.airflow, IMAGES.spark, IMAGES.zookeeper, IMAGES.kafka, IMAGES.cassandra].map(imageReference).sort(),
     );
+    for (const image of built) expect(image.name.split(':').pop()).toBe(image.build.build_args.BASE_IMAGE.split(':').pop());
   });
 
   test('every container runs an image resource of the plan, not a hand-typed reference', () => {
@@ -56,7 +62,7 @@ describe('StreamingPlatform, default props', () => {
   });
 
   test('every long-running container has a real health check and is created only once healthy', () => {
-    expect(longRunning()).toHaveLength(12);
+    expect(longRunning()).toHaveLength(16);
     for (const c of longRunning()) {
       expect(c.healthcheck.test[0]).toBe('CMD');
       expect(c.healthcheck.test.length).toBeGreaterThan(1);
@@ -118,7 +124,7 @@ describe('StreamingPlatform, default props', () => {
 
   test('every published port binds to 127.0.0.1', () => {
     const ports = plan.containers().flatMap((c) => c.ports ?? []);
-    expect(ports.map((p) => p.external).sort()).toEqual([5432, 8080, 8081, 9021, 9042, 9090, 9092]);
+    expect(ports.map((p) => p.external).sort()).toEqual([5432, 8080, 8081, 9021, 9042, 9090, 9091, 9092]);
     for (const p of ports) expect(p.ip).toBe('127.0.0.1');
   });
 
@@ -149,12 +155,15 @@ describe('StreamingPlatform, default props', () => {
     const outputs = plan.json.output;
     expect(Object.keys(outputs).sort()).toEqual([
       'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_contact_point', 'cassandra_datacenter',
-      'control_center_url', 'kafka_bootstrap_servers', 'postgres_dsn', 'schema_registry_url', 'spark_master_ui_url',
+      'control_center_url', 'kafka_bootstrap_servers', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_url',
+      'spark_master_ui_url',
     ]);
     expect(outputs.airflow_admin_password.sensitive).toBe(true);
     expect(outputs.postgres_dsn.sensitive).toBe(true);
     expect(outputs.airflow_url.value).toBe('http://127.0.0.1:8080');
     expect(outputs.kafka_bootstrap_servers.value).toBe('localhost:9092');
+    expect(outputs.prometheus_url.value).toBe('http://127.0.0.1:9091');
+    expect(outputs.monitoring_dashboard_url.value).toBe('http://127.0.0.1:9091/consoles/pipeline.html');
   });
 
   test.each([
@@ -170,6 +179,7 @@ describe('StreamingPlatform, default props', () => {
     ['kp-airflow-api-server', ['/opt/airflow/fernet', '/opt/airflow/logs']],
     ['kp-airflow-scheduler', ['/opt/airflow/fernet', '/opt/airflow/logs']],
     ['kp-airflow-dag-processor', ['/opt/airflow/fernet', '/opt/airflow/logs']],
+    ['kp-prometheus', ['/prometheus']],
   ])('%s keeps its state on named volumes at %j', (name, paths) => {
     const volumes = plan.container(name).volumes;
     expect(volumes.map((v: PlanResource) => v.container_path).sort()).toEqual([...paths].sort());
@@ -195,7 +205,7 @@ describe('StreamingPlatform, non-default props', () => {
   test('bindAddress 0.0.0.0 publishes every port on all interfaces', () => {
     const open = synthPlatform({ bindAddress: '0.0.0.0' });
     const ports = open.containers().flatMap((c) => c.ports ?? []);
-    expect(ports.length).toBe(7);
+    expect(ports.length).toBe(8);
     for (const p of ports) expect(p.ip).toBe('0.0.0.0');
     expect(open.json.output.airflow_url.value).toBe('http://localhost:8080');
   });

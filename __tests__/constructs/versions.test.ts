@@ -4,8 +4,8 @@ import { IMAGES, SCALA_BINARY_VERSION, SPARK_CONNECTOR_JARS, SPARK_VERSION, TERR
 import { synthPlatform } from '../helpers/synth';
 
 describe('versions.ts is the one place for versions', () => {
-  test('every image tag is exact: no latest, no bare major (PostgreSQL versions are major.minor)', () => {
-    for (const image of Object.values(IMAGES)) expect(image.tag).toMatch(/^\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/);
+  test('every image tag is exact: no latest, no bare major (PostgreSQL versions are major.minor; Prometheus tags start with v)', () => {
+    for (const image of Object.values(IMAGES)) expect(image.tag).toMatch(/^v?\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/);
   });
 
   test("every Spark connector is built for Spark's Scala version (the tutorial's NoClassDefFoundError)", () => {

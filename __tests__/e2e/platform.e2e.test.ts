@@ -10,10 +10,11 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client as PgClient } from 'pg';
-import { chromium } from 'playwright-core';
 import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
+import { launchBrowser } from './browser';
+import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
@@ -33,11 +34,12 @@ let volumesAreOurs = false;
 const SERVICES = [
   'zookeeper', 'kafka', 'schema-registry', 'postgres', 'cassandra', 'spark-master', 'spark-worker-1',
   'fake-randomuser', 'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'spark-job',
+  'prometheus', 'node-exporter', 'postgres-exporter', 'pipeline-metrics',
 ].map((s) => `${PREFIX}-${s}`);
 const ONE_SHOTS = ['bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
 /** What `cdktf destroy` leaves of the stack: scripts/e2e.sh deploys it with KP_RETAIN_VOLUMES=true. */
 const RETAINED_VOLUMES = [
-  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
+  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'kafka-data', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
 ].map((v) => `${PREFIX}-${v}`);
 const STACK_CONTAINERS = [...SERVICES, ...ONE_SHOTS, `${PREFIX}-control-center`];
 /** A container's published ports as `docker inspect` gives them, by container port. */
@@ -130,6 +132,7 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
 }, 60 * 60 * 1000);
 
 statusCommandTest(() => outputs, figures);
+dashboardTest(() => outputs, figures);
 faultTests(() => outputs, figures);
 // The upgrade, then the poison records (framed with the first schema version), then the schema change; each
 // later deploy keeps what the earlier ones applied (the upgraded versions, then the evolved schema).
@@ -166,7 +169,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
     Object.values((JSON.parse(docker('inspect', '-f', '{{json .HostConfig.PortBindings}}', name)) as PortBindings | null) ?? {}).flatMap((bindings) => bindings ?? []),
   );
   const publishedPorts = published.map((b) => Number(b.HostPort)).sort((a, b) => a - b);
-  expect(publishedPorts).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9092]);
+  expect(publishedPorts).toEqual([5432, 8000, 8080, 8081, 9042, 9090, 9091, 9092]);
   for (const binding of published) expect(binding.HostIp).toBe('127.0.0.1');
   // The synthesized plan holds no secret value: they are generated at apply time.
   const plan = fs.readFileSync(path.join(STACK_DIRECTORY, 'cdk.tf.json'), 'utf8');
@@ -186,10 +189,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
 }, 10 * 60 * 1000);
 
 test('the Airflow UI in a real browser: log in with the generated password, find the DAG and its successful runs', async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(`${outputs.airflow_url}/auth/login/`);

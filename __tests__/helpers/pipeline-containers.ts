@@ -13,6 +13,7 @@ export const CONTAINERS_OF: Readonly<Record<Exclude<Component, HostComponent>, r
   'dag-tasks': ['kp-airflow-scheduler'],
   'spark-job': ['kp-spark-job'],
   bootstrap: ['kp-bootstrap'],
+  'pipeline-metrics': ['kp-pipeline-metrics'],
 };
 
 /** The containers that run code of any of `components`, sorted. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadBootstrapConfig, loadPipelineConfig, loadReplayConfig, type Env } from '../../jobs/lib/config';
+import { loadBootstrapConfig, loadPipelineConfig, loadPipelineMetricsConfig, loadReplayConfig, type Env } from '../../jobs/lib/config';
 import { COMPONENTS, type Component, declaredDefault, defaultOf, PIPELINE_VARIABLES, pipelineVariable } from '../../jobs/lib/contract';
 import declaration from '../../jobs/contract/variables.json';
 
@@ -106,6 +106,7 @@ const READERS: [Component, (env: Env) => unknown][] = [
   ['bootstrap', (env) => loadBootstrapConfig(env, SCRIPT_DIR)],
   ['verify', loadPipelineConfig],
   ['replay', loadReplayConfig],
+  ['pipeline-metrics', loadPipelineMetricsConfig],
 ];
 
 const declaredFor = (component: Component) => PIPELINE_VARIABLES.filter((v) => v.readBy.includes(component));

@@ -2,7 +2,8 @@
 # Sourced by scripts/build-host-images.sh (interface: images/README.md): kafka-pipelining/cassandra,
 # Apache Cassandra from Maven Central jars (org.apache.cassandra:cassandra-all and its runtime
 # dependencies, resolved by mvn on the host) on the JRE image, with cqlsh (HOST_BUILD.cqlsh) from PyPI
-# wheels downloaded on the host, laid out and configured like the official cassandra image (host/).
+# wheels downloaded on the host, laid out and configured like the official cassandra image (host/), and the
+# JMX exporter's Java agent (Maven Central) for the monitoring.
 
 CASSANDRA_VERSION=$(kp_versions_ts v.CASSANDRA_VERSION)
 CASSANDRA_TAG=$(kp_host_image_ref cassandra)
@@ -53,6 +54,7 @@ prepare_context_cassandra() {
       || { say "no wheel for $req in $wheels"; return 1; }
   done
   say "pip took $(since "$t"): $(find "$ctx/wheels" -name '*.whl' | wc -l) wheels"
+  jmx_exporter_agent "$ctx/jmx-exporter" cassandra
 }
 
 # The commands resolve (server class, version, cqlsh, user), then (unless
@@ -65,10 +67,12 @@ smoke_test_cassandra() {
       printf "cassandra -v: %s\n" "$(cassandra -R -v 2>&1 | tail -n 1)"
       printf "cqlsh: %s\n" "$(cqlsh --version 2>&1)"
       printf "java: %s\n" "$(java -version 2>&1 | head -n 1)"
-      id cassandra' 2>&1) || status=$?
+      id cassandra
+      ls -l /opt/jmx-exporter/jmx_prometheus_javaagent.jar' 2>&1) || status=$?
   printf '%s\n' "$out" | sed 's/^/    /' >&2
   if [[ $status -ne 0 ]] || ! grep -q "^cassandra -v: $CASSANDRA_VERSION\$" <<<"$out" || ! grep -q "^cqlsh: cqlsh $cqlsh_major\\." <<<"$out" \
-    || ! grep -q "uid=$CASSANDRA_UID(cassandra)" <<<"$out"; then
+    || ! grep -q "uid=$CASSANDRA_UID(cassandra)" <<<"$out" \
+    || ! grep -q '^-rw-r--r-- .* /opt/jmx-exporter/jmx_prometheus_javaagent.jar$' <<<"$out"; then
     say "smoke test of $tag failed"
     return 1
   fi
@@ -102,5 +106,6 @@ build_cassandra() {
     "JRE_IMAGE=$JRE_TAG" \
     "CASSANDRA_VERSION=$CASSANDRA_VERSION" \
     "CASSANDRA_UID=$CASSANDRA_UID" \
-    "CQLSH_REQUIREMENTS=$CQLSH_REQUIREMENTS"
+    "CQLSH_REQUIREMENTS=$CQLSH_REQUIREMENTS" \
+    "$(jmx_exporter_build_arg)"
 }

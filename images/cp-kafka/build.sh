@@ -3,7 +3,7 @@
 # tagged kafka-pipelining/cp-zookeeper (one image serves both services), the names ImageSource.builtOnHost()
 # gives Confluent's images. Apache Kafka and ZooKeeper jars from Maven Central (the Kafka release inside
 # CONFLUENT_PLATFORM_VERSION, HOST_BUILD.kafka) on the JRE image, with Confluent-style commands on PATH
-# (host/).
+# (host/), and the JMX exporter's Java agent (Maven Central) for the monitoring.
 
 CONFLUENT_PLATFORM_VERSION=$(kp_versions_ts v.CONFLUENT_PLATFORM_VERSION)
 KAFKA_VERSION=$(kp_versions_ts v.HOST_BUILD.kafka)
@@ -26,6 +26,7 @@ prepare_context_cp-kafka() {
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ctx/libs"
   rm -f "$ctx/pom.xml"
   say "mvn took $(since "$t"): $(find "$ctx/libs" -name '*.jar' | wc -l) jars, $(du -sh "$ctx/libs" | cut -f1)"
+  jmx_exporter_agent "$ctx/jmx-exporter" cp-kafka
 }
 
 # Every command on PATH must find its main class: `--version` (or a config error for ZooKeeper) rather
@@ -37,9 +38,11 @@ smoke_test_cp-kafka() {
       printf "%s: %s\n" "$c" "$("$c" --version 2>&1 | tail -n 1)"
     done
     printf "zookeeper-server-start: %s\n" "$(zookeeper-server-start /nonexistent 2>&1 | grep -m1 -E "Invalid config|main class" || true)"
-    id' 2>&1)
+    id
+    ls -l /opt/jmx-exporter/jmx_prometheus_javaagent.jar' 2>&1)
   printf '%s\n' "$out" | sed 's/^/    /' >&2
-  if grep -qE 'main class|No such file|command not found' <<<"$out" || ! grep -q "uid=$APPUSER_UID(appuser)" <<<"$out"; then
+  if grep -qE 'main class|No such file|command not found' <<<"$out" || ! grep -q "uid=$APPUSER_UID(appuser)" <<<"$out" \
+    || ! grep -q '^-rw-r--r-- .* /opt/jmx-exporter/jmx_prometheus_javaagent.jar$' <<<"$out"; then
     say "smoke test of $tag failed"
     return 1
   fi
@@ -53,5 +56,6 @@ build_cp_kafka() {
     "SCALA_BINARY_VERSION=$KAFKA_SCALA_BINARY_VERSION" \
     "SLF4J_VERSION=$SLF4J_VERSION" \
     "RELOAD4J_VERSION=$RELOAD4J_VERSION" \
-    "APPUSER_UID=$APPUSER_UID"
+    "APPUSER_UID=$APPUSER_UID" \
+    "$(jmx_exporter_build_arg)"
 }

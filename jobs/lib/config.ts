@@ -214,6 +214,34 @@ export function loadReplayConfig(env: Env): ReplayConfig {
   return config;
 }
 
+/** What the pipeline-metrics job reads: the outbox, the topics, and the Spark job's checkpoint. */
+export interface PipelineMetricsConfig {
+  readonly pgDsn: string;
+  readonly kafkaBrokers: string[];
+  readonly topic: string;
+  readonly dlqTopic: string;
+  /** The stream's checkpoint, as the Spark job writes it (the checkpoints volume is mounted at the same place). */
+  readonly checkpointDir: string;
+}
+
+const absolutePath: Field<string> = {
+  allowed: 'an absolute path, e.g. /checkpoints/users_created/spark_streams.created_users',
+  parse: (raw) => (path.posix.isAbsolute(raw) ? path.posix.normalize(raw) : undefined),
+};
+
+/** Configuration of the pipeline-metrics job. */
+export function loadPipelineMetricsConfig(env: Env): PipelineMetricsConfig {
+  const reader = new EnvReader(env);
+  const config: PipelineMetricsConfig = {
+    pgDsn: reader.read('PIPELINE_PG_DSN', postgresDsn),
+    kafkaBrokers: kafkaBrokers(reader),
+    ...readTopics(reader),
+    checkpointDir: reader.read('PIPELINE_CHECKPOINT_DIR', absolutePath),
+  };
+  reader.check();
+  return config;
+}
+
 /** Configuration of the verify job. */
 export function loadPipelineConfig(env: Env): PipelineConfig {
   const reader = new EnvReader(env);

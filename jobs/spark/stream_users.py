@@ -35,6 +35,9 @@ REGISTRY_TIMEOUT_SECONDS = 10
 # A registry that stays away longer fails the batch: the driver exits, Docker restarts it, and it
 # resumes from its checkpoint.
 REGISTRY_ATTEMPTS = 5
+# Names the query in Spark's UI and in the driver's streaming metrics, which the monitoring's rules and
+# console read (metrics_users_stream_driver_spark_streaming_<name>_*: constructs/assets/prometheus/).
+QUERY_NAME = "users_to_cassandra"
 
 T = TypeVar("T")
 
@@ -139,7 +142,8 @@ def main() -> None:
         .load()
     )
     query = (
-        source.writeStream.foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns))
+        source.writeStream.queryName(QUERY_NAME)
+        .foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns))
         .option("checkpointLocation", config.checkpoint_dir)
         .trigger(processingTime=f"{config.trigger_seconds} seconds")
         .start()

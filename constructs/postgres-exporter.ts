@@ -1,0 +1,55 @@
+import { Construct } from 'constructs';
+import { HealthCheck } from './health-check';
+import { ImageSource } from './image-source';
+import { MetricsEndpoint } from './metrics-endpoint';
+import { PlatformNetwork } from './platform-network';
+import { IPostgresDatabase } from './postgres';
+import { ServiceContainer } from './service-container';
+import { ServiceImage } from './service-image';
+import { validateMemoryMiB } from './validation';
+import { IMAGES } from './versions';
+
+export interface PostgresExporterProps {
+  readonly network: PlatformNetwork;
+  /** Container name. */
+  readonly name: string;
+  /** The server it reads, the platform's own or a brought one. */
+  readonly postgres: IPostgresDatabase;
+  /**
+   * Memory limit in MiB.
+   * @default 128
+   */
+  readonly memoryMiB?: number;
+  /** @default ImageSource.publicRegistry() */
+  readonly imageSource?: ImageSource;
+}
+
+const PORT = 9187;
+
+/**
+ * Prometheus' PostgreSQL exporter: whether the server answers (`pg_up`), its databases' sizes, transactions,
+ * rows, connections and locks, and the background writer. The server's settings are left out (hundreds of
+ * series that never move).
+ */
+export class PostgresExporter extends Construct {
+  public readonly container: ServiceContainer;
+  public readonly endpoint: MetricsEndpoint;
+
+  constructor(scope: Construct, id: string, props: PostgresExporterProps) {
+    super(scope, id);
+    const image = new ServiceImage(this, 'Image', { image: IMAGES.postgresExporter, source: props.imageSource });
+    this.container = new ServiceContainer(this, 'Exporter', {
+      name: props.name,
+      image: image.imageId,
+      network: props.network,
+      memoryMiB: validateMemoryMiB('memoryMiB', props.memoryMiB ?? 128, 32),
+      command: [`--web.listen-address=:${PORT}`, '--disable-settings-metrics'],
+      // The platform's server has no TLS; lib/pq, the exporter's driver, would insist on it by default.
+      // The server's initial database exists from the start (the pipeline's is the bootstrap job's); the server's
+      // statistics cover every database.
+      environment: { DATA_SOURCE_NAME: `${props.postgres.dsn(props.postgres.initialDatabase)}?sslmode=disable` },
+      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PORT}/metrics`], { intervalSeconds: 15, startPeriodSeconds: 5 }),
+    });
+    this.endpoint = { job: 'postgres', address: `${props.name}:${PORT}`, path: '/metrics' };
+  }
+}
