@@ -47,7 +47,7 @@ export class FernetKey extends Construct {
 
   constructor(scope: Construct, id: string, props: FernetKeyProps) {
     super(scope, id);
-    this.volume = new StateVolume(this, 'Volume', { name: props.name, retain: props.retain });
+    this.volume = new StateVolume(this, 'Volume', { name: props.name, retain: props.retain, holdsSecret: true });
     this.generator = new OneShotContainer(this, 'Generator', {
       name: props.name,
       image: props.image,

@@ -10,6 +10,11 @@ export interface StateVolumeProps {
    * @default false
    */
   readonly retain?: boolean;
+  /**
+   * It holds a secret: only its own service mounts it (the monitoring's node exporter does not watch it).
+   * @default false
+   */
+  readonly holdsSecret?: boolean;
 }
 
 /** A named volume holding a service's state (data directories, logs, checkpoints). */
@@ -19,11 +24,13 @@ export class StateVolume extends Construct {
   /** The name to mount; a token referencing the volume resource when Terraform manages it. */
   public readonly volumeName: string;
   public readonly retained: boolean;
+  public readonly holdsSecret: boolean;
 
   constructor(scope: Construct, id: string, props: StateVolumeProps) {
     super(scope, id);
     this.name = props.name;
     this.retained = props.retain ?? false;
+    this.holdsSecret = props.holdsSecret ?? false;
     this.volumeName = this.retained ? props.name : new Volume(this, 'Volume', { name: props.name }).name;
   }
 }

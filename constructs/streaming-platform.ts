@@ -417,7 +417,7 @@ export class StreamingPlatform extends Construct {
         ...this.spark.metricsEndpoints,
         ...this.streamingJob.metricsEndpoints,
       ];
-      const stateVolumes = this.node.findAll().filter((c): c is StateVolume => c instanceof StateVolume);
+      const stateVolumes = this.node.findAll().filter((c): c is StateVolume => c instanceof StateVolume && !c.holdsSecret);
       this.monitoring = withPropNames({ hostPort: 'ports.prometheus', memoryMiB: 'memoryMiB.prometheus' }, () =>
         new Monitoring(this, 'Monitoring', {
           ...shared, network, namePrefix: prefix, endpoints, stateVolumes, postgres: this.postgres,

@@ -46,7 +46,7 @@ describe('retainVolumes: the data outlives destroy, under the same names', () =>
   test('the volumes are the ones the README lists for removing them for good', () => {
     expect([...new Set(Object.values(mountedNames(kept)))].sort()).toEqual([
       'kp-airflow-fernet-key', 'kp-airflow-logs', 'kp-cassandra-data', 'kp-control-center-data', 'kp-kafka-data',
-      'kp-postgres-data', 'kp-spark-checkpoints', 'kp-zookeeper-data', 'kp-zookeeper-log',
+      'kp-postgres-data', 'kp-prometheus-data', 'kp-spark-checkpoints', 'kp-zookeeper-data', 'kp-zookeeper-log',
     ]);
   });
 
@@ -99,7 +99,7 @@ describe('PostgreSQL takes the password of the current deploy at every start', (
 describe('services stop cleanly when destroy or a replacement removes them', () => {
   test('every long-running container gets 30 s after its stop signal before it is killed', () => {
     const services = dropped.containers().filter((c) => c.must_run !== false);
-    expect(services.length).toBe(12);
+    expect(services.length).toBe(16);
     for (const c of services) expect({ name: c.name, grace: c.destroy_grace_seconds }).toEqual({ name: c.name, grace: 30 });
   });
 
