@@ -1,117 +1,112 @@
 /**
- * `npm run bench` (scripts/bench.sh starts the engine, builds the images, then runs this): synth and deploy
- * the stack, then measure on that one deployment, with the same generated users:
- *   - the pipeline (Kafka → Spark job → Cassandra): burst rate, and produce→row-visible latency at a fixed load;
- *   - a plain kafkajs consumer writing to Cassandra (what a user could write instead), the same two ways;
- *   - the raw write rate of the same rows into Cassandra with cassandra-driver at several concurrencies.
- * Row visibility is Cassandra's own write time of each row (WRITETIME), so no polling skews a latency.
- * Prints a table with ratios, writes artifacts/bench/results.json and a latency-over-time PNG, then
- * destroys the stack unless BENCH_KEEP=true. Figures are reported, never asserted.
- *
- * Environment: BENCH_USERS (burst size, default 20000), BENCH_RATE (users/s of the fixed load, default 200),
- * BENCH_SECONDS (its duration, default 60), BENCH_CONCURRENCIES (raw writes, default 16,64,256,1024),
- * BENCH_KEEP (true: leave the stack up), CHROMIUM_PATH.
+ * `npm run bench` (scripts/bench.sh starts the engine, builds the images, then runs this): synth and deploy the
+ * stack, then measure on that one deployment, every figure over repeated runs (README "Benchmarks"):
+ *   - bursts (20,000 and 100,000 users by default) through the pipeline (Kafka → Spark job → Cassandra), through a
+ *     plain kafkajs consumer writing to Cassandra (what a user could write instead), and written raw with
+ *     cassandra-driver at several concurrencies (the ceiling);
+ *   - produce→row latency of the pipeline and the plain consumer at a paced load;
+ *   - a DAG run of 5,000 users, trigger to the last row in Cassandra, split into its phases;
+ *   - what the observer costs: two idle windows, one with only the observer's probe running.
+ * Each window's figures come from Cassandra's write times, read once after the window (bench/observer.ts); each
+ * window records CPU-seconds per container (bench/cpu.ts). Prints the tables, writes artifacts/bench/results.json
+ * and a latency-over-time PNG, then destroys the stack unless KP_BENCH_KEEP=true. Figures are reported, never asserted.
  */
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
-import { Client as CassandraClient, concurrent, type types } from 'cassandra-driver';
+import { Client as CassandraClient, concurrent } from 'cassandra-driver';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
-import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs, waitFor } from '../ops/deployment';
+import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs } from '../ops/deployment';
 import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
-import { comparisonTable, percentile, ratePerSecond, type Row } from './stats';
+import { benchConfig, type BenchConfig } from './config';
+import { BENCH_PROCESS, cpuOverWindow, sampleCpu, type CpuSample, type CpuWindow } from './cpu';
+import { measureDagRun, type DagPhases } from './dag';
+import { Observer, PROBE_IDS, PROBE_INTERVAL_MS, type ObserverRecord } from './observer';
+import { coresTable, dagTable, summaryTable, type CpuColumn, type FigureRow } from './report';
+import { delivery, summarize, type Delivery, type Summary } from './stats';
 
 const ARTIFACTS = path.join(ROOT, 'artifacts', 'bench');
 const PIPELINE_TABLE = 'spark_streams.created_users';
+const PIPELINE_TOPIC = 'users_created';
 const BENCH_KEYSPACE = 'bench';
+const RAW_TABLE = `${BENCH_KEYSPACE}.raw_users`;
+const PLAIN_TABLE = `${BENCH_KEYSPACE}.plain_consumer_users`;
 const PLAIN_TOPIC = 'bench.users';
 const PLAIN_CONSUMER_CONCURRENCY = 64;
 const WARM_UP_USERS = 2000;
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name} must be a positive whole number, got '${raw}'`);
-  return Number(raw);
-}
+const RAW = 'raw cassandra-driver';
+const PLAIN = 'plain kafkajs consumer';
+const PIPELINE = 'pipeline (Spark job)';
+type Column = typeof RAW | typeof PLAIN | typeof PIPELINE;
 
 type UserRow = Record<string, string>;
-/** When each user was handed to Kafka, by id. */
+/** When each user was handed over (to Kafka, or to the driver), by id, in the order they were. */
 type SendTimes = Map<string, number>;
-
-interface Delivery {
-  usersPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** [seconds since the first send, latency ms] */
-  points: [number, number][];
+interface Message {
+  readonly key: string;
+  readonly value: Buffer;
 }
 
-/** Sends rows in chunks, stamping each message (and the returned map) with its send time. */
-async function produce(producer: Producer, topic: string, rows: UserRow[], encode: (row: UserRow) => Buffer, sendTimes: SendTimes, chunk = 1000): Promise<void> {
-  for (let i = 0; i < rows.length; i += chunk) {
+/** One measured window as results.json keeps it (without the per-user points). */
+interface WindowRecord {
+  readonly column: Column;
+  readonly kind: 'burst' | 'paced';
+  readonly users: number;
+  readonly run: number;
+  readonly concurrency?: number;
+  /** Seconds the hand-over (produce, or the raw writes) took. */
+  readonly handOverSeconds: number;
+  readonly usersPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpu: CpuWindow;
+  readonly observer: ObserverRecord;
+}
+
+const say = (text: string) => console.log(`bench: ${text}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends the messages in chunks, stamping each (and the returned map) with its send time. */
+async function produce(producer: Producer, topic: string, messages: readonly Message[], sendTimes: SendTimes = new Map(), chunk = 1000): Promise<SendTimes> {
+  for (let i = 0; i < messages.length; i += chunk) {
     const now = Date.now();
-    const slice = rows.slice(i, i + chunk);
-    for (const row of slice) sendTimes.set(row.id, now);
-    await producer.send({ topic, acks: -1, messages: slice.map((row) => ({ key: row.id, value: encode(row), timestamp: `${now}` })) });
+    const slice = messages.slice(i, i + chunk);
+    for (const m of slice) sendTimes.set(m.key, now);
+    await producer.send({ topic, acks: -1, messages: slice.map((m) => ({ key: m.key, value: m.value, timestamp: `${now}` })) });
   }
+  return sendTimes;
 }
 
-/** Offers rows at a fixed rate: every 100 ms the share of that tick, for as long as the rows last. */
-async function produceAtRate(producer: Producer, topic: string, rows: UserRow[], perSecond: number, encode: (row: UserRow) => Buffer, sendTimes: SendTimes): Promise<void> {
+/** Offers the messages at a fixed rate: every 100 ms the share of that tick, for as long as they last. */
+async function produceAtRate(producer: Producer, topic: string, messages: readonly Message[], perSecond: number): Promise<SendTimes> {
+  const sendTimes: SendTimes = new Map();
   const perTick = Math.max(1, Math.round(perSecond / 10));
   const start = Date.now();
-  for (let tick = 0; tick * perTick < rows.length; tick++) {
+  for (let tick = 0; tick * perTick < messages.length; tick++) {
     const due = start + tick * 100;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    await produce(producer, topic, rows.slice(tick * perTick, (tick + 1) * perTick), encode, sendTimes);
+    if (due > Date.now()) await sleep(due - Date.now());
+    await produce(producer, topic, messages.slice(tick * perTick, (tick + 1) * perTick), sendTimes);
   }
-}
-
-/** Waits until every sent id is a row of table, then measures from Cassandra's write times. */
-async function delivered(cassandra: CassandraClient, table: string, sendTimes: SendTimes, timeoutMs = 15 * 60 * 1000): Promise<Delivery> {
-  const ids = [...sendTimes.keys()];
-  const writeTimes = new Map<string, number>();
-  await waitFor(`${ids.length} rows in ${table}`, timeoutMs, async () => {
-    const missing = ids.filter((id) => !writeTimes.has(id));
-    for (let i = 0; i < missing.length; i += 200) {
-      const result = await cassandra.execute(`SELECT id, WRITETIME(first_name) AS w FROM ${table} WHERE id IN ?`, [missing.slice(i, i + 200)], { prepare: true });
-      // WRITETIME is in microseconds since the epoch, on the host clock every container shares.
-      for (const row of result.rows) writeTimes.set((row.id as types.Uuid).toString(), Number(row.w) / 1000);
-    }
-    return writeTimes.size === ids.length ? true : undefined;
-  }, 2000);
-  const firstSend = Math.min(...sendTimes.values());
-  const lastWrite = Math.max(...writeTimes.values());
-  const latencies = ids.map((id) => writeTimes.get(id)! - sendTimes.get(id)!);
-  return {
-    usersPerSecond: ratePerSecond(ids.length, firstSend, lastWrite),
-    p50Ms: percentile(latencies, 50)!,
-    p99Ms: percentile(latencies, 99)!,
-    points: ids.map((id, i) => [(sendTimes.get(id)! - firstSend) / 1000, latencies[i]]),
-  };
+  return sendTimes;
 }
 
 async function main(): Promise<void> {
-  const burstUsers = positiveInt('BENCH_USERS', 20000);
-  const loadRate = positiveInt('BENCH_RATE', 200);
-  const loadSeconds = positiveInt('BENCH_SECONDS', 60);
-  const concurrencies = (process.env.BENCH_CONCURRENCIES ?? '16,64,256,1024').split(',').map((c) => Number(c));
-  if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`BENCH_CONCURRENCIES must be positive whole numbers separated by commas, got '${process.env.BENCH_CONCURRENCIES}'`);
+  const config = benchConfig(process.env);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const figures: Record<string, unknown> = { startedAt: new Date().toISOString(), burstUsers, loadRate, loadSeconds, settings: pipelineSettings() };
-  const say = (text: string) => console.log(`bench: ${text}`);
+  const figures: Record<string, unknown> = { startedAt: new Date().toISOString(), config, settings: pipelineSettings() };
+  const save = () => fs.writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify(figures, null, 2));
 
   const synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
-  figures.synthSeconds = synthSeconds;
   say(`synth ${synthSeconds} s`);
   const deployment = await deployWatched('bench-deploy');
   const secondsToHealthy = deployment.watcher.secondsToReady();
-  Object.assign(figures, { deploySeconds: deployment.seconds, secondsToHealthy });
+  Object.assign(figures, { synthSeconds, deploySeconds: deployment.seconds, secondsToHealthy });
   say(`deploy to all healthy ${deployment.seconds} s`);
 
   const outputs = stackOutputs();
@@ -120,108 +115,200 @@ async function main(): Promise<void> {
   const fields = columns.map(({ name }) => name);
   const users = Type.forSchema(schema);
   const schemaId = await latestSchemaId(outputs.schema_registry_url);
-  const encode = (row: UserRow) => encodeConfluent(users, schemaId, row);
-
-  // Fresh ids every run, so rows of an earlier run on a kept deployment never count.
+  // Fresh ids for every window, so no row of an earlier window (or run, on a kept deployment) counts.
   const random = seededRandom(`bench-${Date.now()}`);
-  const nextRow = () => expectedRow(generateUser(random));
-  const burstRows = Array.from({ length: burstUsers }, nextRow);
-  const warmUpRows = Array.from({ length: WARM_UP_USERS }, nextRow);
-  const loadRows = Array.from({ length: loadRate * loadSeconds }, nextRow);
+  const freshRows = (n: number) => Array.from({ length: n }, () => expectedRow(generateUser(random)));
+  // Encoded before a window starts, so the window's producer only sends.
+  const encoded = (rows: UserRow[]): Message[] => rows.map((row) => ({ key: row.id, value: encodeConfluent(users, schemaId, row) }));
+  const values = (row: UserRow) => fields.map((f) => row[f]);
 
   const cassandra = new CassandraClient({ contactPoints: [outputs.cassandra_contact_point], localDataCenter: outputs.cassandra_datacenter, socketOptions: { readTimeout: 60000 } });
   const kafka = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], clientId: 'bench', logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
+  const observer = new Observer(cassandra);
   await producer.connect();
   try {
     for (const table of ['raw_users', 'plain_consumer_users']) {
       for (const statement of cassandraDdl(BENCH_KEYSPACE, table, 1, columns)) await cassandra.execute(statement);
     }
-    const insert = (table: string) => `INSERT INTO ${BENCH_KEYSPACE}.${table} (${fields.join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`;
-
-    // A freshly (re)deployed Spark job compiles and connects on its first batches: measure it warm.
-    say(`pipeline: warm-up with ${WARM_UP_USERS} users (not measured)`);
-    let sends: SendTimes = new Map();
-    await produce(producer, 'users_created', warmUpRows, encode, sends);
-    await delivered(cassandra, PIPELINE_TABLE, sends);
-
-    say(`pipeline: a burst of ${burstUsers} users`);
-    sends = new Map();
-    await produce(producer, 'users_created', burstRows, encode, sends);
-    const pipelineBurst = await delivered(cassandra, PIPELINE_TABLE, sends);
-    say(`pipeline: ${loadRate} users/s for ${loadSeconds} s`);
-    sends = new Map();
-    await produceAtRate(producer, 'users_created', loadRows, loadRate, encode, sends);
-    const pipelineLoad = await delivered(cassandra, PIPELINE_TABLE, sends);
-
-    say('plain kafkajs consumer: the same burst and load');
-    const plain = await startPlainConsumer(kafka, cassandra, users, fields, schemaId, insert('plain_consumer_users'));
-    let plainBurst: Delivery;
-    let plainLoad: Delivery;
+    const insert = (table: string) => `INSERT INTO ${table} (${fields.join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`;
+    const plain = await startPlainConsumer(kafka, cassandra, users, fields, schemaId, insert(PLAIN_TABLE));
     try {
-      sends = new Map();
-      await produce(producer, PLAIN_TOPIC, burstRows, encode, sends);
-      plainBurst = await delivered(cassandra, `${BENCH_KEYSPACE}.plain_consumer_users`, sends);
-      sends = new Map();
-      await produceAtRate(producer, PLAIN_TOPIC, loadRows, loadRate, encode, sends);
-      plainLoad = await delivered(cassandra, `${BENCH_KEYSPACE}.plain_consumer_users`, sends);
+      figures.observer = await observerCost(observer, config.idleSeconds);
+      save();
+
+      // A freshly deployed Spark job compiles and connects on its first batches, the consumer and the driver
+      // prepare their statements: measure them warm.
+      say(`warm-up: ${WARM_UP_USERS} users through each column (not measured)`);
+      for (const [topic, table] of [[PIPELINE_TOPIC, PIPELINE_TABLE], [PLAIN_TOPIC, PLAIN_TABLE]]) {
+        const sent = await produce(producer, topic, encoded(freshRows(WARM_UP_USERS)));
+        await observer.awaitRows(table, [...sent.keys()], () => undefined);
+      }
+      await concurrent.executeConcurrent(cassandra, insert(RAW_TABLE), freshRows(WARM_UP_USERS).map(values), { concurrencyLevel: 64 });
+
+      const windows: WindowRecord[] = [];
+      figures.windows = windows;
+      /** One measured window: CPU counters around it, the observer's rule, the figures from the write times. */
+      const measure = async (spec: Omit<WindowRecord, 'handOverSeconds' | 'usersPerSecond' | 'p50Ms' | 'p99Ms' | 'cpu' | 'observer'>, table: string, handOver: () => Promise<SendTimes>): Promise<Delivery> => {
+        const before = sampleCpu();
+        const started = Date.now();
+        const sent = await handOver();
+        const handOverSeconds = (Date.now() - started) / 1000;
+        let after: CpuSample | undefined;
+        const { writeTimes, record } = await observer.awaitRows(table, [...sent.keys()], () => (after = sampleCpu()));
+        const result = delivery(sent, writeTimes);
+        windows.push({ ...spec, handOverSeconds, usersPerSecond: result.usersPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpu: cpuOverWindow(before, after!), observer: record });
+        save();
+        const latency = spec.column === RAW ? '' : `, p50 ${result.p50Ms.toFixed(0)} ms, p99 ${result.p99Ms.toFixed(0)} ms`;
+        say(`  ${spec.column}${spec.concurrency ? ` (concurrency ${spec.concurrency})` : ''}, ${spec.kind} of ${spec.users} users, run ${spec.run}: ${result.usersPerSecond.toFixed(0)} users/s${latency}`);
+        return result;
+      };
+
+      const pacedPoints: Partial<Record<Column, Delivery['points']>> = {};
+      const dagRuns: Array<{ runId: string; phases: DagPhases; cpu: CpuWindow; observer: ObserverRecord }> = [];
+      figures.dag = { users: config.dagUsers, runs: dagRuns };
+      const runs = Math.max(config.repeats, ...config.bursts.map((b) => b.repeats));
+      for (let run = 1; run <= runs; run++) {
+        for (const burst of config.bursts.filter((b) => run <= b.repeats)) {
+          say(`bursts of ${burst.users} users, run ${run} of ${burst.repeats}`);
+          for (const concurrency of config.concurrencies) {
+            const rows = freshRows(burst.users);
+            const params = rows.map(values);
+            await measure({ column: RAW, kind: 'burst', users: burst.users, run, concurrency }, RAW_TABLE, async () => {
+              const now = Date.now();
+              const sent: SendTimes = new Map(rows.map((row) => [row.id, now]));
+              await concurrent.executeConcurrent(cassandra, insert(RAW_TABLE), params, { concurrencyLevel: concurrency });
+              return sent;
+            });
+          }
+          const plainMessages = encoded(freshRows(burst.users));
+          await measure({ column: PLAIN, kind: 'burst', users: burst.users, run }, PLAIN_TABLE, () => produce(producer, PLAIN_TOPIC, plainMessages));
+          const pipelineMessages = encoded(freshRows(burst.users));
+          await measure({ column: PIPELINE, kind: 'burst', users: burst.users, run }, PIPELINE_TABLE, () => produce(producer, PIPELINE_TOPIC, pipelineMessages));
+        }
+        if (run > config.repeats) continue;
+        say(`${config.rate} users/s for ${config.seconds} s, run ${run} of ${config.repeats}`);
+        for (const [column, topic, table] of [[PLAIN, PLAIN_TOPIC, PLAIN_TABLE], [PIPELINE, PIPELINE_TOPIC, PIPELINE_TABLE]] as const) {
+          const messages = encoded(freshRows(config.rate * config.seconds));
+          const result = await measure({ column, kind: 'paced', users: messages.length, run }, table, () => produceAtRate(producer, topic, messages, config.rate));
+          if (run === 1) pacedPoints[column] = result.points;
+        }
+        say(`a DAG run of ${config.dagUsers} users, run ${run} of ${config.repeats}`);
+        const before = sampleCpu();
+        let after: CpuSample | undefined;
+        const dagRun = await measureDagRun(outputs, observer, PIPELINE_TABLE, config.dagUsers, () => (after = sampleCpu()));
+        dagRuns.push({ runId: dagRun.runId, phases: dagRun.phases, cpu: cpuOverWindow(before, after!), observer: dagRun.observer });
+        save();
+        say(`  trigger → last row ${dagRun.phases.total.toFixed(1)} s: ${JSON.stringify(dagRun.phases)}`);
+      }
+
+      figures.memoryAfterLoad = containerMemory();
+      const report = printedReport(config, windows, dagRuns, figures.observer as ObserverCost);
+      figures.report = report;
+      save();
+      const chart = path.join(ARTIFACTS, 'latency.png');
+      await writeChart(
+        latencySvg(`produce → row written at ${config.rate} users/s (run 1)`, [
+          { name: `${PIPELINE}`, color: '#d62728', points: pacedPoints[PIPELINE] ?? [] },
+          { name: `${PLAIN}`, color: '#1f77b4', points: pacedPoints[PLAIN] ?? [] },
+        ]),
+        chart,
+        process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      );
+      console.log(`\n${report}\n`);
+      say(`synth ${synthSeconds} s, deploy to all healthy ${deployment.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
+      say(`figures in ${path.relative(process.cwd(), path.join(ARTIFACTS, 'results.json'))}, chart in ${path.relative(process.cwd(), chart)}`);
     } finally {
       await plain.disconnect();
     }
-
-    say(`raw cassandra-driver writes of the same ${burstUsers} rows at concurrency ${concurrencies.join(', ')}`);
-    const raw: Record<number, number> = {};
-    // Untimed first pass: the driver's first prepared writes pay for warming up, whatever the level.
-    const values = (row: UserRow) => fields.map((f) => row[f]);
-    await concurrent.executeConcurrent(cassandra, insert('raw_users'), warmUpRows.map(values), { concurrencyLevel: 64 });
-    const burstValues = burstRows.map(values);
-    for (const level of concurrencies) {
-      await cassandra.execute(`TRUNCATE ${BENCH_KEYSPACE}.raw_users`);
-      const started = Date.now();
-      await concurrent.executeConcurrent(cassandra, insert('raw_users'), burstValues, { concurrencyLevel: level });
-      raw[level] = ratePerSecond(burstUsers, started, Date.now());
-      say(`  concurrency ${level}: ${raw[level].toFixed(0)} users/s`);
-    }
-    const [bestLevel, ceiling] = Object.entries(raw).sort(([, a], [, b]) => b - a)[0];
-
-    const memoryAfterLoad = containerMemory();
-    figures.memoryAfterLoad = memoryAfterLoad;
-
-    const rows: Row[] = [
-      { name: 'raw cassandra-driver', usersPerSecond: ceiling },
-      { name: 'plain kafkajs consumer', usersPerSecond: plainBurst.usersPerSecond, p50Ms: plainLoad.p50Ms, p99Ms: plainLoad.p99Ms },
-      { name: 'pipeline (Spark job)', usersPerSecond: pipelineBurst.usersPerSecond, p50Ms: pipelineLoad.p50Ms, p99Ms: pipelineLoad.p99Ms },
-    ];
-    const table = comparisonTable(rows, ['raw cassandra-driver', 'plain kafkajs consumer']);
-    Object.assign(figures, {
-      pipeline: { burstUsersPerSecond: pipelineBurst.usersPerSecond, burstP50Ms: pipelineBurst.p50Ms, burstP99Ms: pipelineBurst.p99Ms, loadP50Ms: pipelineLoad.p50Ms, loadP99Ms: pipelineLoad.p99Ms },
-      plainConsumer: { burstUsersPerSecond: plainBurst.usersPerSecond, burstP50Ms: plainBurst.p50Ms, burstP99Ms: plainBurst.p99Ms, loadP50Ms: plainLoad.p50Ms, loadP99Ms: plainLoad.p99Ms, concurrency: PLAIN_CONSUMER_CONCURRENCY },
-      rawCassandraDriver: { usersPerSecondByConcurrency: raw, bestConcurrency: Number(bestLevel), usersPerSecond: ceiling },
-      ratios: { pipelineOverCeiling: pipelineBurst.usersPerSecond / ceiling, pipelineOverPlainConsumer: pipelineBurst.usersPerSecond / plainBurst.usersPerSecond },
-      table,
-    });
-    fs.writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify(figures, null, 2));
-    const chart = path.join(ARTIFACTS, 'latency.png');
-    await writeChart(
-      latencySvg(`produce → row visible at ${loadRate} users/s`, [
-        { name: `pipeline (Spark job): p50 ${pipelineLoad.p50Ms.toFixed(0)} ms, p99 ${pipelineLoad.p99Ms.toFixed(0)} ms`, color: '#d62728', points: pipelineLoad.points },
-        { name: `plain kafkajs consumer: p50 ${plainLoad.p50Ms.toFixed(0)} ms, p99 ${plainLoad.p99Ms.toFixed(0)} ms`, color: '#1f77b4', points: plainLoad.points },
-      ]),
-      chart,
-      process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    );
-    console.log(`\n${table}\n`);
-    say(`memory after the load: ${JSON.stringify(memoryAfterLoad)}`);
-    say(`synth ${synthSeconds} s, deploy to all healthy ${deployment.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
-    say(`figures in ${path.relative(process.cwd(), path.join(ARTIFACTS, 'results.json'))}, chart in ${path.relative(process.cwd(), chart)}`);
   } finally {
     await producer.disconnect();
     await cassandra.shutdown();
   }
-  if (process.env.BENCH_KEEP !== 'true') {
+  if (!config.keep) {
     figures.destroySeconds = await destroy('bench-destroy');
-    fs.writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify(figures, null, 2));
+    save();
   }
+}
+
+/** What the observer costs: an idle window without it, then one with only its probe running. */
+interface ObserverCost {
+  readonly probeIds: number;
+  readonly probeIntervalMs: number;
+  readonly quiet: CpuWindow;
+  readonly observed: CpuWindow;
+  readonly probe: ObserverRecord;
+  /** Cores the probe added, observed − quiet, per name that either window has. */
+  readonly addedCores: Record<string, number>;
+}
+
+async function observerCost(observer: Observer, idleSeconds: number): Promise<ObserverCost> {
+  say(`the observer's cost: ${idleSeconds} s idle, then ${idleSeconds} s with only its probe running`);
+  const quietStart = sampleCpu();
+  await sleep(idleSeconds * 1000);
+  const quiet = cpuOverWindow(quietStart, sampleCpu());
+  // Ids no row has: the probe waits on them exactly as it waits on a window's last users.
+  const absent = Array.from({ length: PROBE_IDS }, () => randomUUID());
+  const probeMs: number[] = [];
+  const observedStart = sampleCpu();
+  const until = Date.now() + idleSeconds * 1000;
+  while (Date.now() < until) {
+    probeMs.push((await observer.probe(PIPELINE_TABLE, absent)).ms);
+    await sleep(PROBE_INTERVAL_MS);
+  }
+  const observed = cpuOverWindow(observedStart, sampleCpu());
+  const names = new Set([...Object.keys(quiet.cores), ...Object.keys(observed.cores)]);
+  const addedCores = Object.fromEntries([...names].map((n) => [n, (observed.cores[n] ?? 0) - (quiet.cores[n] ?? 0)]));
+  const probe = { probes: probeMs.length, probeP50Ms: summarize(probeMs).median, probeMaxMs: Math.max(...probeMs), sweeps: 0 };
+  return { probeIds: PROBE_IDS, probeIntervalMs: PROBE_INTERVAL_MS, quiet, observed, probe, addedCores };
+}
+
+/** The report's tables: bursts, paced latency, where the cores went, the DAG run, the observer's cost. */
+function printedReport(config: BenchConfig, windows: readonly WindowRecord[], dagRuns: ReadonlyArray<{ phases: DagPhases; cpu: CpuWindow }>, cost: ObserverCost): string {
+  const of = (column: Column, kind: WindowRecord['kind'], users?: number, concurrency?: number) =>
+    windows.filter((w) => w.column === column && w.kind === kind && (users === undefined || w.users === users) && (concurrency === undefined || w.concurrency === concurrency));
+  const summary = (ws: readonly WindowRecord[], key: 'usersPerSecond' | 'p50Ms' | 'p99Ms'): Summary | undefined => (ws.length === 0 ? undefined : summarize(ws.map((w) => w[key])));
+  const short = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : `${n}`);
+  const sections: string[] = [];
+  const cpuColumns: CpuColumn[] = [];
+  for (const burst of config.bursts) {
+    // The ceiling: the concurrency with the best median rate.
+    const best = [...config.concurrencies].sort((a, b) => (summary(of(RAW, 'burst', burst.users, b), 'usersPerSecond')?.median ?? 0) - (summary(of(RAW, 'burst', burst.users, a), 'usersPerSecond')?.median ?? 0))[0];
+    const rawName = `${RAW} (concurrency ${best})`;
+    const rows: FigureRow[] = [
+      { name: rawName, figures: [summary(of(RAW, 'burst', burst.users, best), 'usersPerSecond')] },
+      ...([PLAIN, PIPELINE] as const).map((column) => ({ name: column, figures: (['usersPerSecond', 'p50Ms', 'p99Ms'] as const).map((key) => summary(of(column, 'burst', burst.users), key)) })),
+    ];
+    sections.push(summaryTable(`a burst of ${burst.users.toLocaleString('en-US')} users, ${burst.repeats} run(s) each: min / median / max`, ['users/s', 'p50 ms', 'p99 ms'], rows, [rawName, PLAIN]));
+    const otherLevels = config.concurrencies.filter((c) => c !== best).map((c) => `${c}: ${summary(of(RAW, 'burst', burst.users, c), 'usersPerSecond')?.median.toFixed(0) ?? '-'}`);
+    if (otherLevels.length > 0) sections.push(`  raw cassandra-driver at other concurrencies (median users/s): ${otherLevels.join(', ')}`);
+    cpuColumns.push(
+      { label: `raw ${short(burst.users)}`, windows: of(RAW, 'burst', burst.users, best).map((w) => w.cpu) },
+      { label: `plain ${short(burst.users)}`, windows: of(PLAIN, 'burst', burst.users).map((w) => w.cpu) },
+      { label: `spark ${short(burst.users)}`, windows: of(PIPELINE, 'burst', burst.users).map((w) => w.cpu) },
+    );
+  }
+  sections.push(summaryTable(
+    `produce → row written at ${config.rate} users/s for ${config.seconds} s, ${config.repeats} run(s) each: min / median / max`,
+    ['p50 ms', 'p99 ms'],
+    ([PLAIN, PIPELINE] as const).map((column) => ({ name: column, figures: [summary(of(column, 'paced'), 'p50Ms'), summary(of(column, 'paced'), 'p99Ms')] })),
+  ));
+  cpuColumns.push(
+    { label: `plain ${config.rate}/s`, windows: of(PLAIN, 'paced').map((w) => w.cpu) },
+    { label: `spark ${config.rate}/s`, windows: of(PIPELINE, 'paced').map((w) => w.cpu) },
+    { label: 'DAG run', windows: dagRuns.map((r) => r.cpu) },
+    { label: 'idle', windows: [cost.quiet] },
+    { label: 'idle+probe', windows: [cost.observed] },
+  );
+  sections.push(coresTable(cpuColumns));
+  sections.push(dagTable(config.dagUsers, dagRuns.map((r) => r.phases)));
+  const cassandra = Object.entries(cost.addedCores).filter(([name]) => name.endsWith('cassandra')).map(([name, cores]) => `${name} ${cores >= 0 ? '+' : ''}${cores.toFixed(3)}`);
+  sections.push(
+    `the observer: one query for the last ${cost.probeIds} pending ids every ${cost.probeIntervalMs / 1000} s while a window runs, then one read of the write times; ` +
+      `a probe took ${cost.probe.probeP50Ms.toFixed(1)} ms (median, max ${cost.probe.probeMaxMs.toFixed(1)} ms); cores it added over ${cost.observed.seconds.toFixed(0)} s idle: ` +
+      `${[...cassandra, `${BENCH_PROCESS} ${cost.addedCores[BENCH_PROCESS]?.toFixed(3) ?? '-'}`].join(', ')} (idle noise included)`,
+  );
+  return sections.join('\n\n');
 }
 
 /** Each platform container's memory use and limit after the measurements, from `docker stats`. */
@@ -230,9 +317,9 @@ function containerMemory(): Record<string, string> {
   return Object.fromEntries(lines.filter((l) => l.startsWith(`${PREFIX}-`)).map((l) => l.split('\t') as [string, string]));
 }
 
-/** The deploy-time settings that shape the Spark job, as this run had them. */
+/** The deploy-time settings that shape the platform (the benchmark's own are in config), as this run had them. */
 function pipelineSettings(): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('KP_')));
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('KP_') && !k.startsWith('KP_BENCH_')));
 }
 
 /**
@@ -262,7 +349,7 @@ async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, user
   });
   await joined;
   // The group has its partitions; wait until it has fetched its starting offsets before producing.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000);
   return consumer;
 }
 

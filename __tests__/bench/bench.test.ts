@@ -1,5 +1,5 @@
 import { latencySvg } from '../../bench/chart';
-import { comparisonTable, percentile, ratePerSecond } from '../../bench/stats';
+import { delivery, percentile, ratePerSecond, summarize } from '../../bench/stats';
 
 describe('benchmark figures', () => {
   test('percentiles by nearest rank', () => {
@@ -16,15 +16,26 @@ describe('benchmark figures', () => {
     expect(() => ratePerSecond(1, 5, 5)).toThrow('must come after the start');
   });
 
-  test('the table gives each rate as a ratio of the reference rows', () => {
-    const table = comparisonTable(
-      [{ name: 'ceiling', usersPerSecond: 1000 }, { name: 'pipeline', usersPerSecond: 250, p50Ms: 1200, p99Ms: 4800 }],
-      ['ceiling'],
-    );
-    const [header, ceiling, pipeline] = table.split('\n');
-    expect(header).toMatch(/users\/s\s+p50 ms\s+p99 ms\s+÷ ceiling/);
-    expect(ceiling.split(/\s+/)).toEqual(['ceiling', '1000', '-', '-', '1.00']);
-    expect(pipeline.split(/\s+/)).toEqual(['pipeline', '250', '1200', '4800', '0.25']);
+  test('min / median / max of the runs, with the spread flagged above 1.5×', () => {
+    expect(summarize([300, 100, 200])).toEqual({ runs: 3, min: 100, median: 200, max: 300, spread: 3, wide: true });
+    expect(summarize([100, 140, 120, 110])).toEqual({ runs: 4, min: 100, median: 115, max: 140, spread: 1.4, wide: false });
+    expect(summarize([100, 150]).wide).toBe(false);
+    expect(summarize([100, 151]).wide).toBe(true);
+    // One run has no spread to flag, however it compares.
+    expect(summarize([42])).toEqual({ runs: 1, min: 42, median: 42, max: 42, spread: 1, wide: false });
+    expect(summarize([0, 5]).spread).toBe(Infinity);
+    expect(summarize([0, 0]).spread).toBe(1);
+    expect(() => summarize([])).toThrow('at least one run');
+  });
+
+  test('a delivery: latency per user is its write time minus its produce time, the rate spans first send to last write', () => {
+    const sent = new Map([['a', 1000], ['b', 1000], ['c', 2000], ['d', 2000]]);
+    const written = new Map([['a', 1100], ['b', 1300], ['c', 2050], ['d', 3000], ['unrelated', 9000]]);
+    const d = delivery(sent, written);
+    expect(d).toMatchObject({ users: 4, firstSendMs: 1000, lastWriteMs: 3000, usersPerSecond: 2, p50Ms: 100, p99Ms: 1000 });
+    expect(d.points).toEqual([[0, 100], [0, 300], [1, 50], [1, 1000]]);
+    expect(() => delivery(sent, new Map([['a', 1100]]))).toThrow('3 of 4 users have no write time, e.g. b');
+    expect(() => delivery(new Map(), written)).toThrow('at least one user');
   });
 
   test('the latency chart plots every point inside the frame, with a legend per series', () => {
