@@ -191,9 +191,9 @@ export interface StreamingPlatformProps {
    */
   readonly controlCenter?: boolean;
   /**
-   * An existing PostgreSQL server for Airflow's metadata and the pipeline's staging tables, e.g.
-   * `Postgres.fromExisting({ host: 'db.internal', user, password })`. Then no PostgreSQL container runs,
-   * and `ports.postgres` and `memoryMiB.postgres` must be unset.
+   * An existing PostgreSQL server for Airflow's metadata and the pipeline's staging tables, with a role for
+   * each, e.g. `Postgres.fromExisting({ host: 'db.internal', airflow: { user, password }, pipeline: { user, password } })`.
+   * Then no PostgreSQL container runs, and `ports.postgres` and `memoryMiB.postgres` must be unset.
    * @default - a PostgreSQL container
    */
   readonly postgres?: IPostgresDatabase;
