@@ -202,8 +202,8 @@ describe('StreamingPlatform, default props', () => {
 });
 
 describe('StreamingPlatform, non-default props', () => {
-  test('bindAddress 0.0.0.0 publishes every port on all interfaces', () => {
-    const open = synthPlatform({ bindAddress: '0.0.0.0' });
+  test('bindAddress 0.0.0.0, with the risk accepted, publishes every port on all interfaces', () => {
+    const open = synthPlatform({ bindAddress: '0.0.0.0', acceptUnencryptedNetworkAccess: true });
     const ports = open.containers().flatMap((c) => c.ports ?? []);
     expect(ports.length).toBe(8);
     for (const p of ports) expect(p.ip).toBe('0.0.0.0');

@@ -1,8 +1,8 @@
-import { TerraformStack, Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
-  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, ZooKeeper, type PlatformStackProps,
+  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, StreamingPlatform, ZooKeeper, type PlatformStackProps,
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
 
@@ -220,5 +220,32 @@ describe('image sources', () => {
     // Host-built images already carry the DAG's packages, the connectors and the JMX exporter's agent: nothing is built in the plan.
     expect(Object.values(local.resourcesOfType('docker_image')).filter((i) => i.build)).toEqual([]);
     expect(local.container('kp-spark-job').image).toBe(local.container('kp-spark-master').image);
+  });
+});
+
+describe('a bind address other machines reach is refused unless the risk is accepted', () => {
+  const risk = (shown: string) =>
+    `bindAddress is ${shown}: every published port would answer other machines without TLS, so passwords and data would cross ` +
+    'the network in clear text, and Kafka, the schema registry, ZooKeeper and Cassandra would take anyone, since they ask ' +
+    'for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk';
+
+  test.each(['0.0.0.0', '192.168.1.20', '10.0.0.5'])('bindAddress %s, naming the prop, the risk and the way out', (bindAddress) => {
+    expect(() => synthPlatform({ bindAddress })).toThrow(risk(`'${bindAddress}', not a loopback address (127.0.0.0/8)`));
+    expect(() => synthPlatform({ bindAddress, acceptUnencryptedNetworkAccess: false })).toThrow('acceptUnencryptedNetworkAccess: true');
+  });
+
+  test('a deploy-time bindAddress is refused too: it cannot be checked at synth', () => {
+    const stack = new TerraformStack(Testing.app(), 'leaf');
+    const variable = new TerraformVariable(stack, 'bind', { type: 'string' });
+    expect(() => new StreamingPlatform(stack, 'P', { bindAddress: variable.stringValue })).toThrow(risk('a deploy-time value, which may not be a loopback address'));
+  });
+
+  test.each(['127.0.0.1', '127.0.1.1'])('loopback %s needs no acknowledgement', (bindAddress) => {
+    const ports = synthPlatform({ bindAddress }).containers().flatMap((c) => c.ports ?? []);
+    for (const p of ports) expect(p.ip).toBe(bindAddress);
+  });
+
+  test('accepted, 0.0.0.0 deploys', () => {
+    expect(() => synthPlatform({ bindAddress: '0.0.0.0', acceptUnencryptedNetworkAccess: true })).not.toThrow();
   });
 });
