@@ -9,8 +9,12 @@
 #      password is refused, and a role cannot reach the other's database nor create one;
 #   2. the same cluster started again with a new deploy's passwords: the new ones work, the old ones not;
 #   3. a new cluster, as the image's entrypoint hands it to the initdb.d hook (--apply-roles on its
-#      socket-only server): the databases are created, owned by their roles.
-# Needs PostgreSQL's server binaries (Debian's postgresql-<major>, installed when missing, as root).
+#      socket-only server): the databases are created, owned by their roles;
+#   4. the container's whole start: postgres-start.sh in front of the host-built image's entrypoint
+#      (images/postgres/host/docker-entrypoint.sh, its initdb.d folder moved into the work directory), which
+#      sources the hook on a new cluster; then a restart with the next deploy's passwords.
+# Needs PostgreSQL's server binaries (Debian's postgresql-<major>, installed when missing, as root) and
+# /var/run/postgresql (which that package makes).
 #
 #   scripts/check-postgres-roles.sh
 set -euo pipefail
@@ -31,11 +35,17 @@ if [[ ! -x "$bin/postgres" ]]; then
 fi
 export PATH="$bin:$PATH"
 
+# The scripts under test, copied where the postgres user can read them.
+copy_scripts() {
+  cp constructs/assets/postgres-start.sh constructs/assets/postgres-roles.sql constructs/assets/postgres-adopt-objects.sql \
+    constructs/assets/postgres-init-roles.sh images/postgres/host/docker-entrypoint.sh "$1/"
+}
+
 # The server refuses to run as root: the checks run as postgres, on a copy of the scripts it can read.
 if [[ "$(id -u)" == 0 ]]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  cp constructs/assets/postgres-start.sh constructs/assets/postgres-roles.sql constructs/assets/postgres-adopt-objects.sql "$work/"
+  copy_scripts "$work"
   chown -R postgres:postgres "$work"
   setpriv --reuid=postgres --regid=postgres --init-groups -- env PATH="$PATH" KP_CHECK_WORK="$work" KP_CHECK_MAJOR="$major" bash "$root/scripts/check-postgres-roles.sh"
   exit
@@ -43,7 +53,7 @@ fi
 work=${KP_CHECK_WORK:-$(mktemp -d)}
 if [[ -z "${KP_CHECK_WORK:-}" ]]; then
   trap 'rm -rf "$work"' EXIT
-  cp constructs/assets/postgres-start.sh constructs/assets/postgres-roles.sql constructs/assets/postgres-adopt-objects.sql "$work/"
+  copy_scripts "$work"
 fi
 START=$work/postgres-start.sh
 
@@ -174,4 +184,45 @@ expect_answer 'a new cluster: the pipeline role creates its tables' '' "$(as_rol
 expect_refusal "a new cluster: the pipeline role connecting to Airflow's database" 'permission denied for database "airflow"' \
   "$(as_role pipeline Pipeline3x9 airflow 'SELECT 1')"
 stop_server
+
+# ---- 4. the container's whole start, through the image's entrypoint --------------------------------
+flow=$work/flow
+mkdir -p "$flow/initdb.d" "$flow/bin"
+sed "s#/docker-entrypoint-initdb.d#$flow/initdb.d#g" "$work/docker-entrypoint.sh" >"$flow/bin/docker-entrypoint.sh"
+chmod +x "$flow/bin/docker-entrypoint.sh"
+# As the container gets it: not executable for postgres, so the entrypoint sources it.
+sed "s#/opt/kafka-pipelining/postgres-start.sh#$START#" "$work/postgres-init-roles.sh" >"$flow/initdb.d/50-kafka-pipelining-roles.sh"
+chmod 644 "$flow/initdb.d/50-kafka-pipelining-roles.sh"
+start_container() { # LOG: the container's command, until the server answers on TCP
+  PATH="$flow/bin:$PATH" PGDATA=$flow/data POSTGRES_DB=postgres \
+    bash "$START" postgres -c listen_addresses=127.0.0.1 -c "unix_socket_directories=$PGHOST" >"$flow/$1" 2>&1 &
+  for _ in $(seq 1 60); do
+    pg_isready -q -h 127.0.0.1 && return
+    sleep 1
+  done
+  fail "the container's start did not answer on TCP: $(tail -n 20 "$flow/$1")"
+}
+stop_container() { # SIGINT, as Docker stops it (STOPSIGNAL)
+  local pid
+  pid=$(head -n 1 "$flow/data/postmaster.pid")
+  kill -INT "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+}
+deploy_passwords 4
+start_container first.log
+grep -q 'sourcing .*50-kafka-pipelining-roles.sh' "$flow/first.log" || fail "the entrypoint did not source the hook: $(cat "$flow/first.log")"
+expect_answer "the container's first start: the pipeline role in its database" 'pipeline|pipeline' \
+  "$(as_role pipeline Pipeline4x9 pipeline 'SELECT current_user, current_database()')"
+expect_refusal "the container's first start: the pipeline role in Airflow's database" 'permission denied for database "airflow"' \
+  "$(as_role pipeline Pipeline4x9 airflow 'SELECT 1')"
+stop_container
+deploy_passwords 5
+start_container second.log
+grep -q 'existing cluster' "$flow/second.log" || fail "the restart did not apply the roles: $(cat "$flow/second.log")"
+expect_answer "the container's restart: the next deploy's password" '1' "$(as_role airflow Airflow5x9 airflow 'SELECT 1')"
+expect_refusal "the container's restart: the first deploy's password" 'password authentication failed for user "airflow"' \
+  "$(as_role airflow Airflow4x9 airflow 'SELECT 1')"
+stop_container
+if grep -q -E '[0-9]x9' "$flow/first.log" "$flow/second.log"; then fail "a password is in the container's output"; fi
+echo "ok: no password in the container's output"
 echo "postgres roles check passed"
