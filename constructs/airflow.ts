@@ -19,13 +19,8 @@ import { PropError, validateMemoryMiB, validatePort } from './validation';
 import { AIRFLOW_VERSION, HOST_IMAGE_NAMESPACE, IMAGES } from './versions';
 
 export interface AirflowProps extends PublishingServiceProps {
-  /** The PostgreSQL server holding Airflow's metadata database. */
+  /** The PostgreSQL server holding Airflow's metadata database, reached with Airflow's own role. */
   readonly postgres: IPostgresDatabase;
-  /**
-   * The metadata database's name on that server.
-   * @default - the server's initial database
-   */
-  readonly database?: string;
   /**
    * Environment the DAG files read while they are parsed: the dag-processor's, and the scheduler's, whose
    * task processes parse the file again.
@@ -144,7 +139,7 @@ export class Airflow extends Construct {
     const common: Record<string, string> = {
       AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
       AIRFLOW__CORE__AUTH_MANAGER: 'airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager',
-      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: props.postgres.dsn(props.database ?? props.postgres.initialDatabase, 'postgresql+psycopg2'),
+      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: props.postgres.dsn('airflow', 'postgresql+psycopg2'),
       AIRFLOW__CORE__FERNET_KEY_CMD: fernetKey.command,
       AIRFLOW__API__SECRET_KEY: new GeneratedSecret(this, 'SecretKey', { length: 48 }).value,
       AIRFLOW__API_AUTH__JWT_SECRET: new GeneratedSecret(this, 'JwtSecret', { length: 48 }).value,

@@ -30,6 +30,7 @@ export { ShippedFiles, type FileToShip, type ShippedFilesProps } from './shipped
 export { SparkCluster, type ExistingSparkClusterAttributes, type ISparkCluster, type SparkClusterProps } from './spark-cluster';
 export { SparkImage, type SparkImageProps } from './spark-image';
 export { SparkMaster, type SparkMasterProps } from './spark-master';
+export { SPARK_SECURITY_PROPERTIES, SparkSecurity, type SparkSecurityProps } from './spark-security';
 export { SparkStreamingJob, type SparkStreamingJobProps } from './spark-streaming-job';
 export { SparkWorker, type SparkWorkerProps } from './spark-worker';
 export { StateVolume, type StateVolumeProps } from './state-volume';

@@ -43,6 +43,6 @@ export class PlatformStack extends TerraformStack {
     output('cassandra_contact_point', platform.cassandra.hostContactPoints, 'Cassandra CQL contact point');
     output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
     output('source_api_url', platform.sourceApi?.hostUrl, 'The local stand-in for randomuser.me, and its /control switches');
-    output('postgres_dsn', platform.postgres.hostDsn?.('pipeline'), 'PostgreSQL DSN of the pipeline database', true);
+    output('postgres_dsn', platform.postgres.hostDsn?.('pipeline'), "PostgreSQL DSN of the pipeline's database, as the pipeline's role", true);
   }
 }

@@ -13,7 +13,7 @@ export interface PostgresExporterProps {
   readonly network: PlatformNetwork;
   /** Container name. */
   readonly name: string;
-  /** The server it reads, the platform's own or a brought one. */
+  /** The server it reads, the platform's own or a brought one, with its monitoring role. */
   readonly postgres: IPostgresDatabase;
   /**
    * Memory limit in MiB.
@@ -45,9 +45,9 @@ export class PostgresExporter extends Construct {
       memoryMiB: validateMemoryMiB('memoryMiB', props.memoryMiB ?? 128, 32),
       command: [`--web.listen-address=:${PORT}`, '--disable-settings-metrics'],
       // The platform's server has no TLS; lib/pq, the exporter's driver, would insist on it by default.
-      // The server's initial database exists from the start (the pipeline's is the bootstrap job's); the server's
-      // statistics cover every database.
-      environment: { DATA_SOURCE_NAME: `${props.postgres.dsn(props.postgres.initialDatabase)}?sslmode=disable` },
+      // Its own role (pg_monitor on the platform's server): the server's statistics cover every database, and the
+      // pipeline's role could neither see the other sessions nor size Airflow's database.
+      environment: { DATA_SOURCE_NAME: `${props.postgres.dsn('monitoring')}?sslmode=disable` },
       healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PORT}/metrics`], { intervalSeconds: 15, startPeriodSeconds: 5 }),
     });
     this.endpoint = { job: 'postgres', address: `${props.name}:${PORT}`, path: '/metrics' };

@@ -5,6 +5,7 @@ import { MetricsEndpoint } from './metrics-endpoint';
 import { PublishingServiceProps } from './platform-service-props';
 import { SparkImage } from './spark-image';
 import { SparkMaster } from './spark-master';
+import { SparkSecurity } from './spark-security';
 import { SparkWorker } from './spark-worker';
 import { StateVolume } from './state-volume';
 import { PropError, validateIntegerRange, withPropNames } from './validation';
@@ -23,6 +24,11 @@ export interface ISparkCluster {
   readonly totalCores: number;
   /** What a driver is created after, so that it finds the cluster serving. */
   readonly dependables: readonly ITerraformDependable[];
+  /**
+   * The cluster's shared secret, which a driver must hold (`spark.authenticate`).
+   * @default - none: the cluster does not authenticate
+   */
+  readonly security?: SparkSecurity;
 }
 
 /** A standalone cluster the platform does not run, given by address. */
@@ -35,6 +41,12 @@ export interface ExistingSparkClusterAttributes {
   readonly maxExecutorMemoryMiB: number;
   /** Cores its workers offer together. */
   readonly totalCores: number;
+  /**
+   * The cluster's shared secret (its `spark.authenticate.secret`), when it authenticates; pass a token (e.g. a
+   * sensitive TerraformVariable) to keep it out of the plan.
+   * @default - none: the cluster does not authenticate, and the driver presents no secret
+   */
+  readonly authenticationSecret?: string;
   /**
    * Where the driver's image (Spark of `versions.ts` with the connectors) comes from; the cluster must
    * run the same Spark version and have the same connectors.
@@ -78,7 +90,10 @@ export interface SparkClusterProps extends PublishingServiceProps {
 
 const MAX_SPARK_WORKERS = 8;
 
-/** A standalone Spark cluster: one master, N workers, one image with the connectors, a checkpoint volume. */
+/**
+ * A standalone Spark cluster: one master, N workers, one image with the connectors, a checkpoint volume. Master,
+ * workers and drivers share a generated secret (`spark.authenticate`, see SparkSecurity).
+ */
 export class SparkCluster extends Construct implements ISparkCluster {
   /**
    * A cluster that runs elsewhere, for a streaming job's driver to submit to. The driver's image is
@@ -96,6 +111,7 @@ export class SparkCluster extends Construct implements ISparkCluster {
       maxExecutorMemoryMiB: validateIntegerRange('maxExecutorMemoryMiB', attributes.maxExecutorMemoryMiB, 256, 262144),
       totalCores: validateIntegerRange('totalCores', attributes.totalCores, 1, 4096),
       dependables: [],
+      security: attributes.authenticationSecret === undefined ? undefined : new SparkSecurity(scope, `${id}Security`, { secret: attributes.authenticationSecret }),
     };
   }
 
@@ -136,6 +152,10 @@ export class SparkCluster extends Construct implements ISparkCluster {
         }),
       ),
     );
+  }
+
+  public get security(): SparkSecurity {
+    return this.master.security;
   }
 
   public get masterUrl(): string {

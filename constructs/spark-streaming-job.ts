@@ -115,6 +115,8 @@ export class SparkStreamingJob extends Construct {
         '--master', props.cluster.masterUrl,
         '--deploy-mode', 'client',
         '--name', 'users-stream',
+        // The cluster's shared secret, from a file, not the command line.
+        ...(props.cluster.security?.arguments ?? []),
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
         '--executor-memory', `${executorMemoryMiB}m`,
         '--conf', `spark.cores.max=${maxCores}`,
@@ -129,7 +131,7 @@ export class SparkStreamingJob extends Construct {
       ],
       // The driver alone imports the contract package: the transforms are Spark SQL, so executors run no Python.
       environment: { ...props.environment, PYTHONPATH: `${JOB_DIRECTORY_IN_CONTAINER}:${PIPELINE_CONTRACT_PYTHONPATH}` },
-      files: shipped.uploads,
+      files: [...shipped.uploads, ...(props.cluster.security ? [props.cluster.security.propertiesFile] : [])],
       volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 }),
       waitTimeoutSeconds: 300,

@@ -41,7 +41,7 @@ const UI_PORT = 8081;
 /** Room left for the worker daemon itself and executor JVM overhead. */
 const WORKER_OVERHEAD_MIB = 512;
 
-/** A standalone worker that registers with the master and runs executors. */
+/** A standalone worker that registers with the master and runs executors, with the master's shared secret. */
 export class SparkWorker extends Construct {
   public readonly memoryMiB: number;
   /** Memory this worker offers to executors. */
@@ -66,6 +66,7 @@ export class SparkWorker extends Construct {
       command: [
         '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker',
         '--host', props.name, '--cores', `${this.cores}`, '--memory', `${this.executorMemoryMiB}m`, '--webui-port', `${UI_PORT}`,
+        ...props.master.security.arguments,
         props.master.masterUrl,
       ],
       environment: {
@@ -73,7 +74,7 @@ export class SparkWorker extends Construct {
         SPARK_NO_DAEMONIZE: 'true',
         ...(props.prometheusMetrics ? { SPARK_WORKER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
       },
-      files: health.uploads,
+      files: [...health.uploads, props.master.security.propertiesFile],
       volumes: [{ volumeName: props.checkpoints.volumeName, containerPath: '/checkpoints' }],
       // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 }),

@@ -19,7 +19,7 @@ import { ServiceContainer } from './service-container';
 import { SparkCluster } from './spark-cluster';
 import { SparkStreamingJob } from './spark-streaming-job';
 import { StateVolume } from './state-volume';
-import { PropError, validateBindAddress, validateNamePrefix, withPropNames } from './validation';
+import { PropError, refuseUnencryptedNetworkAccess, validateBindAddress, validateNamePrefix, withPropNames } from './validation';
 import { IZooKeeper, ZooKeeper } from './zookeeper';
 
 /** Host ports the platform publishes, all bound to `bindAddress`. */
@@ -171,10 +171,18 @@ export interface StreamingPlatformProps {
    */
   readonly imageSource?: ImageSource;
   /**
-   * Host address every published port binds to. `0.0.0.0` exposes the platform to the host's networks.
+   * Host address every published port binds to. Any address but a loopback one (127.0.0.0/8) exposes the
+   * platform to the host's networks, and is refused unless `acceptUnencryptedNetworkAccess` is set.
    * @default '127.0.0.1'
    */
   readonly bindAddress?: string;
+  /**
+   * Allow a `bindAddress` other machines reach, though no service serves TLS and Kafka, the schema registry,
+   * ZooKeeper and Cassandra ask for no credentials yet (README, "Security"): whoever reaches the host can then
+   * read the passwords and data that cross the network, and use those services.
+   * @default false
+   */
+  readonly acceptUnencryptedNetworkAccess?: boolean;
   /** @default - see PlatformPorts */
   readonly ports?: PlatformPorts;
   /** @default - see PlatformMemory */
@@ -191,9 +199,9 @@ export interface StreamingPlatformProps {
    */
   readonly controlCenter?: boolean;
   /**
-   * An existing PostgreSQL server for Airflow's metadata and the pipeline's staging tables, e.g.
-   * `Postgres.fromExisting({ host: 'db.internal', user, password })`. Then no PostgreSQL container runs,
-   * and `ports.postgres` and `memoryMiB.postgres` must be unset.
+   * An existing PostgreSQL server for Airflow's metadata and the pipeline's staging tables, with a role for
+   * each, e.g. `Postgres.fromExisting({ host: 'db.internal', airflow: { user, password }, pipeline: { user, password } })`.
+   * Then no PostgreSQL container runs, and `ports.postgres` and `memoryMiB.postgres` must be unset.
    * @default - a PostgreSQL container
    */
   readonly postgres?: IPostgresDatabase;
@@ -277,6 +285,7 @@ export class StreamingPlatform extends Construct {
     super(scope, id);
     const prefix = validateNamePrefix('namePrefix', props.namePrefix ?? 'kp');
     const bindAddress = validateBindAddress('bindAddress', props.bindAddress ?? DEFAULT_BIND_ADDRESS);
+    refuseUnencryptedNetworkAccess('bindAddress', bindAddress, 'acceptUnencryptedNetworkAccess', props.acceptUnencryptedNetworkAccess ?? false);
     const ports = props.ports ?? {};
     const memory = props.memoryMiB ?? {};
     const shared = { imageSource: props.imageSource, retainVolumes: props.retainVolumes, bindAddress };

@@ -61,6 +61,27 @@ export function validateBindAddress(prop: string, value: string): string {
   return value;
 }
 
+/** Whether an IPv4 address is a loopback address (127.0.0.0/8): reachable from this host alone. */
+export function isLoopback(address: string): boolean {
+  return IPV4.test(address) && address.startsWith('127.');
+}
+
+/**
+ * A bind address other machines can reach is refused unless `acknowledgeProp` accepts the risk: the services
+ * serve no TLS, and some take no credentials yet, so their clients' passwords and data would cross the network
+ * in clear text, open to anyone who can reach the host.
+ */
+export function refuseUnencryptedNetworkAccess(prop: string, bindAddress: string, acknowledgeProp: string, acknowledged: boolean): void {
+  if (acknowledged || (!Token.isUnresolved(bindAddress) && isLoopback(bindAddress))) return;
+  const address = Token.isUnresolved(bindAddress) ? 'a deploy-time value, which may not be a loopback address' : `'${bindAddress}', not a loopback address (127.0.0.0/8)`;
+  throw new PropError(
+    prop,
+    `is ${address}: every published port would answer other machines without TLS, so passwords and data would cross ` +
+      'the network in clear text, and Kafka, the schema registry, ZooKeeper and Cassandra would take anyone, since they ask ' +
+      `for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set ${acknowledgeProp}: true to accept that risk`,
+  );
+}
+
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
 /** A name prefix for containers, volumes and the network: lower-case DNS label characters. */

@@ -354,8 +354,19 @@ async function ensureCassandraTable(config: BootstrapConfig, fields: UserField[]
   await withCassandra(config.cassandra, (client) => ensureKeyspaceAndTable(client, config, fields));
 }
 
-/** Creates the DSN's database from the maintenance database, since CREATE DATABASE has no IF NOT EXISTS. */
+/**
+ * The DSN's database: the platform's own server creates it at start, owned by the pipeline's role, which may
+ * not create databases, so reaching it is enough. Only when it is missing (a brought server) is it created from
+ * the maintenance database, which needs CREATEDB; CREATE DATABASE has no IF NOT EXISTS.
+ */
 async function ensureDatabase(dsn: string): Promise<void> {
+  try {
+    await withPostgres(dsn, (client) => client.query('SELECT 1'));
+    return;
+  } catch (error) {
+    // invalid_catalog_name: the database does not exist.
+    if (!isObject(error) || error.code !== '3D000') throw error;
+  }
   const name = databaseName(dsn);
   await withPostgres(adminDsn(dsn), async (client) => {
     const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

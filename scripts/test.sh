@@ -63,6 +63,9 @@ if PYTHON=$PYTHON bash scripts/check-dag-loads.sh; then passed=$((passed + 1)); 
 step "airflow-init in that Airflow: admin created, then reset on a kept database; a wrong Fernet key stops it"
 if bash scripts/check-airflow-init.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
 
+step "PostgreSQL's start script on a real PostgreSQL: roles per purpose, their databases and passwords, on a kept cluster and a new one"
+if bash scripts/check-postgres-roles.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
+
 step "terraform validate of the synthesized plan, real providers built from Go modules"
 if bash scripts/validate-plan.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
 

@@ -11,7 +11,12 @@ const propertiesOf = (plan: SynthesizedPlan, name: string, file: string): string
 describe('the platform against an existing PostgreSQL and Kafka given by address', () => {
   // GIVEN a PostgreSQL and a Kafka cluster that run elsewhere
   const plan = synthPlatform({
-    postgres: Postgres.fromExisting({ host: 'db.internal', port: 6432, user: 'etl', password: 'from-vault', initialDatabase: 'airflow_meta', hostAddress: 'db.example.org:6432' }),
+    postgres: Postgres.fromExisting({
+      host: 'db.internal', port: 6432, hostAddress: 'db.example.org:6432',
+      airflow: { user: 'airflow_meta_owner', password: 'from-vault-1', database: 'airflow_meta' },
+      pipeline: { user: 'etl', password: 'from-vault-2' },
+      monitoring: { user: 'stats', password: 'from-vault-3' },
+    }),
     kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'] }),
   });
 
@@ -26,17 +31,31 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
 
   test("Airflow's metadata database is on the given server", () => {
     for (const name of ['kp-airflow-init', 'kp-airflow-api-server', 'kp-airflow-scheduler', 'kp-airflow-dag-processor']) {
-      expect(envOf(plan, name).AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).toBe('postgresql+psycopg2://etl:from-vault@db.internal:6432/airflow_meta');
+      expect(envOf(plan, name).AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).toBe('postgresql+psycopg2://airflow_meta_owner:from-vault-1@db.internal:6432/airflow_meta');
     }
   });
 
   test('every job reads the given PostgreSQL and Kafka, where it reads them', () => {
     for (const name of ['kp-bootstrap', 'kp-airflow-scheduler']) {
-      expect(envOf(plan, name).PIPELINE_PG_DSN).toBe('postgresql://etl:from-vault@db.internal:6432/pipeline');
+      expect(envOf(plan, name).PIPELINE_PG_DSN).toBe('postgresql://etl:from-vault-2@db.internal:6432/pipeline');
     }
     for (const name of ['kp-bootstrap', 'kp-spark-job', 'kp-airflow-scheduler']) {
       expect(envOf(plan, name).PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe('kafka-1.internal:9092,kafka-2.internal:9092');
     }
+  });
+
+  test("the PostgreSQL exporter reads the given server with the monitoring role given, from its maintenance database", () => {
+    expect(envOf(plan, 'kp-postgres-exporter').DATA_SOURCE_NAME).toBe('postgresql://stats:from-vault-3@db.internal:6432/postgres?sslmode=disable');
+  });
+
+  test("without a monitoring role the exporter takes the pipeline's, and no container gets Airflow's credential but Airflow's", () => {
+    const plain = synthPlatform({
+      postgres: Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'meta', password: 'secret-a' }, pipeline: { user: 'etl', password: 'secret-p' } }),
+    });
+    expect(envOf(plain, 'kp-postgres-exporter').DATA_SOURCE_NAME).toBe('postgresql://etl:secret-p@db.internal:5432/pipeline?sslmode=disable');
+    const withAirflowSecret = plain.containers().filter((c) => (c.env ?? []).some((e: string) => e.includes('secret-a'))).map((c) => c.name).sort();
+    expect(withAirflowSecret).toEqual(['kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-airflow-init', 'kp-airflow-scheduler']);
+    expect(plain.json.output.postgres_dsn).toBeUndefined();
   });
 
   test('the Schema Registry the platform still runs stores its schemas in the given Kafka, one URL per broker', () => {
@@ -46,7 +65,7 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
   });
 
   test('outputs only what is known: the given host-side DSN, no Kafka address from the host', () => {
-    expect(plan.json.output.postgres_dsn).toEqual(expect.objectContaining({ value: 'postgresql://etl:from-vault@db.example.org:6432/pipeline', sensitive: true }));
+    expect(plan.json.output.postgres_dsn).toEqual(expect.objectContaining({ value: 'postgresql://etl:from-vault-2@db.example.org:6432/pipeline', sensitive: true }));
     expect(plan.json.output.kafka_bootstrap_servers).toBeUndefined();
     expect(plan.json.output.control_center_url).toBeUndefined();
   });

@@ -146,8 +146,8 @@ describe('the monitoring, on by default', () => {
     for (const m of mounts) expect(m.read_only).toBe(true);
   });
 
-  test("the PostgreSQL exporter reads the server through its initial database, with the generated password and no TLS", () => {
-    expect(envOf(plan, 'kp-postgres-exporter').DATA_SOURCE_NAME).toMatch(/^postgresql:\/\/[a-z]+:\$\{random_password\.[A-Za-z0-9_]+\.result\}@\$\{docker_container\.[A-Za-z0-9_]+\.name\}:5432\/airflow\?sslmode=disable$/);
+  test("the PostgreSQL exporter reads the server as the monitoring role (pg_monitor), from the maintenance database, with its generated password and no TLS", () => {
+    expect(envOf(plan, 'kp-postgres-exporter').DATA_SOURCE_NAME).toMatch(/^postgresql:\/\/monitoring:\$\{random_password\.Platform_Postgres_MonitoringPassword_[A-Za-z0-9_]+\.result\}@\$\{docker_container\.[A-Za-z0-9_]+\.name\}:5432\/postgres\?sslmode=disable$/);
   });
 });
 

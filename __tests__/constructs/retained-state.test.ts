@@ -80,18 +80,18 @@ describe("Airflow's Fernet key lives on a volume of its own, in no plan, state o
   test('the key is kept exactly when the metadata database is: with retainVolumes, or on a brought PostgreSQL', () => {
     expect(mountOf(dropped, 'kp-airflow-api-server', KEY_DIRECTORY).volume_name).toMatch(/^\$\{docker_volume\./);
     expect(mountOf(kept, 'kp-airflow-api-server', KEY_DIRECTORY).volume_name).toBe('kp-airflow-fernet-key');
-    const brought = synthPlatform({ postgres: Postgres.fromExisting({ host: 'db.internal', user: 'etl', password: 'from-vault' }) });
+    const brought = synthPlatform({ postgres: Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'airflow', password: 'from-vault-1' }, pipeline: { user: 'etl', password: 'from-vault-2' } }) });
     expect(mountOf(brought, 'kp-airflow-api-server', KEY_DIRECTORY).volume_name).toBe('kp-airflow-fernet-key');
     expect(mountOf(brought, 'kp-airflow-api-server', '/opt/airflow/logs').volume_name).toMatch(/^\$\{docker_volume\./);
   });
 });
 
-describe('PostgreSQL takes the password of the current deploy at every start', () => {
+describe('PostgreSQL takes the passwords of the current deploy at every start (postgres-roles.test.ts: which)', () => {
   test('the server starts through postgres-start.sh, which hands the server command on to the image entrypoint', () => {
     const postgres = dropped.container('kp-postgres');
     expect(postgres.command.slice(0, 3)).toEqual(['bash', '/opt/kafka-pipelining/postgres-start.sh', 'postgres']);
     expect(postgres.command.slice(3)).toEqual(['-c', 'max_connections=200', '-c', 'shared_buffers=128MB']);
-    expect(postgres.upload).toEqual([expect.objectContaining({ file: '/opt/kafka-pipelining/postgres-start.sh', source_hash: expect.any(String) })]);
+    expect(postgres.upload).toEqual(expect.arrayContaining([expect.objectContaining({ file: '/opt/kafka-pipelining/postgres-start.sh', source_hash: expect.any(String) })]));
     expect(envOf(dropped, 'kp-postgres').POSTGRES_PASSWORD).toMatch(/^\$\{random_password\.[A-Za-z0-9_-]+\.result\}$/);
   });
 });

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
 import { bundleNodeJob } from '../../constructs/node-job';
 import type { PlanJson, PlanResource } from '../helpers/synth';
@@ -20,6 +21,8 @@ function synthSparkJob(jobDirectory: string): PlanJson {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'spark');
   new DockerProvider(stack, 'Docker', {});
+  // The cluster's shared secret is a random_password.
+  new RandomProvider(stack, 'Random');
   const network = new PlatformNetwork(stack, 'Network', { name: 'test-net' });
   const cluster = new SparkCluster(stack, 'Spark', { network });
   new SparkStreamingJob(stack, 'Job', { network, cluster, environment: { PIPELINE_TOPIC: 'users' }, jobDirectory });

@@ -202,11 +202,12 @@ describe('StreamingPlatform, default props', () => {
 });
 
 describe('StreamingPlatform, non-default props', () => {
-  test('bindAddress 0.0.0.0 publishes every port on all interfaces', () => {
-    const open = synthPlatform({ bindAddress: '0.0.0.0' });
-    const ports = open.containers().flatMap((c) => c.ports ?? []);
+  test("bindAddress 0.0.0.0, with the risk accepted, publishes every port on all interfaces but the Spark master's UI (no login), on loopback", () => {
+    const open = synthPlatform({ bindAddress: '0.0.0.0', acceptUnencryptedNetworkAccess: true });
+    const ports = open.containers().flatMap((c) => (c.ports ?? []).map((p: { ip: string }) => ({ name: c.name as string, ip: p.ip })));
     expect(ports.length).toBe(8);
-    for (const p of ports) expect(p.ip).toBe('0.0.0.0');
+    for (const p of ports) expect(p).toEqual({ name: p.name, ip: p.name === 'kp-spark-master' ? '127.0.0.1' : '0.0.0.0' });
+    expect(open.json.output.spark_master_ui_url.value).toBe('http://127.0.0.1:9090');
     expect(open.json.output.airflow_url.value).toBe('http://localhost:8080');
   });
 

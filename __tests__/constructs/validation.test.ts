@@ -1,14 +1,14 @@
-import { TerraformStack, Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
-  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, ZooKeeper, type PlatformStackProps,
+  SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, StreamingPlatform, ZooKeeper, type PlatformStackProps,
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
 
 const kafka = KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] });
 const zookeeper = ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] });
-const postgres = Postgres.fromExisting({ host: 'db.internal', user: 'platform', password: 'secret' });
+const postgres = Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'airflow', password: 'secret1' }, pipeline: { user: 'pipeline', password: 'secret2' } });
 
 /** Builds one construct on its own, as a user of that construct (not of the platform) would. */
 function build(create: (scope: Construct, network: PlatformNetwork) => unknown): () => void {
@@ -183,10 +183,12 @@ describe('a construct used on its own names its own props', () => {
     [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
     [() => SchemaRegistry.fromExisting({ url: 'registry:8081' }), "url must be an http(s) URL, got 'registry:8081'"],
     [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '' }), "datacenter must be a datacenter name, got ''"],
-    [() => Postgres.fromExisting({ host: 'db/x', user: 'u', password: 'p' }), "host must be a host name or IP address, got 'db/x'"],
-    [() => Postgres.fromExisting({ host: 'db', port: 0, user: 'u', password: 'p' }), 'port must be an integer between 1 and 65535, got 0'],
-    [() => Postgres.fromExisting({ host: 'db', user: 'u', password: 'p@ss' }), 'password must be letters, digits and ._~- only (it goes into DSNs unquoted)'],
-    [() => Postgres.fromExisting({ host: 'db', user: 'u', password: 'p', hostAddress: 'db' }), "hostAddress must list host:port addresses, got 'db'"],
+    [() => Postgres.fromExisting({ host: 'db/x', airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), "host must be a host name or IP address, got 'db/x'"],
+    [() => Postgres.fromExisting({ host: 'db', port: 0, airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), 'port must be an integer between 1 and 65535, got 0'],
+    [() => Postgres.fromExisting({ host: 'db', airflow: { user: 'a', password: 'a' }, pipeline: { user: 'u', password: 'p@ss' } }), 'pipeline.password must be letters, digits and ._~- only (it goes into DSNs unquoted)'],
+    [() => Postgres.fromExisting({ host: 'db', airflow: { user: 'a b', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), 'airflow.user must be letters, digits and ._~- only (it goes into DSNs unquoted)'],
+    [() => Postgres.fromExisting({ host: 'db', airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' }, monitoring: { user: 'm', password: 'm', database: 'Stats DB' } }), "monitoring.database must be a lower-case identifier (a-z, 0-9, '_', at most 63 characters, not starting with a digit), got 'Stats DB'"],
+    [() => Postgres.fromExisting({ host: 'db', airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' }, hostAddress: 'db' }), "hostAddress must list host:port addresses, got 'db'"],
     [() => SparkCluster.fromExisting(new TerraformStack(Testing.app(), 's'), 'Image', { masterUrl: 'http://m:7077', checkpointsVolumeName: 'c', maxExecutorMemoryMiB: 1024, totalCores: 2 }), "masterUrl must be spark://host:port, got 'http://m:7077'"],
   ])('an existing service given by a bad address is refused: %#', (create, message) => {
     expect(create).toThrow(message);
@@ -218,5 +220,32 @@ describe('image sources', () => {
     // Host-built images already carry the DAG's packages, the connectors and the JMX exporter's agent: nothing is built in the plan.
     expect(Object.values(local.resourcesOfType('docker_image')).filter((i) => i.build)).toEqual([]);
     expect(local.container('kp-spark-job').image).toBe(local.container('kp-spark-master').image);
+  });
+});
+
+describe('a bind address other machines reach is refused unless the risk is accepted', () => {
+  const risk = (shown: string) =>
+    `bindAddress is ${shown}: every published port would answer other machines without TLS, so passwords and data would cross ` +
+    'the network in clear text, and Kafka, the schema registry, ZooKeeper and Cassandra would take anyone, since they ask ' +
+    'for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk';
+
+  test.each(['0.0.0.0', '192.168.1.20', '10.0.0.5'])('bindAddress %s, naming the prop, the risk and the way out', (bindAddress) => {
+    expect(() => synthPlatform({ bindAddress })).toThrow(risk(`'${bindAddress}', not a loopback address (127.0.0.0/8)`));
+    expect(() => synthPlatform({ bindAddress, acceptUnencryptedNetworkAccess: false })).toThrow('acceptUnencryptedNetworkAccess: true');
+  });
+
+  test('a deploy-time bindAddress is refused too: it cannot be checked at synth', () => {
+    const stack = new TerraformStack(Testing.app(), 'leaf');
+    const variable = new TerraformVariable(stack, 'bind', { type: 'string' });
+    expect(() => new StreamingPlatform(stack, 'P', { bindAddress: variable.stringValue })).toThrow(risk('a deploy-time value, which may not be a loopback address'));
+  });
+
+  test.each(['127.0.0.1', '127.0.1.1'])('loopback %s needs no acknowledgement', (bindAddress) => {
+    const ports = synthPlatform({ bindAddress }).containers().flatMap((c) => c.ports ?? []);
+    for (const p of ports) expect(p.ip).toBe(bindAddress);
+  });
+
+  test('accepted, 0.0.0.0 deploys', () => {
+    expect(() => synthPlatform({ bindAddress: '0.0.0.0', acceptUnencryptedNetworkAccess: true })).not.toThrow();
   });
 });

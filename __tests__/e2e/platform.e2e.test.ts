@@ -13,6 +13,7 @@ import { Client as PgClient } from 'pg';
 import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
+import { authenticationTests, postgresRoles, sparkSecret } from './authentication';
 import { launchBrowser } from './browser';
 import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
@@ -131,6 +132,8 @@ test('the pipeline delivers exactly the valid users into Cassandra, field for fi
   await driver.verify('pipeline', expected.size);
 }, 60 * 60 * 1000);
 
+// Who may do what, before the faults: each credential refused outside its purpose, and the pipeline unharmed.
+authenticationTests(() => outputs, figures);
 statusCommandTest(() => outputs, figures);
 dashboardTest(() => outputs, figures);
 faultTests(() => outputs, figures);
@@ -149,8 +152,17 @@ test('no generated secret in the synthesized plan, a container log or a task log
   const airflowImage = docker('inspect', '-f', '{{.Image}}', `${PREFIX}-airflow-api-server`);
   const fernetKey = docker('run', '--rm', '--entrypoint', 'cat', '-v', `${PREFIX}-airflow-fernet-key:/key:ro`, airflowImage, '/key/key');
   expect(fernetKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
-  const secrets = [outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password, fernetKey];
+  const roles = postgresRoles();
+  const spark = sparkSecret();
+  const secrets = [
+    outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password, fernetKey, spark,
+    roles.superuser.password, roles.airflow.password, roles.monitoring.password,
+  ];
   for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
+  // Spark's secret travels in a file: no container shows it in its environment, command or labels.
+  for (const name of [...SERVICES, ...ONE_SHOTS]) {
+    expect({ name, inInspect: docker('inspect', '-f', '{{json .Config}}', name).includes(spark) }).toEqual({ name, inInspect: false });
+  }
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
     const logs = execFileSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const secret of secrets) expect({ name, leaks: logs.includes(secret) }).toEqual({ name, leaks: false });

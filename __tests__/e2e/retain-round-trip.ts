@@ -15,6 +15,7 @@ import { Client as PgClient } from 'pg';
 import { latestSchemaId } from '../../ops/avro';
 import { deployWatched, destroy, docker, leftovers, PREFIX, stackOutputs, waitFor } from '../../ops/deployment';
 import { AirflowApi } from './airflow-api';
+import { containerEnv, postgresRoles, queryAs } from './authentication';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 
 // A round far bigger than what streams while destroy gets going: the e2e deployment streams at most 200
@@ -79,6 +80,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     const kafkaBefore = await kafkaState(before.kafka_bootstrap_servers);
     expect(kafkaBefore.group).toEqual(groupOffsets);
     const pgBefore = await pgIds(before.postgres_dsn);
+    const rolesBefore = postgresRoles();
     const schemaIdBefore = await latestSchemaId(before.schema_registry_url);
     const containerIds = new Map(containers.map((name) => [name, docker('inspect', '-f', '{{.Id}}', name)]));
     const images = containerImages(containers);
@@ -124,6 +126,13 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     expect(new URL(after.postgres_dsn).password).not.toBe(new URL(before.postgres_dsn).password);
     await expect(pgIds(before.postgres_dsn)).rejects.toThrow(/password authentication failed/);
     expect(await pgIds(after.postgres_dsn)).toEqual(pgBefore);
+    // Every role of PostgreSQL, the superuser's too, took the new deploy's password at start; the old ones are refused.
+    const rolesAfter = postgresRoles();
+    for (const name of ['superuser', 'airflow', 'pipeline', 'monitoring'] as const) {
+      expect(rolesAfter[name].password).not.toBe(rolesBefore[name].password);
+      expect(await queryAs(after.postgres_dsn, rolesAfter[name], 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      await expect(queryAs(after.postgres_dsn, rolesBefore[name], 'SELECT 1')).rejects.toThrow(`password authentication failed for user "${rolesBefore[name].user}"`);
+    }
     await expect(new AirflowApi(after.airflow_url, after.airflow_admin_user, before.airflow_admin_password).request('GET', '/api/v2/version')).rejects.toThrow(/answered 401/);
     const resumed = new PipelineDriver(after, servedBefore);
 
@@ -237,11 +246,6 @@ function committedOffset(committed: Map<number, number>, partition: number): num
   const offset = committed.get(partition);
   if (offset === undefined) throw new Error(`the checkpoint holds no offset for partition ${partition}`);
   return offset;
-}
-
-function containerEnv(name: string): Record<string, string> {
-  const env = JSON.parse(docker('inspect', '-f', '{{json .Config.Env}}', name)) as string[];
-  return Object.fromEntries(env.map((e) => e.split(/=(.*)/s).slice(0, 2)));
 }
 
 async function pgIds(dsn: string): Promise<string[]> {

@@ -1,0 +1,159 @@
+/**
+ * Who may do what, on the shared deployment after the pipeline test delivered its users: PostgreSQL's roles
+ * per purpose (each refused outside its purpose, a wrong password refused) and Spark's shared secret (the
+ * master refuses an application without it or with a wrong one, and its UI's kill endpoint does nothing).
+ * The credentials are read where the containers get them, as an intruder with access to the engine could.
+ */
+import { spawn } from 'child_process';
+import { Client as PgClient } from 'pg';
+import { docker, PREFIX } from '../../ops/deployment';
+
+const SPARK_SECURITY_PROPERTIES = '/opt/kafka-pipelining/spark-security.conf';
+
+/** A container's environment as the engine shows it (`docker inspect`). */
+export function containerEnv(name: string): Record<string, string> {
+  const env = JSON.parse(docker('inspect', '-f', '{{json .Config.Env}}', name)) as string[];
+  return Object.fromEntries(env.map((e) => e.split(/=(.*)/s).slice(0, 2)));
+}
+
+export interface PostgresRole {
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+/** The superuser and each role, with the passwords the PostgreSQL container applies at start. */
+export function postgresRoles(): Record<'superuser' | 'airflow' | 'pipeline' | 'monitoring', PostgresRole> {
+  const env = containerEnv(`${PREFIX}-postgres`);
+  return {
+    superuser: { user: env.POSTGRES_USER, password: env.POSTGRES_PASSWORD, database: 'postgres' },
+    airflow: { user: env.KP_PG_AIRFLOW_ROLE, password: env.KP_PG_AIRFLOW_PASSWORD, database: env.KP_PG_AIRFLOW_DATABASE },
+    pipeline: { user: env.KP_PG_PIPELINE_ROLE, password: env.KP_PG_PIPELINE_PASSWORD, database: env.KP_PG_PIPELINE_DATABASE },
+    monitoring: { user: env.KP_PG_MONITORING_ROLE, password: env.KP_PG_MONITORING_PASSWORD, database: 'postgres' },
+  };
+}
+
+/** Spark's shared secret, read from the properties file in the master. */
+export function sparkSecret(): string {
+  const properties = docker('exec', `${PREFIX}-spark-master`, 'cat', SPARK_SECURITY_PROPERTIES);
+  const secret = /^spark\.authenticate\.secret=(.+)$/m.exec(properties)?.[1];
+  if (!secret) throw new Error(`no spark.authenticate.secret in ${SPARK_SECURITY_PROPERTIES}`);
+  return secret;
+}
+
+/** Runs `sql` as `role` (or as it with another password or database) over the published port; resolves to the rows. */
+export async function queryAs(postgresDsn: string, role: PostgresRole, sql: string, override: Partial<PostgresRole> = {}): Promise<Record<string, unknown>[]> {
+  const { user, password, database } = { ...role, ...override };
+  const address = new URL(postgresDsn);
+  const client = new PgClient({ host: address.hostname, port: Number(address.port), user, password, database, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** A spark-submit of a one-line application from a container of the Spark image on the platform network. */
+function submitProbe(image: string, name: string, conf: string[]): Promise<{ code: number | null; output: string; seconds: number }> {
+  const script = 'from pyspark.sql import SparkSession; print("PROBE-ROWS", SparkSession.builder.getOrCreate().range(3).count())';
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn('docker', [
+      // Spark wants a driver heap of 450 MiB at least.
+      'run', '--rm', '--name', name, '--network', `${PREFIX}-net`, '--memory', '1024m', '--entrypoint', 'bash', image, '-c',
+      `printf '%s\\n' "$1" > /tmp/probe.py && exec /opt/spark/bin/spark-submit --master spark://${PREFIX}-spark-master:7077 --driver-memory 512m ` +
+        `--conf spark.cores.max=1 ${conf.map((c) => `--conf ${c}`).join(' ')} /tmp/probe.py`,
+      'probe', script,
+    ]);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // Spark's client gives up after three 20 s registration attempts; past that, something else is wrong.
+    const timer = setTimeout(() => spawn('docker', ['rm', '-f', name]), 4 * 60 * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+interface MasterStatus {
+  activeapps: { id: string; name: string; state: string }[];
+}
+
+async function masterStatus(masterUiUrl: string): Promise<MasterStatus> {
+  const response = await fetch(`${masterUiUrl}/json/`);
+  if (!response.ok) throw new Error(`the Spark master's UI answered ${response.status}`);
+  return (await response.json()) as MasterStatus;
+}
+
+/** The tests, on the shared deployment whose outputs `outputs()` gives once it is up. */
+export function authenticationTests(outputs: () => Record<string, string>, figures: Record<string, unknown>): void {
+  describe('authentication: each credential is refused outside its purpose', () => {
+    test("PostgreSQL: the pipeline role only in the pipeline's database, not a superuser, no CREATE DATABASE; Airflow's role not in the pipeline's; wrong passwords refused", async () => {
+      const dsn = outputs().postgres_dsn;
+      const roles = postgresRoles();
+      // The output names the pipeline's role, and it is the role the jobs get.
+      expect(new URL(dsn).username).toBe(roles.pipeline.user);
+      expect(decodeURIComponent(new URL(dsn).password)).toBe(roles.pipeline.password);
+      expect(new URL(containerEnv(`${PREFIX}-bootstrap`).PIPELINE_PG_DSN).username).toBe('pipeline');
+      expect(new URL(containerEnv(`${PREFIX}-airflow-scheduler`).AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).username).toBe('airflow');
+
+      for (const name of ['airflow', 'pipeline', 'monitoring'] as const) {
+        const [attributes] = await queryAs(dsn, roles[name], 'SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = current_user');
+        expect({ name, attributes }).toEqual({ name, attributes: { rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false } });
+      }
+      // The pipeline role reads its users; it owns its tables.
+      const [users] = await queryAs(dsn, roles.pipeline, 'SELECT count(*)::int AS n FROM users');
+      expect(users.n).toBeGreaterThan(0);
+      await expect(queryAs(dsn, roles.pipeline, 'SELECT 1', { database: roles.airflow.database })).rejects.toThrow(`permission denied for database "${roles.airflow.database}"`);
+      await expect(queryAs(dsn, roles.pipeline, 'CREATE DATABASE e2e_intruder')).rejects.toThrow('permission denied to create database');
+      await expect(queryAs(dsn, roles.pipeline, 'CREATE ROLE e2e_intruder')).rejects.toThrow('permission denied to create role');
+      await expect(queryAs(dsn, roles.airflow, 'SELECT count(*) FROM users', { database: roles.pipeline.database })).rejects.toThrow(`permission denied for database "${roles.pipeline.database}"`);
+      await expect(queryAs(dsn, roles.monitoring, 'SELECT count(*) FROM users', { database: roles.pipeline.database })).rejects.toThrow(`permission denied for database "${roles.pipeline.database}"`);
+      for (const name of ['superuser', 'airflow', 'pipeline', 'monitoring'] as const) {
+        await expect(queryAs(dsn, roles[name], 'SELECT 1', { password: `${roles[name].password}x` })).rejects.toThrow(`password authentication failed for user "${roles[name].user}"`);
+      }
+      // The monitoring role, with pg_monitor, is all the exporter needs: it sizes both databases.
+      const sizes = await queryAs(dsn, roles.monitoring, `SELECT datname, pg_database_size(datname) > 0 AS sized FROM pg_database WHERE datname IN ('${roles.airflow.database}', '${roles.pipeline.database}') ORDER BY 1`);
+      expect(sizes).toEqual([{ datname: roles.airflow.database, sized: true }, { datname: roles.pipeline.database, sized: true }].sort((a, b) => a.datname.localeCompare(b.datname)));
+      // The superuser's password is in PostgreSQL's container alone.
+      const holders = docker('ps', '-a', '--filter', `network=${PREFIX}-net`, '--format', '{{.Names}}').split('\n').filter(Boolean)
+        .filter((name) => docker('inspect', '-f', '{{json .Config}}', name).includes(roles.superuser.password));
+      expect(holders).toEqual([`${PREFIX}-postgres`]);
+    }, 5 * 60 * 1000);
+
+    test("Spark: the master refuses an application without the shared secret and one with a wrong secret; its UI's kill endpoint does nothing", async () => {
+      const image = docker('inspect', '-f', '{{.Image}}', `${PREFIX}-spark-master`);
+      const since = new Date().toISOString();
+      const [without, wrong] = await Promise.all([
+        submitProbe(image, `${PREFIX}-e2e-spark-probe-1`, []),
+        submitProbe(image, `${PREFIX}-e2e-spark-probe-2`, ['spark.authenticate=true', `spark.authenticate.secret=${'x'.repeat(48)}`]),
+      ]);
+      figures.sparkRefusalSeconds = { withoutSecret: without.seconds, wrongSecret: wrong.seconds };
+      const masterLog = docker('logs', '--since', since, `${PREFIX}-spark-master`);
+      for (const [attempt, probe] of [['without the secret', without], ['with a wrong secret', wrong]] as const) {
+        // The application never ran: no rows counted (a traceback quotes the script's line, not its answer), and the client gave up registering.
+        expect({ attempt, ran: /PROBE-ROWS 3\b/.test(probe.output) }).toEqual({ attempt, ran: false });
+        expect({ attempt, failed: probe.code !== 0 }).toEqual({ attempt, failed: true });
+        expect({ attempt, gaveUp: /All masters are unresponsive|Application has been killed|Failed to connect to master/.test(probe.output) }).toEqual({ attempt, gaveUp: true });
+      }
+      // The master refused them in its authentication handshake (SASL), and registered no new application.
+      expect(masterLog).toContain('Expected SaslMessage, received something else');
+      expect(masterLog).toContain('DIGEST-MD5: digest response format violation');
+      expect(masterLog).not.toMatch(/Registering app (?!users-stream)/);
+
+      // The streaming job, which holds the secret, is registered and running; the UI's kill endpoint leaves it so.
+      const ui = outputs().spark_master_ui_url;
+      const [app] = (await masterStatus(ui)).activeapps.filter((a) => a.name === 'users-stream');
+      expect(app?.state).toBe('RUNNING');
+      const page = await (await fetch(`${ui}/`)).text();
+      expect(page).toContain('users-stream');
+      expect(page).not.toContain('app/kill');
+      await fetch(`${ui}/app/kill/`, { method: 'POST', body: new URLSearchParams({ id: app.id, terminate: 'true' }) });
+      await new Promise((r) => setTimeout(r, 5000));
+      expect((await masterStatus(ui)).activeapps.filter((a) => a.name === 'users-stream')).toEqual([expect.objectContaining({ id: app.id, state: 'RUNNING' })]);
+    }, 10 * 60 * 1000);
+  });
+}
