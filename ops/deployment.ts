@@ -41,9 +41,9 @@ export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
-/** A container's whole log, both streams (the jobs log to stderr), running or exited. */
-export function containerLog(name: string): string {
-  const { stdout, stderr } = spawnSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+/** A container's whole log (or since an RFC 3339 time), both streams (the jobs and the JVMs log to stderr), running or exited. */
+export function containerLog(name: string, since?: string): string {
+  const { stdout, stderr } = spawnSync('docker', ['logs', ...(since === undefined ? [] : ['--since', since]), name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return `${stdout}${stderr}`;
 }
 

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'child_process';
 import { Client as PgClient } from 'pg';
-import { docker, PREFIX } from '../../ops/deployment';
+import { containerLog, docker, PREFIX } from '../../ops/deployment';
 
 const SPARK_SECURITY_PROPERTIES = '/opt/kafka-pipelining/spark-security.conf';
 
@@ -132,7 +132,8 @@ export function authenticationTests(outputs: () => Record<string, string>, figur
         submitProbe(image, `${PREFIX}-e2e-spark-probe-2`, ['spark.authenticate=true', `spark.authenticate.secret=${'x'.repeat(48)}`]),
       ]);
       figures.sparkRefusalSeconds = { withoutSecret: without.seconds, wrongSecret: wrong.seconds };
-      const masterLog = docker('logs', '--since', since, `${PREFIX}-spark-master`);
+      // Spark logs to stderr, which docker() does not capture.
+      const masterLog = containerLog(`${PREFIX}-spark-master`, since);
       for (const [attempt, probe] of [['without the secret', without], ['with a wrong secret', wrong]] as const) {
         // The application never ran: no rows counted (a traceback quotes the script's line, not its answer), and the client gave up registering.
         expect({ attempt, ran: /PROBE-ROWS 3\b/.test(probe.output) }).toEqual({ attempt, ran: false });
