@@ -82,6 +82,9 @@ interface MasterStatus {
   activeapps: { id: string; name: string; state: string }[];
 }
 
+/** The streaming job's application name in the master. */
+const STREAMING_APP = 'stream_users';
+
 async function masterStatus(masterUiUrl: string): Promise<MasterStatus> {
   const response = await fetch(`${masterUiUrl}/json/`);
   if (!response.ok) throw new Error(`the Spark master's UI answered ${response.status}`);
@@ -143,18 +146,19 @@ export function authenticationTests(outputs: () => Record<string, string>, figur
       // The master refused them in its authentication handshake (SASL), and registered no new application.
       expect(masterLog).toContain('Expected SaslMessage, received something else');
       expect(masterLog).toContain('DIGEST-MD5: digest response format violation');
-      expect(masterLog).not.toMatch(/Registering app (?!users-stream)/);
+      expect(masterLog).not.toMatch(new RegExp(`Registering app (?!${STREAMING_APP}\\b)`));
 
       // The streaming job, which holds the secret, is registered and running; the UI's kill endpoint leaves it so.
+      // It registers under the name its session gives itself (stream_users.py's appName overrides spark-submit's --name).
       const ui = outputs().spark_master_ui_url;
-      const [app] = (await masterStatus(ui)).activeapps.filter((a) => a.name === 'users-stream');
+      const [app] = (await masterStatus(ui)).activeapps.filter((a) => a.name === STREAMING_APP);
       expect(app?.state).toBe('RUNNING');
       const page = await (await fetch(`${ui}/`)).text();
-      expect(page).toContain('users-stream');
+      expect(page).toContain(STREAMING_APP);
       expect(page).not.toContain('app/kill');
       await fetch(`${ui}/app/kill/`, { method: 'POST', body: new URLSearchParams({ id: app.id, terminate: 'true' }) });
       await new Promise((r) => setTimeout(r, 5000));
-      expect((await masterStatus(ui)).activeapps.filter((a) => a.name === 'users-stream')).toEqual([expect.objectContaining({ id: app.id, state: 'RUNNING' })]);
+      expect((await masterStatus(ui)).activeapps.filter((a) => a.name === STREAMING_APP)).toEqual([expect.objectContaining({ id: app.id, state: 'RUNNING' })]);
     }, 10 * 60 * 1000);
   });
 }
