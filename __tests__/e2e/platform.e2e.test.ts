@@ -4,13 +4,12 @@
  * Cassandra, the Airflow UI in a real browser, then `cdktf destroy`. Run by scripts/e2e.sh, which starts
  * the engine, builds the images and sets the environment; the tests run in order and share the deployment.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client as PgClient } from 'pg';
-import { deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
+import { containerLog, deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 import { authenticationTests, postgresRoles, sparkSecret } from './authentication';
@@ -164,7 +163,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
     expect({ name, inInspect: docker('inspect', '-f', '{{json .Config}}', name).includes(spark) }).toEqual({ name, inInspect: false });
   }
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
-    const logs = execFileSync('docker', ['logs', name], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs = containerLog(name);
     for (const secret of secrets) expect({ name, leaks: logs.includes(secret) }).toEqual({ name, leaks: false });
   }
   const airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
