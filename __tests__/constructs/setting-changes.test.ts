@@ -21,7 +21,7 @@ const PIPELINE_METRICS = 'kp-pipeline-metrics';
 
 // The replication settings need a Cassandra cluster: the platform's own is one node and takes only 1.
 const BROUGHT_CASSANDRA: StreamingPlatformProps = {
-  cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc1' }),
+  cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
 };
 
 // A compatible schema change: a field added with a default (docs/pipeline.md, "Schema evolution").

@@ -53,7 +53,7 @@ export function validateRolesPlan(value: unknown): RolesPlan {
     if (names.has(role?.name)) problems.push(`roles[${i}].name '${role.name}' is given twice`);
     names.add(role?.name);
     if (typeof role?.password !== 'string' || role.password.length < 16) problems.push(`roles[${i}].password must be a string of 16 characters or more`);
-    const unknown = (Array.isArray(role?.permissions) ? role.permissions : [undefined]).filter((p) => !PERMISSIONS.includes(p as KeyspacePermission));
+    const unknown = (Array.isArray(role?.permissions) ? (role.permissions as unknown[]) : [undefined]).filter((p: unknown) => !PERMISSIONS.includes(p as KeyspacePermission));
     if (unknown.length > 0) problems.push(`roles[${i}].permissions must be among ${PERMISSIONS.join(', ')}, got ${JSON.stringify(role?.permissions)}`);
   }
   if (!Array.isArray(plan?.roles) || plan.roles.length === 0) problems.push('roles must list the client roles');
