@@ -47,11 +47,13 @@ export function validateRolesPlan(value: unknown): RolesPlan {
   identifier('keyspace', plan?.keyspace);
   if (!Number.isInteger(plan?.replication) || plan.replication < 1) problems.push(`replication must be a whole number from 1, got ${JSON.stringify(plan?.replication)}`);
   const names = new Set<string>();
-  for (const [i, role] of (Array.isArray(plan?.roles) ? plan.roles : []).entries()) {
+  const roles: readonly Partial<ClientRole>[] = Array.isArray(plan?.roles) ? plan.roles : [];
+  for (const [i, role] of roles.entries()) {
     identifier(`roles[${i}].name`, role?.name);
-    if (role?.name === plan.superuser || role?.name === DEFAULT_SUPERUSER.username) problems.push(`roles[${i}].name must not be a superuser's, got '${role.name}'`);
-    if (names.has(role?.name)) problems.push(`roles[${i}].name '${role.name}' is given twice`);
-    names.add(role?.name);
+    const name = String(role?.name);
+    if (name === plan.superuser || name === DEFAULT_SUPERUSER.username) problems.push(`roles[${i}].name must not be a superuser's, got '${name}'`);
+    if (names.has(name)) problems.push(`roles[${i}].name '${name}' is given twice`);
+    names.add(name);
     if (typeof role?.password !== 'string' || role.password.length < 16) problems.push(`roles[${i}].password must be a string of 16 characters or more`);
     const unknown = (Array.isArray(role?.permissions) ? (role.permissions as unknown[]) : [undefined]).filter((p: unknown) => !PERMISSIONS.includes(p as KeyspacePermission));
     if (unknown.length > 0) problems.push(`roles[${i}].permissions must be among ${PERMISSIONS.join(', ')}, got ${JSON.stringify(role?.permissions)}`);
