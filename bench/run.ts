@@ -15,11 +15,12 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
-import { Client as CassandraClient, concurrent } from 'cassandra-driver';
+import { type Client as CassandraClient, concurrent } from 'cassandra-driver';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
+import { cassandraClient, cassandraSuperuser } from '../ops/cassandra-login';
 import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs } from '../ops/deployment';
 import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
@@ -122,15 +123,23 @@ async function main(): Promise<void> {
   const encoded = (rows: UserRow[]): Message[] => rows.map((row) => ({ key: row.id, value: encodeConfluent(users, schemaId, row) }));
   const values = (row: UserRow) => fields.map((f) => row[f]);
 
-  const cassandra = new CassandraClient({ contactPoints: [outputs.cassandra_contact_point], localDataCenter: outputs.cassandra_datacenter, socketOptions: { readTimeout: 60000 } });
+  // The bench's own keyspace and tables, made by the superuser, the pipeline role given what it has on the pipeline's:
+  // every write of the benchmark goes through the same authentication and permission checks as the Spark job's.
+  const superuser = cassandraClient(outputs, cassandraSuperuser());
+  try {
+    for (const table of ['raw_users', 'plain_consumer_users']) {
+      for (const statement of cassandraDdl(BENCH_KEYSPACE, table, 1, columns)) await superuser.execute(statement);
+    }
+    for (const permission of ['SELECT', 'MODIFY']) await superuser.execute(`GRANT ${permission} ON KEYSPACE ${BENCH_KEYSPACE} TO ${outputs.cassandra_user}`);
+  } finally {
+    await superuser.shutdown();
+  }
+  const cassandra = cassandraClient(outputs, { username: outputs.cassandra_user, password: outputs.cassandra_password }, 60_000);
   const kafka = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], clientId: 'bench', logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   const observer = new Observer(cassandra);
   await producer.connect();
   try {
-    for (const table of ['raw_users', 'plain_consumer_users']) {
-      for (const statement of cassandraDdl(BENCH_KEYSPACE, table, 1, columns)) await cassandra.execute(statement);
-    }
     const insert = (table: string) => `INSERT INTO ${table} (${fields.join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`;
     const plain = await startPlainConsumer(kafka, cassandra, users, fields, schemaId, insert(PLAIN_TABLE));
     try {

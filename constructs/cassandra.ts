@@ -1,4 +1,8 @@
+import * as path from 'path';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
+import type { KeyspacePermission } from '../jobs/lib/cassandra-roles';
+import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { ImageSource } from './image-source';
 import { JmxExporter } from './jmx-exporter';
@@ -6,11 +10,26 @@ import { MetricsEndpoint } from './metrics-endpoint';
 import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
+import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
 import { PropError, validateAddresses, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
 
-/** What a CQL client needs: where the cluster answers and which datacenter is local. */
+/**
+ * Who logs in to Cassandra. Each has a role of its own, none a superuser: the bootstrap job (creates the pipeline's
+ * tables and alters them), the pipeline (the Spark job, which reads and writes the table) and the monitoring (read
+ * only: the health check, `npm run status`, verify).
+ */
+export type CassandraClient = 'bootstrap' | 'pipeline' | 'monitoring';
+
+/** A login of a Cassandra role. */
+export interface CassandraCredential {
+  readonly username: string;
+  /** Its password; a token (a generated secret, or e.g. a sensitive TerraformVariable) keeps it out of the plan. */
+  readonly password: string;
+}
+
+/** What a CQL client needs: where the cluster answers, which datacenter is local, and a login per purpose. */
 export interface ICassandraCluster {
   /** `host:port[,host:port...]` for CQL clients on the platform network. */
   readonly contactPoints: string;
@@ -21,6 +40,25 @@ export interface ICassandraCluster {
    * @default - unknown
    */
   readonly hostContactPoints?: string;
+  /** The login of `client`: pass its password as a secret. */
+  credential(client: CassandraClient): CassandraCredential;
+}
+
+/** The logins of a brought cluster, one per purpose. */
+export interface ExistingCassandraCredentials {
+  /** The Spark job's role: SELECT and MODIFY on the pipeline's keyspace. */
+  readonly pipeline: CassandraCredential;
+  /**
+   * The bootstrap job's role: CREATE and ALTER on the keyspace (its tables and replication), and CREATE on every
+   * keyspace while the keyspace does not exist.
+   * @default - the pipeline's role, which then needs those too
+   */
+  readonly bootstrap?: CassandraCredential;
+  /**
+   * A read-only role (SELECT on the keyspace), for verify and `npm run status`.
+   * @default - the pipeline's role
+   */
+  readonly monitoring?: CassandraCredential;
 }
 
 /** A Cassandra cluster the platform does not run, given by address. */
@@ -34,6 +72,11 @@ export interface ExistingCassandraAttributes {
    * @default - no `cassandra_contact_point` output
    */
   readonly hostContactPoints?: readonly string[];
+  /**
+   * The roles the pipeline logs in as. A cluster that does not authenticate (AllowAllAuthenticator) ignores them,
+   * so any name and password do there.
+   */
+  readonly credentials: ExistingCassandraCredentials;
 }
 
 export interface CassandraProps extends PublishingServiceProps {
@@ -57,17 +100,52 @@ export interface CassandraProps extends PublishingServiceProps {
 
 const CQL_PORT = 9042;
 const DATACENTER = 'datacenter1';
+const ASSETS = '/opt/kafka-pipelining';
+const START_SCRIPT = `${ASSETS}/cassandra-start.sh`;
+const HEALTH_SCRIPT = `${ASSETS}/cassandra-health.sh`;
+/** The monitoring role's login in cqlsh's credentials format, for the health check: readable by root alone. */
+const HEALTH_CREDENTIALS = `${ASSETS}/cassandra-health.credentials`;
 
-/** A single Cassandra node: where the stream lands, keyed by user id so a replay is an upsert. */
+/** Each client's role on the platform's own Cassandra and its permissions on the pipeline's keyspace (and so its tables). */
+export const CASSANDRA_ROLES: Readonly<Record<CassandraClient, { readonly role: string; readonly permissions: readonly KeyspacePermission[] }>> = {
+  bootstrap: { role: 'bootstrap', permissions: ['CREATE', 'ALTER'] },
+  pipeline: { role: 'pipeline', permissions: ['SELECT', 'MODIFY'] },
+  monitoring: { role: 'monitoring', permissions: ['SELECT'] },
+};
+
+/** A role name or password that goes into CQL, cqlsh's credentials file and the Spark job's properties as is. */
+function validateCredential(prop: string, credential: CassandraCredential): CassandraCredential {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(credential.username)) {
+    throw new PropError(`${prop}.username`, `must be a role name (a letter, then letters, digits or '_', at most 48), got '${credential.username}'`);
+  }
+  if (!Token.isUnresolved(credential.password) && !/^[A-Za-z0-9._~-]{8,}$/.test(credential.password)) {
+    throw new PropError(`${prop}.password`, 'must be 8 or more of letters, digits and ._~- (it goes into properties and credentials files as is)');
+  }
+  return credential;
+}
+
+/**
+ * A single Cassandra node: where the stream lands, keyed by user id so a replay is an upsert. It authenticates every
+ * client (PasswordAuthenticator) and authorizes what each does (CassandraAuthorizer): a role per client, each with a
+ * password generated at deploy time, which the cassandra-roles job (CassandraRoles) applies once the node serves.
+ */
 export class Cassandra extends Construct implements ICassandraCluster {
   /** A cluster that runs elsewhere, for the pipeline's jobs to write to. */
   public static fromExisting(attributes: ExistingCassandraAttributes): ICassandraCluster {
     if (!/^\S+$/.test(attributes.datacenter)) throw new PropError('datacenter', `must be a datacenter name, got '${attributes.datacenter}'`);
     const host = attributes.hostContactPoints;
+    const given = attributes.credentials;
+    const pipeline = validateCredential('credentials.pipeline', given.pipeline);
+    const credentials: Record<CassandraClient, CassandraCredential> = {
+      pipeline,
+      bootstrap: given.bootstrap ? validateCredential('credentials.bootstrap', given.bootstrap) : pipeline,
+      monitoring: given.monitoring ? validateCredential('credentials.monitoring', given.monitoring) : pipeline,
+    };
     return {
       contactPoints: validateAddresses('contactPoints', attributes.contactPoints).join(','),
       datacenter: attributes.datacenter,
       hostContactPoints: host === undefined ? undefined : validateAddresses('hostContactPoints', host).join(','),
+      credential: (client) => credentials[client],
     };
   }
 
@@ -81,6 +159,8 @@ export class Cassandra extends Construct implements ICassandraCluster {
   public readonly container: ServiceContainer;
   /** Where Prometheus scrapes the node, with `prometheusMetrics`. */
   public readonly metricsEndpoint?: MetricsEndpoint;
+  /** Each client's generated password (deploy-time tokens, sensitive). */
+  private readonly passwords: Readonly<Record<CassandraClient, string>>;
 
   constructor(scope: Construct, id: string, props: CassandraProps) {
     super(scope, id);
@@ -95,6 +175,18 @@ export class Cassandra extends Construct implements ICassandraCluster {
       ? new JmxExporter(this, 'JmxExporter', { service: 'cassandra', image, imageSource: props.imageSource ?? ImageSource.publicRegistry(), containerName: name })
       : undefined;
     this.metricsEndpoint = agent?.endpoint;
+    this.passwords = {
+      bootstrap: new GeneratedSecret(this, 'BootstrapPassword').value,
+      pipeline: new GeneratedSecret(this, 'PipelinePassword').value,
+      monitoring: new GeneratedSecret(this, 'MonitoringPassword').value,
+    };
+    const monitoring = this.credential('monitoring');
+    const scripts = new ShippedFiles(this, 'Scripts', {
+      files: [
+        { source: path.join(__dirname, 'assets', 'cassandra-start.sh'), target: START_SCRIPT },
+        { source: path.join(__dirname, 'assets', 'cassandra-health.sh'), target: HEALTH_SCRIPT },
+      ],
+    });
 
     this.container = new ServiceContainer(this, 'Node', {
       name,
@@ -112,11 +204,21 @@ export class Cassandra extends Construct implements ICassandraCluster {
         CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
         CASSANDRA_NUM_TOKENS: '16',
       },
-      files: agent?.uploads,
+      // The start script turns authentication on in cassandra.yaml, then runs the image's entrypoint.
+      command: ['bash', START_SCRIPT],
+      files: [
+        ...(agent?.uploads ?? []),
+        ...scripts.uploads,
+        {
+          file: HEALTH_CREDENTIALS,
+          content: `[plain_text_auth]\nusername = ${monitoring.username}\npassword = ${monitoring.password}\n`,
+          permissions: '0600',
+        },
+      ],
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/cassandra' }],
       ports: [{ containerPort: CQL_PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      // A CQL round trip, not a port check: the port opens before the node accepts queries.
-      healthCheck: HealthCheck.command(['cqlsh', '-e', 'describe keyspaces'], {
+      // A CQL round trip through the node's authentication, not a port check: the port opens before the node accepts queries.
+      healthCheck: HealthCheck.command(['bash', HEALTH_SCRIPT, HEALTH_CREDENTIALS], {
         intervalSeconds: 15,
         timeoutSeconds: 20,
         startPeriodSeconds: 60,
@@ -126,5 +228,9 @@ export class Cassandra extends Construct implements ICassandraCluster {
     });
     this.contactPoints = `${this.container.name}:${CQL_PORT}`;
     this.hostContactPoints = `${hostAddress(bindAddress)}:${hostPort}`;
+  }
+
+  public credential(client: CassandraClient): CassandraCredential {
+    return { username: CASSANDRA_ROLES[client].role, password: this.passwords[client] };
   }
 }

@@ -1,7 +1,16 @@
 // The package's public API only: what the constructs share among themselves (container config, properties
 // rendering, validators, the Confluent base, the job bundler) stays in their files, unexported here.
 export { Airflow, type AirflowProps } from './airflow';
-export { Cassandra, type CassandraProps, type ExistingCassandraAttributes, type ICassandraCluster } from './cassandra';
+export {
+  Cassandra,
+  type CassandraClient,
+  type CassandraCredential,
+  type CassandraProps,
+  type ExistingCassandraAttributes,
+  type ExistingCassandraCredentials,
+  type ICassandraCluster,
+} from './cassandra';
+export { CassandraRoles, type CassandraRolesProps } from './cassandra-roles';
 export { ControlCenter, type ControlCenterProps } from './control-center';
 export { DerivedImage, type DerivedImageProps } from './derived-image';
 export { FakeRandomUserApi, type FakeRandomUserApiProps } from './fake-randomuser-api';
@@ -31,7 +40,7 @@ export { SparkCluster, type ExistingSparkClusterAttributes, type ISparkCluster, 
 export { SparkImage, type SparkImageProps } from './spark-image';
 export { SparkMaster, type SparkMasterProps } from './spark-master';
 export { SPARK_SECURITY_PROPERTIES, SparkSecurity, type SparkSecurityProps } from './spark-security';
-export { SparkStreamingJob, type SparkStreamingJobProps } from './spark-streaming-job';
+export { SPARK_JOB_PROPERTIES, SparkStreamingJob, type SparkStreamingJobProps } from './spark-streaming-job';
 export { SparkWorker, type SparkWorkerProps } from './spark-worker';
 export { StateVolume, type StateVolumeProps } from './state-volume';
 export { StreamingPlatform, type PipelineSettings, type PlatformMemory, type PlatformPorts, type StreamingPlatformProps } from './streaming-platform';

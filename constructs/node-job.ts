@@ -2,11 +2,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildSync } from 'esbuild';
+import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ImageSource } from './image-source';
 import { OneShotContainer } from './one-shot-container';
 import { PlatformNetwork } from './platform-network';
+import { VolumeAttachment } from './service-container';
 import { ServiceImage } from './service-image';
 import { FileToShip, ShippedFiles } from './shipped-files';
 import { validateMemoryMiB } from './validation';
@@ -40,6 +42,21 @@ export interface NodeJobProps {
    * @default - none
    */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * Files written into the container before it starts, beside the code (e.g. a secret the job reads).
+   * @default - none
+   */
+  readonly files?: ContainerUpload[];
+  /**
+   * Named volumes to mount.
+   * @default - none
+   */
+  readonly volumes?: VolumeAttachment[];
+  /**
+   * The user the job runs as.
+   * @default 'node'
+   */
+  readonly user?: string;
 }
 
 const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/job';
@@ -94,9 +111,10 @@ export class NodeJob extends Construct {
       memoryMiB,
       command: ['node', bundleTarget],
       environment: props.environment,
-      files: shipped.uploads,
+      files: [...shipped.uploads, ...(props.files ?? [])],
+      volumes: props.volumes,
       dependsOn: props.dependsOn,
-      user: 'node',
+      user: props.user ?? 'node',
     });
   }
 }

@@ -9,6 +9,9 @@ export interface PipelineServices {
   readonly schemaRegistryUrl: string;
   readonly cassandraContactPoints: string;
   readonly cassandraDatacenter: string;
+  /** The Cassandra login the platform's containers that read PIPELINE_CASSANDRA_USERNAME get: the bootstrap job's. */
+  readonly cassandraUsername: string;
+  readonly cassandraPassword: string;
 }
 
 /**
@@ -49,6 +52,8 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_TOPIC_REPLICATION: '1',
     PIPELINE_CASSANDRA_CONTACT_POINTS: services.cassandraContactPoints,
     PIPELINE_CASSANDRA_DATACENTER: services.cassandraDatacenter,
+    PIPELINE_CASSANDRA_USERNAME: services.cassandraUsername,
+    PIPELINE_CASSANDRA_PASSWORD: services.cassandraPassword,
     PIPELINE_CASSANDRA_KEYSPACE: output.PIPELINE_CASSANDRA_KEYSPACE,
     PIPELINE_CASSANDRA_TABLE: output.PIPELINE_CASSANDRA_TABLE,
     PIPELINE_CASSANDRA_REPLICATION: integer('pipeline.cassandraReplication', settings.cassandraReplication, 'PIPELINE_CASSANDRA_REPLICATION', 1, 32),

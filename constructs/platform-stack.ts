@@ -42,6 +42,12 @@ export class PlatformStack extends TerraformStack {
     output('monitoring_dashboard_url', platform.monitoring?.prometheus.dashboardUrl, "The pipeline's dashboard (a Prometheus console)");
     output('cassandra_contact_point', platform.cassandra.hostContactPoints, 'Cassandra CQL contact point');
     output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
+    // With the host's contact point: the logins are for clients on the Docker host.
+    const cassandraLogin = platform.cassandra.hostContactPoints === undefined ? undefined : platform.cassandra;
+    output('cassandra_user', cassandraLogin?.credential('pipeline').username, "Cassandra role of the pipeline (reads and writes the pipeline's keyspace)");
+    output('cassandra_password', cassandraLogin?.credential('pipeline').password, "Its password: 'terraform output -raw cassandra_password'", true);
+    output('cassandra_monitoring_user', cassandraLogin?.credential('monitoring').username, "Cassandra's read-only role (npm run status, verify)");
+    output('cassandra_monitoring_password', cassandraLogin?.credential('monitoring').password, "Its password: 'terraform output -raw cassandra_monitoring_password'", true);
     output('source_api_url', platform.sourceApi?.hostUrl, 'The local stand-in for randomuser.me, and its /control switches');
     output('postgres_dsn', platform.postgres.hostDsn?.('pipeline'), "PostgreSQL DSN of the pipeline's database, as the pipeline's role", true);
   }

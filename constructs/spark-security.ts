@@ -25,19 +25,18 @@ export class SparkSecurity extends Construct {
   public readonly secret: string;
   /** The properties file as an `upload` block, for a container that runs a Spark daemon or driver. */
   public readonly propertiesFile: ContainerUpload;
+  /** What the file sets, for a driver whose own properties file must carry them too (Spark reads one file). */
+  public readonly properties: Readonly<Record<string, string | boolean>>;
 
   constructor(scope: Construct, id: string, props: SparkSecurityProps = {}) {
     super(scope, id);
     this.secret = props.secret ?? new GeneratedSecret(this, 'Secret', { length: 48 }).value;
-    this.propertiesFile = {
-      file: SPARK_SECURITY_PROPERTIES,
-      content: renderProperties({
-        'spark.authenticate': true,
-        'spark.authenticate.secret': this.secret,
-        'spark.ui.killEnabled': false,
-      }),
-      executable: false,
+    this.properties = {
+      'spark.authenticate': true,
+      'spark.authenticate.secret': this.secret,
+      'spark.ui.killEnabled': false,
     };
+    this.propertiesFile = { file: SPARK_SECURITY_PROPERTIES, content: renderProperties(this.properties), executable: false };
   }
 
   /** The arguments that make a daemon or spark-submit read the file. */

@@ -1,9 +1,12 @@
 import * as path from 'path';
+import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
+import type { CassandraCredential } from './cassandra';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
+import { renderProperties } from './platform-service-props';
 import { PlatformNetwork } from './platform-network';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
@@ -17,6 +20,8 @@ export interface SparkStreamingJobProps {
   readonly cluster: ISparkCluster;
   /** The job's configuration (`PIPELINE_*` variables, see docs/pipeline.md). */
   readonly environment: Record<string, string>;
+  /** The Cassandra role the job writes as (the connector's `spark.cassandra.auth.*`). */
+  readonly cassandraCredential: CassandraCredential;
   /**
    * Container name of the driver.
    * @default 'spark-job'
@@ -61,6 +66,11 @@ export interface SparkStreamingJobProps {
 }
 
 const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/jobs/spark';
+/**
+ * The driver's properties file (`--properties-file`): the Cassandra login and the cluster's shared secret. Spark reads
+ * one such file, so the secret's properties are repeated here rather than read from SparkSecurity's own file.
+ */
+export const SPARK_JOB_PROPERTIES = '/opt/kafka-pipelining/spark-job.conf';
 const DRIVER_PORT = 7078;
 const BLOCK_MANAGER_PORT = 7079;
 const UI_PORT = 4040;
@@ -105,6 +115,18 @@ export class SparkStreamingJob extends Construct {
       files: [...jobFiles, ...pipelineContractFiles(), { source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }],
     });
 
+    // In a file, not on the command line or in the environment: `docker inspect` shows neither secret. The
+    // connector hands the login to the executors with the job's configuration.
+    const properties: ContainerUpload = {
+      file: SPARK_JOB_PROPERTIES,
+      content: renderProperties({
+        ...(props.cluster.security?.properties ?? {}),
+        'spark.cassandra.auth.username': props.cassandraCredential.username,
+        'spark.cassandra.auth.password': props.cassandraCredential.password,
+      }),
+      executable: false,
+    };
+
     this.container = new ServiceContainer(this, 'Driver', {
       name,
       image: props.cluster.imageId,
@@ -115,8 +137,8 @@ export class SparkStreamingJob extends Construct {
         '--master', props.cluster.masterUrl,
         '--deploy-mode', 'client',
         '--name', 'users-stream',
-        // The cluster's shared secret, from a file, not the command line.
-        ...(props.cluster.security?.arguments ?? []),
+        // The cluster's shared secret and the Cassandra login, from a file, not the command line.
+        '--properties-file', SPARK_JOB_PROPERTIES,
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
         '--executor-memory', `${executorMemoryMiB}m`,
         '--conf', `spark.cores.max=${maxCores}`,
@@ -131,7 +153,7 @@ export class SparkStreamingJob extends Construct {
       ],
       // The driver alone imports the contract package: the transforms are Spark SQL, so executors run no Python.
       environment: { ...props.environment, PYTHONPATH: `${JOB_DIRECTORY_IN_CONTAINER}:${PIPELINE_CONTRACT_PYTHONPATH}` },
-      files: [...shipped.uploads, ...(props.cluster.security ? [props.cluster.security.propertiesFile] : [])],
+      files: [...shipped.uploads, properties],
       volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 }),
       waitTimeoutSeconds: 300,

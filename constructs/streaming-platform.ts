@@ -4,6 +4,7 @@ import { Type, type Schema } from 'avsc';
 import { Construct } from 'constructs';
 import { Airflow } from './airflow';
 import { Cassandra, ICassandraCluster } from './cassandra';
+import { CassandraRoles } from './cassandra-roles';
 import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
@@ -177,8 +178,8 @@ export interface StreamingPlatformProps {
    */
   readonly bindAddress?: string;
   /**
-   * Allow a `bindAddress` other machines reach, though no service serves TLS and Kafka, the schema registry,
-   * ZooKeeper and Cassandra ask for no credentials yet (README, "Security"): whoever reaches the host can then
+   * Allow a `bindAddress` other machines reach, though no service serves TLS and Kafka, the schema registry and
+   * ZooKeeper ask for no credentials yet (README, "Security"): whoever reaches the host can then
    * read the passwords and data that cross the network, and use those services.
    * @default false
    */
@@ -228,8 +229,9 @@ export interface StreamingPlatformProps {
   readonly schemaRegistry?: ISchemaRegistry;
   /**
    * An existing Cassandra cluster the stream lands in, e.g.
-   * `Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' })`. Then no
-   * Cassandra container runs, and `ports.cassandra` and `memoryMiB.cassandra` must be unset.
+   * `Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline } })`,
+   * with a role per purpose (or one for all). Then no Cassandra container runs, no roles are managed, and
+   * `ports.cassandra` and `memoryMiB.cassandra` must be unset.
    * @default - a Cassandra container
    */
   readonly cassandra?: ICassandraCluster;
@@ -244,8 +246,8 @@ export interface StreamingPlatformProps {
   /**
    * Keep named volumes (data) when the stack is destroyed, so the next deploy finds the data: they are
    * then not Terraform resources but made by Docker on first use, under the same names. Generated
-   * passwords are still new on each deploy; PostgreSQL and Airflow take them over at start, and
-   * Airflow's Fernet key is kept on a volume of its own.
+   * passwords are still new on each deploy; PostgreSQL, Cassandra and Airflow take them over at start, and
+   * Airflow's Fernet key and Cassandra's superuser are kept on volumes of their own.
    * @default false
    */
   readonly retainVolumes?: boolean;
@@ -270,6 +272,8 @@ export class StreamingPlatform extends Construct {
   public readonly controlCenter?: ControlCenter;
   public readonly postgres: IPostgresDatabase;
   public readonly cassandra: ICassandraCluster;
+  /** The job that applies the roles of the platform's own Cassandra (none for a brought cluster). */
+  public readonly cassandraRoles?: CassandraRoles;
   public readonly spark: SparkCluster;
   public readonly bootstrap: NodeJob;
   public readonly airflow: Airflow;
@@ -379,7 +383,23 @@ export class StreamingPlatform extends Construct {
       schemaRegistryUrl: this.schemaRegistry.url,
       cassandraContactPoints: this.cassandra.contactPoints,
       cassandraDatacenter: this.cassandra.datacenter,
+      // Of the containers, only the bootstrap job reads them (verify runs from the host, with the outputs' login).
+      cassandraUsername: this.cassandra.credential('bootstrap').username,
+      cassandraPassword: this.cassandra.credential('bootstrap').password,
     });
+    if (this.cassandra instanceof Cassandra) {
+      this.cassandraRoles = new CassandraRoles(this, 'CassandraRoles', {
+        network,
+        name: `${prefix}-cassandra-roles`,
+        cassandra: this.cassandra,
+        keyspace: this.pipelineEnvironment.PIPELINE_CASSANDRA_KEYSPACE,
+        // system_auth follows the keyspace's factor (1 on the platform's single node).
+        replication: Number(this.pipelineEnvironment.PIPELINE_CASSANDRA_REPLICATION),
+        superuserVolumeName: `${prefix}-cassandra-superuser`,
+        retain: props.retainVolumes,
+        imageSource: props.imageSource,
+      });
+    }
 
     // Topics, schema, keyspace and tables exist before anything produces or consumes.
     this.bootstrap = new NodeJob(this, 'Bootstrap', {
@@ -389,6 +409,8 @@ export class StreamingPlatform extends Construct {
       assets: [{ source: validateSchemaFile('pipeline.schemaFile', pipeline.schemaFile ?? path.join(JOBS_DIRECTORY, 'schemas', 'user.avsc')), target: 'schemas/user.avsc' }],
       environment: environmentReadBy(this.pipelineEnvironment, 'bootstrap'),
       imageSource: props.imageSource,
+      // Every client logs in with the roles this job applied; the others start after the bootstrap.
+      dependsOn: this.cassandraRoles ? [this.cassandraRoles.job.container.resource] : undefined,
     });
     const afterBootstrap = [this.bootstrap.container.resource];
 
@@ -414,6 +436,7 @@ export class StreamingPlatform extends Construct {
       new SparkStreamingJob(this, 'StreamingJob', {
         network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
         environment: environmentReadBy(this.pipelineEnvironment, 'spark-job'),
+        cassandraCredential: this.cassandra.credential('pipeline'),
         dependsOn: afterBootstrap,
         prometheusMetrics: monitored,
       }),

@@ -77,7 +77,7 @@ export function refuseUnencryptedNetworkAccess(prop: string, bindAddress: string
   throw new PropError(
     prop,
     `is ${address}: every published port would answer other machines without TLS, so passwords and data would cross ` +
-      'the network in clear text, and Kafka, the schema registry, ZooKeeper and Cassandra would take anyone, since they ask ' +
+      'the network in clear text, and Kafka, the schema registry and ZooKeeper would take anyone, since they ask ' +
       `for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set ${acknowledgeProp}: true to accept that risk`,
   );
 }

@@ -21,6 +21,7 @@ import type { Schema } from 'avsc';
 import type { Admin } from 'kafkajs';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { withCassandra, withPostgres, createKafka } from './lib/clients';
+import { keyspaceDdl } from './lib/keyspace';
 import { loadBootstrapConfig, type BootstrapConfig, type Env } from './lib/config';
 import { adminDsn, databaseName, redactDsn } from './lib/dsn';
 import { isCompatible, latestSchema, register, setCompatibility, subjectVersions } from './lib/registry';
@@ -94,8 +95,7 @@ function columnDefinition(field: UserField, dialect: 'cql' | 'sql'): string {
 
 export function cassandraDdl(keyspace: string, table: string, replication: number, fields: UserField[]): string[] {
   return [
-    `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ` +
-      `{'class': 'SimpleStrategy', 'replication_factor': ${replication}}`,
+    keyspaceDdl(keyspace, replication),
     `CREATE TABLE IF NOT EXISTS ${keyspace}.${table} (${fields.map((f) => columnDefinition(f, 'cql')).join(', ')})`,
   ];
 }
@@ -337,7 +337,9 @@ export async function ensureKeyspaceAndTable(client: CqlSession, config: Bootstr
   const change = replicationChange(keyspace, replication, config.cassandraReplication, config.acceptFewerCassandraReplicas);
   if (change.alter) await client.execute(change.alter);
   if (change.message) log(change.message);
-  for (const cql of cassandraDdl(keyspace, table, config.cassandraReplication, fields)) await client.execute(cql);
+  // CREATE KEYSPACE needs CREATE on every keyspace, even IF NOT EXISTS: the bootstrap role has it only on its own.
+  const [createKeyspace, ...createTables] = cassandraDdl(keyspace, table, config.cassandraReplication, fields);
+  for (const cql of replication === undefined ? [createKeyspace, ...createTables] : createTables) await client.execute(cql);
   const columns = await client.execute(
     'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
     [keyspace, table],

@@ -18,10 +18,11 @@ const DAG_PROCESSOR = 'kp-airflow-dag-processor';
 const SPARK_JOB = 'kp-spark-job';
 const BOOTSTRAP = 'kp-bootstrap';
 const PIPELINE_METRICS = 'kp-pipeline-metrics';
+const CASSANDRA_ROLES = 'kp-cassandra-roles';
 
 // The replication settings need a Cassandra cluster: the platform's own is one node and takes only 1.
 const BROUGHT_CASSANDRA: StreamingPlatformProps = {
-  cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc1' }),
+  cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
 };
 
 // A compatible schema change: a field added with a default (docs/pipeline.md, "Schema evolution").
@@ -44,7 +45,8 @@ const SETTINGS: { readonly [K in keyof Required<PipelineSettings>]: [value: Requ
   schedule: ['none', [DAG_PROCESSOR, SCHEDULER]],
   topic: ['signups', [SCHEDULER, BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
   topicPartitions: [6, [BOOTSTRAP]],
-  keyspace: ['users_ks', [BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
+  // And the roles job, which grants the roles their permissions on the keyspace.
+  keyspace: ['users_ks', [BOOTSTRAP, CASSANDRA_ROLES, PIPELINE_METRICS, SPARK_JOB]],
   table: ['users_v2', [BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
   cassandraReplication: [3, [BOOTSTRAP]],
   acceptFewerCassandraReplicas: [true, [BOOTSTRAP]],
@@ -86,7 +88,9 @@ describe.each(ROWS)('changing pipeline.%s on a deployed stack', (setting, value,
   test('which are the containers whose code reads a variable it changes, or the file it names (variables.json)', () => {
     const file = FILE_SETTINGS[setting];
     const readers = [...readersOfChanged(before, after), ...(file ? pipelineVariable(file).readBy : [])];
-    expect(containers.replaced).toEqual(containersReading(readers));
+    // The roles job is platform machinery, no pipeline component: the keyspace is in its roles file.
+    const roles = setting === 'keyspace' ? [CASSANDRA_ROLES] : [];
+    expect(containers.replaced).toEqual([...containersReading(readers), ...roles].sort());
   });
 
   test('and touches nothing else: no other container, no volume, image or network', () => {

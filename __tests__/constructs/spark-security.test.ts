@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { PlatformNetwork, SPARK_SECURITY_PROPERTIES, SparkCluster, SparkStreamingJob } from '../../constructs';
+import { PlatformNetwork, SPARK_JOB_PROPERTIES, SPARK_SECURITY_PROPERTIES, SparkCluster, SparkStreamingJob } from '../../constructs';
 import { synthPlatform, type PlanResource } from '../helpers/synth';
 
 // Spark's shared-secret authentication: one generated secret in a properties file that the master, every
@@ -8,8 +8,8 @@ import { synthPlatform, type PlanResource } from '../helpers/synth';
 const plan = synthPlatform({ sparkWorkers: 2 });
 const SPARK = ['kp-spark-master', 'kp-spark-worker-1', 'kp-spark-worker-2', 'kp-spark-job'];
 
-const propertiesOf = (container: PlanResource): string | undefined =>
-  (container.upload as { file: string; content?: string }[]).find((u) => u.file === SPARK_SECURITY_PROPERTIES)?.content;
+const propertiesOf = (container: PlanResource, file = SPARK_SECURITY_PROPERTIES): string | undefined =>
+  (container.upload as { file: string; content?: string }[]).find((u) => u.file === file)?.content;
 
 describe('Spark: spark.authenticate with one generated secret, from a file', () => {
   const [secretAddress] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_Spark_Master_Security_'));
@@ -19,8 +19,17 @@ describe('Spark: spark.authenticate with one generated secret, from a file', () 
     expect(plan.resourcesOfType('random_password')[secretAddress]).toEqual(expect.objectContaining({ length: 48, special: false }));
   });
 
-  test.each(SPARK)('%s gets the properties file: authentication on, the shared secret, no kill links', (name) => {
+  test.each(SPARK.slice(0, 3))('%s gets the properties file: authentication on, the shared secret, no kill links', (name) => {
     expect(propertiesOf(plan.container(name))).toBe(`spark.authenticate=true\nspark.authenticate.secret=${secret}\nspark.ui.killEnabled=false\n`);
+  });
+
+  test("the driver's own properties file carries the same, and its Cassandra login: the pipeline role's generated password", () => {
+    const [pipelinePassword] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_Cassandra_PipelinePassword_'));
+    expect(propertiesOf(plan.container('kp-spark-job'), SPARK_JOB_PROPERTIES)).toBe(
+      `spark.authenticate=true\nspark.authenticate.secret=${secret}\nspark.cassandra.auth.password=\${random_password.${pipelinePassword}.result}\n` +
+        'spark.cassandra.auth.username=pipeline\nspark.ui.killEnabled=false\n',
+    );
+    expect(propertiesOf(plan.container('kp-spark-job'))).toBeUndefined();
   });
 
   test('the master and workers read it as daemons, the driver with spark-submit, each before its positional arguments', () => {
@@ -32,7 +41,7 @@ describe('Spark: spark.authenticate with one generated secret, from a file', () 
     }
     const driver = plan.container('kp-spark-job').command as string[];
     const at = driver.indexOf('--properties-file');
-    expect(driver[at + 1]).toBe(SPARK_SECURITY_PROPERTIES);
+    expect(driver[at + 1]).toBe(SPARK_JOB_PROPERTIES);
     expect(driver[driver.length - 1]).toMatch(/stream_users\.py$/);
   });
 
@@ -59,20 +68,22 @@ describe('a streaming job against an existing Spark cluster, with and without it
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared', maxExecutorMemoryMiB: 4096, totalCores: 4,
       authenticationSecret: authenticationSecret?.(stack),
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, environment: {} });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {} });
     const [driver] = Object.values((JSON.parse(Testing.synth(stack, true)) as { resource: { docker_container: Record<string, PlanResource> } }).resource.docker_container);
     return driver;
   };
 
   test('given the cluster\'s secret (a sensitive variable), the driver reads it from the properties file', () => {
     const driver = synthDriver((stack) => new TerraformVariable(stack, 'spark_secret', { type: 'string', sensitive: true }).stringValue);
-    expect(propertiesOf(driver)).toBe('spark.authenticate=true\nspark.authenticate.secret=${var.spark_secret}\nspark.ui.killEnabled=false\n');
-    expect(driver.command).toEqual(expect.arrayContaining(['--properties-file', SPARK_SECURITY_PROPERTIES]));
+    expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe(
+      'spark.authenticate=true\nspark.authenticate.secret=${var.spark_secret}\nspark.cassandra.auth.password=pipeline-password\n' +
+        'spark.cassandra.auth.username=pipeline\nspark.ui.killEnabled=false\n',
+    );
+    expect(driver.command).toEqual(expect.arrayContaining(['--properties-file', SPARK_JOB_PROPERTIES]));
   });
 
-  test('without one, the driver presents none', () => {
+  test('without one, the driver presents none: its properties file holds the Cassandra login alone', () => {
     const driver = synthDriver();
-    expect(propertiesOf(driver)).toBeUndefined();
-    expect(driver.command).not.toContain('--properties-file');
+    expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe('spark.cassandra.auth.password=pipeline-password\nspark.cassandra.auth.username=pipeline\n');
   });
 });

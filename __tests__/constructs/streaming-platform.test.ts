@@ -20,6 +20,7 @@ describe('StreamingPlatform, default props', () => {
       'kp-airflow-scheduler',
       'kp-bootstrap',
       'kp-cassandra',
+      'kp-cassandra-roles',
       'kp-control-center',
       'kp-kafka',
       'kp-node-exporter',
@@ -78,7 +79,7 @@ describe('StreamingPlatform, default props', () => {
     expect(check('kp-kafka')).toContain('kafka-broker-api-versions --bootstrap-server');
     expect(check('kp-schema-registry')).toContain('/subjects');
     expect(check('kp-postgres')).toContain('pg_isready');
-    expect(check('kp-cassandra')).toBe("cqlsh -e describe keyspaces");
+    expect(check('kp-cassandra')).toBe('bash /opt/kafka-pipelining/cassandra-health.sh /opt/kafka-pipelining/cassandra-health.credentials');
     expect(check('kp-airflow-api-server')).toContain('/api/v2/monitor/health');
     expect(check('kp-airflow-scheduler')).toContain(':8974/health');
     expect(check('kp-airflow-dag-processor')).toContain('jobs check --job-type DagProcessorJob');
@@ -86,7 +87,7 @@ describe('StreamingPlatform, default props', () => {
   });
 
   test('one-shot containers run to completion and fail the deploy unless they exit 0, with their last lines', () => {
-    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap']);
+    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap', 'kp-cassandra-roles']);
     for (const c of oneShot()) {
       expect(c.attach).toBe(true);
       expect(c.logs).toBe(true);
@@ -116,7 +117,8 @@ describe('StreamingPlatform, default props', () => {
     ['kp-airflow-scheduler', ['kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-bootstrap']],
     ['kp-spark-worker-1', ['kp-spark-master']],
     ['kp-spark-job', ['kp-spark-master', 'kp-spark-worker-1', 'kp-bootstrap']],
-    ['kp-bootstrap', ['kp-kafka', 'kp-schema-registry', 'kp-cassandra', 'kp-postgres']],
+    ['kp-cassandra-roles', ['kp-cassandra']],
+    ['kp-bootstrap', ['kp-kafka', 'kp-schema-registry', 'kp-cassandra', 'kp-cassandra-roles', 'kp-postgres']],
   ])('%s is created after %j', (name, upstream) => {
     const deps = dependenciesOf(plan, name);
     for (const u of upstream) expect(deps).toContain(addressOf(plan, u));
@@ -155,11 +157,15 @@ describe('StreamingPlatform, default props', () => {
     const outputs = plan.json.output;
     expect(Object.keys(outputs).sort()).toEqual([
       'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_contact_point', 'cassandra_datacenter',
+      'cassandra_monitoring_password', 'cassandra_monitoring_user', 'cassandra_password', 'cassandra_user',
       'control_center_url', 'kafka_bootstrap_servers', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_url',
       'spark_master_ui_url',
     ]);
     expect(outputs.airflow_admin_password.sensitive).toBe(true);
     expect(outputs.postgres_dsn.sensitive).toBe(true);
+    expect(outputs.cassandra_password.sensitive).toBe(true);
+    expect(outputs.cassandra_monitoring_password.sensitive).toBe(true);
+    expect([outputs.cassandra_user.value, outputs.cassandra_monitoring_user.value]).toEqual(['pipeline', 'monitoring']);
     expect(outputs.airflow_url.value).toBe('http://127.0.0.1:8080');
     expect(outputs.kafka_bootstrap_servers.value).toBe('localhost:9092');
     expect(outputs.prometheus_url.value).toBe('http://127.0.0.1:9091');

@@ -70,11 +70,11 @@ describe('props are validated where they enter, naming the prop and what is allo
       "ports.schemaRegistry is for the platform's own schemaRegistry, which does not run when schemaRegistry is given: leave it unset",
     ],
     [
-      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), memoryMiB: { cassandra: 4096 } },
+      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), memoryMiB: { cassandra: 4096 } },
       "memoryMiB.cassandra is for the platform's own cassandra, which does not run when cassandra is given: leave it unset",
     ],
     [
-      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1' }), pipeline: { cassandraReplication: 0 } },
+      { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), pipeline: { cassandraReplication: 0 } },
       'pipeline.cassandraReplication must be an integer between 1 and 32, got 0',
     ],
     [{ kafka, controlCenter: true }, "controlCenter needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false"],
@@ -153,17 +153,17 @@ describe('a construct used on its own names its own props', () => {
     ['SparkCluster workerCores', build((s, network) => new SparkCluster(s, 'S', { network, workerCores: 0 })), 'workerCores must be an integer between 1 and 64, got 0'],
     [
       'SparkStreamingJob memoryMiB',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), environment: {}, memoryMiB: 100 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, memoryMiB: 100 })),
       'memoryMiB must be an integer between 512 and 262144, got 100',
     ],
     [
       'SparkStreamingJob maxCores',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), environment: {}, maxCores: 3 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, maxCores: 3 })),
       'maxCores must be an integer between 1 and 2, got 3',
     ],
     [
       'SparkStreamingJob entryPoint',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), environment: {}, entryPoint: 'missing.py' })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, entryPoint: 'missing.py' })),
       "entryPoint must be a .py file in",
     ],
     [
@@ -182,7 +182,7 @@ describe('a construct used on its own names its own props', () => {
     [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'] }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
     [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
     [() => SchemaRegistry.fromExisting({ url: 'registry:8081' }), "url must be an http(s) URL, got 'registry:8081'"],
-    [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '' }), "datacenter must be a datacenter name, got ''"],
+    [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "datacenter must be a datacenter name, got ''"],
     [() => Postgres.fromExisting({ host: 'db/x', airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), "host must be a host name or IP address, got 'db/x'"],
     [() => Postgres.fromExisting({ host: 'db', port: 0, airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), 'port must be an integer between 1 and 65535, got 0'],
     [() => Postgres.fromExisting({ host: 'db', airflow: { user: 'a', password: 'a' }, pipeline: { user: 'u', password: 'p@ss' } }), 'pipeline.password must be letters, digits and ._~- only (it goes into DSNs unquoted)'],
@@ -226,7 +226,7 @@ describe('image sources', () => {
 describe('a bind address other machines reach is refused unless the risk is accepted', () => {
   const risk = (shown: string) =>
     `bindAddress is ${shown}: every published port would answer other machines without TLS, so passwords and data would cross ` +
-    'the network in clear text, and Kafka, the schema registry, ZooKeeper and Cassandra would take anyone, since they ask ' +
+    'the network in clear text, and Kafka, the schema registry and ZooKeeper would take anyone, since they ask ' +
     'for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk';
 
   test.each(['0.0.0.0', '192.168.1.20', '10.0.0.5'])('bindAddress %s, naming the prop, the risk and the way out', (bindAddress) => {

@@ -1,11 +1,14 @@
 /**
  * Who may do what, on the shared deployment after the pipeline test delivered its users: PostgreSQL's roles
- * per purpose (each refused outside its purpose, a wrong password refused) and Spark's shared secret (the
+ * per purpose (each refused outside its purpose, a wrong password refused), Cassandra's roles likewise (no login
+ * without credentials, none with a wrong password or Cassandra's default one) and Spark's shared secret (the
  * master refuses an application without it or with a wrong one, and its UI's kill endpoint does nothing).
  * The credentials are read where the containers get them, as an intruder with access to the engine could.
  */
 import { spawn } from 'child_process';
+import { Client as CassandraClient } from 'cassandra-driver';
 import { Client as PgClient } from 'pg';
+import { cassandraClient, cassandraSuperuser, type CassandraLogin } from '../../ops/cassandra-login';
 import { containerLog, docker, PREFIX } from '../../ops/deployment';
 
 const SPARK_SECURITY_PROPERTIES = '/opt/kafka-pipelining/spark-security.conf';
@@ -31,6 +34,28 @@ export function postgresRoles(): Record<'superuser' | 'airflow' | 'pipeline' | '
     pipeline: { user: env.KP_PG_PIPELINE_ROLE, password: env.KP_PG_PIPELINE_PASSWORD, database: env.KP_PG_PIPELINE_DATABASE },
     monitoring: { user: env.KP_PG_MONITORING_ROLE, password: env.KP_PG_MONITORING_PASSWORD, database: 'postgres' },
   };
+}
+
+/** Cassandra's logins: the bootstrap role's from its container, the pipeline's and the read-only one's from the outputs, the superuser's from its volume. */
+export function cassandraLogins(outputs: Record<string, string>): Record<'superuser' | 'bootstrap' | 'pipeline' | 'monitoring', CassandraLogin> {
+  const bootstrap = containerEnv(`${PREFIX}-bootstrap`);
+  return {
+    superuser: cassandraSuperuser(),
+    bootstrap: { username: bootstrap.PIPELINE_CASSANDRA_USERNAME, password: bootstrap.PIPELINE_CASSANDRA_PASSWORD },
+    pipeline: { username: outputs.cassandra_user, password: outputs.cassandra_password },
+    monitoring: { username: outputs.cassandra_monitoring_user, password: outputs.cassandra_monitoring_password },
+  };
+}
+
+/** Runs `cql` as `login` (or as it with another password) over the published port; resolves to the rows. */
+export async function cqlAs(outputs: Record<string, string>, login: CassandraLogin, cql: string, override: Partial<CassandraLogin> = {}): Promise<Record<string, unknown>[]> {
+  const client = cassandraClient(outputs, { ...login, ...override });
+  try {
+    await client.connect();
+    return (await client.execute(cql)).rows.map((row) => Object.fromEntries(row.keys().map((key) => [key, row.get(key) as unknown])));
+  } finally {
+    await client.shutdown();
+  }
 }
 
 /** Spark's shared secret, read from the properties file in the master. */
@@ -125,6 +150,57 @@ export function authenticationTests(outputs: () => Record<string, string>, figur
       const holders = docker('ps', '-a', '--filter', `network=${PREFIX}-net`, '--format', '{{.Names}}').split('\n').filter(Boolean)
         .filter((name) => docker('inspect', '-f', '{{json .Config}}', name).includes(roles.superuser.password));
       expect(holders).toEqual([`${PREFIX}-postgres`]);
+    }, 5 * 60 * 1000);
+
+    test("Cassandra: no login without credentials, with a wrong password or the default one; each role refused outside its job; none a superuser but the platform's", async () => {
+      const out = outputs();
+      const logins = cassandraLogins(out);
+      const table = 'spark_streams.created_users';
+      // No credentials: the node asks for them, and the driver has none to give.
+      const anonymous = new CassandraClient({ contactPoints: [out.cassandra_contact_point], localDataCenter: out.cassandra_datacenter });
+      await expect(anonymous.connect().finally(() => anonymous.shutdown())).rejects.toThrow(/requires authentication/);
+      for (const name of ['superuser', 'bootstrap', 'pipeline', 'monitoring'] as const) {
+        await expect(cqlAs(out, logins[name], 'SELECT now() FROM system.local', { password: `${logins[name].password}x` })).rejects.toThrow(
+          `Provided username ${logins[name].username} and/or password are incorrect`,
+        );
+      }
+      // Cassandra's default superuser is gone.
+      await expect(cqlAs(out, { username: 'cassandra', password: 'cassandra' }, 'SELECT now() FROM system.local')).rejects.toThrow('Provided username cassandra and/or password are incorrect');
+
+      // Each role does its job: the pipeline role reads and writes the table, the read-only role reads it.
+      const [{ n }] = await cqlAs(out, logins.monitoring, `SELECT count(*) AS n FROM ${table}`);
+      expect(Number(n)).toBeGreaterThan(0);
+      const probe = '00000000-0000-4000-8000-0000000e2e13';
+      await cqlAs(out, logins.pipeline, `DELETE FROM ${table} WHERE id = ${probe}`);
+      // And nothing more.
+      await expect(cqlAs(out, logins.monitoring, `DELETE FROM ${table} WHERE id = ${probe}`)).rejects.toThrow(`User ${logins.monitoring.username} has no MODIFY permission`);
+      for (const name of ['pipeline', 'monitoring', 'bootstrap'] as const) {
+        const { username } = logins[name];
+        await expect(cqlAs(out, logins[name], "CREATE KEYSPACE e2e_intruder WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")).rejects.toThrow(`User ${username} has no CREATE permission`);
+        await expect(cqlAs(out, logins[name], 'SELECT role, salted_hash FROM system_auth.roles')).rejects.toThrow(`User ${username} has no SELECT permission`);
+        await expect(cqlAs(out, logins[name], "CREATE ROLE e2e_intruder WITH PASSWORD = 'e2e-intruder-password' AND LOGIN = true")).rejects.toThrow(`User ${username} has no CREATE permission`);
+        // Unauthorized (0x2100), whichever check refuses it first.
+        await expect(cqlAs(out, logins[name], `ALTER ROLE ${logins.superuser.username} WITH PASSWORD = 'e2e-intruder-password'`)).rejects.toMatchObject({ code: 0x2100 });
+      }
+      for (const name of ['pipeline', 'monitoring'] as const) {
+        await expect(cqlAs(out, logins[name], `DROP TABLE ${table}`)).rejects.toThrow(`User ${logins[name].username} has no DROP permission`);
+        await expect(cqlAs(out, logins[name], `ALTER TABLE ${table} ADD e2e_intruder text`)).rejects.toThrow(`User ${logins[name].username} has no ALTER permission`);
+      }
+      // Only the platform's superuser is one.
+      const roles = await cqlAs(out, logins.superuser, 'SELECT role, is_superuser, can_login FROM system_auth.roles');
+      expect(roles.map((r) => [r.role, r.is_superuser, r.can_login]).sort()).toEqual(
+        [[logins.superuser.username, true, true], ['bootstrap', false, true], ['monitoring', false, true], ['pipeline', false, true]].sort(),
+      );
+      // system_auth is replicated like the pipeline's keyspace.
+      const replication = await cqlAs(out, logins.monitoring, "SELECT keyspace_name, replication FROM system_schema.keyspaces WHERE keyspace_name IN ('system_auth', 'spark_streams')");
+      expect(new Set(replication.map((r) => JSON.stringify(r.replication))).size).toBe(1);
+      // The passwords travel in files: only the bootstrap job's container shows its role's (README, "Security"); the
+      // superuser's volume is mounted by the roles job alone.
+      for (const name of ['superuser', 'pipeline', 'monitoring', 'bootstrap'] as const) {
+        const holders = docker('ps', '-a', '--filter', `network=${PREFIX}-net`, '--format', '{{.Names}}').split('\n').filter(Boolean)
+          .filter((container) => docker('inspect', '-f', '{{json .Config}}', container).includes(logins[name].password));
+        expect({ name, holders }).toEqual({ name, holders: name === 'bootstrap' ? [`${PREFIX}-bootstrap`] : [] });
+      }
     }, 5 * 60 * 1000);
 
     test("Spark: the master refuses an application without the shared secret and one with a wrong secret; its UI's kill endpoint does nothing", async () => {

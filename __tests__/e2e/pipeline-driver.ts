@@ -3,10 +3,11 @@
  * watches users arrive in Cassandra, counts what a Kafka topic holds per key, and runs the verify job.
  * What must be in Cassandra comes from the stand-in API's own record of the valid users it served.
  */
-import { Client as CassandraClient } from 'cassandra-driver';
+import type { Client as CassandraClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import type { Served, Switches } from '../../jobs/fake-randomuser';
+import { cassandraClient } from '../../ops/cassandra-login';
 import { DAG_ID, docker, runLogged, waitFor } from '../../ops/deployment';
 import { hostPipelineEnv } from '../../ops/pipeline-status';
 import type { SourceUser } from '../../ops/users';
@@ -61,11 +62,7 @@ export class PipelineDriver {
 
   /** Opens a Cassandra session per call: the node may have restarted (and moved) since the last one. */
   public async withCassandra<T>(use: (client: CassandraClient) => Promise<T>): Promise<T> {
-    const client = new CassandraClient({
-      contactPoints: [this.outputs.cassandra_contact_point],
-      localDataCenter: this.outputs.cassandra_datacenter,
-      socketOptions: { readTimeout: 30000 },
-    });
+    const client = cassandraClient(this.outputs, { username: this.outputs.cassandra_user, password: this.outputs.cassandra_password });
     try {
       return await use(client);
     } finally {

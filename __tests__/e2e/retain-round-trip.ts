@@ -4,7 +4,7 @@
  * Airflow holding an encrypted connection and variable, `cdktf destroy` must leave every volume and nothing
  * else, and `cdktf deploy` must bring the same stack back (the suite's earlier deploys, the upgraded versions
  * and the evolved schema, come through the environment it inherits) with new generated passwords that
- * PostgreSQL and Airflow take over, the old ones refused; every user still in PostgreSQL and, once the Spark
+ * PostgreSQL, Cassandra and Airflow take over, the old ones refused (Cassandra's superuser the same, kept on its volume); every user still in PostgreSQL and, once the Spark
  * job resumed from its checkpoint, in Cassandra, none twice; Kafka's topics, offsets and cluster unchanged;
  * Airflow's stored secrets readable; then a new round through the whole pipeline, ending with exactly the
  * valid users in Cassandra and verify --expect agreeing.
@@ -15,7 +15,7 @@ import { Client as PgClient } from 'pg';
 import { latestSchemaId } from '../../ops/avro';
 import { deployWatched, destroy, docker, leftovers, PREFIX, stackOutputs, waitFor } from '../../ops/deployment';
 import { AirflowApi } from './airflow-api';
-import { containerEnv, postgresRoles, queryAs } from './authentication';
+import { cassandraLogins, containerEnv, cqlAs, postgresRoles, queryAs } from './authentication';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 
 // A round far bigger than what streams while destroy gets going: the e2e deployment streams at most 200
@@ -81,6 +81,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     expect(kafkaBefore.group).toEqual(groupOffsets);
     const pgBefore = await pgIds(before.postgres_dsn);
     const rolesBefore = postgresRoles();
+    const cassandraBefore = cassandraLogins(before);
     const schemaIdBefore = await latestSchemaId(before.schema_registry_url);
     const containerIds = new Map(containers.map((name) => [name, docker('inspect', '-f', '{{.Id}}', name)]));
     const images = containerImages(containers);
@@ -132,6 +133,16 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
       expect(rolesAfter[name].password).not.toBe(rolesBefore[name].password);
       expect(await queryAs(after.postgres_dsn, rolesAfter[name], 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
       await expect(queryAs(after.postgres_dsn, rolesBefore[name], 'SELECT 1')).rejects.toThrow(`password authentication failed for user "${rolesBefore[name].user}"`);
+    }
+    // Cassandra's roles too: the roles job gave the kept roles this deploy's passwords, as the superuser that the
+    // kept volume of its own still knows (the same one: a new deploy could not have learned another).
+    const cassandraAfter = cassandraLogins(after);
+    expect(cassandraAfter.superuser).toEqual(cassandraBefore.superuser);
+    expect(await cqlAs(after, cassandraAfter.superuser, "SELECT is_superuser FROM system_auth.roles WHERE role = 'cassandra'")).toEqual([]);
+    for (const name of ['bootstrap', 'pipeline', 'monitoring'] as const) {
+      expect(cassandraAfter[name].password).not.toBe(cassandraBefore[name].password);
+      expect(await cqlAs(after, cassandraAfter[name], "SELECT cluster_name FROM system.local WHERE key = 'local'")).toEqual([{ cluster_name: 'kafka-pipelining' }]);
+      await expect(cqlAs(after, cassandraBefore[name], 'SELECT now() FROM system.local')).rejects.toThrow(`Provided username ${cassandraBefore[name].username} and/or password are incorrect`);
     }
     await expect(new AirflowApi(after.airflow_url, after.airflow_admin_user, before.airflow_admin_password).request('GET', '/api/v2/version')).rejects.toThrow(/answered 401/);
     const resumed = new PipelineDriver(after, servedBefore);

@@ -9,6 +9,8 @@ const REQUIRED: Env = {
   PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
   PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
   PIPELINE_CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
+  PIPELINE_CASSANDRA_USERNAME: 'bootstrap',
+  PIPELINE_CASSANDRA_PASSWORD: 'cassandra-s3cret',
 };
 
 /** The problems a bootstrap configuration reports, or none. */
@@ -31,6 +33,8 @@ describe('loadBootstrapConfig', () => {
       cassandra: {
         contactPoints: ['cassandra:9042'],
         localDataCenter: 'datacenter1',
+        username: 'bootstrap',
+        password: 'cassandra-s3cret',
         keyspace: 'spark_streams',
         table: 'created_users',
       },
@@ -93,6 +97,8 @@ describe('loadBootstrapConfig', () => {
       expect.stringMatching(/^PIPELINE_PG_DSN is required: a postgres:\/\/ or postgresql:\/\/ URL/),
       'PIPELINE_KAFKA_BOOTSTRAP_SERVERS is required: comma-separated host:port pairs, e.g. kafka:29092',
       'PIPELINE_CASSANDRA_CONTACT_POINTS is required: comma-separated host:port pairs, e.g. cassandra:9042',
+      'PIPELINE_CASSANDRA_USERNAME is required: a Cassandra role name',
+      "PIPELINE_CASSANDRA_PASSWORD is required: the role's password",
       'PIPELINE_SCHEMA_REGISTRY_URL is required: an http:// or https:// URL, e.g. http://schema-registry:8081',
     ]);
   });
@@ -162,7 +168,9 @@ describe('loadPipelineConfig (verify)', () => {
       kafkaBrokers: ['kafka:29092'],
       topic: 'users_created',
       dlqTopic: 'users_created.dlq',
-      cassandra: { contactPoints: ['cassandra:9042'], localDataCenter: 'datacenter1', keyspace: 'spark_streams', table: 'created_users' },
+      cassandra: {
+        contactPoints: ['cassandra:9042'], localDataCenter: 'datacenter1', username: 'bootstrap', password: 'cassandra-s3cret', keyspace: 'spark_streams', table: 'created_users',
+      },
     });
   });
 
@@ -171,6 +179,8 @@ describe('loadPipelineConfig (verify)', () => {
       'PIPELINE_PG_DSN',
       'PIPELINE_KAFKA_BOOTSTRAP_SERVERS',
       'PIPELINE_CASSANDRA_CONTACT_POINTS',
+      'PIPELINE_CASSANDRA_USERNAME',
+      'PIPELINE_CASSANDRA_PASSWORD',
     ]);
   });
 });

@@ -100,6 +100,8 @@ const REQUIRED_VALUES: Record<string, string> = {
   PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
   PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
   PIPELINE_CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
+  PIPELINE_CASSANDRA_USERNAME: 'bootstrap',
+  PIPELINE_CASSANDRA_PASSWORD: 'cassandra-s3cret',
 };
 
 const READERS: [Component, (env: Env) => unknown][] = [

@@ -82,3 +82,10 @@ test("hostPipelineEnv: the stack's outputs as the host-side jobs' variables, lea
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9092',
   });
 });
+
+test('hostPipelineEnv: Cassandra with the read-only role of the outputs, not the pipeline role that writes', () => {
+  expect(hostPipelineEnv({ cassandra_user: 'pipeline', cassandra_password: 'w', cassandra_monitoring_user: 'monitoring', cassandra_monitoring_password: 'r' })).toEqual({
+    PIPELINE_CASSANDRA_USERNAME: 'monitoring',
+    PIPELINE_CASSANDRA_PASSWORD: 'r',
+  });
+});

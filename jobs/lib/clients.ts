@@ -28,7 +28,11 @@ export async function withPostgres<T>(dsn: string, use: (client: PgClient) => Pr
 
 /** Connects, runs `use` and always shuts the client down (it keeps sockets and timers open otherwise). */
 export async function withCassandra<T>(config: CassandraConfig, use: (client: cassandra.Client) => Promise<T>): Promise<T> {
-  const client = new cassandra.Client({ contactPoints: config.contactPoints, localDataCenter: config.localDataCenter });
+  const client = new cassandra.Client({
+    contactPoints: config.contactPoints,
+    localDataCenter: config.localDataCenter,
+    authProvider: new cassandra.auth.PlainTextAuthProvider(config.username, config.password),
+  });
   try {
     await client.connect();
     return await use(client);

@@ -11,6 +11,9 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface CassandraConfig {
   readonly contactPoints: string[];
   readonly localDataCenter: string;
+  /** The role the job logs in as (PasswordAuthenticator). */
+  readonly username: string;
+  readonly password: string;
   readonly keyspace: string;
   readonly table: string;
 }
@@ -188,6 +191,8 @@ function readPipeline(reader: EnvReader): PipelineConfig {
     cassandra: {
       contactPoints: reader.read('PIPELINE_CASSANDRA_CONTACT_POINTS', hostPortList('cassandra:9042')),
       localDataCenter: reader.read('PIPELINE_CASSANDRA_DATACENTER', nonEmpty('a datacenter name')),
+      username: reader.read('PIPELINE_CASSANDRA_USERNAME', nonEmpty('a Cassandra role name')),
+      password: reader.read('PIPELINE_CASSANDRA_PASSWORD', { ...nonEmpty("the role's password"), secret: true }),
       keyspace: reader.read('PIPELINE_CASSANDRA_KEYSPACE', cqlIdentifier),
       table: reader.read('PIPELINE_CASSANDRA_TABLE', cqlIdentifier),
     },
