@@ -3,8 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-// main.ts is the app `cdktf` runs: each case runs it as cdktf would, into a scratch output directory.
+// main.ts is the app `cdktf` runs: each case runs cdktf.json's app command as cdktf would, into a scratch output directory.
 const ROOT = path.join(__dirname, '..');
+const APP_COMMAND = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app;
 
 /** The part of the synthesized stack these tests read. */
 interface Plan {
@@ -15,8 +16,8 @@ function runApp(vars: Record<string, string>): { status: number | null; stderr: 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-main-'));
   try {
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KP_')));
-    const result = spawnSync('npx', ['ts-node', '--transpile-only', 'main.ts'], {
-      cwd: ROOT, encoding: 'utf8', env: { ...inherited, ...vars, CDKTF_OUTDIR: outdir },
+    const result = spawnSync(APP_COMMAND, {
+      cwd: ROOT, encoding: 'utf8', shell: true, env: { ...inherited, ...vars, CDKTF_OUTDIR: outdir },
     });
     const planFile = path.join(outdir, 'stacks', 'kafka-pipelining', 'cdk.tf.json');
     return { status: result.status, stderr: result.stderr, plan: fs.existsSync(planFile) ? (JSON.parse(fs.readFileSync(planFile, 'utf8')) as Plan) : undefined };

@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
 import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { cacheDirectory } from '../ops/up-state';
 import { ImageSource } from './image-source';
+import { cachedBundle } from './job-bundle-cache';
 import { OneShotContainer } from './one-shot-container';
 import { PlatformNetwork } from './platform-network';
 import { VolumeAttachment } from './service-container';
@@ -64,18 +65,19 @@ const PROJECT_ROOT = path.join(__dirname, '..');
 
 /**
  * Bundles a TypeScript job (esbuild, deterministic output) and returns the bundle's path. The bundle's
- * content, hence the plan, changes exactly when the job or a dependency does.
+ * content, hence the plan, changes exactly when the job or a dependency does. Bundles are kept in the cache
+ * directory outside the clone and served again only while nothing they were built from has changed
+ * (job-bundle-cache.ts).
  */
 export function bundleNodeJob(entryPoint: string): string {
   if (!fs.existsSync(entryPoint)) throw new Error(`NodeJob: entryPoint '${entryPoint}' does not exist`);
   // One folder per process: parallel test workers never write the same file.
   const outDirectory = path.join(os.tmpdir(), `kafka-pipelining-bundles-${process.pid}`);
   fs.mkdirSync(outDirectory, { recursive: true });
-  const outfile = path.join(outDirectory, `${path.basename(entryPoint, '.ts')}.js`);
-  const result = buildSync({
+  return cachedBundle({
     entryPoints: [entryPoint],
     absWorkingDir: PROJECT_ROOT,
-    outfile,
+    outfile: path.join(outDirectory, `${path.basename(entryPoint, '.ts')}.js`),
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -83,9 +85,7 @@ export function bundleNodeJob(entryPoint: string): string {
     external: ['pg-native'],
     legalComments: 'none',
     logLevel: 'silent',
-  });
-  if (result.errors.length > 0) throw new Error(`NodeJob: bundling ${entryPoint} failed: ${result.errors[0].text}`);
-  return outfile;
+  }, cacheDirectory());
 }
 
 /** A TypeScript job run once to completion in the pinned Node.js image (e.g. the bootstrap). */
