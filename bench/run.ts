@@ -21,7 +21,7 @@ import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
 import { cassandraClient, cassandraSuperuser } from '../ops/cassandra-login';
-import { deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs } from '../ops/deployment';
+import { containerLog, deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs } from '../ops/deployment';
 import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
 import { benchConfig, type BenchConfig } from './config';
@@ -29,11 +29,13 @@ import { BENCH_PROCESS, cpuOverWindow, sampleCpu, type CpuSample, type CpuWindow
 import { measureDagRun, type DagPhases } from './dag';
 import { Observer, PROBE_IDS, PROBE_INTERVAL_MS, type ObserverRecord } from './observer';
 import { coresTable, dagTable, summaryTable, type CpuColumn, type FigureRow } from './report';
+import { BATCH_PHASES, batchProfile, parseSparkBatches, type BatchProfile } from './spark-batches';
 import { delivery, summarize, type Delivery, type Summary } from './stats';
 
 const ARTIFACTS = path.join(ROOT, 'artifacts', 'bench');
 const PIPELINE_TABLE = 'spark_streams.created_users';
 const PIPELINE_TOPIC = 'users_created';
+const SPARK_DRIVER = `${PREFIX}-spark-job`;
 const BENCH_KEYSPACE = 'bench';
 const RAW_TABLE = `${BENCH_KEYSPACE}.raw_users`;
 const PLAIN_TABLE = `${BENCH_KEYSPACE}.plain_consumer_users`;
@@ -68,6 +70,8 @@ interface WindowRecord {
   readonly p99Ms: number;
   readonly cpu: CpuWindow;
   readonly observer: ObserverRecord;
+  /** The Spark job's micro-batches of the window (the pipeline's windows), from the driver's log. */
+  readonly spark?: BatchProfile;
 }
 
 const say = (text: string) => console.log(`bench: ${text}`);
@@ -166,7 +170,9 @@ async function main(): Promise<void> {
         let after: CpuSample | undefined;
         const { writeTimes, record } = await observer.awaitRows(table, [...sent.keys()], () => (after = sampleCpu()));
         const result = delivery(sent, writeTimes);
-        windows.push({ ...spec, handOverSeconds, usersPerSecond: result.usersPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpu: cpuOverWindow(before, after!), observer: record });
+        // Batches whose trigger began in the window: read from the log once the window is over.
+        const spark = spec.column === PIPELINE ? batchProfile(parseSparkBatches(containerLog(SPARK_DRIVER, new Date(started).toISOString())).filter((b) => b.startedMs >= started)) : undefined;
+        windows.push({ ...spec, handOverSeconds, usersPerSecond: result.usersPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpu: cpuOverWindow(before, after!), observer: record, ...(spark ? { spark } : {}) });
         save();
         const latency = spec.column === RAW ? '' : `, p50 ${result.p50Ms.toFixed(0)} ms, p99 ${result.p99Ms.toFixed(0)} ms`;
         say(`  ${spec.column}${spec.concurrency ? ` (concurrency ${spec.concurrency})` : ''}, ${spec.kind} of ${spec.users} users, run ${spec.run}: ${result.usersPerSecond.toFixed(0)} users/s${latency}`);
@@ -310,6 +316,7 @@ function printedReport(config: BenchConfig, windows: readonly WindowRecord[], da
     { label: 'idle+probe', windows: [cost.observed] },
   );
   sections.push(coresTable(cpuColumns));
+  sections.push(sparkBatchLines(windows.filter((w) => w.column === PIPELINE)));
   sections.push(dagTable(config.dagUsers, dagRuns.map((r) => r.phases)));
   const cassandra = Object.entries(cost.addedCores).filter(([name]) => name.endsWith('cassandra')).map(([name, cores]) => `${name} ${cores >= 0 ? '+' : ''}${cores.toFixed(3)}`);
   sections.push(
@@ -318,6 +325,27 @@ function printedReport(config: BenchConfig, windows: readonly WindowRecord[], da
       `${[...cassandra, `${BENCH_PROCESS} ${cost.addedCores[BENCH_PROCESS]?.toFixed(3) ?? '-'}`].join(', ')} (idle noise included)`,
   );
   return sections.join('\n\n');
+}
+
+/** The Spark job's micro-batches per pipeline window kind: medians over the windows' own medians. */
+function sparkBatchLines(windows: readonly WindowRecord[]): string {
+  const lines = ['the Spark job\'s micro-batches (batches with rows; per window kind, the median of each window\'s median):'];
+  const kinds = [...new Set(windows.map((w) => `${w.kind} of ${w.users}`))];
+  for (const kind of kinds) {
+    const profiles = windows.filter((w) => `${w.kind} of ${w.users}` === kind && w.spark).map((w) => w.spark!);
+    if (profiles.length === 0) continue;
+    const median = (values: number[]) => summarize(values).median.toFixed(0);
+    const phases = BATCH_PHASES.map((phase) => {
+      const medians = profiles.flatMap((p) => (p.phasesMs[phase] ? [p.phasesMs[phase].median] : []));
+      return `${phase} ${medians.length ? median(medians) : '-'}`;
+    });
+    lines.push(
+      `  ${kind}: ${median(profiles.map((p) => p.batches))} batches of ${median(profiles.map((p) => p.rows.median))} rows, ` +
+        `addBatch ${median(profiles.map((p) => p.addBatchMs.median))} ms (${median(profiles.map((p) => p.addBatchMsPer1000Rows))} ms per 1,000 rows), ` +
+        `trigger ${median(profiles.map((p) => p.triggerMs.median))} ms; addBatch's phases (ms): ${phases.join(', ')}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Each platform container's memory use and limit after the measurements, from `docker stats`. */

@@ -134,3 +134,11 @@ describe('a brought cluster', () => {
     expect(() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: 'dc1', credentials })).toThrow(message);
   });
 });
+
+describe('the single node starts without waiting for peers', () => {
+  test('ring delay and gossip settling cut, which only wait for other nodes', () => {
+    expect(envOf('kp-cassandra').JVM_EXTRA_OPTS.split(' ')).toEqual(
+      expect.arrayContaining(['-Dcassandra.ring_delay_ms=1000', '-Dcassandra.skip_wait_for_gossip_to_settle=0']),
+    );
+  });
+});
