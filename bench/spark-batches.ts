@@ -22,7 +22,7 @@ export const BATCH_PHASES = ['schema ids', 'rows', 'dead letters'] as const;
 export type BatchPhase = (typeof BATCH_PHASES)[number];
 
 const PROGRESS_MARK = 'Streaming query made progress: ';
-// stream_users.write_batch's line: "batch 7 written (schema ids [1]) in 812 ms: schema ids 120 ms, rows 530 ms, dead letters 160 ms"
+// stream_users.write_batch's line: "batch 7 written (schema ids [1], 0 dead letters) in 812 ms: schema ids 120 ms, rows 530 ms, dead letters 160 ms"
 const PHASES_LINE = /batch (\d+) written \(schema ids [^)]*\) in \d+ ms: schema ids (\d+) ms, rows (\d+) ms, dead letters (\d+) ms/g;
 
 /** The progress reports and the job's phase lines of a driver log, joined by batch id, in log order. */

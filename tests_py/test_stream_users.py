@@ -1,7 +1,12 @@
+import json
+
 import pytest
-from pipeline_contract import RegistryError
-from samples import NATIONALITY, USER_SCHEMA_JSON, evolved_schema
-from stream_users import avro_readable, with_retries
+from pipeline_contract import RegistryError, UserSchema
+from samples import NATIONALITY, ROW, USER_FIELDS, USER_SCHEMA_JSON, evolved_schema
+from stream_users import BatchSinks, avro_readable, with_retries, write_batch
+from test_users_transform import V1, avro_body, framed, kafka_frame
+from users_transform import REASON_NO_HEADER, REASON_NOT_UUID
+from writer_schemas import TableColumns, WriterSchemas
 
 
 def test_registry_failures_are_tried_again_then_raised(monkeypatch):
@@ -33,3 +38,58 @@ def test_avro_in_the_jvm_says_which_writers_the_latest_schema_reads(spark):
     assert not readable(without_default, USER_SCHEMA_JSON)
     assert not readable(USER_SCHEMA_JSON, other_record)
     assert not readable(USER_SCHEMA_JSON, '{"type": "object"}')
+
+
+class RecordingSinks:
+    """The batch's writes kept as collected rows, in place of Cassandra and the dead-letter topic."""
+
+    def __init__(self):
+        self.rows: list = []
+        self.dead_letters: list = []
+        self.dead_letter_writes = 0
+
+    def sinks(self) -> BatchSinks:
+        def write_dead_letters(messages):
+            self.dead_letter_writes += 1
+            self.dead_letters.extend(messages.collect())
+
+        return BatchSinks(
+            write_rows=lambda rows: self.rows.extend(rows.collect()), write_dead_letters=write_dead_letters
+        )
+
+
+OTHER_ID = "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11"
+
+
+def all_columns() -> TableColumns:
+    return TableColumns(lambda: frozenset(USER_FIELDS))
+
+
+def batch_schemas_of(schema: UserSchema) -> WriterSchemas:
+    return WriterSchemas(
+        fetch_latest=lambda: schema,
+        fetch_schema=lambda schema_id: schema.text if schema_id == schema.schema_id else None,
+        readable=lambda reader, writer: True,
+    )
+
+
+def test_a_clean_batch_writes_its_rows_and_runs_no_dead_letter_write(spark):
+    recording = RecordingSinks()
+    frame = kafka_frame(spark, framed(avro_body()), framed(avro_body(id=OTHER_ID)))
+
+    write_batch(frame, 1, batch_schemas_of(V1), all_columns(), recording.sinks())
+
+    assert sorted(row.id for row in recording.rows) == sorted([ROW["id"], OTHER_ID])
+    assert recording.dead_letter_writes == 0
+
+
+def test_a_batch_with_rejected_rows_writes_the_valid_ones_and_exactly_their_dead_letters(spark):
+    recording = RecordingSinks()
+    frame = kafka_frame(spark, framed(avro_body()), framed(avro_body(id="not-a-uuid")), b"\x00")
+
+    write_batch(frame, 2, batch_schemas_of(V1), all_columns(), recording.sinks())
+
+    assert [row.id for row in recording.rows] == [ROW["id"]]
+    assert recording.dead_letter_writes == 1
+    reasons = sorted(json.loads(message.value)["reason"] for message in recording.dead_letters)
+    assert reasons == sorted([REASON_NOT_UUID, REASON_NO_HEADER])

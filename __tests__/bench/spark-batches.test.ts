@@ -15,7 +15,7 @@ const progress = (batchId: number, rows: number, addBatch: number, trigger: numb
 }
 `;
 const phases = (batchId: number, ids: number, rows: number, deadLetters: number) =>
-  `2026-12-01 01:02:01,100 INFO stream_users: batch ${batchId} written (schema ids [1]) in ${ids + rows + deadLetters} ms: schema ids ${ids} ms, rows ${rows} ms, dead letters ${deadLetters} ms\n`;
+  `2026-12-01 01:02:01,100 INFO stream_users: batch ${batchId} written (schema ids [1], 2 dead letters) in ${ids + rows + deadLetters} ms: schema ids ${ids} ms, rows ${rows} ms, dead letters ${deadLetters} ms\n`;
 
 describe("the Spark job's micro-batches from the driver's log", () => {
   const log = [

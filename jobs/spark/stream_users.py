@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from users_transform import (
     classify_users,
     dlq_messages,
     framed_schema_ids,
+    rejected_count,
     split_confluent_header,
     valid_rows,
 )
@@ -80,8 +82,40 @@ def cassandra_columns(spark: SparkSession, config: StreamConfig) -> frozenset[st
     return frozenset(table.columns)
 
 
+@dataclass(frozen=True)
+class BatchSinks:
+    """Where a batch goes: its valid users, and the dead-letter messages of the rows that failed a check."""
+
+    write_rows: Callable[[DataFrame], None]
+    write_dead_letters: Callable[[DataFrame], None]
+
+
+def platform_sinks(config: StreamConfig) -> BatchSinks:
+    """Cassandra's table and the dead-letter topic."""
+
+    def write_rows(rows: DataFrame) -> None:
+        # Upserts by id, so a batch replayed after a crash changes nothing.
+        (
+            rows.write.format("org.apache.spark.sql.cassandra")
+            .options(keyspace=config.cassandra_keyspace, table=config.cassandra_table)
+            .mode("append")
+            .save()
+        )
+
+    def write_dead_letters(messages: DataFrame) -> None:
+        # A replayed batch re-sends its dead letters: the DLQ is at least once.
+        (
+            messages.write.format("kafka")
+            .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+            .option("topic", config.dlq_topic)
+            .save()
+        )
+
+    return BatchSinks(write_rows=write_rows, write_dead_letters=write_dead_letters)
+
+
 def write_batch(
-    batch: DataFrame, batch_id: int, config: StreamConfig, schemas: WriterSchemas, columns: TableColumns
+    batch: DataFrame, batch_id: int, schemas: WriterSchemas, columns: TableColumns, sinks: BatchSinks
 ) -> None:
     started = time.monotonic()
     # Persisted because the schema ids are read from it before the records are decoded.
@@ -89,35 +123,27 @@ def write_batch(
     try:
         batch_schemas = schemas.for_batch(framed_schema_ids(framed))
         ids_read = time.monotonic()
-        # Persisted because two writes read it: without it each would decode the batch again.
+        # Persisted because the rows, the count of rejected ones and the dead letters all read it: without it
+        # each would decode the batch again.
         classified = classify_users(framed, batch_schemas).persist()
         try:
-            # Cassandra writes are upserts by id, so a batch replayed after a crash changes nothing.
-            (
-                valid_rows(classified, columns.for_reader(batch_schemas.reader))
-                .write.format("org.apache.spark.sql.cassandra")
-                .options(keyspace=config.cassandra_keyspace, table=config.cassandra_table)
-                .mode("append")
-                .save()
-            )
+            sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
             rows_written = time.monotonic()
-            # A replayed batch re-sends its dead letters: the DLQ is at least once.
-            (
-                dlq_messages(classified)
-                .write.format("kafka")
-                .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
-                .option("topic", config.dlq_topic)
-                .save()
-            )
+            # A Kafka write of nothing still runs a job and its commit: most batches have no dead letter.
+            rejected = rejected_count(classified)
+            if rejected:
+                sinks.write_dead_letters(dlq_messages(classified))
         finally:
             classified.unpersist()
     finally:
         framed.unpersist()
     done = time.monotonic()
     log.info(
-        "batch %d written (schema ids %s) in %.0f ms: schema ids %.0f ms, rows %.0f ms, dead letters %.0f ms",
+        "batch %d written (schema ids %s, %d dead letters) in %.0f ms: "
+        "schema ids %.0f ms, rows %.0f ms, dead letters %.0f ms",
         batch_id,
         sorted(batch_schemas.writers) or "none",
+        rejected,
         (done - started) * 1000,
         (ids_read - started) * 1000,
         (rows_written - ids_read) * 1000,
@@ -155,7 +181,7 @@ def main() -> None:
     )
     query = (
         source.writeStream.queryName(QUERY_NAME)
-        .foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns))
+        .foreachBatch(partial(write_batch, schemas=schemas, columns=columns, sinks=platform_sinks(config)))
         .option("checkpointLocation", config.checkpoint_dir)
         .trigger(processingTime=f"{config.trigger_seconds} seconds")
         .start()
