@@ -62,8 +62,8 @@ export interface SparkClusterProps extends PublishingServiceProps {
    */
   readonly workers?: number;
   /**
-   * Cores each worker offers.
-   * @default 2
+   * Cores each worker offers (see SparkWorkerProps.cores for why more than the host has).
+   * @default 4
    */
   readonly workerCores?: number;
   /**

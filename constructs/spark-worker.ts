@@ -20,8 +20,10 @@ export interface SparkWorkerProps {
   /** Where streaming checkpoints live, mounted at `/checkpoints` like in the driver. */
   readonly checkpoints: StateVolume;
   /**
-   * Cores offered to executors.
-   * @default 2
+   * Cores offered to executors. More than a small host has: a task of the streaming job waits on Cassandra's writes
+   * most of its time (0.45 s of CPU in a 5.6 s task, measured on 2 cores), and with 4 the users topic's partitions
+   * are written in one wave instead of two.
+   * @default 4
    */
   readonly cores?: number;
   /**
@@ -54,7 +56,7 @@ export class SparkWorker extends Construct {
   constructor(scope: Construct, id: string, props: SparkWorkerProps) {
     super(scope, id);
     this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 2048, 1024);
-    this.cores = validateIntegerRange('cores', props.cores ?? 2, 1, 64);
+    this.cores = validateIntegerRange('cores', props.cores ?? 4, 1, 64);
     this.executorMemoryMiB = this.memoryMiB - WORKER_OVERHEAD_MIB;
     const health = new ShippedFiles(this, 'HealthScript', { files: [{ source: SPARK_HEALTH_SCRIPT_SOURCE, target: SPARK_HEALTH_SCRIPT }] });
 

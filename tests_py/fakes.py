@@ -61,6 +61,9 @@ class FakeCursor:
     def fetchall(self) -> list[tuple]:
         return self._result
 
+    def fetchone(self) -> tuple | None:
+        return self._result[0] if self._result else None
+
 
 class FakeProducer:
     """Delivers on poll/flush; keys in `fail` get an error report, in `lose` no report at all,
