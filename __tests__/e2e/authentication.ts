@@ -47,12 +47,14 @@ export function cassandraLogins(outputs: Record<string, string>): Record<'superu
   };
 }
 
-/** Runs `cql` as `login` (or as it with another password) over the published port; resolves to the rows. */
+/** Runs `cql` as `login` (or as it with another password) over the published port; resolves to the rows (none for a write). */
 export async function cqlAs(outputs: Record<string, string>, login: CassandraLogin, cql: string, override: Partial<CassandraLogin> = {}): Promise<Record<string, unknown>[]> {
   const client = cassandraClient(outputs, { ...login, ...override });
   try {
     await client.connect();
-    return (await client.execute(cql)).rows.map((row) => Object.fromEntries(row.keys().map((key) => [key, row.get(key) as unknown])));
+    // A statement that returns no rows (DELETE, INSERT) gives a result without them.
+    const { rows = [] } = await client.execute(cql);
+    return rows.map((row) => Object.fromEntries(row.keys().map((key) => [key, row.get(key) as unknown])));
   } finally {
     await client.shutdown();
   }
