@@ -87,6 +87,13 @@ describe('StreamingPlatform, default props', () => {
     expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
   });
 
+  test('the dag-processor alone is told to parse an unchanged DAG file every 600 s (its files change only with the container)', () => {
+    const setting = 'AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=600';
+    expect(plan.container('kp-airflow-dag-processor').env).toContain(setting);
+    const others = plan.containers().filter((c) => c.name !== 'kp-airflow-dag-processor' && (c.env ?? []).some((e: string) => e.startsWith('AIRFLOW__DAG_PROCESSOR__')));
+    expect(others.map((c) => c.name)).toEqual([]);
+  });
+
   test('one-shot containers run to completion and fail the deploy unless they exit 0, with their last lines', () => {
     expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap', 'kp-cassandra-roles']);
     for (const c of oneShot()) {
@@ -198,7 +205,8 @@ describe('StreamingPlatform, default props', () => {
     expect(files('kp-airflow-scheduler')).toEqual(
       expect.arrayContaining(['/opt/airflow/dags/randomuser_pipeline.py', '/opt/airflow/dags/pipeline/transform.py', '/opt/airflow/dags/.airflowignore']),
     );
-    expect(files('kp-airflow-dag-processor')).toEqual(files('kp-airflow-scheduler'));
+    // And the dag-processor its health check script.
+    expect(files('kp-airflow-dag-processor')).toEqual([...files('kp-airflow-scheduler'), '/opt/kafka-pipelining/airflow_job_health.py']);
     expect(files('kp-spark-job')).toEqual(expect.arrayContaining(['/opt/kafka-pipelining/jobs/spark/stream_users.py']));
     expect(files('kp-bootstrap')).toEqual(['/opt/kafka-pipelining/job/bootstrap.js', '/opt/kafka-pipelining/job/schemas/user.avsc']);
     for (const upload of plan.containers().flatMap((c) => c.upload ?? [])) {
@@ -232,7 +240,7 @@ describe('StreamingPlatform, non-default props', () => {
     for (const w of workers) expect(dependenciesOf(three, w.name)).toContain(addressOf(three, 'big-spark-master'));
     const jobDeps = dependenciesOf(three, 'big-spark-job');
     for (const w of workers) expect(jobDeps).toContain(addressOf(three, w.name));
-    expect(three.container('big-spark-job').command).toContain('spark.cores.max=6');
+    expect(three.container('big-spark-job').command).toContain('spark.cores.max=12');
   });
 
   test('retainVolumes keeps data out of Terraform, so destroy leaves it', () => {

@@ -158,8 +158,8 @@ describe('a construct used on its own names its own props', () => {
     ],
     [
       'SparkStreamingJob maxCores',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, maxCores: 3 })),
-      'maxCores must be an integer between 1 and 2, got 3',
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, maxCores: 5 })),
+      'maxCores must be an integer between 1 and 4, got 5',
     ],
     [
       'SparkStreamingJob entryPoint',
