@@ -222,7 +222,7 @@ export interface StreamingPlatformProps {
   readonly zookeeper?: IZooKeeper;
   /**
    * An existing registry speaking the Confluent Schema Registry API, e.g.
-   * `SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' })`. Then no registry runs here,
+   * `SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081', credentials: { writer } })`. Then no registry runs here,
    * and `ports.schemaRegistry` and `memoryMiB.schemaRegistry` must be unset.
    * @default - a Schema Registry container storing schemas in the platform's Kafka
    */

@@ -81,7 +81,7 @@ describe('the platform against existing services of every kind', () => {
   const plan = synthPlatform({
     kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], hostBootstrapServers: ['kafka.example.org:9092'] }),
     zookeeper: ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] }),
-    schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' }),
+    schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }),
     cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc-east', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
   });
 
