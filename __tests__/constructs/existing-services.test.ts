@@ -135,7 +135,7 @@ describe('a streaming job against an existing Spark cluster', () => {
     const cluster = SparkCluster.fromExisting(stack, 'SparkImage', {
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared-checkpoints', maxExecutorMemoryMiB: 4096, totalCores: 16,
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, executorMemoryMiB: 2048 });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, executorMemoryMiB: 2048 });
     const synthesized: { resource: { docker_container: Record<string, { command: string[]; volumes: unknown; image: string; depends_on?: string[] }> } } =
       JSON.parse(Testing.synth(stack, true));
     const [driver] = Object.values(synthesized.resource.docker_container);

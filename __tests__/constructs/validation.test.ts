@@ -153,17 +153,17 @@ describe('a construct used on its own names its own props', () => {
     ['SparkCluster workerCores', build((s, network) => new SparkCluster(s, 'S', { network, workerCores: 0 })), 'workerCores must be an integer between 1 and 64, got 0'],
     [
       'SparkStreamingJob memoryMiB',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, memoryMiB: 100 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, memoryMiB: 100 })),
       'memoryMiB must be an integer between 512 and 262144, got 100',
     ],
     [
       'SparkStreamingJob maxCores',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, maxCores: 3 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, maxCores: 3 })),
       'maxCores must be an integer between 1 and 2, got 3',
     ],
     [
       'SparkStreamingJob entryPoint',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, entryPoint: 'missing.py' })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, entryPoint: 'missing.py' })),
       "entryPoint must be a .py file in",
     ],
     [
