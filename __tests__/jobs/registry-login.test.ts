@@ -12,7 +12,7 @@ describe('the registry client logs in from the URL it is given', () => {
   });
 
   it('sends no Authorization header for a URL without a login, and names no URL in a refusal', async () => {
-    const fetchMock = jest.spyOn(global, 'fetch').mockResolvedValue(new Response('{"error_code":40101}', { status: 401 }));
+    const fetchMock = jest.spyOn(global, 'fetch').mockImplementation(() => Promise.resolve(new Response('{"error_code":40101}', { status: 401 })));
     const refusal = String(await latestSchema('http://reader:s3cret@registry:8081', 'users-value').catch((error: unknown) => error));
     expect(refusal).toMatch(/HTTP 401/);
     expect(refusal).not.toMatch(/s3cret/);
