@@ -7,7 +7,7 @@ describe('the registry client logs in from the URL it is given', () => {
     const fetchMock = jest.spyOn(global, 'fetch').mockResolvedValue(new Response(JSON.stringify({ id: 1, version: 1, schema: '"string"' })));
     await latestSchema(withLogin('http://registry:8081/', 'reader', 'p@ss:word'), 'users-value');
     const [url, init] = fetchMock.mock.calls[0];
-    expect(String(url)).toBe('http://registry:8081/subjects/users-value/versions/latest');
+    expect(url instanceof URL ? url.href : url).toBe('http://registry:8081/subjects/users-value/versions/latest');
     expect((init?.headers as Record<string, string>).Authorization).toBe(`Basic ${Buffer.from('reader:p@ss:word').toString('base64')}`);
   });
 

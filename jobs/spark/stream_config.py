@@ -45,8 +45,8 @@ class StreamConfig:
         }
 
 
-# The registry login's keys in the driver's properties file (constructs/spark-streaming-job.ts writes them there,
-# not in the environment, so that `docker inspect` does not show the password; Spark redacts "password" keys).
+# The registry login's keys in the driver's properties file (constructs/spark-streaming-job.ts writes them
+# there, not in the environment, so `docker inspect` does not show it; Spark redacts "password" keys).
 REGISTRY_USERNAME_KEY = "spark.pipeline.schemaRegistry.username"
 REGISTRY_PASSWORD_KEY = "spark.pipeline.schemaRegistry.password"
 

@@ -19,7 +19,10 @@ class RegistryError(RuntimeError):
 
 
 def with_login(registry_url: str, username: str, password: str) -> str:
-    """The registry's URL with an HTTP basic login in it, the form the functions here take (it becomes a header)."""
+    """The registry's URL with an HTTP basic login in it, the form the functions here take.
+
+    The login becomes an Authorization header; no message names the URL.
+    """
     parts = urlsplit(registry_url)
     userinfo = f"{quote(username, safe='')}:{quote(password, safe='')}"
     return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
