@@ -19,7 +19,7 @@ import { type Client as CassandraClient, concurrent } from 'cassandra-driver';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
-import { decodeConfluent, encodeConfluent, latestSchemaId } from '../ops/avro';
+import { decodeConfluent, encodeConfluent, latestSchemaId, registryUrl } from '../ops/avro';
 import { cassandraClient, cassandraSuperuser } from '../ops/cassandra-login';
 import { containerLog, deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs } from '../ops/deployment';
 import { expectedRow } from '../ops/users';
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const columns = userFields(schema);
   const fields = columns.map(({ name }) => name);
   const users = Type.forSchema(schema);
-  const schemaId = await latestSchemaId(outputs.schema_registry_url);
+  const schemaId = await latestSchemaId(registryUrl(outputs));
   // Fresh ids for every window, so no row of an earlier window (or run, on a kept deployment) counts.
   const random = seededRandom(`bench-${Date.now()}`);
   const freshRows = (n: number) => Array.from({ length: n }, () => expectedRow(generateUser(random)));

@@ -7,7 +7,7 @@ import { JmxExporter, JmxExporterProps } from './jmx-exporter';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB, renderProperties } from './platform-service-props';
-import { PublishedPort, ServiceContainer, VolumeAttachment } from './service-container';
+import { PublishedPort, ServiceContainer, UploadedFile, VolumeAttachment } from './service-container';
 import { ImageSource } from './image-source';
 import { ServiceImage } from './service-image';
 import { ImageRef } from './versions';
@@ -32,6 +32,16 @@ export interface ConfluentServiceProps {
   /** The variable the start script reads log4j options from, e.g. `KAFKA_LOG4J_OPTS`. */
   readonly log4jOptionsVariable: string;
   readonly healthCheck: HealthCheck;
+  /**
+   * More files for the service, e.g. a JAAS file and what it points at.
+   * @default - none
+   */
+  readonly files?: UploadedFile[];
+  /**
+   * More environment variables for the start script (never a secret: `docker inspect` shows them).
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
   /** @default - none */
   readonly volumes?: VolumeAttachment[];
   /** @default - none */
@@ -84,6 +94,7 @@ export class ConfluentService extends Construct {
       memoryMiB: props.memoryMiB,
       command,
       environment: {
+        ...props.environment,
         [props.heapOptionsVariable]: `-Xms${heap}m -Xmx${heap}m`,
         [props.log4jOptionsVariable]: `-Dlog4j.configuration=file:${log4jFile}`,
       },
@@ -91,6 +102,7 @@ export class ConfluentService extends Construct {
         { file: configFile, content: renderProperties(props.properties) },
         { file: log4jFile, content: fs.readFileSync(path.join(__dirname, 'assets', 'log4j.properties'), 'utf8') },
         ...agentFiles,
+        ...(props.files ?? []),
       ],
       volumes: props.volumes,
       ports: props.ports,

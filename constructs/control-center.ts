@@ -66,6 +66,10 @@ export class ControlCenter extends Construct {
         'confluent.controlcenter.rest.listeners': `http://0.0.0.0:${PORT}`,
         'confluent.controlcenter.data.dir': '/var/lib/confluent-control-center',
         'confluent.controlcenter.schema.registry.url': props.schemaRegistry.url,
+        // The reader's login, in the properties file (not the environment).
+        'confluent.controlcenter.schema.registry.basic.auth.credentials.source': 'USER_INFO',
+        'confluent.controlcenter.schema.registry.basic.auth.user.info':
+          `${props.schemaRegistry.credential('reader').username}:${props.schemaRegistry.credential('reader').password}`,
         // One broker: every internal topic has a single replica.
         'confluent.controlcenter.internal.topics.replication': 1,
         'confluent.controlcenter.internal.topics.partitions': 1,

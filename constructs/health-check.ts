@@ -25,6 +25,16 @@ export interface HealthCheckOptions {
   readonly retries?: number;
 }
 
+/** An HTTP check that may log in. */
+export interface HttpHealthCheckOptions extends HealthCheckOptions {
+  /**
+   * A netrc file in the container with the login for the URL's host (`curl --netrc-file`), so no password is on the
+   * check's command line, which `docker inspect` shows.
+   * @default - no login
+   */
+  readonly netrcFile?: string;
+}
+
 /** A TCP check that may also exchange a word with the server. */
 export interface TcpHealthCheckOptions extends HealthCheckOptions {
   /**
@@ -51,8 +61,9 @@ export class HealthCheck {
   }
 
   /** A GET of `url` from inside the container must answer 2xx. Needs `curl` in the image. */
-  public static http(url: string, options: HealthCheckOptions = {}): HealthCheck {
-    return new HealthCheck(['curl', '-fsS', '-o', '/dev/null', validateHttpUrl('url', url)], options);
+  public static http(url: string, options: HttpHealthCheckOptions = {}): HealthCheck {
+    const login = options.netrcFile === undefined ? [] : ['--netrc-file', options.netrcFile];
+    return new HealthCheck(['curl', '-fsS', '-o', '/dev/null', ...login, validateHttpUrl('url', url)], options);
   }
 
   /**

@@ -32,7 +32,10 @@ export { PlatformStack, type PlatformStackProps } from './platform-stack';
 export { Postgres, type ExistingPostgresAttributes, type IPostgresDatabase, type PostgresProps } from './postgres';
 export { PostgresExporter, type PostgresExporterProps } from './postgres-exporter';
 export { PrometheusServer, type PrometheusServerProps } from './prometheus-server';
-export { SchemaRegistry, type ExistingSchemaRegistryAttributes, type ISchemaRegistry, type SchemaRegistryProps } from './schema-registry';
+export {
+  SchemaRegistry, type ExistingSchemaRegistryAttributes, type ExistingSchemaRegistryCredentials, type ISchemaRegistry, type SchemaRegistryClient,
+  type SchemaRegistryCredential, type SchemaRegistryProps,
+} from './schema-registry';
 export { ServiceContainer, type ContainerBaseProps, type PublishedPort, type ServiceContainerProps, type VolumeAttachment } from './service-container';
 export { ServiceImage, type ServiceImageProps } from './service-image';
 export { ShippedFiles, type FileToShip, type ShippedFilesProps } from './shipped-files';

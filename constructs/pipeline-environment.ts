@@ -7,6 +7,9 @@ export interface PipelineServices {
   readonly pgDsn: string;
   readonly kafkaBootstrapServers: string;
   readonly schemaRegistryUrl: string;
+  /** The registry login the platform's containers that read PIPELINE_SCHEMA_REGISTRY_USERNAME get: the bootstrap job's. */
+  readonly schemaRegistryUsername: string;
+  readonly schemaRegistryPassword: string;
   readonly cassandraContactPoints: string;
   readonly cassandraDatacenter: string;
   /** The Cassandra login the platform's containers that read PIPELINE_CASSANDRA_USERNAME get: the bootstrap job's. */
@@ -45,6 +48,8 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_PG_DSN: services.pgDsn,
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: services.kafkaBootstrapServers,
     PIPELINE_SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
+    PIPELINE_SCHEMA_REGISTRY_USERNAME: services.schemaRegistryUsername,
+    PIPELINE_SCHEMA_REGISTRY_PASSWORD: services.schemaRegistryPassword,
     PIPELINE_TOPIC: topic,
     PIPELINE_DLQ_TOPIC: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }),
     PIPELINE_TOPIC_PARTITIONS: integer('pipeline.topicPartitions', settings.topicPartitions, 'PIPELINE_TOPIC_PARTITIONS', 1, 64),

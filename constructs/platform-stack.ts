@@ -36,6 +36,12 @@ export class PlatformStack extends TerraformStack {
     output('airflow_admin_password', platform.airflow.adminPassword, "Airflow admin password: 'cdktf output --outputs-file' or 'terraform output -raw'", true);
     output('kafka_bootstrap_servers', platform.kafka.hostBootstrapServers, 'Kafka bootstrap servers from the Docker host');
     output('schema_registry_url', platform.schemaRegistry.hostUrl, 'Schema Registry REST API');
+    // With the host's URL: the logins are for clients on the Docker host (replay, the tests, the benchmark).
+    const registryLogin = platform.schemaRegistry.hostUrl === undefined ? undefined : platform.schemaRegistry;
+    output('schema_registry_user', registryLogin?.credential('reader').username, 'Schema Registry read-only user');
+    output('schema_registry_password', registryLogin?.credential('reader').password, "Its password: 'terraform output -raw schema_registry_password'", true);
+    output('schema_registry_writer_user', registryLogin?.credential('writer').username, 'Schema Registry user that may register schemas');
+    output('schema_registry_writer_password', registryLogin?.credential('writer').password, "Its password: 'terraform output -raw schema_registry_writer_password'", true);
     output('control_center_url', platform.controlCenter?.hostUrl, 'Confluent Control Center UI');
     output('spark_master_ui_url', platform.spark.master.hostUiUrl, 'Spark master web UI');
     output('prometheus_url', platform.monitoring?.prometheus.hostUrl, 'Prometheus: UI, alerts, HTTP API');

@@ -1,13 +1,28 @@
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
+import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { IKafkaCluster } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
-import { validateHttpUrl, validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateHttpUrl, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
 
-/** What a schema registry client needs: the REST API speaking Confluent's protocol. */
+/**
+ * Who calls the registry: the writer registers schemas and sets compatibility (the bootstrap job), the reader only
+ * reads them (the DAG's tasks, the Spark job, replay, Control Center, the stack's outputs).
+ */
+export type SchemaRegistryClient = 'writer' | 'reader';
+
+/** An HTTP basic login to the registry. */
+export interface SchemaRegistryCredential {
+  readonly username: string;
+  /** Its password; a token (a generated secret, or e.g. a sensitive TerraformVariable) keeps it out of the plan. */
+  readonly password: string;
+}
+
+/** What a schema registry client needs: the REST API speaking Confluent's protocol, and a login. */
 export interface ISchemaRegistry {
   /** REST URL for containers on the platform network. */
   readonly url: string;
@@ -16,6 +31,19 @@ export interface ISchemaRegistry {
    * @default - unknown
    */
   readonly hostUrl?: string;
+  /** The login of `client`: pass its password as a secret. */
+  credential(client: SchemaRegistryClient): SchemaRegistryCredential;
+}
+
+/** The logins a brought registry takes. */
+export interface ExistingSchemaRegistryCredentials {
+  /** The login that may register schemas (the bootstrap job). */
+  readonly writer: SchemaRegistryCredential;
+  /**
+   * The login of the clients that only read.
+   * @default - the writer's
+   */
+  readonly reader?: SchemaRegistryCredential;
 }
 
 /** A registry speaking the Confluent Schema Registry API that the platform does not run, given by address. */
@@ -27,6 +55,11 @@ export interface ExistingSchemaRegistryAttributes {
    * @default - no `schema_registry_url` output
    */
   readonly hostUrl?: string;
+  /**
+   * The logins the platform's clients use. A registry that does not authenticate ignores them, so any name and
+   * password do there.
+   */
+  readonly credentials: ExistingSchemaRegistryCredentials;
 }
 
 export interface SchemaRegistryProps extends PublishingServiceProps {
@@ -45,17 +78,56 @@ export interface SchemaRegistryProps extends PublishingServiceProps {
 }
 
 const PORT = 8081;
+const CONFIG_DIRECTORY = '/etc/kafka-pipelining';
+/** The JAAS file Confluent's REST layer reads its login module from (`java.security.auth.login.config`). */
+export const SCHEMA_REGISTRY_JAAS_FILE = `${CONFIG_DIRECTORY}/schema-registry.jaas`;
+/** Jetty's property file of `user: password,role` lines that the login module checks. */
+export const SCHEMA_REGISTRY_PASSWORD_FILE = `${CONFIG_DIRECTORY}/schema-registry.passwords`;
+/** The reader's login for the health check's curl. */
+const HEALTH_NETRC_FILE = `${CONFIG_DIRECTORY}/schema-registry-health.netrc`;
+/** The JAAS section, which Confluent names by `authentication.realm`. */
+export const SCHEMA_REGISTRY_REALM = 'SchemaRegistry';
+/**
+ * Each client's user and role. `readonly` is the role the host-built image lets GET and HEAD alone; Confluent's
+ * open-source registry has no per-role permissions, so on the public image both may do everything.
+ */
+export const SCHEMA_REGISTRY_USERS: Readonly<Record<SchemaRegistryClient, { readonly username: string; readonly role: string }>> = {
+  writer: { username: 'writer', role: 'writer' },
+  reader: { username: 'reader', role: 'readonly' },
+};
+/** The container user (appuser in both images): the secret files are its alone. */
+const APPUSER = '1000';
+
+/** A login that goes into a Jetty password file, a netrc file, `user:password` settings and URLs as is. */
+function validateCredential(prop: string, credential: SchemaRegistryCredential): SchemaRegistryCredential {
+  if (!/^[A-Za-z][A-Za-z0-9._-]{0,63}$/.test(credential.username)) {
+    throw new PropError(`${prop}.username`, `must be a letter, then up to 63 letters, digits or ._-, got '${credential.username}'`);
+  }
+  if (!Token.isUnresolved(credential.password) && !/^[A-Za-z0-9._~-]{8,}$/.test(credential.password)) {
+    throw new PropError(`${prop}.password`, 'must be 8 or more of letters, digits and ._~- (it goes into password, netrc and properties files as is)');
+  }
+  return credential;
+}
 
 /**
  * Confluent Schema Registry. Its state lives in Kafka (the `_schemas` topic), so it has no volume;
- * compatibility defaults to BACKWARD so a new schema version can still read old records.
+ * compatibility defaults to BACKWARD so a new schema version can still read old records. Every call, `GET /` and
+ * the health check's included, needs an HTTP basic login: a writer and a reader, each with a generated password.
  */
 export class SchemaRegistry extends Construct implements ISchemaRegistry {
   /** A registry that runs elsewhere, for the platform's jobs and Control Center to use. */
   public static fromExisting(attributes: ExistingSchemaRegistryAttributes): ISchemaRegistry {
+    const url = validateHttpUrl('url', attributes.url);
+    if (/^https?:\/\/[^/]*@/.test(url)) throw new PropError('url', 'must not carry a login: give it in credentials');
+    const writer = validateCredential('credentials.writer', attributes.credentials.writer);
+    const credentials: Record<SchemaRegistryClient, SchemaRegistryCredential> = {
+      writer,
+      reader: attributes.credentials.reader ? validateCredential('credentials.reader', attributes.credentials.reader) : writer,
+    };
     return {
-      url: validateHttpUrl('url', attributes.url),
+      url,
       hostUrl: attributes.hostUrl === undefined ? undefined : validateHttpUrl('hostUrl', attributes.hostUrl),
+      credential: (client) => credentials[client],
     };
   }
 
@@ -65,6 +137,8 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
   public readonly hostUrl: string;
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
+  /** Each client's generated password (deploy-time tokens, sensitive). */
+  private readonly passwords: Readonly<Record<SchemaRegistryClient, string>>;
 
   constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
     super(scope, id);
@@ -72,6 +146,14 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
     this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 768, 512);
     const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
+    this.passwords = {
+      writer: new GeneratedSecret(this, 'WriterPassword').value,
+      reader: new GeneratedSecret(this, 'ReaderPassword').value,
+    };
+    const users = (Object.keys(SCHEMA_REGISTRY_USERS) as SchemaRegistryClient[]).map((client) => ({ ...this.credential(client), role: SCHEMA_REGISTRY_USERS[client].role }));
+    const reader = this.credential('reader');
+    // The passwords in files readable by the service's user alone, not in its environment or command line.
+    const secretFile = (file: string, content: string) => ({ file, content, permissions: '0400', owner: APPUSER, group: APPUSER });
 
     this.container = new ConfluentService(this, 'Server', {
       name,
@@ -91,12 +173,34 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
         'kafkastore.topic': '_schemas',
         'kafkastore.topic.replication.factor': 1,
         'schema.compatibility.level': 'backward',
+        // HTTP basic auth on every call, checked by the JAAS login module of the realm's section.
+        'authentication.method': 'BASIC',
+        'authentication.realm': SCHEMA_REGISTRY_REALM,
+        'authentication.roles': users.map((u) => u.role).join(','),
       },
+      // The JAAS file's path is no secret; the passwords are in the file it names.
+      environment: { SCHEMA_REGISTRY_OPTS: `-Djava.security.auth.login.config=${SCHEMA_REGISTRY_JAAS_FILE}` },
+      files: [
+        secretFile(SCHEMA_REGISTRY_JAAS_FILE, [
+          `${SCHEMA_REGISTRY_REALM} {`,
+          '  org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required',
+          `  file="${SCHEMA_REGISTRY_PASSWORD_FILE}"`,
+          '  debug="false";',
+          '};',
+          '',
+        ].join('\n')),
+        secretFile(SCHEMA_REGISTRY_PASSWORD_FILE, users.map((u) => `${u.username}: ${u.password},${u.role}\n`).join('')),
+        secretFile(HEALTH_NETRC_FILE, `machine localhost login ${reader.username} password ${reader.password}\n`),
+      ],
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      // 200 only once the registry has read its `_schemas` topic.
-      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { startPeriodSeconds: 20, retries: 12 }),
+      // 200 only once the registry has read its `_schemas` topic, and only with a login.
+      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { netrcFile: HEALTH_NETRC_FILE, startPeriodSeconds: 20, retries: 12 }),
     }).container;
     this.url = `http://${this.container.name}:${PORT}`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+  }
+
+  public credential(client: SchemaRegistryClient): SchemaRegistryCredential {
+    return { username: SCHEMA_REGISTRY_USERS[client].username, password: this.passwords[client] };
   }
 }

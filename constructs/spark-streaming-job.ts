@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
 import type { CassandraCredential } from './cassandra';
+import type { SchemaRegistryCredential } from './schema-registry';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { renderProperties } from './platform-service-props';
 import { PlatformNetwork } from './platform-network';
@@ -22,6 +23,8 @@ export interface SparkStreamingJobProps {
   readonly environment: Record<string, string>;
   /** The Cassandra role the job writes as (the connector's `spark.cassandra.auth.*`). */
   readonly cassandraCredential: CassandraCredential;
+  /** The registry login the driver reads schemas with (jobs/spark reads it from its properties file). */
+  readonly schemaRegistryCredential: SchemaRegistryCredential;
   /**
    * Container name of the driver.
    * @default 'spark-job'
@@ -67,10 +70,13 @@ export interface SparkStreamingJobProps {
 
 const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/jobs/spark';
 /**
- * The driver's properties file (`--properties-file`): the Cassandra login and the cluster's shared secret. Spark reads
+ * The driver's properties file (`--properties-file`): the Cassandra and registry logins and the cluster's shared secret. Spark reads
  * one such file, so the secret's properties are repeated here rather than read from SparkSecurity's own file.
  */
 export const SPARK_JOB_PROPERTIES = '/opt/kafka-pipelining/spark-job.conf';
+/** The registry login's keys in the driver's properties file, as jobs/spark/stream_config.py reads them. */
+export const SPARK_REGISTRY_USERNAME_KEY = 'spark.pipeline.schemaRegistry.username';
+export const SPARK_REGISTRY_PASSWORD_KEY = 'spark.pipeline.schemaRegistry.password';
 const DRIVER_PORT = 7078;
 const BLOCK_MANAGER_PORT = 7079;
 const UI_PORT = 4040;
@@ -123,6 +129,9 @@ export class SparkStreamingJob extends Construct {
         ...(props.cluster.security?.properties ?? {}),
         'spark.cassandra.auth.username': props.cassandraCredential.username,
         'spark.cassandra.auth.password': props.cassandraCredential.password,
+        // Read by the driver alone; Spark redacts a key with "password" in it from its UI and logs.
+        [SPARK_REGISTRY_USERNAME_KEY]: props.schemaRegistryCredential.username,
+        [SPARK_REGISTRY_PASSWORD_KEY]: props.schemaRegistryCredential.password,
       }),
       executable: false,
     };

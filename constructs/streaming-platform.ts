@@ -222,7 +222,7 @@ export interface StreamingPlatformProps {
   readonly zookeeper?: IZooKeeper;
   /**
    * An existing registry speaking the Confluent Schema Registry API, e.g.
-   * `SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' })`. Then no registry runs here,
+   * `SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081', credentials: { writer } })`. Then no registry runs here,
    * and `ports.schemaRegistry` and `memoryMiB.schemaRegistry` must be unset.
    * @default - a Schema Registry container storing schemas in the platform's Kafka
    */
@@ -381,6 +381,9 @@ export class StreamingPlatform extends Construct {
       pgDsn: this.postgres.dsn('pipeline'),
       kafkaBootstrapServers: this.kafka.bootstrapServers,
       schemaRegistryUrl: this.schemaRegistry.url,
+      // The writer, for the bootstrap job that registers the schema; the DAG's tasks get the reader's below.
+      schemaRegistryUsername: this.schemaRegistry.credential('writer').username,
+      schemaRegistryPassword: this.schemaRegistry.credential('writer').password,
       cassandraContactPoints: this.cassandra.contactPoints,
       cassandraDatacenter: this.cassandra.datacenter,
       // Of the containers, only the bootstrap job reads them (verify runs from the host, with the outputs' login).
@@ -427,7 +430,12 @@ export class StreamingPlatform extends Construct {
         retainFernetKey: (props.retainVolumes ?? false) || props.postgres !== undefined,
         apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
         dagEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag'),
-        taskEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),
+        // The tasks only read the registry (the subject's latest schema): the reader's login.
+        taskEnvironment: {
+          ...environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),
+          PIPELINE_SCHEMA_REGISTRY_USERNAME: this.schemaRegistry.credential('reader').username,
+          PIPELINE_SCHEMA_REGISTRY_PASSWORD: this.schemaRegistry.credential('reader').password,
+        },
         dependsOn: afterBootstrap,
       }),
     );
@@ -437,6 +445,7 @@ export class StreamingPlatform extends Construct {
         network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
         environment: environmentReadBy(this.pipelineEnvironment, 'spark-job'),
         cassandraCredential: this.cassandra.credential('pipeline'),
+        schemaRegistryCredential: this.schemaRegistry.credential('reader'),
         dependsOn: afterBootstrap,
         prometheusMetrics: monitored,
       }),

@@ -8,6 +8,8 @@ REQUIRED = {
     "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
     "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
+    "PIPELINE_SCHEMA_REGISTRY_USERNAME": "reader",
+    "PIPELINE_SCHEMA_REGISTRY_PASSWORD": "registry-s3cret",
 }
 
 
@@ -107,3 +109,23 @@ def test_the_dsn_never_appears_in_repr_or_errors():
     with pytest.raises(ConfigError) as error:
         load_task_config({**REQUIRED, "PIPELINE_SCHEMA_REGISTRY_URL": "user:s3cret@registry"})
     assert "s3cret" not in str(error.value)
+
+
+def test_the_registry_login_goes_into_the_url_escaped_and_never_into_repr():
+    config = load_task_config({**REQUIRED, "PIPELINE_SCHEMA_REGISTRY_PASSWORD": "p@ss/word"})
+
+    assert config.schema_registry_url == "http://reader:p%40ss%2Fword@schema-registry:8081"
+    assert "p%40ss" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PIPELINE_SCHEMA_REGISTRY_USERNAME", "", "is required but not set"),
+        ("PIPELINE_SCHEMA_REGISTRY_USERNAME", "a:b", "must not contain ':'"),
+        ("PIPELINE_SCHEMA_REGISTRY_PASSWORD", " ", "is required but not set"),
+    ],
+)
+def test_a_missing_or_malformed_registry_login_is_named(name, value, message):
+    with pytest.raises(ConfigError, match=f"^{name} {message}"):
+        load_task_config({**REQUIRED, name: value})

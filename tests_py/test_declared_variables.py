@@ -14,6 +14,8 @@ REQUIRED_VALUES = {
     "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
     "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
+    "PIPELINE_SCHEMA_REGISTRY_USERNAME": "reader",
+    "PIPELINE_SCHEMA_REGISTRY_PASSWORD": "registry-s3cret",
     "PIPELINE_CASSANDRA_CONTACT_POINTS": "cassandra:9042",
 }
 

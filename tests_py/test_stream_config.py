@@ -2,7 +2,7 @@ import re
 
 import pytest
 from pipeline_contract import ConfigError
-from stream_config import load_stream_config
+from stream_config import REGISTRY_PASSWORD_KEY, REGISTRY_USERNAME_KEY, load_stream_config, registry_login
 
 REQUIRED = {
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
@@ -93,3 +93,25 @@ def test_malformed_values_are_named(name, value, message):
 @pytest.mark.parametrize("offsets", ["latest", '{"users_created": {"0": 42, "1": -2}}'])
 def test_starting_offsets_accepts_what_spark_accepts(offsets):
     assert load_stream_config({**REQUIRED, "PIPELINE_STARTING_OFFSETS": offsets}).starting_offsets == offsets
+
+
+def test_the_registry_login_is_read_from_the_spark_configuration():
+    conf = {REGISTRY_USERNAME_KEY: "reader", REGISTRY_PASSWORD_KEY: "registry-s3cret"}
+
+    assert registry_login(conf) == ("reader", "registry-s3cret")
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({REGISTRY_PASSWORD_KEY: "x"}, f"{REGISTRY_USERNAME_KEY} is required in the job's properties"),
+        ({REGISTRY_USERNAME_KEY: "reader"}, f"{REGISTRY_PASSWORD_KEY} is required in the job's properties"),
+        (
+            {REGISTRY_USERNAME_KEY: "a:b", REGISTRY_PASSWORD_KEY: "x"},
+            f"{REGISTRY_USERNAME_KEY} must not contain",
+        ),
+    ],
+)
+def test_a_missing_or_malformed_registry_login_names_its_key(conf, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        registry_login(conf)

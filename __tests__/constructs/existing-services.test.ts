@@ -81,7 +81,7 @@ describe('the platform against existing services of every kind', () => {
   const plan = synthPlatform({
     kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], hostBootstrapServers: ['kafka.example.org:9092'] }),
     zookeeper: ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] }),
-    schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' }),
+    schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }),
     cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc-east', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
   });
 
@@ -135,7 +135,7 @@ describe('a streaming job against an existing Spark cluster', () => {
     const cluster = SparkCluster.fromExisting(stack, 'SparkImage', {
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared-checkpoints', maxExecutorMemoryMiB: 4096, totalCores: 16,
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, executorMemoryMiB: 2048 });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, executorMemoryMiB: 2048 });
     const synthesized: { resource: { docker_container: Record<string, { command: string[]; volumes: unknown; image: string; depends_on?: string[] }> } } =
       JSON.parse(Testing.synth(stack, true));
     const [driver] = Object.values(synthesized.resource.docker_container);

@@ -166,7 +166,8 @@ describe('StreamingPlatform, default props', () => {
     expect(Object.keys(outputs).sort()).toEqual([
       'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_contact_point', 'cassandra_datacenter',
       'cassandra_monitoring_password', 'cassandra_monitoring_user', 'cassandra_password', 'cassandra_user',
-      'control_center_url', 'kafka_bootstrap_servers', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_url',
+      'control_center_url', 'kafka_bootstrap_servers', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_password',
+      'schema_registry_url', 'schema_registry_user', 'schema_registry_writer_password', 'schema_registry_writer_user',
       'spark_master_ui_url',
     ]);
     expect(outputs.airflow_admin_password.sensitive).toBe(true);

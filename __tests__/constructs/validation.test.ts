@@ -66,7 +66,7 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ kafka, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
     [{ zookeeper, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own zookeeper, which does not run when zookeeper is given: leave it unset"],
     [
-      { schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081' }), ports: { schemaRegistry: 18081 } },
+      { schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }), ports: { schemaRegistry: 18081 } },
       "ports.schemaRegistry is for the platform's own schemaRegistry, which does not run when schemaRegistry is given: leave it unset",
     ],
     [
@@ -104,12 +104,12 @@ describe('a construct used on its own names its own props', () => {
     ['SchemaRegistry memoryMiB', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
     [
       'ControlCenter hostPort',
-      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081' }), hostPort: 0 })),
+      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }), hostPort: 0 })),
       'hostPort must be an integer between 1 and 65535, got 0',
     ],
     [
       'ControlCenter memoryMiB',
-      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081' }), memoryMiB: 100 })),
+      build((s, network) => new ControlCenter(s, 'C', { network, kafka, zookeeper, schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://r:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }), memoryMiB: 100 })),
       'memoryMiB must be an integer between 1024 and 262144, got 100',
     ],
     ['Postgres hostPort', build((s, network) => new Postgres(s, 'P', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
@@ -153,17 +153,17 @@ describe('a construct used on its own names its own props', () => {
     ['SparkCluster workerCores', build((s, network) => new SparkCluster(s, 'S', { network, workerCores: 0 })), 'workerCores must be an integer between 1 and 64, got 0'],
     [
       'SparkStreamingJob memoryMiB',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, memoryMiB: 100 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, memoryMiB: 100 })),
       'memoryMiB must be an integer between 512 and 262144, got 100',
     ],
     [
       'SparkStreamingJob maxCores',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, maxCores: 5 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, maxCores: 5 })),
       'maxCores must be an integer between 1 and 4, got 5',
     ],
     [
       'SparkStreamingJob entryPoint',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {}, entryPoint: 'missing.py' })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, entryPoint: 'missing.py' })),
       "entryPoint must be a .py file in",
     ],
     [
@@ -181,7 +181,7 @@ describe('a construct used on its own names its own props', () => {
     [() => KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal'] }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
     [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'] }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
     [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
-    [() => SchemaRegistry.fromExisting({ url: 'registry:8081' }), "url must be an http(s) URL, got 'registry:8081'"],
+    [() => SchemaRegistry.fromExisting({ url: 'registry:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }), "url must be an http(s) URL, got 'registry:8081'"],
     [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "datacenter must be a datacenter name, got ''"],
     [() => Postgres.fromExisting({ host: 'db/x', airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), "host must be a host name or IP address, got 'db/x'"],
     [() => Postgres.fromExisting({ host: 'db', port: 0, airflow: { user: 'airflow_etl', password: 'a' }, pipeline: { user: 'u', password: 'p' } }), 'port must be an integer between 1 and 65535, got 0'],

@@ -121,6 +121,28 @@ async function masterStatus(masterUiUrl: string): Promise<MasterStatus> {
 /** The tests, on the shared deployment whose outputs `outputs()` gives once it is up. */
 export function authenticationTests(outputs: () => Record<string, string>, figures: Record<string, unknown>): void {
   describe('authentication: each credential is refused outside its purpose', () => {
+    test('the schema registry asks every call for a login; the reader may read but not register, the writer may read', async () => {
+      const o = outputs();
+      const call = async (path: string, login?: { user: string; password: string }, init: RequestInit = {}) => {
+        const headers: Record<string, string> = { 'Content-Type': 'application/vnd.schemaregistry.v1+json' };
+        if (login) headers.Authorization = `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}`;
+        return (await fetch(`${o.schema_registry_url}${path}`, { ...init, headers, signal: AbortSignal.timeout(15_000) })).status;
+      };
+      const reader = { user: o.schema_registry_user, password: o.schema_registry_password };
+      const writer = { user: o.schema_registry_writer_user, password: o.schema_registry_writer_password };
+      // No login, and a wrong password: refused, GET / (Confluent's empty object) included.
+      for (const path of ['/', '/subjects']) expect({ path, status: await call(path) }).toEqual({ path, status: 401 });
+      expect(await call('/subjects', { ...reader, password: `${reader.password}x` })).toBe(401);
+      expect(await call('/subjects', { ...writer, password: `${writer.password}x` })).toBe(401);
+      expect(await call('/subjects', reader)).toBe(200);
+      expect(await call('/subjects', writer)).toBe(200);
+      // The reader's registration is refused: 403 on the host-built image (nginx's readonly role), which the suite runs
+      // (KP_IMAGE_SOURCE=host). Confluent's open-source registry has no per-role permissions: there the reader may write.
+      const schema = JSON.stringify({ schema: JSON.stringify({ type: 'record', name: 'ReaderProbe', fields: [{ name: 'a', type: 'string' }] }), schemaType: 'AVRO' });
+      expect(await call('/subjects/e2e-reader-probe-value/versions', reader, { method: 'POST', body: schema })).toBe(403);
+      expect(await call('/subjects/e2e-reader-probe-value/versions', reader)).toBe(404);
+    });
+
     test("PostgreSQL: the pipeline role only in the pipeline's database, not a superuser, no CREATE DATABASE; Airflow's role not in the pipeline's; wrong passwords refused", async () => {
       const dsn = outputs().postgres_dsn;
       const roles = postgresRoles();

@@ -6,7 +6,7 @@
  * holds twice and report them instead of asserting none.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { confluentHeader, latestSchemaId } from '../../ops/avro';
+import { confluentHeader, latestSchemaId, registryUrl } from '../../ops/avro';
 import { docker, PREFIX, waitFor } from '../../ops/deployment';
 import { crash, DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
 
@@ -135,7 +135,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
     }, 20 * 60 * 1000);
 
     test('Kafka records that do not match the schema go to the dead-letter topic with the reason', async () => {
-      const schemaId = await latestSchemaId(outputs().schema_registry_url);
+      const schemaId = await latestSchemaId(registryUrl(outputs()));
       const bad: [string, Buffer][] = [
         ['value shorter than the 5-byte Confluent header', Buffer.from([0, 1])],
         ['wrong magic byte', Buffer.from(JSON.stringify({ id: '00000000-0000-4000-8000-000000000001', first_name: 'Plain JSON' }))],

@@ -12,7 +12,7 @@ import { Client as PgClient } from 'pg';
 import { containerLog, deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
-import { authenticationTests, cassandraLogins, postgresRoles, sparkSecret } from './authentication';
+import { authenticationTests, cassandraLogins, containerEnv, postgresRoles, sparkSecret } from './authentication';
 import { launchBrowser } from './browser';
 import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
@@ -159,10 +159,20 @@ test('no generated secret in the synthesized plan, a container log or a task log
     outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password, fernetKey, spark,
     roles.superuser.password, roles.airflow.password, roles.monitoring.password,
     cassandra.superuser.password, cassandra.bootstrap.password, cassandra.pipeline.password, cassandra.monitoring.password,
+    outputs.schema_registry_password, outputs.schema_registry_writer_password,
   ];
   for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
   // Spark's secret, Cassandra's superuser's and those of its pipeline and read-only roles travel in files or volumes:
   // no container shows them in its environment, command or labels.
+  // The registry's passwords are in no inspect either, but for PIPELINE_SCHEMA_REGISTRY_PASSWORD, which the README lists
+  // (the bootstrap job's writer, the DAG's tasks' reader): not in the registry's own, Control Center's or the Spark job's.
+  for (const name of [...SERVICES, ...ONE_SHOTS]) {
+    const config = docker('inspect', '-f', '{{json .Config}}', name);
+    const listed = containerEnv(name).PIPELINE_SCHEMA_REGISTRY_PASSWORD;
+    for (const [secret, what] of [[outputs.schema_registry_password, 'registry reader'], [outputs.schema_registry_writer_password, 'registry writer']]) {
+      expect({ name, what, inInspect: config.includes(secret) && listed !== secret }).toEqual({ name, what, inInspect: false });
+    }
+  }
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
     const config = docker('inspect', '-f', '{{json .Config}}', name);
     for (const [secret, what] of [[spark, 'spark'], [cassandra.superuser.password, 'cassandra superuser'], [cassandra.pipeline.password, 'cassandra pipeline'], [cassandra.monitoring.password, 'cassandra monitoring']]) {

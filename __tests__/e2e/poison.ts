@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client as PgClient } from 'pg';
-import { confluentHeader, latestSchemaId } from '../../ops/avro';
+import { confluentHeader, latestSchemaId, registryUrl } from '../../ops/avro';
 import { docker, PREFIX, ROOT, waitFor } from '../../ops/deployment';
 import { DAG_ID, healthyAgain, PipelineDriver, type Round, type TopicMessage } from './pipeline-driver';
 
@@ -79,7 +79,7 @@ export function poisonTests(outputs: () => Record<string, string>, figures: Reco
     });
 
     test('records the stream cannot take, produced to the users topic, are dead-lettered as capped while the valid users behind them arrive; the driver never restarts', async () => {
-      const schemaId = await latestSchemaId(outputs().schema_registry_url);
+      const schemaId = await latestSchemaId(registryUrl(outputs()));
       const poisons = poisonRecords(schemaId);
       const restartsBefore = restarts();
       const producer = kafka.producer();

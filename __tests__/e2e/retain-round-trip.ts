@@ -12,7 +12,7 @@
 import { randomUUID } from 'crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
-import { latestSchemaId } from '../../ops/avro';
+import { latestSchemaId, registryUrl } from '../../ops/avro';
 import { deployWatched, destroy, docker, leftovers, PREFIX, stackOutputs, waitFor } from '../../ops/deployment';
 import { AirflowApi } from './airflow-api';
 import { cassandraLogins, containerEnv, cqlAs, postgresRoles, queryAs } from './authentication';
@@ -82,7 +82,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     const pgBefore = await pgIds(before.postgres_dsn);
     const rolesBefore = postgresRoles();
     const cassandraBefore = cassandraLogins(before);
-    const schemaIdBefore = await latestSchemaId(before.schema_registry_url);
+    const schemaIdBefore = await latestSchemaId(registryUrl(before));
     const containerIds = new Map(containers.map((name) => [name, docker('inspect', '-f', '{{.Id}}', name)]));
     const images = containerImages(containers);
     const volumes = leftovers([]).volumes.sort();
@@ -157,7 +157,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
 
     // Kafka: the same cluster, topics, offsets and committed group offsets; the schema under the same id.
     expect(await kafkaState(after.kafka_bootstrap_servers)).toEqual(kafkaBefore);
-    expect(await latestSchemaId(after.schema_registry_url)).toBe(schemaIdBefore);
+    expect(await latestSchemaId(registryUrl(after))).toBe(schemaIdBefore);
 
     // The round in flight lands: exactly the valid users served, none twice in Kafka, verify agreeing.
     await resumed.expectDelivered(round, 'retain round trip');

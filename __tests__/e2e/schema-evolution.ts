@@ -13,6 +13,7 @@ import { Client as PgClient } from 'pg';
 import type { GeneratedUser } from '../../jobs/fake-randomuser';
 import { confluentHeader, encodeConfluent, readConfluentHeader } from '../../jobs/lib/confluent';
 import { latestSchema, register } from '../../jobs/lib/registry';
+import { registryUrl as writerRegistryUrl } from '../../ops/avro';
 import { containerLog, deployErrorText, docker, LOG_DIRECTORY, PREFIX, ROOT, runLogged, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { PipelineDriver } from './pipeline-driver';
@@ -64,7 +65,8 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       fs.writeFileSync(file, JSON.stringify(schema, null, 2));
       return file;
     };
-    const registryUrl = () => outputs().schema_registry_url;
+    // The writer: this test registers schemas.
+    const registryUrl = () => writerRegistryUrl(outputs(), 'writer');
     const pg = async <T>(use: (client: PgClient) => Promise<T>): Promise<T> => {
       const client = new PgClient({ connectionString: outputs().postgres_dsn });
       await client.connect();
@@ -241,7 +243,9 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       const replay = async (logName: string, reason: string, ...flags: string[]) => {
         await runLogged(logName, 'npx', ['ts-node', '--transpile-only', 'jobs/replay.ts', '--stage', 'stream', '--reason', reason, '--json', ...flags], {
           PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs().kafka_bootstrap_servers,
-          PIPELINE_SCHEMA_REGISTRY_URL: registryUrl(),
+          PIPELINE_SCHEMA_REGISTRY_URL: outputs().schema_registry_url,
+          PIPELINE_SCHEMA_REGISTRY_USERNAME: outputs().schema_registry_user,
+          PIPELINE_SCHEMA_REGISTRY_PASSWORD: outputs().schema_registry_password,
         });
         const line = fs.readFileSync(path.join(LOG_DIRECTORY, `${logName}.log`), 'utf8').split('\n').reverse().find((l) => l.startsWith('{"dryRun"'));
         return JSON.parse(line ?? '{}') as { dryRun: boolean; selected: number; replayable: number; replayed: number; skipped: unknown[] };
@@ -291,7 +295,9 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
         (await driver.readTopic('users_created.dlq')).some((m) => m.key === 'e2e-unknown-schema-id') ? true : undefined, 3000);
       const unknown = await runLogged('replay-unknown-id', 'npx', ['ts-node', '--transpile-only', 'jobs/replay.ts', '--stage', 'stream', '--reason', 'unknown schema id', '--dry-run'], {
         PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs().kafka_bootstrap_servers,
-        PIPELINE_SCHEMA_REGISTRY_URL: registryUrl(),
+        PIPELINE_SCHEMA_REGISTRY_URL: outputs().schema_registry_url,
+        PIPELINE_SCHEMA_REGISTRY_USERNAME: outputs().schema_registry_user,
+        PIPELINE_SCHEMA_REGISTRY_PASSWORD: outputs().schema_registry_password,
       }).then(() => undefined, (error: unknown) => error as Error);
       expect(unknown?.message).toContain(`schema id ${UNKNOWN_ID} is unknown to the registry`);
     }, 30 * 60 * 1000);

@@ -279,6 +279,8 @@ const REQUIRED_ENV = {
   PIPELINE_PG_DSN: 'postgresql://pipeline:s3cret@postgres:5432/pipeline',
   PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
   PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
+  PIPELINE_SCHEMA_REGISTRY_USERNAME: 'writer',
+  PIPELINE_SCHEMA_REGISTRY_PASSWORD: 'registry-s3cret',
   PIPELINE_CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
   PIPELINE_CASSANDRA_USERNAME: 'bootstrap',
   PIPELINE_CASSANDRA_PASSWORD: 'cassandra-s3cret',

@@ -8,6 +8,8 @@ const REQUIRED: Env = {
   PIPELINE_PG_DSN: DSN,
   PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
   PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
+  PIPELINE_SCHEMA_REGISTRY_USERNAME: 'writer',
+  PIPELINE_SCHEMA_REGISTRY_PASSWORD: 'registry-s3cret',
   PIPELINE_CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
   PIPELINE_CASSANDRA_USERNAME: 'bootstrap',
   PIPELINE_CASSANDRA_PASSWORD: 'cassandra-s3cret',
@@ -41,7 +43,7 @@ describe('loadBootstrapConfig', () => {
       topic: 'users_created',
       topicPartitions: 3,
       topicReplication: 1,
-      schemaRegistryUrl: 'http://schema-registry:8081',
+      schemaRegistryUrl: 'http://writer:registry-s3cret@schema-registry:8081',
       schemaFile: path.join(SCRIPT_DIR, 'schemas', 'user.avsc'),
       cassandraReplication: 1,
       acceptFewerCassandraReplicas: false,
@@ -70,7 +72,7 @@ describe('loadBootstrapConfig', () => {
     );
     expect(config).toMatchObject({
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
-      schemaRegistryUrl: 'https://registry.example:8081',
+      schemaRegistryUrl: 'https://writer:registry-s3cret@registry.example:8081',
       topic: 'users',
       dlqTopic: 'users.dead',
       topicPartitions: 12,
@@ -100,6 +102,18 @@ describe('loadBootstrapConfig', () => {
       'PIPELINE_CASSANDRA_USERNAME is required: a Cassandra role name',
       "PIPELINE_CASSANDRA_PASSWORD is required: the role's password",
       'PIPELINE_SCHEMA_REGISTRY_URL is required: an http:// or https:// URL, e.g. http://schema-registry:8081',
+      'PIPELINE_SCHEMA_REGISTRY_USERNAME is required: a user name without ":" (HTTP basic auth), e.g. writer',
+      "PIPELINE_SCHEMA_REGISTRY_PASSWORD is required: the registry user's password",
+    ]);
+  });
+
+  it('puts the registry login into the URL the registry functions take, escaped, and never echoes the password', () => {
+    const config = loadBootstrapConfig({ ...REQUIRED, PIPELINE_SCHEMA_REGISTRY_USERNAME: 'w.r-1', PIPELINE_SCHEMA_REGISTRY_PASSWORD: 'p@ss/word' }, SCRIPT_DIR);
+    expect(config.schemaRegistryUrl).toBe('http://w.r-1:p%40ss%2Fword@schema-registry:8081');
+    const refused = problems({ ...REQUIRED, PIPELINE_SCHEMA_REGISTRY_USERNAME: 'a:b', PIPELINE_SCHEMA_REGISTRY_PASSWORD: ' ' });
+    expect(refused).toEqual([
+      expect.stringMatching(/^PIPELINE_SCHEMA_REGISTRY_USERNAME .*a user name without ":"/),
+      "PIPELINE_SCHEMA_REGISTRY_PASSWORD is required: the registry user's password",
     ]);
   });
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipeline_contract import ConfigError, http_url, integer, text
+from pipeline_contract import ConfigError, http_url, integer, text, with_login
 
 # randomuser.me answers at most 5000 results per request.
 MAX_BATCH_SIZE = 5000
@@ -36,7 +36,8 @@ class TaskConfig:
     # repr=False: the DSN carries the database password and must never reach a log line.
     pg_dsn: str = field(repr=False)
     kafka_bootstrap_servers: str
-    schema_registry_url: str
+    # With the registry login in it (the reader's): never in a log line either.
+    schema_registry_url: str = field(repr=False)
     topic: str
     dlq_topic: str
     max_field_length: int
@@ -57,11 +58,23 @@ def load_task_config(env: Mapping[str, str] = os.environ) -> TaskConfig:
         http_retries=integer(env, "PIPELINE_HTTP_RETRIES", minimum=0),
         pg_dsn=text(env, "PIPELINE_PG_DSN"),
         kafka_bootstrap_servers=text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),
-        schema_registry_url=http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
+        schema_registry_url=with_login(
+            http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
+            _username(env, "PIPELINE_SCHEMA_REGISTRY_USERNAME"),
+            text(env, "PIPELINE_SCHEMA_REGISTRY_PASSWORD"),
+        ),
         topic=text(env, "PIPELINE_TOPIC"),
         dlq_topic=text(env, "PIPELINE_DLQ_TOPIC"),
         max_field_length=integer(env, "PIPELINE_MAX_FIELD_LENGTH", *FIELD_LENGTH_RANGE),
     )
+
+
+def _username(env: Mapping[str, str], name: str) -> str:
+    """An HTTP basic user name: anything but a colon, which would end it."""
+    value = text(env, name)
+    if ":" in value:
+        raise ConfigError(f"{name} must not contain ':', got {value!r}")
+    return value
 
 
 def _schedule(env: Mapping[str, str], name: str) -> str | None:

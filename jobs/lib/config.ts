@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { declaredDefault } from './contract';
+import { withLogin } from './registry';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -117,6 +118,11 @@ const cqlIdentifier: Field<string> = {
   parse: (raw) => (/^[a-z][a-z0-9_]{0,47}$/.test(raw) ? raw : undefined),
 };
 
+const registryUsername: Field<string> = {
+  allowed: 'a user name without ":" (HTTP basic auth), e.g. writer',
+  parse: (raw) => (raw.includes(':') ? undefined : raw),
+};
+
 const flag: Field<boolean> = {
   allowed: 'true or false',
   parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
@@ -207,13 +213,24 @@ export interface ReplayConfig {
   readonly schemaRegistryUrl: string;
 }
 
+/**
+ * The registry's URL with the job's login in it (see withLogin): the URL, user and password are three variables, so
+ * the URL alone, which messages may name, carries no password.
+ */
+function readRegistry(reader: EnvReader): string {
+  const url = reader.read('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl);
+  const username = reader.read('PIPELINE_SCHEMA_REGISTRY_USERNAME', registryUsername);
+  const password = reader.read('PIPELINE_SCHEMA_REGISTRY_PASSWORD', { ...nonEmpty("the registry user's password"), secret: true });
+  return url === undefined || username === undefined || password === undefined ? '' : withLogin(url, username, password);
+}
+
 /** Configuration of the replay job. */
 export function loadReplayConfig(env: Env): ReplayConfig {
   const reader = new EnvReader(env);
   const config: ReplayConfig = {
     kafkaBrokers: kafkaBrokers(reader),
     ...readTopics(reader),
-    schemaRegistryUrl: reader.read('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
+    schemaRegistryUrl: readRegistry(reader),
   };
   reader.check();
   return config;
@@ -266,7 +283,7 @@ export function loadBootstrapConfig(env: Env, scriptDir: string): BootstrapConfi
     // Kafka's own limits: replication factor is an int16, partitions an int32.
     topicPartitions: reader.read('PIPELINE_TOPIC_PARTITIONS', positiveInteger(INT32_MAX)),
     topicReplication: reader.read('PIPELINE_TOPIC_REPLICATION', positiveInteger(32767)),
-    schemaRegistryUrl: reader.read('PIPELINE_SCHEMA_REGISTRY_URL', httpUrl),
+    schemaRegistryUrl: readRegistry(reader),
     schemaFile: reader.read('PIPELINE_SCHEMA_FILE', nonEmpty('a file path'), (declared) => path.join(scriptDir, declared)),
     cassandraReplication: reader.read('PIPELINE_CASSANDRA_REPLICATION', positiveInteger(INT32_MAX)),
     acceptFewerCassandraReplicas: reader.read('PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS', flag),

@@ -27,11 +27,31 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null;
 }
 
+/**
+ * The registry's URL with an HTTP basic login in it (`http://user:password@host:port`), the form every function here
+ * takes: the login becomes an Authorization header, and no message names the URL.
+ */
+export function withLogin(url: string, username: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(username);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString().replace(/\/+$/, '');
+}
+
 /** The JSON answer of one request; an error status throws HttpError with the registry's message. */
 export async function registryRequest(baseUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${path}`, {
+  // fetch refuses a URL that carries a login: it travels as a header instead.
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}${path}`);
+  const headers: Record<string, string> = { 'Content-Type': 'application/vnd.schemaregistry.v1+json' };
+  if (url.username !== '') {
+    const login = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers.Authorization = `Basic ${Buffer.from(login).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  const response = await fetch(url, {
     method,
-    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });

@@ -45,6 +45,26 @@ class StreamConfig:
         }
 
 
+# The registry login's keys in the driver's properties file (constructs/spark-streaming-job.ts writes them
+# there, not in the environment, so `docker inspect` does not show it; Spark redacts "password" keys).
+REGISTRY_USERNAME_KEY = "spark.pipeline.schemaRegistry.username"
+REGISTRY_PASSWORD_KEY = "spark.pipeline.schemaRegistry.password"
+
+
+def registry_login(conf: Mapping[str, str]) -> tuple[str, str]:
+    """The registry user and password from the driver's Spark configuration; the error names the key."""
+    login = []
+    for key in (REGISTRY_USERNAME_KEY, REGISTRY_PASSWORD_KEY):
+        value = conf.get(key, "").strip()
+        if not value:
+            raise ConfigError(f"{key} is required in the job's properties file (--properties-file)")
+        login.append(value)
+    username, password = login
+    if ":" in username:
+        raise ConfigError(f"{REGISTRY_USERNAME_KEY} must not contain ':', got {username!r}")
+    return username, password
+
+
 def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
     return StreamConfig(
         kafka_bootstrap_servers=text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from pipeline_contract import RegistryError, latest_user_schema, schema_text
+from pipeline_contract import RegistryError, latest_user_schema, schema_text, with_login
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
-from stream_config import StreamConfig, load_stream_config
+from stream_config import StreamConfig, load_stream_config, registry_login
 from users_transform import (
     classify_users,
     dlq_messages,
@@ -157,7 +157,8 @@ def main() -> None:
     spark = (
         SparkSession.builder.appName("stream_users").config(map=config.cassandra_spark_conf()).getOrCreate()
     )
-    registry, timeout = config.schema_registry_url, REGISTRY_TIMEOUT_SECONDS
+    login = registry_login(dict(spark.sparkContext.getConf().getAll()))
+    registry, timeout = with_login(config.schema_registry_url, *login), REGISTRY_TIMEOUT_SECONDS
     schemas = WriterSchemas(
         fetch_latest=lambda: with_retries(
             lambda: latest_user_schema(registry, config.value_subject, timeout)

@@ -22,7 +22,13 @@ from pipeline_contract.record import (
     UUID_PATTERN,
     UUID_REGEX,
 )
-from pipeline_contract.registry import RegistryError, latest_user_schema, schema_text, value_subject
+from pipeline_contract.registry import (
+    RegistryError,
+    latest_user_schema,
+    schema_text,
+    value_subject,
+    with_login,
+)
 from pipeline_contract.schema import SchemaError, UserField, UserSchema, parse_user_schema
 
 __all__ = [
@@ -48,4 +54,5 @@ __all__ = [
     "schema_text",
     "text",
     "value_subject",
+    "with_login",
 ]

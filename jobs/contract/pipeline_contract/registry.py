@@ -18,6 +18,16 @@ class RegistryError(RuntimeError):
     """The registry could not be read, or gave no usable schema; the message never holds the URL."""
 
 
+def with_login(registry_url: str, username: str, password: str) -> str:
+    """The registry's URL with an HTTP basic login in it, the form the functions here take.
+
+    The login becomes an Authorization header; no message names the URL.
+    """
+    parts = urlsplit(registry_url)
+    userinfo = f"{quote(username, safe='')}:{quote(password, safe='')}"
+    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
+
+
 def value_subject(topic: str) -> str:
     """The subject of a topic's values (TopicNameStrategy), where the bootstrap job registers the schema."""
     return f"{topic}-value"
