@@ -125,3 +125,8 @@ export function saslClientProperties(credential: KafkaCredential): Record<string
     'sasl.jaas.config': scramJaasConfig(credential),
   };
 }
+
+/** `properties` with `prefix` before every key. */
+export function prefixed(prefix: string, properties: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(properties).map(([key, value]) => [`${prefix}${key}`, value]));
+}

@@ -14,13 +14,19 @@ export interface PipelineServices {
   readonly cassandraPassword: string;
 }
 
+/** The users topic and its dead-letter topic of `settings` (validated): the ACLs and the jobs name them. */
+export function pipelineTopics(settings: PipelineSettings): { topic: string; dlqTopic: string } {
+  const topic = settings.topic ?? defaultOf('PIPELINE_TOPIC');
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) throw new Error(`pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got '${topic}'`);
+  return { topic, dlqTopic: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }) };
+}
+
 /**
  * The `PIPELINE_*` variables the platform sets (those jobs/contract/variables.json declares `setByPlatform`): the
  * settings, else the declared defaults, and the services' addresses.
  */
 export function pipelineEnvironment(settings: PipelineSettings, services: PipelineServices): Record<string, string> {
-  const topic = settings.topic ?? defaultOf('PIPELINE_TOPIC');
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) throw new Error(`pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got '${topic}'`);
+  const { topic, dlqTopic } = pipelineTopics(settings);
   for (const [prop, value] of [['pipeline.keyspace', settings.keyspace], ['pipeline.table', settings.table]] as const) {
     if (value !== undefined && !/^[a-z][a-z0-9_]{0,47}$/.test(value)) {
       throw new Error(`${prop} must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got '${value}'`);
@@ -46,7 +52,7 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: services.kafkaBootstrapServers,
     PIPELINE_SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
     PIPELINE_TOPIC: topic,
-    PIPELINE_DLQ_TOPIC: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }),
+    PIPELINE_DLQ_TOPIC: dlqTopic,
     PIPELINE_TOPIC_PARTITIONS: integer('pipeline.topicPartitions', settings.topicPartitions, 'PIPELINE_TOPIC_PARTITIONS', 1, 64),
     // One broker, or a brought cluster whose size is unknown here: replication 1 is what always works.
     PIPELINE_TOPIC_REPLICATION: '1',

@@ -10,7 +10,7 @@ import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
 import { IKafkaCluster, KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
-import { environmentReadBy, pipelineEnvironment } from './pipeline-environment';
+import { environmentReadBy, pipelineEnvironment, pipelineTopics } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
@@ -301,6 +301,7 @@ export class StreamingPlatform extends Construct {
 
     this.network = props.network ?? new PlatformNetwork(this, 'Network', { name: `${prefix}-net` });
     const network = this.network;
+    const pipeline = props.pipeline ?? {};
 
     if (props.kafka) {
       this.kafka = props.kafka;
@@ -311,7 +312,8 @@ export class StreamingPlatform extends Construct {
       );
       const kafka = withPropNames({ hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
         new KafkaBroker(this, 'Kafka', {
-          ...shared, network, name: `${prefix}-kafka`, zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka, prometheusMetrics: monitored,
+          ...shared, network, name: `${prefix}-kafka`, zookeeper, topics: pipelineTopics(pipeline), hostPort: ports.kafka, memoryMiB: memory.kafka,
+          prometheusMetrics: monitored,
         }),
       );
       hostPortProps.set(kafka.container, 'ports.kafka');
@@ -368,7 +370,6 @@ export class StreamingPlatform extends Construct {
     );
     hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
 
-    const pipeline = props.pipeline ?? {};
     if (!props.cassandra && pipeline.cassandraReplication !== undefined && pipeline.cassandraReplication !== 1) {
       throw new PropError('pipeline.cassandraReplication', `must be 1 with the platform's own Cassandra, a single node, got ${pipeline.cassandraReplication}: give cassandra (a cluster) for more`);
     }
