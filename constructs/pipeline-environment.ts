@@ -1,4 +1,5 @@
 import { type Component, defaultOf, PIPELINE_VARIABLES } from '../jobs/lib/contract';
+import type { KafkaCredential } from './kafka-acls';
 import type { PipelineSettings } from './streaming-platform';
 import { validateIntegerRange } from './validation';
 
@@ -12,6 +13,11 @@ export interface PipelineServices {
   /** The Cassandra login the platform's containers that read PIPELINE_CASSANDRA_USERNAME get: the bootstrap job's. */
   readonly cassandraUsername: string;
   readonly cassandraPassword: string;
+  /**
+   * The Kafka login PIPELINE_KAFKA_USERNAME/PASSWORD default to: the bootstrap job's; the containers of other
+   * clients get their own (withKafkaLogin).
+   */
+  readonly kafkaLogin: KafkaCredential;
 }
 
 /** The users topic and its dead-letter topic of `settings` (validated): the ACLs and the jobs name them. */
@@ -50,6 +56,8 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_MAX_FIELD_LENGTH: integer('pipeline.maxFieldLength', settings.maxFieldLength, 'PIPELINE_MAX_FIELD_LENGTH', 36, 20_000),
     PIPELINE_PG_DSN: services.pgDsn,
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: services.kafkaBootstrapServers,
+    PIPELINE_KAFKA_USERNAME: services.kafkaLogin.username,
+    PIPELINE_KAFKA_PASSWORD: services.kafkaLogin.password,
     PIPELINE_SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
     PIPELINE_TOPIC: topic,
     PIPELINE_DLQ_TOPIC: dlqTopic,
@@ -80,4 +88,10 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
 export function environmentReadBy(environment: Readonly<Record<string, string>>, ...components: Component[]): Record<string, string> {
   const read = new Set(PIPELINE_VARIABLES.filter((v) => v.readBy.some((c) => components.includes(c))).map((v) => v.name));
   return Object.fromEntries(Object.entries(environment).filter(([name]) => read.has(name)));
+}
+
+/** `environment` (one container's) logging in to Kafka as `credential`, if its code logs in at all. */
+export function withKafkaLogin(environment: Readonly<Record<string, string>>, credential: KafkaCredential): Record<string, string> {
+  if (!('PIPELINE_KAFKA_USERNAME' in environment)) return { ...environment };
+  return { ...environment, PIPELINE_KAFKA_USERNAME: credential.username, PIPELINE_KAFKA_PASSWORD: credential.password };
 }

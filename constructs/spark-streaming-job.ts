@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
 import type { CassandraCredential } from './cassandra';
+import type { KafkaCredential } from './kafka-acls';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { renderProperties } from './platform-service-props';
 import { PlatformNetwork } from './platform-network';
@@ -22,6 +23,8 @@ export interface SparkStreamingJobProps {
   readonly environment: Record<string, string>;
   /** The Cassandra role the job writes as (the connector's `spark.cassandra.auth.*`). */
   readonly cassandraCredential: CassandraCredential;
+  /** The Kafka user the job reads the users topic and writes the dead-letter topic as (SASL/SCRAM-SHA-512). */
+  readonly kafkaCredential: KafkaCredential;
   /**
    * Container name of the driver.
    * @default 'spark-job'
@@ -67,7 +70,7 @@ export interface SparkStreamingJobProps {
 
 const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/jobs/spark';
 /**
- * The driver's properties file (`--properties-file`): the Cassandra login and the cluster's shared secret. Spark reads
+ * The driver's properties file (`--properties-file`): the Cassandra and Kafka logins and the cluster's shared secret. Spark reads
  * one such file, so the secret's properties are repeated here rather than read from SparkSecurity's own file.
  */
 export const SPARK_JOB_PROPERTIES = '/opt/kafka-pipelining/spark-job.conf';
@@ -123,6 +126,9 @@ export class SparkStreamingJob extends Construct {
         ...(props.cluster.security?.properties ?? {}),
         'spark.cassandra.auth.username': props.cassandraCredential.username,
         'spark.cassandra.auth.password': props.cassandraCredential.password,
+        // Read by the job (stream_config.kafka_login_options) into its Kafka source's and sink's options.
+        'spark.pipeline.kafka.username': props.kafkaCredential.username,
+        'spark.pipeline.kafka.password': props.kafkaCredential.password,
       }),
       executable: false,
     };
@@ -137,7 +143,7 @@ export class SparkStreamingJob extends Construct {
         '--master', props.cluster.masterUrl,
         '--deploy-mode', 'client',
         '--name', 'users-stream',
-        // The cluster's shared secret and the Cassandra login, from a file, not the command line.
+        // The cluster's shared secret and the Cassandra and Kafka logins, from a file, not the command line.
         '--properties-file', SPARK_JOB_PROPERTIES,
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
         '--executor-memory', `${executorMemoryMiB}m`,

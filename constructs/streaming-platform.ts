@@ -10,7 +10,7 @@ import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
 import { IKafkaCluster, KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
-import { environmentReadBy, pipelineEnvironment, pipelineTopics } from './pipeline-environment';
+import { environmentReadBy, pipelineEnvironment, pipelineTopics, withKafkaLogin } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
@@ -387,6 +387,7 @@ export class StreamingPlatform extends Construct {
       // Of the containers, only the bootstrap job reads them (verify runs from the host, with the outputs' login).
       cassandraUsername: this.cassandra.credential('bootstrap').username,
       cassandraPassword: this.cassandra.credential('bootstrap').password,
+      kafkaLogin: this.kafka.credential('bootstrap'),
     });
     if (this.cassandra instanceof Cassandra) {
       this.cassandraRoles = new CassandraRoles(this, 'CassandraRoles', {
@@ -428,7 +429,8 @@ export class StreamingPlatform extends Construct {
         retainFernetKey: (props.retainVolumes ?? false) || props.postgres !== undefined,
         apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
         dagEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag'),
-        taskEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),
+        // The tasks publish: the producer's login (the DAG file itself reads none).
+        taskEnvironment: withKafkaLogin(environmentReadBy(this.pipelineEnvironment, 'dag-tasks'), this.kafka.credential('producer')),
         dependsOn: afterBootstrap,
       }),
     );
@@ -438,6 +440,7 @@ export class StreamingPlatform extends Construct {
         network, name: `${prefix}-spark-job`, cluster: this.spark, memoryMiB: memory.sparkJob,
         environment: environmentReadBy(this.pipelineEnvironment, 'spark-job'),
         cassandraCredential: this.cassandra.credential('pipeline'),
+        kafkaCredential: this.kafka.credential('stream'),
         dependsOn: afterBootstrap,
         prometheusMetrics: monitored,
       }),
@@ -454,7 +457,7 @@ export class StreamingPlatform extends Construct {
       this.monitoring = withPropNames({ hostPort: 'ports.prometheus', memoryMiB: 'memoryMiB.prometheus' }, () =>
         new Monitoring(this, 'Monitoring', {
           ...shared, network, namePrefix: prefix, endpoints, stateVolumes, postgres: this.postgres,
-          pipelineEnvironment: environmentReadBy(this.pipelineEnvironment, 'pipeline-metrics'),
+          pipelineEnvironment: withKafkaLogin(environmentReadBy(this.pipelineEnvironment, 'pipeline-metrics'), this.kafka.credential('monitoring')),
           checkpointsVolumeName: this.spark.checkpointsVolumeName, hostPort: ports.prometheus, memoryMiB: memory.prometheus,
         }),
       );

@@ -7,6 +7,8 @@ from pipeline_contract import ConfigError
 REQUIRED = {
     "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
+    "PIPELINE_KAFKA_USERNAME": "producer",
+    "PIPELINE_KAFKA_PASSWORD": "kafka-s3cret",
     "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
 }
 
@@ -107,3 +109,10 @@ def test_the_dsn_never_appears_in_repr_or_errors():
     with pytest.raises(ConfigError) as error:
         load_task_config({**REQUIRED, "PIPELINE_SCHEMA_REGISTRY_URL": "user:s3cret@registry"})
     assert "s3cret" not in str(error.value)
+
+
+def test_the_kafka_login_is_read_and_its_password_never_shown():
+    config = load_task_config(REQUIRED)
+
+    assert (config.kafka_username, config.kafka_password) == ("producer", "kafka-s3cret")
+    assert "kafka-s3cret" not in repr(config)

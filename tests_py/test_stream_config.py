@@ -2,7 +2,7 @@ import re
 
 import pytest
 from pipeline_contract import ConfigError
-from stream_config import load_stream_config
+from stream_config import KAFKA_PASSWORD_CONF, KAFKA_USERNAME_CONF, kafka_login_options, load_stream_config
 
 REQUIRED = {
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
@@ -93,3 +93,29 @@ def test_malformed_values_are_named(name, value, message):
 @pytest.mark.parametrize("offsets", ["latest", '{"users_created": {"0": 42, "1": -2}}'])
 def test_starting_offsets_accepts_what_spark_accepts(offsets):
     assert load_stream_config({**REQUIRED, "PIPELINE_STARTING_OFFSETS": offsets}).starting_offsets == offsets
+
+
+def test_the_kafka_login_comes_from_the_spark_configuration():
+    options = kafka_login_options({KAFKA_USERNAME_CONF: "stream", KAFKA_PASSWORD_CONF: "Abc123def456"})
+
+    assert options == {
+        "kafka.security.protocol": "SASL_PLAINTEXT",
+        "kafka.sasl.mechanism": "SCRAM-SHA-512",
+        "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        'username="stream" password="Abc123def456";',
+    }
+
+
+@pytest.mark.parametrize(
+    "conf, named",
+    [
+        ({}, KAFKA_USERNAME_CONF),
+        ({KAFKA_USERNAME_CONF: 'x" y'}, KAFKA_USERNAME_CONF),
+        ({KAFKA_USERNAME_CONF: "stream"}, KAFKA_PASSWORD_CONF),
+        ({KAFKA_USERNAME_CONF: "stream", KAFKA_PASSWORD_CONF: 'pw";evil'}, KAFKA_PASSWORD_CONF),
+    ],
+)
+def test_a_missing_or_malformed_kafka_login_is_named_without_the_password(conf, named):
+    with pytest.raises(ConfigError, match=f"^{re.escape(named)}") as error:
+        kafka_login_options(conf)
+    assert "evil" not in str(error.value)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TypeVar
 
 from pipeline_contract import RegistryError, latest_user_schema, schema_text
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
-from stream_config import StreamConfig, load_stream_config
+from stream_config import StreamConfig, kafka_login_options, load_stream_config
 from users_transform import (
     classify_users,
     dlq_messages,
@@ -81,7 +81,12 @@ def cassandra_columns(spark: SparkSession, config: StreamConfig) -> frozenset[st
 
 
 def write_batch(
-    batch: DataFrame, batch_id: int, config: StreamConfig, schemas: WriterSchemas, columns: TableColumns
+    batch: DataFrame,
+    batch_id: int,
+    config: StreamConfig,
+    schemas: WriterSchemas,
+    columns: TableColumns,
+    kafka_login: Mapping[str, str],
 ) -> None:
     # Persisted because the schema ids are read from it before the records are decoded.
     framed = split_confluent_header(batch).persist()
@@ -103,6 +108,7 @@ def write_batch(
                 dlq_messages(classified)
                 .write.format("kafka")
                 .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+                .options(**kafka_login)
                 .option("topic", config.dlq_topic)
                 .save()
             )
@@ -130,9 +136,11 @@ def main() -> None:
     # Read before the query starts, so a registry without the subject stops the job at once, by name.
     schemas.for_batch([])
     columns = TableColumns(partial(cassandra_columns, spark, config))
+    kafka_login = kafka_login_options(dict(spark.sparkContext.getConf().getAll()))
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+        .options(**kafka_login)
         .option("subscribe", config.topic)
         # Only read when the checkpoint is new; after that the checkpoint says where to resume.
         .option("startingOffsets", config.starting_offsets)
@@ -143,7 +151,7 @@ def main() -> None:
     )
     query = (
         source.writeStream.queryName(QUERY_NAME)
-        .foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns))
+        .foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns, kafka_login=kafka_login))
         .option("checkpointLocation", config.checkpoint_dir)
         .trigger(processingTime=f"{config.trigger_seconds} seconds")
         .start()
