@@ -68,7 +68,7 @@ describe('a streaming job against an existing Spark cluster, with and without it
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared', maxExecutorMemoryMiB: 4096, totalCores: 4,
       authenticationSecret: authenticationSecret?.(stack),
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, environment: {} });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {} });
     const [driver] = Object.values((JSON.parse(Testing.synth(stack, true)) as { resource: { docker_container: Record<string, PlanResource> } }).resource.docker_container);
     return driver;
   };
