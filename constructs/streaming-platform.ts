@@ -178,9 +178,9 @@ export interface StreamingPlatformProps {
    */
   readonly bindAddress?: string;
   /**
-   * Allow a `bindAddress` other machines reach, though no service serves TLS and Kafka, the schema registry and
-   * ZooKeeper ask for no credentials yet (README, "Security"): whoever reaches the host can then
-   * read the passwords and data that cross the network, and use those services.
+   * Allow a `bindAddress` other machines reach, though no service serves TLS and the schema registry asks for no
+   * credentials yet (README, "Security"): whoever reaches the host can then read the passwords and data that cross
+   * the network, and use the registry.
    * @default false
    */
   readonly acceptUnencryptedNetworkAccess?: boolean;
@@ -207,9 +207,11 @@ export interface StreamingPlatformProps {
    */
   readonly postgres?: IPostgresDatabase;
   /**
-   * An existing Kafka cluster, e.g. `KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] })`.
-   * Then neither Kafka nor ZooKeeper runs here, and `ports.kafka`, `memoryMiB.kafka` and
-   * `memoryMiB.zookeeper` must be unset. Topics are created with replication 1.
+   * An existing Kafka cluster with SASL/SCRAM-SHA-512 listeners, e.g.
+   * `KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline } })`, with a login
+   * per client (or one for all) and the ACLs each needs (README, "Security"). Then neither Kafka nor ZooKeeper runs
+   * here, and `ports.kafka`, `memoryMiB.kafka` and `memoryMiB.zookeeper` must be unset. Topics are created with
+   * replication 1.
    * @default - a Kafka broker and its ZooKeeper
    */
   readonly kafka?: IKafkaCluster;
