@@ -139,8 +139,9 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
     const hostPort = validatePort('hostPort', props.hostPort ?? EXTERNAL_PORT);
     const advertisedHost = props.advertisedHost ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
-    // Written afresh by the kafka-access job at every deploy: never kept.
-    const secrets = new StateVolume(this, 'Secrets', { name: `${name}-secrets`, holdsSecret: true });
+    // Written afresh by the kafka-access job at every deploy; kept like every volume with retainVolumes (then not a
+    // Terraform resource), though nothing in it outlives the next deploy.
+    const secrets = new StateVolume(this, 'Secrets', { name: `${name}-secrets`, retain: props.retainVolumes, holdsSecret: true });
     const password = (id: string): string => new GeneratedSecret(this, id).value;
     this.passwords = {
       broker: password('BrokerPassword'),

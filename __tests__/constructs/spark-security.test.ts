@@ -23,11 +23,13 @@ describe('Spark: spark.authenticate with one generated secret, from a file', () 
     expect(propertiesOf(plan.container(name))).toBe(`spark.authenticate=true\nspark.authenticate.secret=${secret}\nspark.ui.killEnabled=false\n`);
   });
 
-  test("the driver's own properties file carries the same, and its Cassandra login: the pipeline role's generated password", () => {
+  test("the driver's own properties file carries the same, and its Cassandra and Kafka logins: generated passwords", () => {
     const [pipelinePassword] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_Cassandra_PipelinePassword_'));
+    const [streamPassword] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_Kafka_StreamPassword_'));
     expect(propertiesOf(plan.container('kp-spark-job'), SPARK_JOB_PROPERTIES)).toBe(
       `spark.authenticate=true\nspark.authenticate.secret=${secret}\nspark.cassandra.auth.password=\${random_password.${pipelinePassword}.result}\n` +
-        'spark.cassandra.auth.username=pipeline\nspark.ui.killEnabled=false\n',
+        `spark.cassandra.auth.username=pipeline\nspark.pipeline.kafka.password=\${random_password.${streamPassword}.result}\nspark.pipeline.kafka.username=stream\n` +
+        'spark.ui.killEnabled=false\n',
     );
     expect(propertiesOf(plan.container('kp-spark-job'))).toBeUndefined();
   });
@@ -77,13 +79,15 @@ describe('a streaming job against an existing Spark cluster, with and without it
     const driver = synthDriver((stack) => new TerraformVariable(stack, 'spark_secret', { type: 'string', sensitive: true }).stringValue);
     expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe(
       'spark.authenticate=true\nspark.authenticate.secret=${var.spark_secret}\nspark.cassandra.auth.password=pipeline-password\n' +
-        'spark.cassandra.auth.username=pipeline\nspark.ui.killEnabled=false\n',
+        'spark.cassandra.auth.username=pipeline\nspark.pipeline.kafka.password=stream-password\nspark.pipeline.kafka.username=stream\nspark.ui.killEnabled=false\n',
     );
     expect(driver.command).toEqual(expect.arrayContaining(['--properties-file', SPARK_JOB_PROPERTIES]));
   });
 
-  test('without one, the driver presents none: its properties file holds the Cassandra login alone', () => {
+  test('without one, the driver presents none: its properties file holds the Cassandra and Kafka logins alone', () => {
     const driver = synthDriver();
-    expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe('spark.cassandra.auth.password=pipeline-password\nspark.cassandra.auth.username=pipeline\n');
+    expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe(
+      'spark.cassandra.auth.password=pipeline-password\nspark.cassandra.auth.username=pipeline\nspark.pipeline.kafka.password=stream-password\nspark.pipeline.kafka.username=stream\n',
+    );
   });
 });

@@ -39,7 +39,7 @@ const SERVICES = [
 const ONE_SHOTS = ['kafka-access', 'cassandra-roles', 'bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
 /** What `cdktf destroy` leaves of the stack: scripts/e2e.sh deploys it with KP_RETAIN_VOLUMES=true. */
 const RETAINED_VOLUMES = [
-  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'cassandra-superuser', 'kafka-data', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
+  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'cassandra-superuser', 'kafka-data', 'kafka-secrets', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
 ].map((v) => `${PREFIX}-${v}`);
 const STACK_CONTAINERS = [...SERVICES, ...ONE_SHOTS, `${PREFIX}-control-center`];
 /** A container's published ports as `docker inspect` gives them, by container port. */
