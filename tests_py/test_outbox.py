@@ -366,7 +366,8 @@ def test_producer_logs_in_with_scram_sha_512(monkeypatch):
 
     config = outbox.make_producer("broker:29092", "producer", "s3cret-pw")
 
-    assert {k: config[k] for k in ("security.protocol", "sasl.mechanism", "sasl.username", "sasl.password")} == {
+    keys = ("security.protocol", "sasl.mechanism", "sasl.username", "sasl.password")
+    assert {k: config[k] for k in keys} == {
         "security.protocol": "SASL_PLAINTEXT",
         "sasl.mechanism": "SCRAM-SHA-512",
         "sasl.username": "producer",

@@ -127,8 +127,8 @@ OnRefused = Callable[[Any, list[tuple[str, str]], Mapping[str, Sequence[Any]]], 
 
 def make_producer(bootstrap_servers: str, username: str, password: str) -> Producer:
     # Idempotence keeps the broker from writing a message twice when librdkafka retries a send.
-    # Every listener of the platform's broker takes SASL/SCRAM-SHA-512 logins, and the producer's user may only
-    # write the users and dead-letter topics.
+    # Every listener of the platform's broker takes SASL/SCRAM-SHA-512 logins, and the producer's user may
+    # only write the users and dead-letter topics.
     return Producer(
         {
             "bootstrap.servers": bootstrap_servers,

@@ -101,10 +101,18 @@ def kafka_login_options(conf: Mapping[str, str]) -> dict[str, str]:
     """
     username, password = conf.get(KAFKA_USERNAME_CONF, ""), conf.get(KAFKA_PASSWORD_CONF, "")
     if not _KAFKA_USERNAME.fullmatch(username):
-        raise ConfigError(f"{KAFKA_USERNAME_CONF} must be a Kafka user name (a letter, then letters, digits, _ or -), got {username!r}")
+        raise ConfigError(
+            f"{KAFKA_USERNAME_CONF} must be a Kafka user name (a letter, then letters, digits, _ or -), "
+            f"got {username!r}"
+        )
     if not _KAFKA_PASSWORD.fullmatch(password):
-        raise ConfigError(f"{KAFKA_PASSWORD_CONF} must be set: 8 or more of letters, digits and ._~- (not shown)")
-    jaas = f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{username}" password="{password}";'
+        raise ConfigError(
+            f"{KAFKA_PASSWORD_CONF} must be set: 8 or more of letters, digits and ._~- (not shown)"
+        )
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{username}" password="{password}";'
+    )
     return {
         "kafka.security.protocol": "SASL_PLAINTEXT",
         "kafka.sasl.mechanism": "SCRAM-SHA-512",

@@ -151,7 +151,9 @@ def main() -> None:
     )
     query = (
         source.writeStream.queryName(QUERY_NAME)
-        .foreachBatch(partial(write_batch, config=config, schemas=schemas, columns=columns, kafka_login=kafka_login))
+        .foreachBatch(
+            partial(write_batch, config=config, schemas=schemas, columns=columns, kafka_login=kafka_login)
+        )
         .option("checkpointLocation", config.checkpoint_dir)
         .trigger(processingTime=f"{config.trigger_seconds} seconds")
         .start()
