@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'crypto';
 import type { Kafka } from 'kafkajs';
-import { hostKafka } from '../../ops/host-kafka';
+import { hostKafka, type HostKafkaUser } from '../../ops/host-kafka';
 import { Client as PgClient } from 'pg';
 import { latestSchemaId } from '../../ops/avro';
 import { deployWatched, destroy, docker, leftovers, PREFIX, stackOutputs, waitFor } from '../../ops/deployment';
@@ -146,6 +146,15 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
       await expect(cqlAs(after, cassandraBefore[name], 'SELECT now() FROM system.local')).rejects.toThrow(`Provided username ${cassandraBefore[name].username} and/or password are incorrect`);
     }
     await expect(new AirflowApi(after.airflow_url, after.airflow_admin_user, before.airflow_admin_password).request('GET', '/api/v2/version')).rejects.toThrow(/answered 401/);
+    // Kafka's users too: the kafka-access job wrote this deploy's SCRAM credentials over the kept ZooKeeper's (the
+    // kafkaState check above logs in with the new admin's); the old ones are refused.
+    for (const user of ['producer', 'monitoring', 'admin'] as const) {
+      const password = `kafka_${user}_password`;
+      expect(after[password]).not.toBe(before[password]);
+      await expect(withKafkaAdmin({ ...after, [password]: before[password] }, (admin) => admin.listTopics(), user)).rejects.toThrow(/authentication failed/i);
+      const { topics } = await withKafkaAdmin(after, (admin) => admin.fetchTopicMetadata({ topics: [USERS_TOPIC] }), user);
+      expect(topics.map((t) => t.name)).toEqual([USERS_TOPIC]);
+    }
     const resumed = new PipelineDriver(after, servedBefore);
 
     // Airflow decrypts what it stored before, and kept its history and the DAG's pause.
@@ -270,9 +279,11 @@ async function pgIds(dsn: string): Promise<string[]> {
   }
 }
 
-/** An admin client as the stack's Kafka admin: each deploy has passwords of its own, so the outputs of that deploy. */
-async function withKafkaAdmin<T>(outputs: Readonly<Record<string, string>>, use: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-  const admin = hostKafka(outputs, 'admin').admin();
+/** An admin client as a Kafka user of the outputs (the admin by default): each deploy has passwords of its own, so the outputs of that deploy. */
+async function withKafkaAdmin<T>(
+  outputs: Readonly<Record<string, string>>, use: (admin: ReturnType<Kafka['admin']>) => Promise<T>, user: HostKafkaUser = 'admin',
+): Promise<T> {
+  const admin = hostKafka(outputs, user).admin();
   await admin.connect();
   try {
     return await use(admin);
