@@ -30,7 +30,9 @@ while read -r -a acl; do
   say "allowed: ${acl[*]}"
 done <"$plan/acls"
 
-install -d -o appuser -g appuser -m 0700 "$secrets"
+# The volume's mount point exists already (root's, on a new volume): given to the broker's user, for it alone.
+chown appuser:appuser "$secrets"
+chmod 0700 "$secrets"
 for file in "$plan"/broker/*; do
   install -o appuser -g appuser -m 0400 "$file" "$secrets/"
 done
