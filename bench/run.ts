@@ -16,7 +16,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
 import { type Client as CassandraClient, concurrent } from 'cassandra-driver';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Kafka, type Producer } from 'kafkajs';
+import { hostKafka } from '../ops/host-kafka';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId, registryUrl } from '../ops/avro';
@@ -139,7 +140,8 @@ async function main(): Promise<void> {
     await superuser.shutdown();
   }
   const cassandra = cassandraClient(outputs, { username: outputs.cassandra_user, password: outputs.cassandra_password }, 60_000);
-  const kafka = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], clientId: 'bench', logLevel: logLevel.NOTHING });
+  // The admin's login: the benchmark makes a topic and a consumer group of its own beside the pipeline's.
+  const kafka = hostKafka(outputs, 'admin', 'bench');
   const producer = kafka.producer();
   const observer = new Observer(cassandra);
   await producer.connect();

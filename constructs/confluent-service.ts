@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
 import { JmxExporter, JmxExporterProps } from './jmx-exporter';
@@ -54,6 +55,17 @@ export interface ConfluentServiceProps {
    * @default - no agent
    */
   readonly jmxExporter?: { readonly service: JmxExporterProps['service']; readonly optionsVariable: string };
+  /**
+   * Further JVM options of the server alone (not of the tools the health check runs), in `variable` (e.g. `KAFKA_OPTS`,
+   * which must then be the JMX exporter's `optionsVariable` too).
+   * @default - none
+   */
+  readonly serverJavaOptions?: { readonly variable: string; readonly options: readonly string[] };
+  /**
+   * Created only after these (e.g. the job that writes the service's secrets).
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -76,16 +88,25 @@ export class ConfluentService extends Construct {
     let imageId = image.imageId;
     let command = [props.startScript, configFile];
     let agentFiles: ContainerUpload[] = [];
+    const serverOptions = props.serverJavaOptions;
+    if (props.jmxExporter && serverOptions && props.jmxExporter.optionsVariable !== serverOptions.variable) {
+      throw new Error(`ConfluentService ${props.name}: jmxExporter.optionsVariable and serverJavaOptions.variable must be the same variable`);
+    }
+    const javaOptions = [...(serverOptions?.options ?? [])];
     if (props.jmxExporter) {
       const agent = new JmxExporter(this, 'JmxExporter', {
         service: props.jmxExporter.service, image, imageSource: props.imageSource ?? ImageSource.publicRegistry(), containerName: props.name,
       });
       imageId = agent.imageId;
-      // Set for the server alone: in the container's environment, the option would also start an agent in the
-      // health check's Kafka tool, on the port the server's agent holds.
-      command = ['env', `${props.jmxExporter.optionsVariable}=${agent.javaOption}`, ...command];
+      javaOptions.unshift(agent.javaOption);
       agentFiles = agent.uploads;
       this.metricsEndpoint = agent.endpoint;
+    }
+    const optionsVariable = props.jmxExporter?.optionsVariable ?? serverOptions?.variable;
+    if (optionsVariable !== undefined && javaOptions.length > 0) {
+      // Set for the server alone: in the container's environment, the agent's option would also start an agent in
+      // the health check's Kafka tool, on the port the server's agent holds.
+      command = ['env', `${optionsVariable}=${javaOptions.join(' ')}`, ...command];
     }
     this.container = new ServiceContainer(this, 'Container', {
       name: props.name,
@@ -108,6 +129,7 @@ export class ConfluentService extends Construct {
       ports: props.ports,
       healthCheck: props.healthCheck,
       waitTimeoutSeconds: props.waitTimeoutSeconds,
+      dependsOn: props.dependsOn,
     });
   }
 }

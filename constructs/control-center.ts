@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
+import { prefixed, saslClientProperties } from './kafka-acls';
 import { IKafkaCluster } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ISchemaRegistry } from './schema-registry';
@@ -61,6 +62,8 @@ export class ControlCenter extends Construct {
       log4jOptionsVariable: 'CONTROL_CENTER_LOG4J_OPTS',
       properties: {
         'bootstrap.servers': props.kafka.bootstrapServers,
+        // Control Center administers the cluster: its login is the admin's, a super user.
+        ...prefixed('confluent.controlcenter.streams.', saslClientProperties(props.kafka.credential('admin'))),
         'zookeeper.connect': props.zookeeper.connectString,
         'confluent.controlcenter.id': 1,
         'confluent.controlcenter.rest.listeners': `http://0.0.0.0:${PORT}`,

@@ -1,4 +1,5 @@
 import { type Component, defaultOf, PIPELINE_VARIABLES } from '../jobs/lib/contract';
+import type { KafkaCredential } from './kafka-acls';
 import type { PipelineSettings } from './streaming-platform';
 import { validateIntegerRange } from './validation';
 
@@ -15,6 +16,18 @@ export interface PipelineServices {
   /** The Cassandra login the platform's containers that read PIPELINE_CASSANDRA_USERNAME get: the bootstrap job's. */
   readonly cassandraUsername: string;
   readonly cassandraPassword: string;
+  /**
+   * The Kafka login PIPELINE_KAFKA_USERNAME/PASSWORD default to: the bootstrap job's; the containers of other
+   * clients get their own (withKafkaLogin).
+   */
+  readonly kafkaLogin: KafkaCredential;
+}
+
+/** The users topic and its dead-letter topic of `settings` (validated): the ACLs and the jobs name them. */
+export function pipelineTopics(settings: PipelineSettings): { topic: string; dlqTopic: string } {
+  const topic = settings.topic ?? defaultOf('PIPELINE_TOPIC');
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) throw new Error(`pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got '${topic}'`);
+  return { topic, dlqTopic: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }) };
 }
 
 /**
@@ -22,8 +35,7 @@ export interface PipelineServices {
  * settings, else the declared defaults, and the services' addresses.
  */
 export function pipelineEnvironment(settings: PipelineSettings, services: PipelineServices): Record<string, string> {
-  const topic = settings.topic ?? defaultOf('PIPELINE_TOPIC');
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) throw new Error(`pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got '${topic}'`);
+  const { topic, dlqTopic } = pipelineTopics(settings);
   for (const [prop, value] of [['pipeline.keyspace', settings.keyspace], ['pipeline.table', settings.table]] as const) {
     if (value !== undefined && !/^[a-z][a-z0-9_]{0,47}$/.test(value)) {
       throw new Error(`${prop} must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got '${value}'`);
@@ -47,11 +59,13 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_MAX_FIELD_LENGTH: integer('pipeline.maxFieldLength', settings.maxFieldLength, 'PIPELINE_MAX_FIELD_LENGTH', 36, 20_000),
     PIPELINE_PG_DSN: services.pgDsn,
     PIPELINE_KAFKA_BOOTSTRAP_SERVERS: services.kafkaBootstrapServers,
+    PIPELINE_KAFKA_USERNAME: services.kafkaLogin.username,
+    PIPELINE_KAFKA_PASSWORD: services.kafkaLogin.password,
     PIPELINE_SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
     PIPELINE_SCHEMA_REGISTRY_USERNAME: services.schemaRegistryUsername,
     PIPELINE_SCHEMA_REGISTRY_PASSWORD: services.schemaRegistryPassword,
     PIPELINE_TOPIC: topic,
-    PIPELINE_DLQ_TOPIC: defaultOf('PIPELINE_DLQ_TOPIC', { PIPELINE_TOPIC: topic }),
+    PIPELINE_DLQ_TOPIC: dlqTopic,
     PIPELINE_TOPIC_PARTITIONS: integer('pipeline.topicPartitions', settings.topicPartitions, 'PIPELINE_TOPIC_PARTITIONS', 1, 64),
     // One broker, or a brought cluster whose size is unknown here: replication 1 is what always works.
     PIPELINE_TOPIC_REPLICATION: '1',
@@ -79,4 +93,10 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
 export function environmentReadBy(environment: Readonly<Record<string, string>>, ...components: Component[]): Record<string, string> {
   const read = new Set(PIPELINE_VARIABLES.filter((v) => v.readBy.some((c) => components.includes(c))).map((v) => v.name));
   return Object.fromEntries(Object.entries(environment).filter(([name]) => read.has(name)));
+}
+
+/** `environment` (one container's) logging in to Kafka as `credential`, if its code logs in at all. */
+export function withKafkaLogin(environment: Readonly<Record<string, string>>, credential: KafkaCredential): Record<string, string> {
+  if (!('PIPELINE_KAFKA_USERNAME' in environment)) return { ...environment };
+  return { ...environment, PIPELINE_KAFKA_USERNAME: credential.username, PIPELINE_KAFKA_PASSWORD: credential.password };
 }

@@ -35,6 +35,14 @@ export class PlatformStack extends TerraformStack {
     output('airflow_admin_user', platform.airflow.adminUsername, 'Airflow admin user');
     output('airflow_admin_password', platform.airflow.adminPassword, "Airflow admin password: 'cdktf output --outputs-file' or 'terraform output -raw'", true);
     output('kafka_bootstrap_servers', platform.kafka.hostBootstrapServers, 'Kafka bootstrap servers from the Docker host');
+    // With the host's address: the logins (SASL/SCRAM-SHA-512) are for clients on the Docker host.
+    const kafkaLogin = platform.kafka.hostBootstrapServers === undefined ? undefined : platform.kafka;
+    output('kafka_producer_user', kafkaLogin?.credential('producer').username, "Kafka user of the DAG's producer (writes the users and dead-letter topics)");
+    output('kafka_producer_password', kafkaLogin?.credential('producer').password, "Its password: 'terraform output -raw kafka_producer_password'", true);
+    output('kafka_monitoring_user', kafkaLogin?.credential('monitoring').username, 'Kafka read-only user (npm run status, verify)');
+    output('kafka_monitoring_password', kafkaLogin?.credential('monitoring').password, "Its password: 'terraform output -raw kafka_monitoring_password'", true);
+    output('kafka_admin_user', kafkaLogin?.credential('admin').username, 'Kafka super user (replay, administration)');
+    output('kafka_admin_password', kafkaLogin?.credential('admin').password, "Its password: 'terraform output -raw kafka_admin_password'", true);
     output('schema_registry_url', platform.schemaRegistry.hostUrl, 'Schema Registry REST API');
     // With the host's URL: the logins are for clients on the Docker host (replay, the tests, the benchmark).
     const registryLogin = platform.schemaRegistry.hostUrl === undefined ? undefined : platform.schemaRegistry;

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
+import { prefixed, saslClientProperties, SCHEMA_REGISTRY_GROUP, SCHEMAS_TOPIC } from './kafka-acls';
 import { IKafkaCluster } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
@@ -63,7 +64,7 @@ export interface ExistingSchemaRegistryAttributes {
 }
 
 export interface SchemaRegistryProps extends PublishingServiceProps {
-  /** The Kafka cluster whose `_schemas` topic stores the schemas. */
+  /** The Kafka cluster whose `_schemas` topic stores the schemas, reached with its `schemaRegistry` login. */
   readonly kafka: IKafkaCluster;
   /**
    * Host port of the REST API.
@@ -169,8 +170,11 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
         listeners: `http://0.0.0.0:${PORT}`,
         'host.name': name,
         // One URL per broker: the registry reads each entry as protocol://host:port.
-        'kafkastore.bootstrap.servers': props.kafka.bootstrapServers.split(',').map((server) => `PLAINTEXT://${server}`).join(','),
-        'kafkastore.topic': '_schemas',
+        'kafkastore.bootstrap.servers': props.kafka.bootstrapServers.split(',').map((server) => `SASL_PLAINTEXT://${server}`).join(','),
+        // The login in the properties file (an upload), not the environment: `docker inspect` does not show it.
+        ...prefixed('kafkastore.', saslClientProperties(props.kafka.credential('schemaRegistry'))),
+        'kafkastore.topic': SCHEMAS_TOPIC,
+        'schema.registry.group.id': SCHEMA_REGISTRY_GROUP,
         'kafkastore.topic.replication.factor': 1,
         'schema.compatibility.level': 'backward',
         // HTTP basic auth on every call, checked by the JAAS login module of the realm's section.

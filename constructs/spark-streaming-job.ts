@@ -6,6 +6,7 @@ import { HealthCheck } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
 import type { CassandraCredential } from './cassandra';
 import type { SchemaRegistryCredential } from './schema-registry';
+import type { KafkaCredential } from './kafka-acls';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
 import { renderProperties } from './platform-service-props';
 import { PlatformNetwork } from './platform-network';
@@ -25,6 +26,8 @@ export interface SparkStreamingJobProps {
   readonly cassandraCredential: CassandraCredential;
   /** The registry login the driver reads schemas with (jobs/spark reads it from its properties file). */
   readonly schemaRegistryCredential: SchemaRegistryCredential;
+  /** The Kafka user the job reads the users topic and writes the dead-letter topic as (SASL/SCRAM-SHA-512). */
+  readonly kafkaCredential: KafkaCredential;
   /**
    * Container name of the driver.
    * @default 'spark-job'
@@ -70,7 +73,7 @@ export interface SparkStreamingJobProps {
 
 const JOB_DIRECTORY_IN_CONTAINER = '/opt/kafka-pipelining/jobs/spark';
 /**
- * The driver's properties file (`--properties-file`): the Cassandra and registry logins and the cluster's shared secret. Spark reads
+ * The driver's properties file (`--properties-file`): the Cassandra, registry and Kafka logins and the cluster's shared secret. Spark reads
  * one such file, so the secret's properties are repeated here rather than read from SparkSecurity's own file.
  */
 export const SPARK_JOB_PROPERTIES = '/opt/kafka-pipelining/spark-job.conf';
@@ -132,6 +135,9 @@ export class SparkStreamingJob extends Construct {
         // Read by the driver alone; Spark redacts a key with "password" in it from its UI and logs.
         [SPARK_REGISTRY_USERNAME_KEY]: props.schemaRegistryCredential.username,
         [SPARK_REGISTRY_PASSWORD_KEY]: props.schemaRegistryCredential.password,
+        // Read by the job (stream_config.kafka_login_options) into its Kafka source's and sink's options.
+        'spark.pipeline.kafka.username': props.kafkaCredential.username,
+        'spark.pipeline.kafka.password': props.kafkaCredential.password,
       }),
       executable: false,
     };
@@ -146,7 +152,7 @@ export class SparkStreamingJob extends Construct {
         '--master', props.cluster.masterUrl,
         '--deploy-mode', 'client',
         '--name', 'users-stream',
-        // The cluster's shared secret and the Cassandra login, from a file, not the command line.
+        // The cluster's shared secret and the Cassandra and Kafka logins, from a file, not the command line.
         '--properties-file', SPARK_JOB_PROPERTIES,
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
         '--executor-memory', `${executorMemoryMiB}m`,

@@ -10,7 +10,7 @@ import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
 import { IKafkaCluster, KafkaBroker } from './kafka-broker';
 import { NodeJob } from './node-job';
-import { environmentReadBy, pipelineEnvironment } from './pipeline-environment';
+import { environmentReadBy, pipelineEnvironment, pipelineTopics, withKafkaLogin } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
@@ -178,9 +178,9 @@ export interface StreamingPlatformProps {
    */
   readonly bindAddress?: string;
   /**
-   * Allow a `bindAddress` other machines reach, though no service serves TLS and Kafka, the schema registry and
-   * ZooKeeper ask for no credentials yet (README, "Security"): whoever reaches the host can then
-   * read the passwords and data that cross the network, and use those services.
+   * Allow a `bindAddress` other machines reach, though no service serves TLS and the schema registry asks for no
+   * credentials yet (README, "Security"): whoever reaches the host can then read the passwords and data that cross
+   * the network, and use the registry.
    * @default false
    */
   readonly acceptUnencryptedNetworkAccess?: boolean;
@@ -207,9 +207,11 @@ export interface StreamingPlatformProps {
    */
   readonly postgres?: IPostgresDatabase;
   /**
-   * An existing Kafka cluster, e.g. `KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] })`.
-   * Then neither Kafka nor ZooKeeper runs here, and `ports.kafka`, `memoryMiB.kafka` and
-   * `memoryMiB.zookeeper` must be unset. Topics are created with replication 1.
+   * An existing Kafka cluster with SASL/SCRAM-SHA-512 listeners, e.g.
+   * `KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline } })`, with a login
+   * per client (or one for all) and the ACLs each needs (README, "Security"). Then neither Kafka nor ZooKeeper runs
+   * here, and `ports.kafka`, `memoryMiB.kafka` and `memoryMiB.zookeeper` must be unset. Topics are created with
+   * replication 1.
    * @default - a Kafka broker and its ZooKeeper
    */
   readonly kafka?: IKafkaCluster;
@@ -301,6 +303,7 @@ export class StreamingPlatform extends Construct {
 
     this.network = props.network ?? new PlatformNetwork(this, 'Network', { name: `${prefix}-net` });
     const network = this.network;
+    const pipeline = props.pipeline ?? {};
 
     if (props.kafka) {
       this.kafka = props.kafka;
@@ -311,7 +314,8 @@ export class StreamingPlatform extends Construct {
       );
       const kafka = withPropNames({ hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
         new KafkaBroker(this, 'Kafka', {
-          ...shared, network, name: `${prefix}-kafka`, zookeeper, hostPort: ports.kafka, memoryMiB: memory.kafka, prometheusMetrics: monitored,
+          ...shared, network, name: `${prefix}-kafka`, zookeeper, topics: pipelineTopics(pipeline), hostPort: ports.kafka, memoryMiB: memory.kafka,
+          prometheusMetrics: monitored,
         }),
       );
       hostPortProps.set(kafka.container, 'ports.kafka');
@@ -368,7 +372,6 @@ export class StreamingPlatform extends Construct {
     );
     hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
 
-    const pipeline = props.pipeline ?? {};
     if (!props.cassandra && pipeline.cassandraReplication !== undefined && pipeline.cassandraReplication !== 1) {
       throw new PropError('pipeline.cassandraReplication', `must be 1 with the platform's own Cassandra, a single node, got ${pipeline.cassandraReplication}: give cassandra (a cluster) for more`);
     }
@@ -389,6 +392,7 @@ export class StreamingPlatform extends Construct {
       // Of the containers, only the bootstrap job reads them (verify runs from the host, with the outputs' login).
       cassandraUsername: this.cassandra.credential('bootstrap').username,
       cassandraPassword: this.cassandra.credential('bootstrap').password,
+      kafkaLogin: this.kafka.credential('bootstrap'),
     });
     if (this.cassandra instanceof Cassandra) {
       this.cassandraRoles = new CassandraRoles(this, 'CassandraRoles', {
@@ -430,12 +434,15 @@ export class StreamingPlatform extends Construct {
         retainFernetKey: (props.retainVolumes ?? false) || props.postgres !== undefined,
         apiServerMemoryMiB: memory.airflowApiServer, schedulerMemoryMiB: memory.airflowScheduler, dagProcessorMemoryMiB: memory.airflowDagProcessor,
         dagEnvironment: environmentReadBy(this.pipelineEnvironment, 'dag'),
-        // The tasks only read the registry (the subject's latest schema): the reader's login.
-        taskEnvironment: {
-          ...environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),
-          PIPELINE_SCHEMA_REGISTRY_USERNAME: this.schemaRegistry.credential('reader').username,
-          PIPELINE_SCHEMA_REGISTRY_PASSWORD: this.schemaRegistry.credential('reader').password,
-        },
+        // The tasks publish and read the subject's latest schema: the producer's Kafka login, the registry reader's.
+        taskEnvironment: withKafkaLogin(
+          {
+            ...environmentReadBy(this.pipelineEnvironment, 'dag-tasks'),
+            PIPELINE_SCHEMA_REGISTRY_USERNAME: this.schemaRegistry.credential('reader').username,
+            PIPELINE_SCHEMA_REGISTRY_PASSWORD: this.schemaRegistry.credential('reader').password,
+          },
+          this.kafka.credential('producer'),
+        ),
         dependsOn: afterBootstrap,
       }),
     );
@@ -446,6 +453,7 @@ export class StreamingPlatform extends Construct {
         environment: environmentReadBy(this.pipelineEnvironment, 'spark-job'),
         cassandraCredential: this.cassandra.credential('pipeline'),
         schemaRegistryCredential: this.schemaRegistry.credential('reader'),
+        kafkaCredential: this.kafka.credential('stream'),
         dependsOn: afterBootstrap,
         prometheusMetrics: monitored,
       }),
@@ -462,7 +470,7 @@ export class StreamingPlatform extends Construct {
       this.monitoring = withPropNames({ hostPort: 'ports.prometheus', memoryMiB: 'memoryMiB.prometheus' }, () =>
         new Monitoring(this, 'Monitoring', {
           ...shared, network, namePrefix: prefix, endpoints, stateVolumes, postgres: this.postgres,
-          pipelineEnvironment: environmentReadBy(this.pipelineEnvironment, 'pipeline-metrics'),
+          pipelineEnvironment: withKafkaLogin(environmentReadBy(this.pipelineEnvironment, 'pipeline-metrics'), this.kafka.credential('monitoring')),
           checkpointsVolumeName: this.spark.checkpointsVolumeName, hostPort: ports.prometheus, memoryMiB: memory.prometheus,
         }),
       );

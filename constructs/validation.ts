@@ -77,8 +77,8 @@ export function refuseUnencryptedNetworkAccess(prop: string, bindAddress: string
   throw new PropError(
     prop,
     `is ${address}: every published port would answer other machines without TLS, so passwords and data would cross ` +
-      'the network in clear text, and Kafka, the schema registry and ZooKeeper would take anyone, since they ask ' +
-      `for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set ${acknowledgeProp}: true to accept that risk`,
+      'the network in clear text (Kafka\'s SCRAM exchange hides its passwords, not its records), and the schema registry would take ' +
+      `anyone, since it asks for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set ${acknowledgeProp}: true to accept that risk`,
   );
 }
 

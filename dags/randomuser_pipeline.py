@@ -108,7 +108,9 @@ def randomuser_pipeline():
         config = load_task_config()
         hold_seconds = get_current_context()["params"]["outbox_hold_seconds"]
         schema = _latest_schema(config)
-        producer = outbox.make_producer(config.kafka_bootstrap_servers)
+        producer = outbox.make_producer(
+            config.kafka_bootstrap_servers, config.kafka_username, config.kafka_password
+        )
         with closing(psycopg2.connect(config.pg_dsn)) as conn:
             published = outbox.publish_outbox(
                 conn, producer, config.topic, config.dlq_topic, schema, hold_seconds

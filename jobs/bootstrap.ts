@@ -242,7 +242,7 @@ export async function ensureTopics(admin: TopicAdmin, config: BootstrapConfig): 
 }
 
 async function ensureKafkaTopics(config: BootstrapConfig): Promise<void> {
-  const admin = createKafka(config.kafkaBrokers, 'pipeline-bootstrap').admin();
+  const admin = createKafka(config.kafkaBrokers, 'pipeline-bootstrap', config.kafkaLogin).admin();
   await admin.connect();
   try {
     await ensureTopics(admin, config);

@@ -170,7 +170,7 @@ class DeadLetterReader {
 
 function main(): void {
   const config = loadPipelineMetricsConfig(process.env);
-  const kafka = createKafka(config.kafkaBrokers, 'pipeline-metrics');
+  const kafka = createKafka(config.kafkaBrokers, 'pipeline-metrics', config.kafkaLogin);
   const sources = new LiveSources(config, kafka);
   const deadLetters = new DeadLetterReader(kafka, config.dlqTopic);
   void deadLetters.run();

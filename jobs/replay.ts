@@ -178,7 +178,7 @@ export function formatReport(plan: ReplayPlan, options: ReplayOptions, topic: st
 export async function main(args: string[] = process.argv.slice(2), env: Env = process.env): Promise<number> {
   const options = parseReplayArgs(args);
   const config = loadReplayConfig(env);
-  const kafka = createKafka(config.kafkaBrokers, 'pipeline-replay');
+  const kafka = createKafka(config.kafkaBrokers, 'pipeline-replay', config.kafkaLogin);
 
   const letters: DeadLetter[] = [];
   await step(`reading dead-letter topic '${config.dlqTopic}'`, SERVICE_TIMEOUT_MS, async () => {

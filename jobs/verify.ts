@@ -366,7 +366,7 @@ export async function readPostgres(
 
 /** The dead-letter topic's size, and what it holds by stage: the stream's dead letters as a list of ids. */
 async function readDeadLetters(config: PipelineConfig): Promise<Pick<Observation, 'deadLettered' | 'deadLetteredByStage'> & { streamIds: UuidList }> {
-  const kafka = createKafka(config.kafkaBrokers, 'pipeline-verify');
+  const kafka = createKafka(config.kafkaBrokers, 'pipeline-verify', config.kafkaLogin);
   const byStage = { ingest: 0, outbox: 0, stream: 0, unknown: 0 };
   const streamIds = new UuidListBuilder();
   const { total } = await readTopicToEnd(kafka, config.dlqTopic, DLQ_READ_TIMEOUT_MS, ({ key, value }) => {

@@ -142,6 +142,8 @@ export function hostPipelineEnv(outputs: Readonly<Record<string, string>>): Reco
   // Read only: the status and verify count and compare, they never write.
   set('PIPELINE_CASSANDRA_USERNAME', outputs.cassandra_monitoring_user);
   set('PIPELINE_CASSANDRA_PASSWORD', outputs.cassandra_monitoring_password);
+  set('PIPELINE_KAFKA_USERNAME', outputs.kafka_monitoring_user);
+  set('PIPELINE_KAFKA_PASSWORD', outputs.kafka_monitoring_password);
   return env;
 }
 
@@ -196,7 +198,7 @@ export async function readPipelineStatus(outputs: Readonly<Record<string, string
   const jobEnv = Object.fromEntries(TOPIC_SETTINGS.flatMap((name) => (job?.env[name] ? [[name, job.env[name]]] : [])));
   const config = await attempt('configuration', () => loadPipelineConfig({ ...jobEnv, ...hostPipelineEnv(outputs) }));
   if (config === null) return { usersInPostgres: null, outbox: null, lag: null, cassandraRows: null, deadLetters: null, errors };
-  const kafka = createKafka(config.kafkaBrokers, 'platform-status');
+  const kafka = createKafka(config.kafkaBrokers, 'platform-status', config.kafkaLogin);
 
   const [postgres, cassandraRows, lag, deadLetters] = await Promise.all([
     attempt('postgres', () => readPostgres(config)),

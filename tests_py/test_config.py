@@ -7,6 +7,8 @@ from pipeline_contract import ConfigError
 REQUIRED = {
     "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
+    "PIPELINE_KAFKA_USERNAME": "producer",
+    "PIPELINE_KAFKA_PASSWORD": "kafka-s3cret",
     "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
     "PIPELINE_SCHEMA_REGISTRY_USERNAME": "reader",
     "PIPELINE_SCHEMA_REGISTRY_PASSWORD": "registry-s3cret",
@@ -129,3 +131,10 @@ def test_the_registry_login_goes_into_the_url_escaped_and_never_into_repr():
 def test_a_missing_or_malformed_registry_login_is_named(name, value, message):
     with pytest.raises(ConfigError, match=f"^{name} {message}"):
         load_task_config({**REQUIRED, name: value})
+
+
+def test_the_kafka_login_is_read_and_its_password_never_shown():
+    config = load_task_config(REQUIRED)
+
+    assert (config.kafka_username, config.kafka_password) == ("producer", "kafka-s3cret")
+    assert "kafka-s3cret" not in repr(config)

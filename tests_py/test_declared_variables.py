@@ -13,6 +13,8 @@ READERS = {"dag": load_dag_config, "dag-tasks": load_task_config, "spark-job": l
 REQUIRED_VALUES = {
     "PIPELINE_PG_DSN": "postgresql://pipeline:s3cret@db/pipeline",
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
+    "PIPELINE_KAFKA_USERNAME": "producer",
+    "PIPELINE_KAFKA_PASSWORD": "kafka-s3cret",
     "PIPELINE_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
     "PIPELINE_SCHEMA_REGISTRY_USERNAME": "reader",
     "PIPELINE_SCHEMA_REGISTRY_PASSWORD": "registry-s3cret",

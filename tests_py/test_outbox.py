@@ -353,12 +353,26 @@ def test_rows_are_claimed_with_skip_locked():
 def test_producer_is_idempotent_and_waits_for_all_replicas(monkeypatch):
     monkeypatch.setattr(outbox, "Producer", lambda config: config)
 
-    config = outbox.make_producer("broker:29092")
+    config = outbox.make_producer("broker:29092", "producer", "s3cret-pw")
 
     assert config["bootstrap.servers"] == "broker:29092"
     assert config["enable.idempotence"] is True
     assert config["acks"] == "all"
     assert config["message.timeout.ms"] < outbox.FLUSH_TIMEOUT_SECONDS * 1000
+
+
+def test_producer_logs_in_with_scram_sha_512(monkeypatch):
+    monkeypatch.setattr(outbox, "Producer", lambda config: config)
+
+    config = outbox.make_producer("broker:29092", "producer", "s3cret-pw")
+
+    keys = ("security.protocol", "sasl.mechanism", "sasl.username", "sasl.password")
+    assert {k: config[k] for k in keys} == {
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "producer",
+        "sasl.password": "s3cret-pw",
+    }
 
 
 def test_users_are_published_with_the_latest_schema_fields_and_id():

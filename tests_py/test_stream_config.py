@@ -2,7 +2,15 @@ import re
 
 import pytest
 from pipeline_contract import ConfigError
-from stream_config import REGISTRY_PASSWORD_KEY, REGISTRY_USERNAME_KEY, load_stream_config, registry_login
+from stream_config import (
+    KAFKA_PASSWORD_CONF,
+    KAFKA_USERNAME_CONF,
+    REGISTRY_PASSWORD_KEY,
+    REGISTRY_USERNAME_KEY,
+    kafka_login_options,
+    load_stream_config,
+    registry_login,
+)
 
 REQUIRED = {
     "PIPELINE_KAFKA_BOOTSTRAP_SERVERS": "broker:29092",
@@ -115,3 +123,29 @@ def test_the_registry_login_is_read_from_the_spark_configuration():
 def test_a_missing_or_malformed_registry_login_names_its_key(conf, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         registry_login(conf)
+
+
+def test_the_kafka_login_comes_from_the_spark_configuration():
+    options = kafka_login_options({KAFKA_USERNAME_CONF: "stream", KAFKA_PASSWORD_CONF: "Abc123def456"})
+
+    assert options == {
+        "kafka.security.protocol": "SASL_PLAINTEXT",
+        "kafka.sasl.mechanism": "SCRAM-SHA-512",
+        "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        'username="stream" password="Abc123def456";',
+    }
+
+
+@pytest.mark.parametrize(
+    "conf, named",
+    [
+        ({}, KAFKA_USERNAME_CONF),
+        ({KAFKA_USERNAME_CONF: 'x" y'}, KAFKA_USERNAME_CONF),
+        ({KAFKA_USERNAME_CONF: "stream"}, KAFKA_PASSWORD_CONF),
+        ({KAFKA_USERNAME_CONF: "stream", KAFKA_PASSWORD_CONF: 'pw";evil'}, KAFKA_PASSWORD_CONF),
+    ],
+)
+def test_a_missing_or_malformed_kafka_login_is_named_without_the_password(conf, named):
+    with pytest.raises(ConfigError, match=f"^{re.escape(named)}") as error:
+        kafka_login_options(conf)
+    assert "evil" not in str(error.value)

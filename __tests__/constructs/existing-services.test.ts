@@ -17,7 +17,7 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
       pipeline: { user: 'etl', password: 'from-vault-2' },
       monitoring: { user: 'stats', password: 'from-vault-3' },
     }),
-    kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'] }),
+    kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
   });
 
   test('runs no PostgreSQL, Kafka or ZooKeeper of its own, and no Control Center (it would need the ZooKeeper)', () => {
@@ -58,10 +58,12 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
     expect(plain.json.output.postgres_dsn).toBeUndefined();
   });
 
-  test('the Schema Registry the platform still runs stores its schemas in the given Kafka, one URL per broker', () => {
-    expect(propertiesOf(plan, 'kp-schema-registry', 'schema-registry.properties')).toContain(
-      'kafkastore.bootstrap.servers=PLAINTEXT://kafka-1.internal:9092,PLAINTEXT://kafka-2.internal:9092\n',
-    );
+  test('the Schema Registry the platform still runs stores its schemas in the given Kafka, one URL per broker, with its login', () => {
+    const properties = propertiesOf(plan, 'kp-schema-registry', 'schema-registry.properties');
+    expect(properties).toContain('kafkastore.bootstrap.servers=SASL_PLAINTEXT://kafka-1.internal:9092,SASL_PLAINTEXT://kafka-2.internal:9092\n');
+    expect(properties).toContain('kafkastore.security.protocol=SASL_PLAINTEXT\nkafkastore.topic=_schemas\n');
+    expect(properties).toContain('kafkastore.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="etl" password="etl-password";\n');
+    expect(properties).toContain('kafkastore.sasl.mechanism=SCRAM-SHA-512\n');
   });
 
   test('outputs only what is known: the given host-side DSN, no Kafka address from the host', () => {
@@ -79,7 +81,15 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
 
 describe('the platform against existing services of every kind', () => {
   const plan = synthPlatform({
-    kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], hostBootstrapServers: ['kafka.example.org:9092'] }),
+    kafka: KafkaBroker.fromExisting({
+      bootstrapServers: ['kafka.internal:9092'], hostBootstrapServers: ['kafka.example.org:9092'],
+      credentials: {
+        pipeline: { username: 'etl', password: 'etl-password' },
+        producer: { username: 'dag', password: 'dag-password' },
+        monitoring: { username: 'reader', password: 'reader-password' },
+        admin: { username: 'ops', password: 'ops-password' },
+      },
+    }),
     zookeeper: ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] }),
     schemaRegistry: SchemaRegistry.fromExisting({ url: 'http://registry.internal:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }),
     cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra-1.internal:9042', 'cassandra-2.internal:9042'], datacenter: 'dc-east', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
@@ -101,6 +111,18 @@ describe('the platform against existing services of every kind', () => {
     const jobs = (JSON.parse(plan.stack.platform.monitoring!.prometheus.configuration) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
     expect(jobs.sort()).toEqual(['node', 'pipeline', 'postgres', 'prometheus', 'spark-driver', 'spark-executors', 'spark-master', 'spark-worker']);
     expect(envOf(plan, 'kp-pipeline-metrics').PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe('kafka.internal:9092');
+  });
+
+  test("each client logs in to the given Kafka with its own login, or the pipeline's where none is given", () => {
+    expect(envOf(plan, 'kp-airflow-scheduler')).toEqual(expect.objectContaining({ PIPELINE_KAFKA_USERNAME: 'dag', PIPELINE_KAFKA_PASSWORD: 'dag-password' }));
+    expect(envOf(plan, 'kp-bootstrap')).toEqual(expect.objectContaining({ PIPELINE_KAFKA_USERNAME: 'etl', PIPELINE_KAFKA_PASSWORD: 'etl-password' }));
+    expect(envOf(plan, 'kp-pipeline-metrics')).toEqual(expect.objectContaining({ PIPELINE_KAFKA_USERNAME: 'reader', PIPELINE_KAFKA_PASSWORD: 'reader-password' }));
+    expect(propertiesOf(plan, 'kp-spark-job', 'spark-job.conf')).toContain('spark.pipeline.kafka.password=etl-password\nspark.pipeline.kafka.username=etl\n');
+    expect(propertiesOf(plan, 'kp-control-center', 'control-center.properties')).toContain(
+      'confluent.controlcenter.streams.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="ops" password="ops-password";\n',
+    );
+    // The DAG file itself (the dag-processor) logs in nowhere.
+    expect(envOf(plan, 'kp-airflow-dag-processor').PIPELINE_KAFKA_USERNAME).toBeUndefined();
   });
 
   test('the jobs read the given registry and Cassandra', () => {
@@ -135,7 +157,7 @@ describe('a streaming job against an existing Spark cluster', () => {
     const cluster = SparkCluster.fromExisting(stack, 'SparkImage', {
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared-checkpoints', maxExecutorMemoryMiB: 4096, totalCores: 16,
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, executorMemoryMiB: 2048 });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, executorMemoryMiB: 2048 });
     const synthesized: { resource: { docker_container: Record<string, { command: string[]; volumes: unknown; image: string; depends_on?: string[] }> } } =
       JSON.parse(Testing.synth(stack, true));
     const [driver] = Object.values(synthesized.resource.docker_container);

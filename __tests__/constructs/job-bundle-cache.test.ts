@@ -37,13 +37,26 @@ function project(files: Record<string, string>): { root: string; write: (name: s
 
 const fromCache = (bundlePath: string, root: string): boolean => bundlePath.startsWith(path.join(root, 'cache'));
 
+/**
+ * A build that was kept, and the same bundle served from the cache. Every directory up to the file system's root counts,
+ * and on a busy machine one of them (the system's temporary folder, which may hold the clone) can gain an entry within
+ * the margin of a build's start: that build is rightly not kept, so build again once things have aged.
+ */
+async function keptAndServed(p: ReturnType<typeof project>): Promise<{ built: { path: string; text: string }; served: { path: string; text: string } }> {
+  for (let attempt = 1; ; attempt++) {
+    const built = p.bundle();
+    const served = p.bundle();
+    if (fromCache(served.path, p.root) || attempt === 5) return { built, served };
+    await age();
+  }
+}
+
 describe('job bundles cached outside the clone', () => {
   test('served from the cache, the same bytes, until an input changes, even with its size and modification time kept', async () => {
     const p = project({ 'main.ts': "import { word } from './lib';\nconsole.log(word);\n", 'lib.ts': "export const word = 'alpha';\n" });
     await age();
-    const built = p.bundle();
+    const { built, served } = await keptAndServed(p);
     expect(fromCache(built.path, p.root)).toBe(false);
-    const served = p.bundle();
     expect(fromCache(served.path, p.root)).toBe(true);
     expect(path.basename(served.path)).toBe('main.js');
     expect(served.text).toBe(built.text);
@@ -66,8 +79,7 @@ describe('job bundles cached outside the clone', () => {
   test('a new file that an import now resolves to is bundled, not the cached one', async () => {
     const p = project({ 'main.ts': "import { word } from './lib';\nconsole.log(word);\n", 'lib.js': "exports.word = 'from-js';\n" });
     await age();
-    p.bundle();
-    expect(fromCache(p.bundle().path, p.root)).toBe(true);
+    expect(fromCache((await keptAndServed(p)).served.path, p.root)).toBe(true);
     // esbuild tries lib.ts before lib.js: the new file wins though no file the build read has changed.
     p.write('lib.ts', "export const word = 'from-ts';\n");
     expect(p.bundle().text).toContain('from-ts');
@@ -81,8 +93,7 @@ describe('job bundles cached outside the clone', () => {
       'node_modules/dep/two.js': "exports.word = 'two';\n",
     });
     await age();
-    p.bundle();
-    expect(fromCache(p.bundle().path, p.root)).toBe(true);
+    expect(fromCache((await keptAndServed(p)).served.path, p.root)).toBe(true);
     p.write('node_modules/dep/package.json', '{ "name": "dep", "main": "two.js" }');
     const rebuilt = p.bundle();
     expect(rebuilt.text).toContain('"two"');

@@ -93,7 +93,8 @@ describe('the monitoring, on by default', () => {
   test('Kafka and ZooKeeper start the JMX exporter in the server alone, not in every java command of the container', () => {
     for (const [name, rules] of [['kp-kafka', 'kafka'], ['kp-zookeeper', 'zookeeper']]) {
       const c = plan.container(name);
-      expect(c.command.slice(0, 2)).toEqual(['env', `KAFKA_OPTS=-javaagent:${JMX_EXPORTER_AGENT_PATH}=9404:/opt/jmx-exporter/${rules}.yaml`]);
+      // The broker's options go on with its JAAS file (constructs/kafka-broker.ts).
+      expect(c.command.slice(0, 2)).toEqual(['env', expect.stringMatching(new RegExp(`^KAFKA_OPTS=-javaagent:${JMX_EXPORTER_AGENT_PATH}=9404:/opt/jmx-exporter/${rules}\\.yaml( |$)`))]);
       expect(envOf(plan, name).KAFKA_OPTS).toBeUndefined();
       expect(uploadsOf(plan, name)).toContain(`/opt/jmx-exporter/${rules}.yaml`);
     }
@@ -159,7 +160,11 @@ describe('monitoring: false', () => {
     for (const name of MONITORING) expect(names).not.toContain(name);
     expect(plan.json.output.prometheus_url).toBeUndefined();
     expect(plan.json.output.monitoring_dashboard_url).toBeUndefined();
-    expect(plan.container('kp-kafka').command).toEqual(['kafka-server-start', '/etc/kafka-pipelining/server.properties']);
+    // No agent: the broker's options are its JAAS file's alone.
+    expect(plan.container('kp-kafka').command).toEqual([
+      'env', 'KAFKA_OPTS=-Djava.security.auth.login.config=/var/lib/kafka-pipelining/secrets/broker-jaas.conf -Dzookeeper.sasl.client=false',
+      'kafka-server-start', '/etc/kafka-pipelining/server.properties',
+    ]);
     expect(plan.container('kp-zookeeper').command).toEqual(['zookeeper-server-start', '/etc/kafka-pipelining/zookeeper.properties']);
     expect(envOf(plan, 'kp-cassandra').JVM_EXTRA_OPTS).not.toContain('javaagent');
     expect(envOf(plan, 'kp-spark-master').SPARK_MASTER_OPTS).toBeUndefined();

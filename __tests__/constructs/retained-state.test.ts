@@ -45,7 +45,7 @@ describe('retainVolumes: the data outlives destroy, under the same names', () =>
 
   test('the volumes are the ones the README lists for removing them for good', () => {
     expect([...new Set(Object.values(mountedNames(kept)))].sort()).toEqual([
-      'kp-airflow-fernet-key', 'kp-airflow-logs', 'kp-cassandra-data', 'kp-cassandra-superuser', 'kp-control-center-data', 'kp-kafka-data',
+      'kp-airflow-fernet-key', 'kp-airflow-logs', 'kp-cassandra-data', 'kp-cassandra-superuser', 'kp-control-center-data', 'kp-kafka-data', 'kp-kafka-secrets',
       'kp-postgres-data', 'kp-prometheus-data', 'kp-spark-checkpoints', 'kp-zookeeper-data', 'kp-zookeeper-log',
     ]);
   });

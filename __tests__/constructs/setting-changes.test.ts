@@ -19,6 +19,7 @@ const SPARK_JOB = 'kp-spark-job';
 const BOOTSTRAP = 'kp-bootstrap';
 const PIPELINE_METRICS = 'kp-pipeline-metrics';
 const CASSANDRA_ROLES = 'kp-cassandra-roles';
+const KAFKA_ACCESS = 'kp-kafka-access';
 
 // The replication settings need a Cassandra cluster: the platform's own is one node and takes only 1.
 const BROUGHT_CASSANDRA: StreamingPlatformProps = {
@@ -43,7 +44,8 @@ const SETTINGS: { readonly [K in keyof Required<PipelineSettings>]: [value: Requ
   retryDelaySeconds: [5, [DAG_PROCESSOR, SCHEDULER]],
   maxFieldLength: [250, [SCHEDULER]],
   schedule: ['none', [DAG_PROCESSOR, SCHEDULER]],
-  topic: ['signups', [SCHEDULER, BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
+  // And the kafka-access job, whose ACLs name the topics (the broker keeps running: it reads them from ZooKeeper).
+  topic: ['signups', [SCHEDULER, BOOTSTRAP, KAFKA_ACCESS, PIPELINE_METRICS, SPARK_JOB]],
   topicPartitions: [6, [BOOTSTRAP]],
   // And the roles job, which grants the roles their permissions on the keyspace.
   keyspace: ['users_ks', [BOOTSTRAP, CASSANDRA_ROLES, PIPELINE_METRICS, SPARK_JOB]],
@@ -88,8 +90,9 @@ describe.each(ROWS)('changing pipeline.%s on a deployed stack', (setting, value,
   test('which are the containers whose code reads a variable it changes, or the file it names (variables.json)', () => {
     const file = FILE_SETTINGS[setting];
     const readers = [...readersOfChanged(before, after), ...(file ? pipelineVariable(file).readBy : [])];
-    // The roles job is platform machinery, no pipeline component: the keyspace is in its roles file.
-    const roles = setting === 'keyspace' ? [CASSANDRA_ROLES] : [];
+    // The roles and access jobs are platform machinery, no pipeline component: the keyspace is in the roles file,
+    // the topics in the ACLs.
+    const roles = setting === 'keyspace' ? [CASSANDRA_ROLES] : setting === 'topic' ? [KAFKA_ACCESS] : [];
     expect(containers.replaced).toEqual([...containersReading(readers), ...roles].sort());
   });
 

@@ -25,7 +25,7 @@ function synthSparkJob(jobDirectory: string): PlanJson {
   new RandomProvider(stack, 'Random');
   const network = new PlatformNetwork(stack, 'Network', { name: 'test-net' });
   const cluster = new SparkCluster(stack, 'Spark', { network });
-  new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: { PIPELINE_TOPIC: 'users' }, jobDirectory });
+  new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: { PIPELINE_TOPIC: 'users' }, jobDirectory });
   return JSON.parse(Testing.synth(stack, true)) as PlanJson;
 }
 
@@ -88,7 +88,7 @@ describe('job code travels with the plan', () => {
     const stack = new TerraformStack(app, 'spark');
     const network = new PlatformNetwork(stack, 'Network', { name: 'n' });
     const cluster = new SparkCluster(stack, 'Spark', { network });
-    expect(() => new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, executorMemoryMiB: 4096 })).toThrow(
+    expect(() => new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, executorMemoryMiB: 4096 })).toThrow(
       'executorMemoryMiB must be an integer between 256 and 1536, got 4096',
     );
   });

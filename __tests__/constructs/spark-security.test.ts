@@ -23,12 +23,14 @@ describe('Spark: spark.authenticate with one generated secret, from a file', () 
     expect(propertiesOf(plan.container(name))).toBe(`spark.authenticate=true\nspark.authenticate.secret=${secret}\nspark.ui.killEnabled=false\n`);
   });
 
-  test("the driver's own properties file carries the same, its Cassandra login (the pipeline role's) and the registry reader's", () => {
+  test("the driver's own properties file carries the same, its Cassandra login (the pipeline role's), its Kafka login and the registry reader's", () => {
     const [pipelinePassword] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_Cassandra_PipelinePassword_'));
+    const [streamPassword] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_Kafka_StreamPassword_'));
     const [readerPassword] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith('Platform_SchemaRegistry_ReaderPassword_'));
     expect(propertiesOf(plan.container('kp-spark-job'), SPARK_JOB_PROPERTIES)).toBe(
       `spark.authenticate=true\nspark.authenticate.secret=${secret}\nspark.cassandra.auth.password=\${random_password.${pipelinePassword}.result}\n` +
-        `spark.cassandra.auth.username=pipeline\nspark.pipeline.schemaRegistry.password=\${random_password.${readerPassword}.result}\n` +
+        `spark.cassandra.auth.username=pipeline\nspark.pipeline.kafka.password=\${random_password.${streamPassword}.result}\nspark.pipeline.kafka.username=stream\n` +
+        `spark.pipeline.schemaRegistry.password=\${random_password.${readerPassword}.result}\n` +
         'spark.pipeline.schemaRegistry.username=reader\nspark.ui.killEnabled=false\n',
     );
     expect(propertiesOf(plan.container('kp-spark-job'))).toBeUndefined();
@@ -70,7 +72,7 @@ describe('a streaming job against an existing Spark cluster, with and without it
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared', maxExecutorMemoryMiB: 4096, totalCores: 4,
       authenticationSecret: authenticationSecret?.(stack),
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {} });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {} });
     const [driver] = Object.values((JSON.parse(Testing.synth(stack, true)) as { resource: { docker_container: Record<string, PlanResource> } }).resource.docker_container);
     return driver;
   };
@@ -79,14 +81,16 @@ describe('a streaming job against an existing Spark cluster, with and without it
     const driver = synthDriver((stack) => new TerraformVariable(stack, 'spark_secret', { type: 'string', sensitive: true }).stringValue);
     expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe(
       'spark.authenticate=true\nspark.authenticate.secret=${var.spark_secret}\nspark.cassandra.auth.password=pipeline-password\n' +
-        'spark.cassandra.auth.username=pipeline\nspark.pipeline.schemaRegistry.password=reader-password\nspark.pipeline.schemaRegistry.username=reader\nspark.ui.killEnabled=false\n',
+        'spark.cassandra.auth.username=pipeline\nspark.pipeline.kafka.password=stream-password\nspark.pipeline.kafka.username=stream\n' +
+          'spark.pipeline.schemaRegistry.password=reader-password\nspark.pipeline.schemaRegistry.username=reader\nspark.ui.killEnabled=false\n',
     );
     expect(driver.command).toEqual(expect.arrayContaining(['--properties-file', SPARK_JOB_PROPERTIES]));
   });
 
-  test('without one, the driver presents none: its properties file holds the Cassandra and registry logins alone', () => {
+  test('without one, the driver presents none: its properties file holds the Cassandra, Kafka and registry logins alone', () => {
     const driver = synthDriver();
     expect(propertiesOf(driver, SPARK_JOB_PROPERTIES)).toBe('spark.cassandra.auth.password=pipeline-password\nspark.cassandra.auth.username=pipeline\n' +
+      'spark.pipeline.kafka.password=stream-password\nspark.pipeline.kafka.username=stream\n' +
       'spark.pipeline.schemaRegistry.password=reader-password\nspark.pipeline.schemaRegistry.username=reader\n');
   });
 });

@@ -23,6 +23,7 @@ describe('StreamingPlatform, default props', () => {
       'kp-cassandra-roles',
       'kp-control-center',
       'kp-kafka',
+      'kp-kafka-access',
       'kp-node-exporter',
       'kp-pipeline-metrics',
       'kp-postgres',
@@ -95,7 +96,7 @@ describe('StreamingPlatform, default props', () => {
   });
 
   test('one-shot containers run to completion and fail the deploy unless they exit 0, with their last lines', () => {
-    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap', 'kp-cassandra-roles']);
+    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap', 'kp-cassandra-roles', 'kp-kafka-access']);
     for (const c of oneShot()) {
       expect(c.attach).toBe(true);
       expect(c.logs).toBe(true);
@@ -116,7 +117,8 @@ describe('StreamingPlatform, default props', () => {
   });
 
   test.each([
-    ['kp-kafka', ['kp-zookeeper']],
+    ['kp-kafka-access', ['kp-zookeeper']],
+    ['kp-kafka', ['kp-zookeeper', 'kp-kafka-access']],
     ['kp-schema-registry', ['kp-kafka']],
     ['kp-control-center', ['kp-kafka', 'kp-zookeeper', 'kp-schema-registry']],
     ['kp-airflow-init', ['kp-postgres']],
@@ -166,10 +168,12 @@ describe('StreamingPlatform, default props', () => {
     expect(Object.keys(outputs).sort()).toEqual([
       'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_contact_point', 'cassandra_datacenter',
       'cassandra_monitoring_password', 'cassandra_monitoring_user', 'cassandra_password', 'cassandra_user',
-      'control_center_url', 'kafka_bootstrap_servers', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_password',
+      'control_center_url', 'kafka_admin_password', 'kafka_admin_user', 'kafka_bootstrap_servers', 'kafka_monitoring_password', 'kafka_monitoring_user',
+      'kafka_producer_password', 'kafka_producer_user', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_password',
       'schema_registry_url', 'schema_registry_user', 'schema_registry_writer_password', 'schema_registry_writer_user',
       'spark_master_ui_url',
     ]);
+    for (const name of ['kafka_admin_password', 'kafka_monitoring_password', 'kafka_producer_password']) expect(outputs[name].sensitive).toBe(true);
     expect(outputs.airflow_admin_password.sensitive).toBe(true);
     expect(outputs.postgres_dsn.sensitive).toBe(true);
     expect(outputs.cassandra_password.sensitive).toBe(true);
@@ -183,7 +187,9 @@ describe('StreamingPlatform, default props', () => {
 
   test.each([
     ['kp-zookeeper', ['/var/lib/zookeeper/data', '/var/lib/zookeeper/log']],
-    ['kp-kafka', ['/var/lib/kafka/data']],
+    // And the broker's secrets volume, which the kafka-access job writes (read-only here).
+    ['kp-kafka', ['/var/lib/kafka/data', '/var/lib/kafka-pipelining/secrets']],
+    ['kp-kafka-access', ['/var/lib/kafka-pipelining/secrets']],
     ['kp-postgres', ['/var/lib/postgresql/data']],
     ['kp-cassandra', ['/var/lib/cassandra']],
     ['kp-control-center', ['/var/lib/confluent-control-center']],

@@ -6,8 +6,9 @@ import {
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
 
-const kafka = KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'] });
+const kafka = KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } });
 const zookeeper = ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] });
+const topics = { topic: 'users_created', dlqTopic: 'users_created.dlq' };
 const postgres = Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'airflow', password: 'secret1' }, pipeline: { user: 'pipeline', password: 'secret2' } });
 
 /** Builds one construct on its own, as a user of that construct (not of the platform) would. */
@@ -98,8 +99,8 @@ describe('props are validated where they enter, naming the prop and what is allo
 describe('a construct used on its own names its own props', () => {
   test.each([
     ['ZooKeeper memoryMiB', build((s, network) => new ZooKeeper(s, 'Z', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
-    ['KafkaBroker hostPort', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
-    ['KafkaBroker memoryMiB', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    ['KafkaBroker hostPort', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, topics, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
+    ['KafkaBroker memoryMiB', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, topics, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
     ['SchemaRegistry hostPort', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
     ['SchemaRegistry memoryMiB', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
     [
@@ -153,17 +154,17 @@ describe('a construct used on its own names its own props', () => {
     ['SparkCluster workerCores', build((s, network) => new SparkCluster(s, 'S', { network, workerCores: 0 })), 'workerCores must be an integer between 1 and 64, got 0'],
     [
       'SparkStreamingJob memoryMiB',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, memoryMiB: 100 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, memoryMiB: 100 })),
       'memoryMiB must be an integer between 512 and 262144, got 100',
     ],
     [
       'SparkStreamingJob maxCores',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, maxCores: 5 })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, maxCores: 5 })),
       'maxCores must be an integer between 1 and 4, got 5',
     ],
     [
       'SparkStreamingJob entryPoint',
-      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, environment: {}, entryPoint: 'missing.py' })),
+      build((s, network) => new SparkStreamingJob(s, 'J', { network, cluster: new SparkCluster(s, 'S', { network }), cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, entryPoint: 'missing.py' })),
       "entryPoint must be a .py file in",
     ],
     [
@@ -177,9 +178,12 @@ describe('a construct used on its own names its own props', () => {
   });
 
   test.each([
-    [() => KafkaBroker.fromExisting({ bootstrapServers: [] }), 'bootstrapServers must list at least one host:port address, got none'],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal'] }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'] }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: [], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), 'bootstrapServers must list at least one host:port address, got none'],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: '1etl', password: 'etl-password' } } }), "credentials.pipeline.username must be a user name (a letter, then letters, digits, '_' or '-', at most 64), got '1etl'"],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'short' } } }), 'credentials.pipeline.password must be 8 or more of letters, digits and ._~- (it goes into JAAS and properties files as is)'],
+    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' }, stream: { username: 'spark', password: 'with"quote' } } }), 'credentials.stream.password must be 8 or more of letters, digits and ._~-'],
     [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
     [() => SchemaRegistry.fromExisting({ url: 'registry:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }), "url must be an http(s) URL, got 'registry:8081'"],
     [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "datacenter must be a datacenter name, got ''"],
@@ -226,8 +230,8 @@ describe('image sources', () => {
 describe('a bind address other machines reach is refused unless the risk is accepted', () => {
   const risk = (shown: string) =>
     `bindAddress is ${shown}: every published port would answer other machines without TLS, so passwords and data would cross ` +
-    'the network in clear text, and Kafka, the schema registry and ZooKeeper would take anyone, since they ask ' +
-    'for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk';
+    'the network in clear text (Kafka\'s SCRAM exchange hides its passwords, not its records), and the schema registry would take ' +
+    'anyone, since it asks for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk';
 
   test.each(['0.0.0.0', '192.168.1.20', '10.0.0.5'])('bindAddress %s, naming the prop, the risk and the way out', (bindAddress) => {
     expect(() => synthPlatform({ bindAddress })).toThrow(risk(`'${bindAddress}', not a loopback address (127.0.0.0/8)`));

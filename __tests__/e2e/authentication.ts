@@ -2,11 +2,13 @@
  * Who may do what, on the shared deployment after the pipeline test delivered its users: PostgreSQL's roles
  * per purpose (each refused outside its purpose, a wrong password refused), Cassandra's roles likewise (no login
  * without credentials, none with a wrong password or Cassandra's default one) and Spark's shared secret (the
- * master refuses an application without it or with a wrong one, and its UI's kill endpoint does nothing).
+ * master refuses an application without it or with a wrong one, and its UI's kill endpoint does nothing), and
+ * Kafka's SASL/SCRAM users (no client without a login or with a wrong password; each user refused outside its ACLs).
  * The credentials are read where the containers get them, as an intruder with access to the engine could.
  */
 import { spawn } from 'child_process';
 import { Client as CassandraClient } from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { cassandraClient, cassandraSuperuser, type CassandraLogin } from '../../ops/cassandra-login';
 import { containerLog, docker, PREFIX } from '../../ops/deployment';
@@ -66,6 +68,78 @@ export function sparkSecret(): string {
   const secret = /^spark\.authenticate\.secret=(.+)$/m.exec(properties)?.[1];
   if (!secret) throw new Error(`no spark.authenticate.secret in ${SPARK_SECURITY_PROPERTIES}`);
   return secret;
+}
+
+/** A Kafka user's login (SASL/SCRAM-SHA-512). */
+export interface KafkaLogin {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The JAAS option's login in a properties file's text. */
+function jaasLogin(properties: string, key: string, where: string): KafkaLogin {
+  const match = new RegExp(`^${key.replace(/\./g, '\\.')}=.*username="([^"]+)" password="([^"]+)";$`, 'm').exec(properties);
+  if (!match) throw new Error(`no ${key} in ${where}`);
+  return { username: match[1], password: match[2] };
+}
+
+/**
+ * Every Kafka user's login, read where its client gets it: the outputs (producer, read-only, admin), the bootstrap
+ * job's environment, the Spark job's properties file, the registry's properties file and the broker's secrets volume.
+ */
+export function kafkaLogins(outputs: Record<string, string>): Record<'broker' | 'producer' | 'stream' | 'bootstrap' | 'monitoring' | 'schemaRegistry' | 'admin', KafkaLogin> {
+  const bootstrap = containerEnv(`${PREFIX}-bootstrap`);
+  const sparkJob = docker('exec', `${PREFIX}-spark-job`, 'cat', '/opt/kafka-pipelining/spark-job.conf');
+  const stream = {
+    username: /^spark\.pipeline\.kafka\.username=(.+)$/m.exec(sparkJob)?.[1] ?? '',
+    password: /^spark\.pipeline\.kafka\.password=(.+)$/m.exec(sparkJob)?.[1] ?? '',
+  };
+  if (!stream.username || !stream.password) throw new Error("no spark.pipeline.kafka.* in the Spark job's properties file");
+  return {
+    broker: jaasLogin(docker('exec', `${PREFIX}-kafka`, 'cat', '/var/lib/kafka-pipelining/secrets/client.properties'), 'sasl.jaas.config', "the broker's client.properties"),
+    producer: { username: outputs.kafka_producer_user, password: outputs.kafka_producer_password },
+    stream,
+    bootstrap: { username: bootstrap.PIPELINE_KAFKA_USERNAME, password: bootstrap.PIPELINE_KAFKA_PASSWORD },
+    monitoring: { username: outputs.kafka_monitoring_user, password: outputs.kafka_monitoring_password },
+    schemaRegistry: jaasLogin(
+      docker('exec', `${PREFIX}-schema-registry`, 'cat', '/etc/kafka-pipelining/schema-registry.properties'), 'kafkastore.sasl.jaas.config', "the registry's properties",
+    ),
+    admin: { username: outputs.kafka_admin_user, password: outputs.kafka_admin_password },
+  };
+}
+
+/** A kafkajs client of the published listener logging in as `login`, or with no login at all; it does not retry. */
+function kafkaAs(outputs: Record<string, string>, login: KafkaLogin | undefined): Kafka {
+  return new Kafka({
+    clientId: 'e2e-authentication',
+    brokers: outputs.kafka_bootstrap_servers.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 10_000,
+    ...(login ? { sasl: { mechanism: 'scram-sha-512' as const, username: login.username, password: login.password } } : {}),
+  });
+}
+
+/** Runs `use` with a connected admin client of `kafka`, and disconnects it whatever happens. */
+async function withAdmin<T>(kafka: Kafka, use: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sends one record to `topic` as the client, with a fresh producer (connected and disconnected around it). */
+async function produceOnce(kafka: Kafka, topic: string): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ key: 'e2e-intruder', value: 'refused' }] });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** Runs `sql` as `role` (or as it with another password or database) over the published port; resolves to the rows. */
@@ -224,6 +298,47 @@ export function authenticationTests(outputs: () => Record<string, string>, figur
         const holders = docker('ps', '-a', '--filter', `network=${PREFIX}-net`, '--format', '{{.Names}}').split('\n').filter(Boolean)
           .filter((container) => docker('inspect', '-f', '{{json .Config}}', container).includes(logins[name].password));
         expect({ name, holders }).toEqual({ name, holders: name === 'bootstrap' ? [`${PREFIX}-bootstrap`] : [] });
+      }
+    }, 5 * 60 * 1000);
+
+    test("Kafka: no client without a login or with a wrong password; each user refused outside its ACLs; the passwords in files but the listed ones", async () => {
+      const out = outputs();
+      const logins = kafkaLogins(out);
+      const users = 'users_created';
+      // No login: the listener speaks SASL only, so a plain client gets no answer to its first request.
+      await expect(withAdmin(kafkaAs(out, undefined), (admin) => admin.listTopics())).rejects.toThrow();
+      // A wrong password, for every user (the broker's own and the super user's included).
+      for (const [name, login] of Object.entries(logins)) {
+        const refused = await withAdmin(kafkaAs(out, { ...login, password: `${login.password}x` }), (admin) => admin.listTopics()).then(() => '', (e: Error) => e.message);
+        expect({ name, refused }).toEqual({ name, refused: expect.stringMatching(/authentication failed/i) as string });
+      }
+      // Each login works, within its ACLs: the producer sees the users topic (its Describe) ...
+      const metadata = await withAdmin(kafkaAs(out, logins.producer), (admin) => admin.fetchTopicMetadata({ topics: [users] }));
+      expect(metadata.topics.map((t) => t.name)).toEqual([users]);
+      // ... but may not write a topic outside its job; the Spark job's user may not write the users topic; the
+      // read-only user may write nothing and create no topic; none of them may create topics.
+      await expect(produceOnce(kafkaAs(out, logins.producer), 'e2e-intruder')).rejects.toThrow(/authoriz/i);
+      await expect(produceOnce(kafkaAs(out, logins.stream), users)).rejects.toThrow(/authoriz/i);
+      await expect(produceOnce(kafkaAs(out, logins.monitoring), users)).rejects.toThrow(/authoriz/i);
+      for (const name of ['producer', 'stream', 'monitoring', 'schemaRegistry'] as const) {
+        const created = await withAdmin(kafkaAs(out, logins[name]), (admin) => admin.createTopics({ topics: [{ topic: 'e2e-intruder', numPartitions: 1 }] })).then(() => true, () => false);
+        expect({ name, created }).toEqual({ name, created: false });
+      }
+      // The read-only user reads the users topic's offsets (what verify and the status do).
+      const offsets = await withAdmin(kafkaAs(out, logins.monitoring), (admin) => admin.fetchTopicOffsets(users));
+      expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBeGreaterThan(0);
+      // Nothing was created on the way.
+      expect(await withAdmin(kafkaAs(out, logins.admin), (admin) => admin.listTopics())).not.toContain('e2e-intruder');
+
+      // The passwords travel in files (README, "Security"): only the jobs that read PIPELINE_KAFKA_PASSWORD show theirs.
+      const expected: Record<string, string[]> = {
+        producer: [`${PREFIX}-airflow-scheduler`], bootstrap: [`${PREFIX}-bootstrap`], monitoring: [`${PREFIX}-pipeline-metrics`],
+      };
+      const containers = docker('ps', '-a', '--filter', `network=${PREFIX}-net`, '--format', '{{.Names}}').split('\n').filter(Boolean);
+      const configs = new Map(containers.map((container) => [container, docker('inspect', '-f', '{{json .Config}}', container)]));
+      for (const [name, login] of Object.entries(logins)) {
+        const holders = containers.filter((container) => configs.get(container)!.includes(login.password)).sort();
+        expect({ name, holders }).toEqual({ name, holders: expected[name] ?? [] });
       }
     }, 5 * 60 * 1000);
 

@@ -5,7 +5,7 @@
  * missing) and verify agreeing. The outbox is at-least-once, so the publish faults count the users the topic
  * holds twice and report them instead of asserting none.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { hostKafka } from '../../ops/host-kafka';
 import { confluentHeader, latestSchemaId, registryUrl } from '../../ops/avro';
 import { docker, PREFIX, waitFor } from '../../ops/deployment';
 import { crash, DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
@@ -143,7 +143,7 @@ export function faultTests(outputs: () => Record<string, string>, figures: Recor
         ['undecodable Avro', Buffer.concat([confluentHeader(schemaId), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])])],
       ];
       const before = (await driver.cassandraIds()).length;
-      const kafka = new Kafka({ brokers: [outputs().kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+      const kafka = hostKafka(outputs(), 'producer');
       const producer = kafka.producer();
       await producer.connect();
       const sent = new Map<string, string>();
@@ -190,7 +190,7 @@ async function strikeWhileUnmarked<T>(
   outputs: Record<string, string>,
   strike: (round: Round) => T | Promise<T>,
 ): Promise<{ round: Round; strike: Strike; result: T }> {
-  const admin = new Kafka({ brokers: [outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING }).admin();
+  const admin = hostKafka(outputs, 'monitoring').admin();
   await admin.connect();
   let round: Round;
   let risen: number;

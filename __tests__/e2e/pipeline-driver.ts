@@ -4,7 +4,7 @@
  * What must be in Cassandra comes from the stand-in API's own record of the valid users it served.
  */
 import type { Client as CassandraClient } from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
+import { hostKafka } from '../../ops/host-kafka';
 import { Client as PgClient } from 'pg';
 import type { Served, Switches } from '../../jobs/fake-randomuser';
 import { cassandraClient } from '../../ops/cassandra-login';
@@ -152,7 +152,8 @@ export class PipelineDriver {
 
   /** Every message of a topic, read from the beginning to the offsets it had when called; timestamp in ms. */
   public async readTopic(topic: string): Promise<TopicMessage[]> {
-    const kafka = new Kafka({ brokers: [this.outputs.kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+    // A consumer group of the test's own: the admin's (the read-only user's groups are named pipeline-*).
+    const kafka = hostKafka(this.outputs, 'admin');
     const admin = kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));

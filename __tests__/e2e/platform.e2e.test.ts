@@ -12,7 +12,7 @@ import { Client as PgClient } from 'pg';
 import { containerLog, deployWatched, destroy, docker, leftovers, LOG_DIRECTORY as ARTIFACTS, PREFIX, removeVolumes, STACK_DIRECTORY, stackOutputs, waitFor } from '../../ops/deployment';
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
-import { authenticationTests, cassandraLogins, containerEnv, postgresRoles, sparkSecret } from './authentication';
+import { authenticationTests, cassandraLogins, containerEnv, kafkaLogins, postgresRoles, sparkSecret } from './authentication';
 import { launchBrowser } from './browser';
 import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
@@ -36,10 +36,10 @@ const SERVICES = [
   'fake-randomuser', 'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'spark-job',
   'prometheus', 'node-exporter', 'postgres-exporter', 'pipeline-metrics',
 ].map((s) => `${PREFIX}-${s}`);
-const ONE_SHOTS = ['cassandra-roles', 'bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
+const ONE_SHOTS = ['kafka-access', 'cassandra-roles', 'bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
 /** What `cdktf destroy` leaves of the stack: scripts/e2e.sh deploys it with KP_RETAIN_VOLUMES=true. */
 const RETAINED_VOLUMES = [
-  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'cassandra-superuser', 'kafka-data', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
+  'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'cassandra-superuser', 'kafka-data', 'kafka-secrets', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
 ].map((v) => `${PREFIX}-${v}`);
 const STACK_CONTAINERS = [...SERVICES, ...ONE_SHOTS, `${PREFIX}-control-center`];
 /** A container's published ports as `docker inspect` gives them, by container port. */
@@ -65,7 +65,7 @@ test('cdktf deploy brings every service up healthy, each after what it depends o
   const ready = (name: string) => watcher.ready.get(`${PREFIX}-${name}`) ?? Infinity;
   const seen = (name: string) => watcher.firstSeen.get(`${PREFIX}-${name}`) ?? -Infinity;
   for (const [downstream, upstream] of [
-    ['kafka', 'zookeeper'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
+    ['kafka-access', 'zookeeper'], ['kafka', 'kafka-access'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
     ['cassandra-roles', 'cassandra'], ['bootstrap', 'cassandra-roles'],
     ['airflow-init', 'postgres'], ['airflow-init', 'airflow-fernet-key'], ['airflow-api-server', 'airflow-init'], ['airflow-scheduler', 'bootstrap'],
     ['spark-worker-1', 'spark-master'], ['spark-job', 'spark-worker-1'], ['spark-job', 'bootstrap'],
@@ -155,15 +155,22 @@ test('no generated secret in the synthesized plan, a container log or a task log
   const roles = postgresRoles();
   const spark = sparkSecret();
   const cassandra = cassandraLogins(outputs);
+  const kafka = kafkaLogins(outputs);
   const secrets = [
     outputs.airflow_admin_password, new URL(outputs.postgres_dsn).password, fernetKey, spark,
     roles.superuser.password, roles.airflow.password, roles.monitoring.password,
     cassandra.superuser.password, cassandra.bootstrap.password, cassandra.pipeline.password, cassandra.monitoring.password,
     outputs.schema_registry_password, outputs.schema_registry_writer_password,
+    ...Object.values(kafka).map((login) => login.password),
   ];
   for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(24);
-  // Spark's secret, Cassandra's superuser's and those of its pipeline and read-only roles travel in files or volumes:
-  // no container shows them in its environment, command or labels.
+  // Spark's secret, Cassandra's superuser's and those of its pipeline and read-only roles, and the Kafka logins of the
+  // broker, the Spark job, the registry and the admin travel in files or volumes: no container shows them in its
+  // environment, command or labels (README, "Security", lists those that do).
+  const inFilesOnly = [
+    [spark, 'spark'], [cassandra.superuser.password, 'cassandra superuser'], [cassandra.pipeline.password, 'cassandra pipeline'], [cassandra.monitoring.password, 'cassandra monitoring'],
+    [kafka.broker.password, 'kafka broker'], [kafka.stream.password, 'kafka stream'], [kafka.schemaRegistry.password, 'kafka schema registry'], [kafka.admin.password, 'kafka admin'],
+  ];
   // The registry's passwords are in no inspect either, but for PIPELINE_SCHEMA_REGISTRY_PASSWORD, which the README lists
   // (the bootstrap job's writer, the DAG's tasks' reader): not in the registry's own, Control Center's or the Spark job's.
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
@@ -175,7 +182,7 @@ test('no generated secret in the synthesized plan, a container log or a task log
   }
   for (const name of [...SERVICES, ...ONE_SHOTS]) {
     const config = docker('inspect', '-f', '{{json .Config}}', name);
-    for (const [secret, what] of [[spark, 'spark'], [cassandra.superuser.password, 'cassandra superuser'], [cassandra.pipeline.password, 'cassandra pipeline'], [cassandra.monitoring.password, 'cassandra monitoring']]) {
+    for (const [secret, what] of inFilesOnly) {
       expect({ name, what, inInspect: config.includes(secret) }).toEqual({ name, what, inInspect: false });
     }
   }

@@ -8,7 +8,8 @@
 import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Kafka, type Producer } from 'kafkajs';
+import { hostKafka } from '../../ops/host-kafka';
 import { Client as PgClient } from 'pg';
 import { confluentHeader, latestSchemaId, registryUrl } from '../../ops/avro';
 import { docker, PREFIX, ROOT, waitFor } from '../../ops/deployment';
@@ -74,7 +75,7 @@ export function poisonTests(outputs: () => Record<string, string>, figures: Reco
     let kafka: Kafka;
     beforeAll(async () => {
       driver = new PipelineDriver(outputs());
-      kafka = new Kafka({ brokers: [outputs().kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+      kafka = hostKafka(outputs(), 'producer');
       await driver.sourceControl({ badEvery: 0, fail5xx: 0, malformed: 0 });
     });
 

@@ -10,7 +10,8 @@
  * valid users in Cassandra and verify --expect agreeing.
  */
 import { randomUUID } from 'crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { hostKafka, type HostKafkaUser } from '../../ops/host-kafka';
 import { Client as PgClient } from 'pg';
 import { latestSchemaId, registryUrl } from '../../ops/avro';
 import { deployWatched, destroy, docker, leftovers, PREFIX, stackOutputs, waitFor } from '../../ops/deployment';
@@ -68,7 +69,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     });
     const variable = await driver.airflow.request<{ is_encrypted: boolean }>('POST', '/api/v2/variables', { key: AIRFLOW_ITEM, value });
     expect(variable.is_encrypted).toBe(true);
-    const groupOffsets = await commitGroupOffsets(before.kafka_bootstrap_servers);
+    const groupOffsets = await commitGroupOffsets(before);
     const round = await driver.startRound(ROUND_BATCH, {}, ROUND_RUNS);
     for (const runId of round.runIds) expect({ runId, state: await driver.airflow.runEnd(DAG_ID, runId) }).toEqual({ runId, state: 'success' });
     // Nothing else may write while the data is compared across the round trip, but the DAG runs hourly: once
@@ -77,7 +78,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     await setPaused(driver.airflow, true);
 
     const servedBefore = await driver.validUsers();
-    const kafkaBefore = await kafkaState(before.kafka_bootstrap_servers);
+    const kafkaBefore = await kafkaState(before);
     expect(kafkaBefore.group).toEqual(groupOffsets);
     const pgBefore = await pgIds(before.postgres_dsn);
     const rolesBefore = postgresRoles();
@@ -145,6 +146,15 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
       await expect(cqlAs(after, cassandraBefore[name], 'SELECT now() FROM system.local')).rejects.toThrow(`Provided username ${cassandraBefore[name].username} and/or password are incorrect`);
     }
     await expect(new AirflowApi(after.airflow_url, after.airflow_admin_user, before.airflow_admin_password).request('GET', '/api/v2/version')).rejects.toThrow(/answered 401/);
+    // Kafka's users too: the kafka-access job wrote this deploy's SCRAM credentials over the kept ZooKeeper's (the
+    // kafkaState check above logs in with the new admin's); the old ones are refused.
+    for (const user of ['producer', 'monitoring', 'admin'] as const) {
+      const password = `kafka_${user}_password`;
+      expect(after[password]).not.toBe(before[password]);
+      await expect(withKafkaAdmin({ ...after, [password]: before[password] }, (admin) => admin.listTopics(), user)).rejects.toThrow(/authentication failed/i);
+      const { topics } = await withKafkaAdmin(after, (admin) => admin.fetchTopicMetadata({ topics: [USERS_TOPIC] }), user);
+      expect(topics.map((t) => t.name)).toEqual([USERS_TOPIC]);
+    }
     const resumed = new PipelineDriver(after, servedBefore);
 
     // Airflow decrypts what it stored before, and kept its history and the DAG's pause.
@@ -156,7 +166,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
     expect((await resumed.airflow.request<{ is_paused: boolean }>('GET', `/api/v2/dags/${DAG_ID}`)).is_paused).toBe(true);
 
     // Kafka: the same cluster, topics, offsets and committed group offsets; the schema under the same id.
-    expect(await kafkaState(after.kafka_bootstrap_servers)).toEqual(kafkaBefore);
+    expect(await kafkaState(after)).toEqual(kafkaBefore);
     expect(await latestSchemaId(registryUrl(after))).toBe(schemaIdBefore);
 
     // The round in flight lands: exactly the valid users served, none twice in Kafka, verify agreeing.
@@ -269,8 +279,11 @@ async function pgIds(dsn: string): Promise<string[]> {
   }
 }
 
-async function withKafkaAdmin<T>(bootstrap: string, use: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+/** An admin client as a Kafka user of the outputs (the admin by default): each deploy has passwords of its own, so the outputs of that deploy. */
+async function withKafkaAdmin<T>(
+  outputs: Readonly<Record<string, string>>, use: (admin: ReturnType<Kafka['admin']>) => Promise<T>, user: HostKafkaUser = 'admin',
+): Promise<T> {
+  const admin = hostKafka(outputs, user).admin();
   await admin.connect();
   try {
     return await use(admin);
@@ -288,8 +301,8 @@ async function groupOffsetsOf(admin: ReturnType<Kafka['admin']>): Promise<Partit
  * Commits the users topic's current end offsets for a consumer group of the test's own and returns them once
  * the group reads them back (kafkajs's setOffsets commits through a consumer that it stops right after).
  */
-async function commitGroupOffsets(bootstrap: string): Promise<PartitionOffsets> {
-  return withKafkaAdmin(bootstrap, async (admin) => {
+async function commitGroupOffsets(outputs: Readonly<Record<string, string>>): Promise<PartitionOffsets> {
+  return withKafkaAdmin(outputs, async (admin) => {
     const ends = (await admin.fetchTopicOffsets(USERS_TOPIC)).map((p) => ({ partition: p.partition, offset: p.high })).sort((a, b) => a.partition - b.partition);
     await admin.setOffsets({ groupId: CONSUMER_GROUP, topic: USERS_TOPIC, partitions: ends });
     const wanted = JSON.stringify(ends);
@@ -297,8 +310,8 @@ async function commitGroupOffsets(bootstrap: string): Promise<PartitionOffsets> 
   });
 }
 
-async function kafkaState(bootstrap: string): Promise<KafkaState> {
-  return withKafkaAdmin(bootstrap, async (admin) => {
+async function kafkaState(outputs: Readonly<Record<string, string>>): Promise<KafkaState> {
+  return withKafkaAdmin(outputs, async (admin) => {
     const topics: KafkaState['topics'] = {};
     for (const topic of TOPICS) {
       topics[topic] = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })).sort((a, b) => a.partition - b.partition);

@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
-import { Kafka, logLevel } from 'kafkajs';
+import { hostKafka, replayKafkaEnv } from '../../ops/host-kafka';
 import { Client as PgClient } from 'pg';
 import type { GeneratedUser } from '../../jobs/fake-randomuser';
 import { confluentHeader, encodeConfluent, readConfluentHeader } from '../../jobs/lib/confluent';
@@ -223,7 +223,7 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
         await c.query('COMMIT');
       });
       const inCassandraBefore = (await driver.cassandraIds()).length;
-      const kafka = new Kafka({ brokers: [outputs().kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+      const kafka = hostKafka(outputs(), 'producer');
       const producer = kafka.producer({ idempotent: true });
       await producer.connect();
       try {
@@ -242,7 +242,7 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
 
       const replay = async (logName: string, reason: string, ...flags: string[]) => {
         await runLogged(logName, 'npx', ['ts-node', '--transpile-only', 'jobs/replay.ts', '--stage', 'stream', '--reason', reason, '--json', ...flags], {
-          PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs().kafka_bootstrap_servers,
+          ...replayKafkaEnv(outputs()),
           PIPELINE_SCHEMA_REGISTRY_URL: outputs().schema_registry_url,
           PIPELINE_SCHEMA_REGISTRY_USERNAME: outputs().schema_registry_user,
           PIPELINE_SCHEMA_REGISTRY_PASSWORD: outputs().schema_registry_password,
@@ -294,7 +294,7 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       await waitFor('the unknown schema id in the dead-letter topic', 3 * 60 * 1000, async () =>
         (await driver.readTopic('users_created.dlq')).some((m) => m.key === 'e2e-unknown-schema-id') ? true : undefined, 3000);
       const unknown = await runLogged('replay-unknown-id', 'npx', ['ts-node', '--transpile-only', 'jobs/replay.ts', '--stage', 'stream', '--reason', 'unknown schema id', '--dry-run'], {
-        PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs().kafka_bootstrap_servers,
+        ...replayKafkaEnv(outputs()),
         PIPELINE_SCHEMA_REGISTRY_URL: outputs().schema_registry_url,
         PIPELINE_SCHEMA_REGISTRY_USERNAME: outputs().schema_registry_user,
         PIPELINE_SCHEMA_REGISTRY_PASSWORD: outputs().schema_registry_password,

@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Kafka, logLevel } from 'kafkajs';
+import { hostKafka } from '../../ops/host-kafka';
 import { userFields } from '../../jobs/bootstrap';
 import { containerLog, deployErrorText, docker, PREFIX, ROOT, runLogged } from '../../ops/deployment';
 import { PipelineDriver } from './pipeline-driver';
@@ -61,7 +61,7 @@ export function settingChangeTests(outputs: () => Record<string, string>, figure
       expect(deployErrorText(failure)).toContain(refusal);
       expect(containerLog(`${PREFIX}-bootstrap`)).toContain(refusal);
       expect(replacedBetween(before, containerIds())).toEqual([`${PREFIX}-bootstrap`]);
-      const kafka = new Kafka({ brokers: [outputs().kafka_bootstrap_servers], logLevel: logLevel.NOTHING });
+      const kafka = hostKafka(outputs(), 'monitoring');
       const admin = kafka.admin();
       await admin.connect();
       try {

@@ -278,6 +278,8 @@ describe('replicationChange: an existing keyspace and the configured replication
 const REQUIRED_ENV = {
   PIPELINE_PG_DSN: 'postgresql://pipeline:s3cret@postgres:5432/pipeline',
   PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
+  PIPELINE_KAFKA_USERNAME: 'bootstrap',
+  PIPELINE_KAFKA_PASSWORD: 'kafka-s3cret',
   PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
   PIPELINE_SCHEMA_REGISTRY_USERNAME: 'writer',
   PIPELINE_SCHEMA_REGISTRY_PASSWORD: 'registry-s3cret',

@@ -7,6 +7,8 @@ const DSN = 'postgresql://pipeline:s3cret@postgres:5432/pipeline';
 const REQUIRED: Env = {
   PIPELINE_PG_DSN: DSN,
   PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092',
+  PIPELINE_KAFKA_USERNAME: 'bootstrap',
+  PIPELINE_KAFKA_PASSWORD: 'kafka-s3cret',
   PIPELINE_SCHEMA_REGISTRY_URL: 'http://schema-registry:8081',
   PIPELINE_SCHEMA_REGISTRY_USERNAME: 'writer',
   PIPELINE_SCHEMA_REGISTRY_PASSWORD: 'registry-s3cret',
@@ -31,6 +33,7 @@ describe('loadBootstrapConfig', () => {
     expect(loadBootstrapConfig(REQUIRED, SCRIPT_DIR)).toEqual({
       pgDsn: DSN,
       kafkaBrokers: ['kafka:29092'],
+      kafkaLogin: { username: 'bootstrap', password: 'kafka-s3cret' },
       dlqTopic: 'users_created.dlq',
       cassandra: {
         contactPoints: ['cassandra:9042'],
@@ -98,6 +101,8 @@ describe('loadBootstrapConfig', () => {
     expect(problems({})).toEqual([
       expect.stringMatching(/^PIPELINE_PG_DSN is required: a postgres:\/\/ or postgresql:\/\/ URL/),
       'PIPELINE_KAFKA_BOOTSTRAP_SERVERS is required: comma-separated host:port pairs, e.g. kafka:29092',
+      'PIPELINE_KAFKA_USERNAME is required: a Kafka user name (SCRAM-SHA-512)',
+      "PIPELINE_KAFKA_PASSWORD is required: the user's password",
       'PIPELINE_CASSANDRA_CONTACT_POINTS is required: comma-separated host:port pairs, e.g. cassandra:9042',
       'PIPELINE_CASSANDRA_USERNAME is required: a Cassandra role name',
       "PIPELINE_CASSANDRA_PASSWORD is required: the role's password",
@@ -168,6 +173,11 @@ describe('loadBootstrapConfig', () => {
     ]);
   });
 
+  it('never echoes the Kafka password', () => {
+    expect(problems({ ...REQUIRED, PIPELINE_KAFKA_PASSWORD: '   ' }).join('\n')).toContain('PIPELINE_KAFKA_PASSWORD is required');
+    expect(JSON.stringify(problems({ ...REQUIRED, PIPELINE_KAFKA_BOOTSTRAP_SERVERS: 'kafka' }))).not.toContain('kafka-s3cret');
+  });
+
   it('accepts IPv6 and IPv4 host:port pairs', () => {
     const config = loadBootstrapConfig({ ...REQUIRED, PIPELINE_KAFKA_BOOTSTRAP_SERVERS: '[::1]:9092,127.0.0.1:9093' }, SCRIPT_DIR);
     expect(config.kafkaBrokers).toEqual(['[::1]:9092', '127.0.0.1:9093']);
@@ -180,6 +190,7 @@ describe('loadPipelineConfig (verify)', () => {
     expect(loadPipelineConfig({ ...env, PIPELINE_TOPIC_PARTITIONS: 'ignored' })).toEqual({
       pgDsn: DSN,
       kafkaBrokers: ['kafka:29092'],
+      kafkaLogin: { username: 'bootstrap', password: 'kafka-s3cret' },
       topic: 'users_created',
       dlqTopic: 'users_created.dlq',
       cassandra: {
@@ -192,6 +203,8 @@ describe('loadPipelineConfig (verify)', () => {
     expect(problems({}, loadPipelineConfig).map((problem) => problem.split(' ')[0])).toEqual([
       'PIPELINE_PG_DSN',
       'PIPELINE_KAFKA_BOOTSTRAP_SERVERS',
+      'PIPELINE_KAFKA_USERNAME',
+      'PIPELINE_KAFKA_PASSWORD',
       'PIPELINE_CASSANDRA_CONTACT_POINTS',
       'PIPELINE_CASSANDRA_USERNAME',
       'PIPELINE_CASSANDRA_PASSWORD',

@@ -89,3 +89,10 @@ test('hostPipelineEnv: Cassandra with the read-only role of the outputs, not the
     PIPELINE_CASSANDRA_PASSWORD: 'r',
   });
 });
+
+test('hostPipelineEnv: Kafka with the read-only user of the outputs, not the producer or the admin', () => {
+  expect(hostPipelineEnv({
+    kafka_producer_user: 'producer', kafka_producer_password: 'w', kafka_monitoring_user: 'monitoring', kafka_monitoring_password: 'r',
+    kafka_admin_user: 'admin', kafka_admin_password: 'a',
+  })).toEqual({ PIPELINE_KAFKA_USERNAME: 'monitoring', PIPELINE_KAFKA_PASSWORD: 'r' });
+});

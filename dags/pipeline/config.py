@@ -36,6 +36,9 @@ class TaskConfig:
     # repr=False: the DSN carries the database password and must never reach a log line.
     pg_dsn: str = field(repr=False)
     kafka_bootstrap_servers: str
+    # The producer's Kafka login (SASL/SCRAM-SHA-512); repr=False keeps the password out of logs.
+    kafka_username: str
+    kafka_password: str = field(repr=False)
     # With the registry login in it (the reader's): never in a log line either.
     schema_registry_url: str = field(repr=False)
     topic: str
@@ -58,6 +61,8 @@ def load_task_config(env: Mapping[str, str] = os.environ) -> TaskConfig:
         http_retries=integer(env, "PIPELINE_HTTP_RETRIES", minimum=0),
         pg_dsn=text(env, "PIPELINE_PG_DSN"),
         kafka_bootstrap_servers=text(env, "PIPELINE_KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_username=text(env, "PIPELINE_KAFKA_USERNAME"),
+        kafka_password=text(env, "PIPELINE_KAFKA_PASSWORD"),
         schema_registry_url=with_login(
             http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
             _username(env, "PIPELINE_SCHEMA_REGISTRY_USERNAME"),

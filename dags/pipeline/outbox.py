@@ -125,11 +125,17 @@ RefusalOutcome = tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]
 OnRefused = Callable[[Any, list[tuple[str, str]], Mapping[str, Sequence[Any]]], RefusalOutcome]
 
 
-def make_producer(bootstrap_servers: str) -> Producer:
+def make_producer(bootstrap_servers: str, username: str, password: str) -> Producer:
     # Idempotence keeps the broker from writing a message twice when librdkafka retries a send.
+    # Every listener of the platform's broker takes SASL/SCRAM-SHA-512 logins, and the producer's user may
+    # only write the users and dead-letter topics.
     return Producer(
         {
             "bootstrap.servers": bootstrap_servers,
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": username,
+            "sasl.password": password,
             "enable.idempotence": True,
             "acks": "all",
             "message.timeout.ms": MESSAGE_TIMEOUT_MS,

@@ -34,7 +34,7 @@ prepare_context_cp-kafka() {
 smoke_test_cp-kafka() {
   local tag=$1 out
   out=$(docker run --rm -e KAFKA_HEAP_OPTS=-Xmx64m "$tag" bash -c '
-    for c in kafka-server-start kafka-broker-api-versions kafka-topics kafka-console-producer kafka-console-consumer; do
+    for c in kafka-server-start kafka-broker-api-versions kafka-topics kafka-configs kafka-acls kafka-console-producer kafka-console-consumer; do
       printf "%s: %s\n" "$c" "$("$c" --version 2>&1 | tail -n 1)"
     done
     printf "zookeeper-server-start: %s\n" "$(zookeeper-server-start /nonexistent 2>&1 | grep -m1 -E "Invalid config|main class" || true)"

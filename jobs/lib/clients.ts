@@ -2,12 +2,14 @@
 import * as cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
-import type { CassandraConfig } from './config';
+import type { CassandraConfig, KafkaLogin } from './config';
 
-export function createKafka(brokers: string[], clientId: string): Kafka {
+/** A Kafka client logging in with `login` (SASL/SCRAM-SHA-512 over plaintext, as every listener of the platform's broker). */
+export function createKafka(brokers: string[], clientId: string, login: KafkaLogin): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    sasl: { mechanism: 'scram-sha-512', username: login.username, password: login.password },
     // Steps retry whole (see run.ts) and log why; kafkajs's own log would repeat every connection error.
     logLevel: logLevel.NOTHING,
     // Few inner retries, so one attempt fails fast and the step's retry decides how long to keep trying.

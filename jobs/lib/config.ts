@@ -19,10 +19,17 @@ export interface CassandraConfig {
   readonly table: string;
 }
 
+/** A SASL/SCRAM-SHA-512 login to Kafka. */
+export interface KafkaLogin {
+  readonly username: string;
+  readonly password: string;
+}
+
 /** What both jobs read. */
 export interface PipelineConfig {
   readonly pgDsn: string;
   readonly kafkaBrokers: string[];
+  readonly kafkaLogin: KafkaLogin;
   readonly topic: string;
   readonly dlqTopic: string;
   readonly cassandra: CassandraConfig;
@@ -187,11 +194,17 @@ function readTopics(reader: EnvReader): { topic: string; dlqTopic: string } {
 
 const kafkaBrokers = (reader: EnvReader) => reader.read('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', hostPortList('kafka:29092'));
 
+const kafkaLogin = (reader: EnvReader): KafkaLogin => ({
+  username: reader.read('PIPELINE_KAFKA_USERNAME', nonEmpty('a Kafka user name (SCRAM-SHA-512)')),
+  password: reader.read('PIPELINE_KAFKA_PASSWORD', { ...nonEmpty("the user's password"), secret: true }),
+});
+
 function readPipeline(reader: EnvReader): PipelineConfig {
   const { topic, dlqTopic } = readTopics(reader);
   return {
     pgDsn: reader.read('PIPELINE_PG_DSN', postgresDsn),
     kafkaBrokers: kafkaBrokers(reader),
+    kafkaLogin: kafkaLogin(reader),
     topic,
     dlqTopic,
     cassandra: {
@@ -208,6 +221,7 @@ function readPipeline(reader: EnvReader): PipelineConfig {
 /** What the replay job reads: it takes dead letters from one topic to the other, framed by the registry's schema. */
 export interface ReplayConfig {
   readonly kafkaBrokers: string[];
+  readonly kafkaLogin: KafkaLogin;
   readonly topic: string;
   readonly dlqTopic: string;
   readonly schemaRegistryUrl: string;
@@ -229,6 +243,7 @@ export function loadReplayConfig(env: Env): ReplayConfig {
   const reader = new EnvReader(env);
   const config: ReplayConfig = {
     kafkaBrokers: kafkaBrokers(reader),
+    kafkaLogin: kafkaLogin(reader),
     ...readTopics(reader),
     schemaRegistryUrl: readRegistry(reader),
   };
@@ -240,6 +255,7 @@ export function loadReplayConfig(env: Env): ReplayConfig {
 export interface PipelineMetricsConfig {
   readonly pgDsn: string;
   readonly kafkaBrokers: string[];
+  readonly kafkaLogin: KafkaLogin;
   readonly topic: string;
   readonly dlqTopic: string;
   /** The stream's checkpoint, as the Spark job writes it (the checkpoints volume is mounted at the same place). */
@@ -257,6 +273,7 @@ export function loadPipelineMetricsConfig(env: Env): PipelineMetricsConfig {
   const config: PipelineMetricsConfig = {
     pgDsn: reader.read('PIPELINE_PG_DSN', postgresDsn),
     kafkaBrokers: kafkaBrokers(reader),
+    kafkaLogin: kafkaLogin(reader),
     ...readTopics(reader),
     checkpointDir: reader.read('PIPELINE_CHECKPOINT_DIR', absolutePath),
   };

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipeline_contract import ConfigError, http_url, integer, text
+
+# The Spark job's Kafka login, from its properties file (spark-submit --properties-file), not the environment.
+KAFKA_USERNAME_CONF = "spark.pipeline.kafka.username"
+KAFKA_PASSWORD_CONF = "spark.pipeline.kafka.password"
+_KAFKA_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_KAFKA_PASSWORD = re.compile(r"[A-Za-z0-9._~-]{8,}")
 
 
 @dataclass(frozen=True)
@@ -105,3 +112,29 @@ def _starting_offsets(env: Mapping[str, str], name: str) -> str:
     if not isinstance(parsed, dict):
         raise ConfigError(f"{name} must be earliest, latest or a JSON object of offsets, got {value!r}")
     return value
+
+
+def kafka_login_options(conf: Mapping[str, str]) -> dict[str, str]:
+    """The Kafka source's and sink's options that log in as the job's user (SASL/SCRAM-SHA-512).
+
+    `conf` is the job's Spark configuration; the password is never part of an error message.
+    """
+    username, password = conf.get(KAFKA_USERNAME_CONF, ""), conf.get(KAFKA_PASSWORD_CONF, "")
+    if not _KAFKA_USERNAME.fullmatch(username):
+        raise ConfigError(
+            f"{KAFKA_USERNAME_CONF} must be a Kafka user name (a letter, then letters, digits, _ or -), "
+            f"got {username!r}"
+        )
+    if not _KAFKA_PASSWORD.fullmatch(password):
+        raise ConfigError(
+            f"{KAFKA_PASSWORD_CONF} must be set: 8 or more of letters, digits and ._~- (not shown)"
+        )
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{username}" password="{password}";'
+    )
+    return {
+        "kafka.security.protocol": "SASL_PLAINTEXT",
+        "kafka.sasl.mechanism": "SCRAM-SHA-512",
+        "kafka.sasl.jaas.config": jaas,
+    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -20,7 +20,7 @@ from typing import TypeVar
 from pipeline_contract import RegistryError, latest_user_schema, schema_text, with_login
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
-from stream_config import StreamConfig, load_stream_config, registry_login
+from stream_config import StreamConfig, kafka_login_options, load_stream_config, registry_login
 from users_transform import (
     classify_users,
     dlq_messages,
@@ -90,8 +90,8 @@ class BatchSinks:
     write_dead_letters: Callable[[DataFrame], None]
 
 
-def platform_sinks(config: StreamConfig) -> BatchSinks:
-    """Cassandra's table and the dead-letter topic."""
+def platform_sinks(config: StreamConfig, kafka_login: Mapping[str, str]) -> BatchSinks:
+    """Cassandra's table and the dead-letter topic (written with the job's Kafka login options)."""
 
     def write_rows(rows: DataFrame) -> None:
         # Upserts by id, so a batch replayed after a crash changes nothing.
@@ -107,6 +107,7 @@ def platform_sinks(config: StreamConfig) -> BatchSinks:
         (
             messages.write.format("kafka")
             .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+            .options(**kafka_login)
             .option("topic", config.dlq_topic)
             .save()
         )
@@ -169,9 +170,11 @@ def main() -> None:
     # Read before the query starts, so a registry without the subject stops the job at once, by name.
     schemas.for_batch([])
     columns = TableColumns(partial(cassandra_columns, spark, config))
+    kafka_login = kafka_login_options(dict(spark.sparkContext.getConf().getAll()))
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+        .options(**kafka_login)
         .option("subscribe", config.topic)
         # Only read when the checkpoint is new; after that the checkpoint says where to resume.
         .option("startingOffsets", config.starting_offsets)
@@ -182,7 +185,9 @@ def main() -> None:
     )
     query = (
         source.writeStream.queryName(QUERY_NAME)
-        .foreachBatch(partial(write_batch, schemas=schemas, columns=columns, sinks=platform_sinks(config)))
+        .foreachBatch(
+            partial(write_batch, schemas=schemas, columns=columns, sinks=platform_sinks(config, kafka_login))
+        )
         .option("checkpointLocation", config.checkpoint_dir)
         .trigger(processingTime=f"{config.trigger_seconds} seconds")
         .start()
