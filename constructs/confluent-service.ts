@@ -8,7 +8,7 @@ import { JmxExporter, JmxExporterProps } from './jmx-exporter';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB, renderProperties } from './platform-service-props';
-import { PublishedPort, ServiceContainer, UploadedFile, VolumeAttachment } from './service-container';
+import { PublishedPort, ServiceContainer, VolumeAttachment } from './service-container';
 import { ImageSource } from './image-source';
 import { ServiceImage } from './service-image';
 import { ImageRef } from './versions';
@@ -37,7 +37,7 @@ export interface ConfluentServiceProps {
    * More files for the service, e.g. a JAAS file and what it points at.
    * @default - none
    */
-  readonly files?: UploadedFile[];
+  readonly files?: ContainerUpload[];
   /**
    * More environment variables for the start script (never a secret: `docker inspect` shows them).
    * @default - none

@@ -97,7 +97,6 @@ export const SCHEMA_REGISTRY_USERS: Readonly<Record<SchemaRegistryClient, { read
   reader: { username: 'reader', role: 'readonly' },
 };
 /** The container user (appuser in both images): the secret files are its alone. */
-const APPUSER = '1000';
 
 /** A login that goes into a Jetty password file, a netrc file, `user:password` settings and URLs as is. */
 function validateCredential(prop: string, credential: SchemaRegistryCredential): SchemaRegistryCredential {
@@ -153,8 +152,10 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
     };
     const users = (Object.keys(SCHEMA_REGISTRY_USERS) as SchemaRegistryClient[]).map((client) => ({ ...this.credential(client), role: SCHEMA_REGISTRY_USERS[client].role }));
     const reader = this.credential('reader');
-    // The passwords in files readable by the service's user alone, not in its environment or command line.
-    const secretFile = (file: string, content: string) => ({ file, content, permissions: '0400', owner: APPUSER, group: APPUSER });
+    // The passwords in files, not in its environment or command line. Readable by every user of the container (only the
+    // registry runs there): uploads are root's, and Docker 20.10 cannot give them to the image's user (it looks the
+    // user up by name and fails).
+    const secretFile = (file: string, content: string) => ({ file, content, permissions: '0444' });
 
     this.container = new ConfluentService(this, 'Server', {
       name,

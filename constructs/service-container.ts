@@ -26,23 +26,6 @@ export interface VolumeAttachment {
   readonly readOnly?: boolean;
 }
 
-/**
- * A file copied in before start. `owner`/`group` (the docker provider's upload attributes since 4.x, which the
- * prebuilt bindings do not know) make it the service user's, so a secret can be readable by that user alone.
- */
-export interface UploadedFile extends ContainerUpload {
-  /**
-   * Numeric uid of the file's owner in the container.
-   * @default - root
-   */
-  readonly owner?: string;
-  /**
-   * Numeric gid of the file's group in the container.
-   * @default - root
-   */
-  readonly group?: string;
-}
-
 /** What long-running and one-shot containers have in common. */
 export interface ContainerBaseProps {
   /** Container name, also its DNS name on the platform network. */
@@ -73,7 +56,7 @@ export interface ContainerBaseProps {
    * Files copied in before start.
    * @default - none
    */
-  readonly files?: UploadedFile[];
+  readonly files?: ContainerUpload[];
   /**
    * Resources that must exist (and, for containers, be healthy or finished) before this one is created,
    * beyond those its configuration already references.
@@ -163,15 +146,6 @@ export class ServiceContainer extends Construct {
       destroyGraceSeconds: validateIntegerRange('stopGraceSeconds', props.stopGraceSeconds ?? 30, 1, 600),
       mustRun: true,
     });
-    setUploadOwners(this.resource, props.files);
     this.name = this.resource.name;
   }
-}
-
-/** Writes the owners the bindings drop into the upload blocks, through the escape hatch. */
-function setUploadOwners(resource: Container, files: readonly UploadedFile[] = []): void {
-  files.forEach((file, index) => {
-    if (file.owner !== undefined) resource.addOverride(`upload.${index}.owner`, file.owner);
-    if (file.group !== undefined) resource.addOverride(`upload.${index}.group`, file.group);
-  });
 }
