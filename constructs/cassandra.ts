@@ -1,5 +1,4 @@
 import * as path from 'path';
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { KeyspacePermission } from '../jobs/lib/cassandra-roles';
 import { GeneratedSecret } from './generated-secret';
@@ -12,7 +11,7 @@ import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
-import { PropError, validateAddresses, validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateAddresses, type Login, validateLogin, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
 
 /**
@@ -23,11 +22,7 @@ import { IMAGES } from './versions';
 export type CassandraClient = 'bootstrap' | 'pipeline' | 'monitoring';
 
 /** A login of a Cassandra role. */
-export interface CassandraCredential {
-  readonly username: string;
-  /** Its password; a token (a generated secret, or e.g. a sensitive TerraformVariable) keeps it out of the plan. */
-  readonly password: string;
-}
+export type CassandraCredential = Login;
 
 /** What a CQL client needs: where the cluster answers, which datacenter is local, and a login per purpose. */
 export interface ICassandraCluster {
@@ -122,13 +117,7 @@ export const CASSANDRA_ROLES: Readonly<Record<CassandraClient, { readonly role: 
 
 /** A role name or password that goes into CQL, cqlsh's credentials file and the Spark job's properties as is. */
 function validateCredential(prop: string, credential: CassandraCredential): CassandraCredential {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(credential.username)) {
-    throw new PropError(`${prop}.username`, `must be a role name (a letter, then letters, digits or '_', at most 48), got '${credential.username}'`);
-  }
-  if (!Token.isUnresolved(credential.password) && !/^[A-Za-z0-9._~-]{8,}$/.test(credential.password)) {
-    throw new PropError(`${prop}.password`, 'must be 8 or more of letters, digits and ._~- (it goes into properties and credentials files as is)');
-  }
-  return credential;
+  return validateLogin(prop, credential, { pattern: /^[A-Za-z][A-Za-z0-9_]{0,47}$/, described: "a role name (a letter, then letters, digits or '_', at most 48)" }, 'properties and credentials');
 }
 
 /**

@@ -1,5 +1,4 @@
-import { Token } from 'cdktf';
-import { PropError } from './validation';
+import { type Login, validateLogin } from './validation';
 
 /**
  * Who logs in to Kafka. Each has a SCRAM-SHA-512 credential of its own: the DAG's producer, the Spark job (`stream`),
@@ -14,11 +13,7 @@ export const KAFKA_CLIENTS: readonly KafkaClient[] = ['producer', 'stream', 'boo
 export const KAFKA_SASL_MECHANISM = 'SCRAM-SHA-512';
 
 /** A SCRAM login to Kafka. */
-export interface KafkaCredential {
-  readonly username: string;
-  /** Its password; a token (a generated secret, or e.g. a sensitive TerraformVariable) keeps it out of the plan. */
-  readonly password: string;
-}
+export type KafkaCredential = Login;
 
 /** The user names of the platform's own broker: `broker` is its inter-broker login. */
 export const KAFKA_USERS: Readonly<Record<KafkaClient | 'broker', string>> = {
@@ -103,13 +98,7 @@ export function kafkaAclArguments(acl: KafkaAcl): string[] {
 
 /** A user name or password that goes into JAAS files, properties files and a shell word as is. */
 export function validateKafkaCredential(prop: string, credential: KafkaCredential): KafkaCredential {
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(credential.username)) {
-    throw new PropError(`${prop}.username`, `must be a user name (a letter, then letters, digits, '_' or '-', at most 64), got '${credential.username}'`);
-  }
-  if (!Token.isUnresolved(credential.password) && !/^[A-Za-z0-9._~-]{8,}$/.test(credential.password)) {
-    throw new PropError(`${prop}.password`, 'must be 8 or more of letters, digits and ._~- (it goes into JAAS and properties files as is)');
-  }
-  return credential;
+  return validateLogin(prop, credential, { pattern: /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, described: "a user name (a letter, then letters, digits, '_' or '-', at most 64)" }, 'JAAS and properties');
 }
 
 /** The JAAS option of a Kafka client logging in with `credential` (`sasl.jaas.config`). */

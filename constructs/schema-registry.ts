@@ -1,4 +1,3 @@
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { GeneratedSecret } from './generated-secret';
@@ -7,7 +6,7 @@ import { prefixed, saslClientProperties, SCHEMA_REGISTRY_GROUP, SCHEMAS_TOPIC } 
 import { IKafkaCluster } from './kafka-broker';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
-import { PropError, validateHttpUrl, validateMemoryMiB, validatePort } from './validation';
+import { PropError, validateHttpUrl, type Login, validateLogin, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
 
 /**
@@ -17,11 +16,7 @@ import { IMAGES } from './versions';
 export type SchemaRegistryClient = 'writer' | 'reader';
 
 /** An HTTP basic login to the registry. */
-export interface SchemaRegistryCredential {
-  readonly username: string;
-  /** Its password; a token (a generated secret, or e.g. a sensitive TerraformVariable) keeps it out of the plan. */
-  readonly password: string;
-}
+export type SchemaRegistryCredential = Login;
 
 /** What a schema registry client needs: the REST API speaking Confluent's protocol, and a login. */
 export interface ISchemaRegistry {
@@ -100,13 +95,7 @@ export const SCHEMA_REGISTRY_USERS: Readonly<Record<SchemaRegistryClient, { read
 
 /** A login that goes into a Jetty password file, a netrc file, `user:password` settings and URLs as is. */
 function validateCredential(prop: string, credential: SchemaRegistryCredential): SchemaRegistryCredential {
-  if (!/^[A-Za-z][A-Za-z0-9._-]{0,63}$/.test(credential.username)) {
-    throw new PropError(`${prop}.username`, `must be a letter, then up to 63 letters, digits or ._-, got '${credential.username}'`);
-  }
-  if (!Token.isUnresolved(credential.password) && !/^[A-Za-z0-9._~-]{8,}$/.test(credential.password)) {
-    throw new PropError(`${prop}.password`, 'must be 8 or more of letters, digits and ._~- (it goes into password, netrc and properties files as is)');
-  }
-  return credential;
+  return validateLogin(prop, credential, { pattern: /^[A-Za-z][A-Za-z0-9._-]{0,63}$/, described: 'a letter, then up to 63 letters, digits or ._-' }, 'password, netrc and properties');
 }
 
 /**

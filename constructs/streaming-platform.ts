@@ -178,9 +178,8 @@ export interface StreamingPlatformProps {
    */
   readonly bindAddress?: string;
   /**
-   * Allow a `bindAddress` other machines reach, though no service serves TLS and the schema registry asks for no
-   * credentials yet (README, "Security"): whoever reaches the host can then read the passwords and data that cross
-   * the network, and use the registry.
+   * Allow a `bindAddress` other machines reach, though no service serves TLS (README, "Security"): whoever reaches the
+   * network can then read the passwords and data that cross it.
    * @default false
    */
   readonly acceptUnencryptedNetworkAccess?: boolean;

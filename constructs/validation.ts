@@ -68,8 +68,8 @@ export function isLoopback(address: string): boolean {
 
 /**
  * A bind address other machines can reach is refused unless `acknowledgeProp` accepts the risk: the services
- * serve no TLS, and some take no credentials yet, so their clients' passwords and data would cross the network
- * in clear text, open to anyone who can reach the host.
+ * serve no TLS, so their clients' passwords and data would cross the network in clear text, open to anyone who
+ * can reach the host.
  */
 export function refuseUnencryptedNetworkAccess(prop: string, bindAddress: string, acknowledgeProp: string, acknowledged: boolean): void {
   if (acknowledged || (!Token.isUnresolved(bindAddress) && isLoopback(bindAddress))) return;
@@ -77,9 +77,34 @@ export function refuseUnencryptedNetworkAccess(prop: string, bindAddress: string
   throw new PropError(
     prop,
     `is ${address}: every published port would answer other machines without TLS, so passwords and data would cross ` +
-      'the network in clear text (Kafka\'s SCRAM exchange hides its passwords, not its records), and the schema registry would take ' +
-      `anyone, since it asks for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set ${acknowledgeProp}: true to accept that risk`,
+      'the network in clear text (Kafka\'s SCRAM exchange hides its passwords, not its records; the other services\' logins and ' +
+      `everyone's data travel readable). Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set ${acknowledgeProp}: true to accept that risk`,
   );
+}
+
+/** A user name and password a client logs in to a service with. */
+export interface Login {
+  readonly username: string;
+  /** Its password; a token (a generated secret, or e.g. a sensitive TerraformVariable) keeps it out of the plan. */
+  readonly password: string;
+}
+
+/** What a service accepts as a user name: a pattern, and the words an error says it in. */
+export interface UserNameRule {
+  readonly pattern: RegExp;
+  readonly described: string;
+}
+
+/**
+ * A login given as a prop (a brought service's): the user name by the service's rule; the password, unless a deploy-time
+ * value, 8 or more of letters, digits and ._~-, since it goes as is into the files named by `passwordFiles`.
+ */
+export function validateLogin<T extends Login>(prop: string, login: T, userName: UserNameRule, passwordFiles: string): T {
+  if (!userName.pattern.test(login.username)) throw new PropError(`${prop}.username`, `must be ${userName.described}, got '${login.username}'`);
+  if (!Token.isUnresolved(login.password) && !/^[A-Za-z0-9._~-]{8,}$/.test(login.password)) {
+    throw new PropError(`${prop}.password`, `must be 8 or more of letters, digits and ._~- (it goes into ${passwordFiles} files as is)`);
+  }
+  return login;
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;

@@ -230,8 +230,8 @@ describe('image sources', () => {
 describe('a bind address other machines reach is refused unless the risk is accepted', () => {
   const risk = (shown: string) =>
     `bindAddress is ${shown}: every published port would answer other machines without TLS, so passwords and data would cross ` +
-    'the network in clear text (Kafka\'s SCRAM exchange hides its passwords, not its records), and the schema registry would take ' +
-    'anyone, since it asks for no credentials yet. Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk';
+    'the network in clear text (Kafka\'s SCRAM exchange hides its passwords, not its records; the other services\' logins and ' +
+    "everyone's data travel readable). Keep 127.0.0.1 (reach the ports through an SSH tunnel), or set acceptUnencryptedNetworkAccess: true to accept that risk";
 
   test.each(['0.0.0.0', '192.168.1.20', '10.0.0.5'])('bindAddress %s, naming the prop, the risk and the way out', (bindAddress) => {
     expect(() => synthPlatform({ bindAddress })).toThrow(risk(`'${bindAddress}', not a loopback address (127.0.0.0/8)`));

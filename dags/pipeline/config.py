@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipeline_contract import ConfigError, http_url, integer, text, with_login
+from pipeline_contract import ConfigError, basic_auth_username, http_url, integer, text, with_login
 
 # randomuser.me answers at most 5000 results per request.
 MAX_BATCH_SIZE = 5000
@@ -65,21 +65,15 @@ def load_task_config(env: Mapping[str, str] = os.environ) -> TaskConfig:
         kafka_password=text(env, "PIPELINE_KAFKA_PASSWORD"),
         schema_registry_url=with_login(
             http_url(env, "PIPELINE_SCHEMA_REGISTRY_URL"),
-            _username(env, "PIPELINE_SCHEMA_REGISTRY_USERNAME"),
+            basic_auth_username(
+                text(env, "PIPELINE_SCHEMA_REGISTRY_USERNAME"), "PIPELINE_SCHEMA_REGISTRY_USERNAME"
+            ),
             text(env, "PIPELINE_SCHEMA_REGISTRY_PASSWORD"),
         ),
         topic=text(env, "PIPELINE_TOPIC"),
         dlq_topic=text(env, "PIPELINE_DLQ_TOPIC"),
         max_field_length=integer(env, "PIPELINE_MAX_FIELD_LENGTH", *FIELD_LENGTH_RANGE),
     )
-
-
-def _username(env: Mapping[str, str], name: str) -> str:
-    """An HTTP basic user name: anything but a colon, which would end it."""
-    value = text(env, name)
-    if ":" in value:
-        raise ConfigError(f"{name} must not contain ':', got {value!r}")
-    return value
 
 
 def _schedule(env: Mapping[str, str], name: str) -> str | None:

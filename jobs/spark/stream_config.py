@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pipeline_contract import ConfigError, http_url, integer, text
+from pipeline_contract import ConfigError, basic_auth_username, http_url, integer, text
 
 # The Spark job's Kafka login, from its properties file (spark-submit --properties-file), not the environment.
 KAFKA_USERNAME_CONF = "spark.pipeline.kafka.username"
@@ -67,9 +67,7 @@ def registry_login(conf: Mapping[str, str]) -> tuple[str, str]:
             raise ConfigError(f"{key} is required in the job's properties file (--properties-file)")
         login.append(value)
     username, password = login
-    if ":" in username:
-        raise ConfigError(f"{REGISTRY_USERNAME_KEY} must not contain ':', got {username!r}")
-    return username, password
+    return basic_auth_username(username, REGISTRY_USERNAME_KEY), password
 
 
 def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:

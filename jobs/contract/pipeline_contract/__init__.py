@@ -24,6 +24,7 @@ from pipeline_contract.record import (
 )
 from pipeline_contract.registry import (
     RegistryError,
+    basic_auth_username,
     latest_user_schema,
     schema_text,
     value_subject,
@@ -44,6 +45,7 @@ __all__ = [
     "UserField",
     "UserSchema",
     "Variable",
+    "basic_auth_username",
     "canonical_json",
     "dead_letter_value",
     "declared_default",

@@ -11,11 +11,19 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
+from pipeline_contract.environment import ConfigError
 from pipeline_contract.schema import UserSchema, parse_user_schema
 
 
 class RegistryError(RuntimeError):
     """The registry could not be read, or gave no usable schema; the message never holds the URL."""
+
+
+def basic_auth_username(username: str, name: str) -> str:
+    """`username` (read from `name`) as an HTTP basic user name: anything but a colon, which would end it."""
+    if ":" in username:
+        raise ConfigError(f"{name} must not contain ':', got {username!r}")
+    return username
 
 
 def with_login(registry_url: str, username: str, password: str) -> str:
