@@ -85,15 +85,24 @@ export function kafkaAcls(topics: KafkaAclTopics): KafkaAcl[] {
   ];
 }
 
-/** The arguments of `kafka-acls --add` for one rule (after the authorizer's). */
-export function kafkaAclArguments(acl: KafkaAcl): string[] {
-  const resource = acl.resource === 'cluster' ? ['--cluster'] : [`--${acl.resource}`, acl.name];
-  return [
+/**
+ * The arguments of each `kafka-acls --add` call (after the authorizer's) that together add `acls`: rules that differ
+ * only in the resource's name share a call (`--topic a --topic b`), since each call is a JVM's start.
+ */
+export function kafkaAclCommands(acls: readonly KafkaAcl[]): string[][] {
+  const calls = new Map<string, { acl: KafkaAcl; names: string[] }>();
+  for (const acl of acls) {
+    const key = JSON.stringify([acl.user, acl.resource, acl.pattern, acl.operations]);
+    const call = calls.get(key);
+    if (call) call.names.push(acl.name);
+    else calls.set(key, { acl, names: [acl.name] });
+  }
+  return [...calls.values()].map(({ acl, names }) => [
     '--allow-principal', `User:${acl.user}`,
     ...acl.operations.flatMap((operation) => ['--operation', operation]),
-    ...resource,
+    ...(acl.resource === 'cluster' ? ['--cluster'] : names.flatMap((name) => [`--${acl.resource}`, name])),
     '--resource-pattern-type', acl.pattern,
-  ];
+  ]);
 }
 
 /** A user name or password that goes into JAAS files, properties files and a shell word as is. */

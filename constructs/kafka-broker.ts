@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { DataResource, Token } from 'cdktf';
 import { ConfluentService } from './confluent-service';
 import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
@@ -99,7 +100,7 @@ const CLIENT_PROPERTIES_FILE = 'client.properties';
  * and EXTERNAL, published on the host, both SASL_PLAINTEXT with SCRAM-SHA-512 (the broker logs in to itself on
  * INTERNAL as `broker`). Every request is authorized (AclAuthorizer, no ACL means denied): each client has a login
  * of its own, with a password generated at deploy time, and ACLs for its job alone (kafka-acls.ts), both applied to
- * ZooKeeper by the kafka-access job before the broker starts. Single-broker defaults (replication 1) and no topic
+ * ZooKeeper by the kafka-access jobs (KafkaAccess), before any client connects. Single-broker defaults (replication 1) and no topic
  * auto-creation: the bootstrap job creates topics with the partitions it means.
  */
 export class KafkaBroker extends Construct implements IKafkaCluster {
@@ -139,7 +140,7 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
     const hostPort = validatePort('hostPort', props.hostPort ?? EXTERNAL_PORT);
     const advertisedHost = props.advertisedHost ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
-    // Written afresh by the kafka-access job at every deploy; kept like every volume with retainVolumes (then not a
+    // Written afresh by the broker's kafka-access job whenever it runs; kept like every volume with retainVolumes (then not a
     // Terraform resource), though nothing in it outlives the next deploy.
     const secrets = new StateVolume(this, 'Secrets', { name: `${name}-secrets`, retain: props.retainVolumes, holdsSecret: true });
     const password = (id: string): string => new GeneratedSecret(this, id).value;
@@ -155,9 +156,11 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
     const own: KafkaCredential = { username: KAFKA_USERS.broker, password: this.passwords.broker };
     this.access = new KafkaAccess(this, 'Access', {
       network: props.network,
-      name: `${name}-access`,
+      brokerJobName: `${name}-access`,
+      clientsJobName: `${name}-client-access`,
       zookeeper: props.zookeeper,
-      credentials: [own, ...KAFKA_CLIENTS.map((client) => this.credential(client))],
+      brokerCredential: own,
+      clientCredentials: KAFKA_CLIENTS.map((client) => this.credential(client)),
       acls: kafkaAcls(props.topics),
       brokerFiles: {
         // The KafkaServer section serves every listener, and is the broker's own login on the inter-broker one.
@@ -210,7 +213,7 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
         variable: 'KAFKA_OPTS',
         options: [`-Djava.security.auth.login.config=${KAFKA_SECRETS_DIRECTORY}/${BROKER_JAAS_FILE}`, '-Dzookeeper.sasl.client=false'],
       },
-      dependsOn: [this.access.container.resource],
+      dependsOn: [this.access.brokerJob.resource],
       // Answers only when the broker has registered, authenticates and serves requests.
       healthCheck: HealthCheck.command([
         'kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`, '--command-config', `${KAFKA_SECRETS_DIRECTORY}/${CLIENT_PROPERTIES_FILE}`,
@@ -225,7 +228,13 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
     });
     this.container = broker.container;
     this.metricsEndpoint = broker.metricsEndpoint;
-    this.bootstrapServers = `${this.container.name}:${INTERNAL_PORT}`;
+    // Whoever connects logs in with a client's credential and needs its rules: the address is known to Terraform
+    // once the broker is healthy and the clients' access job has exited 0, so every consumer waits for both.
+    const ready = new DataResource(this, 'Ready', {
+      input: { bootstrapServers: `${this.container.name}:${INTERNAL_PORT}` },
+      dependsOn: [this.container.resource, this.access.clientsJob.resource],
+    });
+    this.bootstrapServers = Token.asString(ready.output.lookup('bootstrapServers'));
     this.hostBootstrapServers = `${advertisedHost}:${hostPort}`;
   }
 

@@ -1,9 +1,9 @@
-import { kafkaAclArguments, kafkaAcls } from '../../constructs/kafka-acls';
+import { kafkaAclCommands, kafkaAcls } from '../../constructs/kafka-acls';
 import { addressOf, dependenciesOf, synthPlatform, type PlanResource } from '../helpers/synth';
 
 // Kafka authenticates every client (SASL/SCRAM-SHA-512 on every listener) and authorizes each request (ACLs, no ACL
-// means denied): a user per client with its own generated password, applied to ZooKeeper by the kafka-access job
-// before the broker starts.
+// means denied): a user per client with its own generated password, applied to ZooKeeper by the kafka-access jobs,
+// the broker's own before the broker starts, the clients' beside its start and before any client connects.
 const plan = synthPlatform();
 const passwordOf = (id: string) => {
   const [address] = Object.keys(plan.resourcesOfType('random_password')).filter((a) => a.startsWith(`Platform_Kafka_${id}_`));
@@ -51,12 +51,22 @@ describe('the ACLs: each client only its job', () => {
     expect(on('Create')).toEqual(['bootstrap']);
   });
 
-  test('kafka-acls arguments: principal, operations, resource and its pattern type', () => {
-    expect(kafkaAclArguments({ user: 'stream', resource: 'group', name: 'spark-kafka-source-', pattern: 'prefixed', operations: ['Read', 'Describe'] })).toEqual([
-      '--allow-principal', 'User:stream', '--operation', 'Read', '--operation', 'Describe', '--group', 'spark-kafka-source-', '--resource-pattern-type', 'prefixed',
-    ]);
-    expect(kafkaAclArguments({ user: 'producer', resource: 'cluster', name: 'kafka-cluster', pattern: 'literal', operations: ['IdempotentWrite'] })).toEqual([
-      '--allow-principal', 'User:producer', '--operation', 'IdempotentWrite', '--cluster', '--resource-pattern-type', 'literal',
+  test('kafka-acls calls: principal, operations, resources and their pattern type; rules that differ only in the name share a call', () => {
+    expect(kafkaAclCommands([
+      { user: 'stream', resource: 'group', name: 'spark-kafka-source-', pattern: 'prefixed', operations: ['Read', 'Describe'] },
+      { user: 'producer', resource: 'topic', name: 'a', pattern: 'literal', operations: ['Write', 'Describe'] },
+      { user: 'producer', resource: 'cluster', name: 'kafka-cluster', pattern: 'literal', operations: ['IdempotentWrite'] },
+      { user: 'producer', resource: 'topic', name: 'b', pattern: 'literal', operations: ['Write', 'Describe'] },
+      { user: 'producer', resource: 'topic', name: 'c', pattern: 'prefixed', operations: ['Write', 'Describe'] },
+      { user: 'producer', resource: 'topic', name: 'd', pattern: 'literal', operations: ['Write'] },
+      { user: 'stream', resource: 'topic', name: 'a', pattern: 'literal', operations: ['Write', 'Describe'] },
+    ])).toEqual([
+      ['--allow-principal', 'User:stream', '--operation', 'Read', '--operation', 'Describe', '--group', 'spark-kafka-source-', '--resource-pattern-type', 'prefixed'],
+      ['--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', 'a', '--topic', 'b', '--resource-pattern-type', 'literal'],
+      ['--allow-principal', 'User:producer', '--operation', 'IdempotentWrite', '--cluster', '--resource-pattern-type', 'literal'],
+      ['--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', 'c', '--resource-pattern-type', 'prefixed'],
+      ['--allow-principal', 'User:producer', '--operation', 'Write', '--topic', 'd', '--resource-pattern-type', 'literal'],
+      ['--allow-principal', 'User:stream', '--operation', 'Write', '--operation', 'Describe', '--topic', 'a', '--resource-pattern-type', 'literal'],
     ]);
   });
 });
@@ -97,18 +107,33 @@ describe('the broker', () => {
     ]);
   });
 
-  test('starts after the kafka-access job, which starts after ZooKeeper', () => {
+  test('starts after the kafka-access job, which starts after ZooKeeper; the clients\' job does not hold it back', () => {
     expect(dependenciesOf(plan, 'kp-kafka')).toContain(addressOf(plan, 'kp-kafka-access'));
+    expect(dependenciesOf(plan, 'kp-kafka')).not.toContain(addressOf(plan, 'kp-kafka-client-access'));
     expect(dependenciesOf(plan, 'kp-kafka-access')).toContain(addressOf(plan, 'kp-zookeeper'));
+    expect(dependenciesOf(plan, 'kp-kafka-client-access')).toContain(addressOf(plan, 'kp-zookeeper'));
+  });
+
+  test('every client connects only once the broker is healthy and the clients\' logins and rules are in place', () => {
+    const [ready, ...others] = Object.entries(plan.resourcesOfType('terraform_data'));
+    expect(others).toEqual([]);
+    const [address, readiness] = ready;
+    expect(readiness.depends_on).toEqual([addressOf(plan, 'kp-kafka'), addressOf(plan, 'kp-kafka-client-access')]);
+    expect(readiness.input).toEqual({ bootstrapServers: `\${${addressOf(plan, 'kp-kafka')}.name}:29092` });
+    const servers = `\${terraform_data.${address}.output["bootstrapServers"]}`;
+    expect(upload('kp-schema-registry', '/etc/kafka-pipelining/schema-registry.properties').content).toContain(`kafkastore.bootstrap.servers=SASL_PLAINTEXT://${servers}\n`);
+    for (const client of ['kp-bootstrap', 'kp-pipeline-metrics']) expect(envOf(client).PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe(servers);
   });
 });
 
-describe('the kafka-access job', () => {
-  test('upserts a SCRAM credential per user, the broker\'s own included, from a file readable by root alone', () => {
-    const credentials = upload('kp-kafka-access', `${PLAN}/credentials`);
-    expect(credentials.permissions).toBe('0600');
-    expect(credentials.content).toBe([
-      `broker ${passwordOf('BrokerPassword')}`,
+describe('the kafka-access jobs', () => {
+  test('upsert a SCRAM credential per user from a file readable by root alone: the broker\'s own before it starts, the clients\' beside', () => {
+    const broker = upload('kp-kafka-access', `${PLAN}/credentials`);
+    expect(broker.permissions).toBe('0600');
+    expect(broker.content).toBe(`broker ${passwordOf('BrokerPassword')}\n`);
+    const clients = upload('kp-kafka-client-access', `${PLAN}/credentials`);
+    expect(clients.permissions).toBe('0600');
+    expect(clients.content).toBe([
       `producer ${passwordOf('ProducerPassword')}`,
       `stream ${passwordOf('StreamPassword')}`,
       `bootstrap ${passwordOf('BootstrapPassword')}`,
@@ -118,22 +143,27 @@ describe('the kafka-access job', () => {
     ].map((line) => `${line}\n`).join(''));
   });
 
-  test('adds the ACLs of the topics the pipeline settings name', () => {
+  test('the clients\' job adds the ACLs of the topics the pipeline settings name, every rule of kafkaAcls', () => {
     const renamed = synthPlatform({ pipeline: { topic: 'signups' } });
-    const acls = (renamed.container('kp-kafka-access').upload as PlanResource[]).find((u) => u.file === `${PLAN}/acls`)!;
+    const acls = (renamed.container('kp-kafka-client-access').upload as PlanResource[]).find((u) => u.file === `${PLAN}/acls`)!;
     expect(acls.permissions).toBe('0600');
+    expect(acls.content).toBe(kafkaAclCommands(kafkaAcls({ topic: 'signups', dlqTopic: 'signups.dlq' })).map((args) => `${args.join(' ')}\n`).join(''));
     expect((acls.content as string).split('\n')).toEqual(expect.arrayContaining([
-      '--allow-principal User:producer --operation Write --operation Describe --topic signups --resource-pattern-type literal',
+      '--allow-principal User:producer --operation Write --operation Describe --topic signups --topic signups.dlq --resource-pattern-type literal',
       '--allow-principal User:stream --operation Write --operation Describe --topic signups.dlq --resource-pattern-type literal',
     ]));
     expect(acls.content).not.toContain('users_created');
+    expect((renamed.container('kp-kafka-access').upload as PlanResource[]).map((u) => u.file)).not.toContain(`${PLAN}/acls`);
   });
 
-  test("writes the broker's JAAS file and client properties onto the secrets volume, runs as root, with the script's arguments only", () => {
-    const job = plan.container('kp-kafka-access');
-    expect(job.user).toBe('0');
-    expect(job.command).toEqual(['bash', '/opt/kafka-pipelining/kafka-access.sh', `\${${addressOf(plan, 'kp-zookeeper')}.name}:2181`, PLAN, SECRETS]);
-    expect(job.env ?? []).toEqual([]);
+  test("the broker's job writes its JAAS file and client properties onto the secrets volume; both run as root, with the script's arguments only", () => {
+    const zookeeper = `\${${addressOf(plan, 'kp-zookeeper')}.name}:2181`;
+    for (const [name, mode] of [['kp-kafka-access', 'broker'], ['kp-kafka-client-access', 'clients']]) {
+      const job = plan.container(name);
+      expect(job.user).toBe('0');
+      expect(job.command).toEqual(['bash', '/opt/kafka-pipelining/kafka-access.sh', mode, zookeeper, PLAN, SECRETS]);
+      expect(job.env ?? []).toEqual([]);
+    }
     expect(upload('kp-kafka-access', `${PLAN}/broker/broker-jaas.conf`)).toEqual(expect.objectContaining({
       permissions: '0600',
       content: `KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required\n  username="broker"\n  password="${passwordOf('BrokerPassword')}";\n};\n`,
@@ -190,12 +220,12 @@ describe('each client gets its own login', () => {
   test('each password reaches the containers that log in with it, and no other', () => {
     const holders = (id: string) => plan.containers().filter((c) => JSON.stringify(c).includes(`Platform_Kafka_${id}_`)).map((c) => c.name).sort();
     expect(holders('BrokerPassword')).toEqual(['kp-kafka-access']);
-    expect(holders('ProducerPassword')).toEqual(['kp-airflow-scheduler', 'kp-kafka-access']);
-    expect(holders('StreamPassword')).toEqual(['kp-kafka-access', 'kp-spark-job']);
-    expect(holders('BootstrapPassword')).toEqual(['kp-bootstrap', 'kp-kafka-access']);
-    expect(holders('MonitoringPassword')).toEqual(['kp-kafka-access', 'kp-pipeline-metrics']);
-    expect(holders('SchemaRegistryPassword')).toEqual(['kp-kafka-access', 'kp-schema-registry']);
-    expect(holders('AdminPassword')).toEqual(['kp-control-center', 'kp-kafka-access']);
+    expect(holders('ProducerPassword')).toEqual(['kp-airflow-scheduler', 'kp-kafka-client-access']);
+    expect(holders('StreamPassword')).toEqual(['kp-kafka-client-access', 'kp-spark-job']);
+    expect(holders('BootstrapPassword')).toEqual(['kp-bootstrap', 'kp-kafka-client-access']);
+    expect(holders('MonitoringPassword')).toEqual(['kp-kafka-client-access', 'kp-pipeline-metrics']);
+    expect(holders('SchemaRegistryPassword')).toEqual(['kp-kafka-client-access', 'kp-schema-registry']);
+    expect(holders('AdminPassword')).toEqual(['kp-control-center', 'kp-kafka-client-access']);
   });
 
   test('the outputs: the producer, read-only and admin logins, passwords sensitive', () => {

@@ -19,7 +19,7 @@ const SPARK_JOB = 'kp-spark-job';
 const BOOTSTRAP = 'kp-bootstrap';
 const PIPELINE_METRICS = 'kp-pipeline-metrics';
 const CASSANDRA_ROLES = 'kp-cassandra-roles';
-const KAFKA_ACCESS = 'kp-kafka-access';
+const KAFKA_CLIENT_ACCESS = 'kp-kafka-client-access';
 
 // The replication settings need a Cassandra cluster: the platform's own is one node and takes only 1.
 const BROUGHT_CASSANDRA: StreamingPlatformProps = {
@@ -44,8 +44,8 @@ const SETTINGS: { readonly [K in keyof Required<PipelineSettings>]: [value: Requ
   retryDelaySeconds: [5, [DAG_PROCESSOR, SCHEDULER]],
   maxFieldLength: [250, [SCHEDULER]],
   schedule: ['none', [DAG_PROCESSOR, SCHEDULER]],
-  // And the kafka-access job, whose ACLs name the topics (the broker keeps running: it reads them from ZooKeeper).
-  topic: ['signups', [SCHEDULER, BOOTSTRAP, KAFKA_ACCESS, PIPELINE_METRICS, SPARK_JOB]],
+  // And the clients' kafka-access job, whose ACLs name the topics (the broker keeps running: it reads them from ZooKeeper).
+  topic: ['signups', [SCHEDULER, BOOTSTRAP, KAFKA_CLIENT_ACCESS, PIPELINE_METRICS, SPARK_JOB]],
   topicPartitions: [6, [BOOTSTRAP]],
   // And the roles job, which grants the roles their permissions on the keyspace.
   keyspace: ['users_ks', [BOOTSTRAP, CASSANDRA_ROLES, PIPELINE_METRICS, SPARK_JOB]],
@@ -92,7 +92,7 @@ describe.each(ROWS)('changing pipeline.%s on a deployed stack', (setting, value,
     const readers = [...readersOfChanged(before, after), ...(file ? pipelineVariable(file).readBy : [])];
     // The roles and access jobs are platform machinery, no pipeline component: the keyspace is in the roles file,
     // the topics in the ACLs.
-    const roles = setting === 'keyspace' ? [CASSANDRA_ROLES] : setting === 'topic' ? [KAFKA_ACCESS] : [];
+    const roles = setting === 'keyspace' ? [CASSANDRA_ROLES] : setting === 'topic' ? [KAFKA_CLIENT_ACCESS] : [];
     expect(containers.replaced).toEqual([...containersReading(readers), ...roles].sort());
   });
 

@@ -24,6 +24,7 @@ describe('StreamingPlatform, default props', () => {
       'kp-control-center',
       'kp-kafka',
       'kp-kafka-access',
+      'kp-kafka-client-access',
       'kp-node-exporter',
       'kp-pipeline-metrics',
       'kp-postgres',
@@ -96,7 +97,7 @@ describe('StreamingPlatform, default props', () => {
   });
 
   test('one-shot containers run to completion and fail the deploy unless they exit 0, with their last lines', () => {
-    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap', 'kp-cassandra-roles', 'kp-kafka-access']);
+    expect(oneShot().map((c) => c.name).sort()).toEqual(['kp-airflow-fernet-key', 'kp-airflow-init', 'kp-bootstrap', 'kp-cassandra-roles', 'kp-kafka-access', 'kp-kafka-client-access']);
     for (const c of oneShot()) {
       expect(c.attach).toBe(true);
       expect(c.logs).toBe(true);
@@ -119,7 +120,8 @@ describe('StreamingPlatform, default props', () => {
   test.each([
     ['kp-kafka-access', ['kp-zookeeper']],
     ['kp-kafka', ['kp-zookeeper', 'kp-kafka-access']],
-    ['kp-schema-registry', ['kp-kafka']],
+    ['kp-kafka-client-access', ['kp-zookeeper']],
+    ['kp-schema-registry', ['kp-kafka', 'kp-kafka-client-access']],
     ['kp-control-center', ['kp-kafka', 'kp-zookeeper', 'kp-schema-registry']],
     ['kp-airflow-init', ['kp-postgres']],
     ['kp-airflow-api-server', ['kp-airflow-init', 'kp-postgres']],
@@ -143,7 +145,10 @@ describe('StreamingPlatform, default props', () => {
   test('services reach each other by container name, taken from the upstream construct', () => {
     const env = (name: string) => Object.fromEntries(plan.container(name).env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
     const bootstrap = env('kp-bootstrap');
-    expect(bootstrap.PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe(`\${${addressOf(plan, 'kp-kafka')}.name}:29092`);
+    // Through the broker's readiness gate (kafka-auth.test.ts), whose input is the broker container's name.
+    const [[gate, { input }]] = Object.entries(plan.resourcesOfType('terraform_data'));
+    expect(input.bootstrapServers).toBe(`\${${addressOf(plan, 'kp-kafka')}.name}:29092`);
+    expect(bootstrap.PIPELINE_KAFKA_BOOTSTRAP_SERVERS).toBe(`\${terraform_data.${gate}.output["bootstrapServers"]}`);
     expect(bootstrap.PIPELINE_SCHEMA_REGISTRY_URL).toBe(`http://\${${addressOf(plan, 'kp-schema-registry')}.name}:8081`);
     expect(bootstrap.PIPELINE_CASSANDRA_CONTACT_POINTS).toBe(`\${${addressOf(plan, 'kp-cassandra')}.name}:9042`);
     expect(bootstrap.PIPELINE_PG_DSN).toMatch(new RegExp(`@\\$\\{${addressOf(plan, 'kp-postgres').replace('.', '\\.')}\\.name\\}:5432/pipeline$`));

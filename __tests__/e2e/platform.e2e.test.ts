@@ -36,7 +36,7 @@ const SERVICES = [
   'fake-randomuser', 'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'spark-job',
   'prometheus', 'node-exporter', 'postgres-exporter', 'pipeline-metrics',
 ].map((s) => `${PREFIX}-${s}`);
-const ONE_SHOTS = ['kafka-access', 'cassandra-roles', 'bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
+const ONE_SHOTS = ['kafka-access', 'kafka-client-access', 'cassandra-roles', 'bootstrap', 'airflow-fernet-key', 'airflow-init'].map((s) => `${PREFIX}-${s}`);
 /** What `cdktf destroy` leaves of the stack: scripts/e2e.sh deploys it with KP_RETAIN_VOLUMES=true. */
 const RETAINED_VOLUMES = [
   'airflow-fernet-key', 'airflow-logs', 'cassandra-data', 'cassandra-superuser', 'kafka-data', 'kafka-secrets', 'postgres-data', 'prometheus-data', 'spark-checkpoints', 'zookeeper-data', 'zookeeper-log',
@@ -65,7 +65,7 @@ test('cdktf deploy brings every service up healthy, each after what it depends o
   const ready = (name: string) => watcher.ready.get(`${PREFIX}-${name}`) ?? Infinity;
   const seen = (name: string) => watcher.firstSeen.get(`${PREFIX}-${name}`) ?? -Infinity;
   for (const [downstream, upstream] of [
-    ['kafka-access', 'zookeeper'], ['kafka', 'kafka-access'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
+    ['kafka-access', 'zookeeper'], ['kafka', 'kafka-access'], ['kafka-client-access', 'zookeeper'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
     ['cassandra-roles', 'cassandra'], ['bootstrap', 'cassandra-roles'],
     ['airflow-init', 'postgres'], ['airflow-init', 'airflow-fernet-key'], ['airflow-api-server', 'airflow-init'], ['airflow-scheduler', 'bootstrap'],
     ['spark-worker-1', 'spark-master'], ['spark-job', 'spark-worker-1'], ['spark-job', 'bootstrap'],

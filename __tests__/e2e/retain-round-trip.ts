@@ -146,7 +146,7 @@ export function retainRoundTripTest(suite: RoundTripSuite, figures: Record<strin
       await expect(cqlAs(after, cassandraBefore[name], 'SELECT now() FROM system.local')).rejects.toThrow(`Provided username ${cassandraBefore[name].username} and/or password are incorrect`);
     }
     await expect(new AirflowApi(after.airflow_url, after.airflow_admin_user, before.airflow_admin_password).request('GET', '/api/v2/version')).rejects.toThrow(/answered 401/);
-    // Kafka's users too: the kafka-access job wrote this deploy's SCRAM credentials over the kept ZooKeeper's (the
+    // Kafka's users too: the kafka-access jobs wrote this deploy's SCRAM credentials over the kept ZooKeeper's (the
     // kafkaState check above logs in with the new admin's); the old ones are refused.
     for (const user of ['producer', 'monitoring', 'admin'] as const) {
       const password = `kafka_${user}_password`;

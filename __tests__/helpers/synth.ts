@@ -55,10 +55,20 @@ export function addressOf(plan: SynthesizedPlan, containerName: string): string 
   return `docker_container.${id}`;
 }
 
-/** Every resource address a container waits for: explicit depends_on plus references in its config. */
+/**
+ * Every resource address a container waits for: explicit depends_on plus references in its config, and what a
+ * referenced `terraform_data` waits for (a readiness gate such as the broker's).
+ */
 export function dependenciesOf(plan: SynthesizedPlan, containerName: string): string[] {
-  const c = plan.container(containerName);
-  const { depends_on: dependsOn = [], ...rest } = c;
-  const references = [...JSON.stringify(rest).matchAll(/\$\{([a-z_]+\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]);
-  return [...new Set([...dependsOn.map((d: string) => d.replace(/^\$\{|\}$/g, '')), ...references])];
+  const gates = plan.resourcesOfType('terraform_data');
+  const direct = (resource: PlanResource): string[] => {
+    const { depends_on: dependsOn = [], ...rest } = resource;
+    const references = [...JSON.stringify(rest).matchAll(/\$\{([a-z_]+\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]);
+    return [...dependsOn.map((d: string) => d.replace(/^\$\{|\}$/g, '')), ...references];
+  };
+  const viaGates = (address: string): string[] => {
+    const gate = address.startsWith('terraform_data.') ? gates[address.slice('terraform_data.'.length)] : undefined;
+    return gate ? [address, ...direct(gate).flatMap(viaGates)] : [address];
+  };
+  return [...new Set(direct(plan.container(containerName)).flatMap(viaGates))];
 }
