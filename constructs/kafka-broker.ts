@@ -128,7 +128,7 @@ export class KafkaBroker extends Construct implements IKafkaCluster {
   public readonly container: ServiceContainer;
   /** Where Prometheus scrapes the broker, with `prometheusMetrics`. */
   public readonly metricsEndpoint?: MetricsEndpoint;
-  /** The job that applies the credentials and ACLs before the broker starts. */
+  /** The jobs that write the logins and rules: the broker's own before it starts, the clients' beside its start. */
   public readonly access: KafkaAccess;
   /** Each login's generated password, the broker's own included (deploy-time tokens, sensitive). */
   private readonly passwords: Readonly<Record<KafkaClient | 'broker', string>>;

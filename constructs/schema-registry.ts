@@ -188,7 +188,7 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
       ],
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
       // 200 only once the registry has read its `_schemas` topic, and only with a login.
-      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { netrcFile: HEALTH_NETRC_FILE, startPeriodSeconds: 20, retries: 12 }),
+      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { netrcFile: HEALTH_NETRC_FILE, intervalSeconds: 5, startPeriodSeconds: 20, retries: 24 }),
     }).container;
     this.url = `http://${this.container.name}:${PORT}`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

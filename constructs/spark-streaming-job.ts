@@ -170,7 +170,7 @@ export class SparkStreamingJob extends Construct {
       environment: { ...props.environment, PYTHONPATH: `${JOB_DIRECTORY_IN_CONTAINER}:${PIPELINE_CONTRACT_PYTHONPATH}` },
       files: [...shipped.uploads, properties],
       volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
-      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 10, startPeriodSeconds: 60, retries: 12 }),
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 }),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],
     });
