@@ -1,5 +1,5 @@
 /** The printed report: pure text tables of the repeated figures, the CPU split and the DAG run's phases. */
-import { BENCH_PROCESS, HOST, type CpuWindow } from './cpu';
+import { BENCH_PROCESS, HOST, type CpuWindow } from '../ops/cpu';
 import type { DagPhases } from './dag';
 import { summarize, WIDE_SPREAD, type Summary } from './stats';
 

@@ -8,7 +8,7 @@
  *   - a DAG run of 5,000 users, trigger to the last row in Cassandra, split into its phases;
  *   - what the observer costs: two idle windows, one with only the observer's probe running.
  * Each window's figures come from Cassandra's write times, read once after the window (bench/observer.ts); each
- * window records CPU-seconds per container (bench/cpu.ts). Prints the tables, writes artifacts/bench/results.json
+ * window records CPU-seconds per container (ops/cpu.ts). Prints the tables, writes artifacts/bench/results.json
  * and a latency-over-time PNG, then destroys the stack unless KP_BENCH_KEEP=true. Figures are reported, never asserted.
  */
 import { randomUUID } from 'crypto';
@@ -26,7 +26,7 @@ import { containerLog, deployWatched, destroy, docker, PREFIX, ROOT, runLogged, 
 import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
 import { benchConfig, type BenchConfig } from './config';
-import { BENCH_PROCESS, cpuOverWindow, sampleCpu, type CpuSample, type CpuWindow } from './cpu';
+import { BENCH_PROCESS, cpuOverWindow, DeployCpu, roundedCpuSeconds, sampleCpu, type CpuSample, type CpuWindow } from '../ops/cpu';
 import { measureDagRun, type DagPhases } from './dag';
 import { Observer, PROBE_IDS, PROBE_INTERVAL_MS, type ObserverRecord } from './observer';
 import { coresTable, dagTable, summaryTable, type CpuColumn, type FigureRow } from './report';
@@ -110,10 +110,12 @@ async function main(): Promise<void> {
 
   const synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
   say(`synth ${synthSeconds} s`);
-  const deployment = await deployWatched('bench-deploy');
+  const deployCpu = new DeployCpu();
+  const deployment = await deployWatched('bench-deploy', { onPoll: deployCpu.onPoll });
   const secondsToHealthy = deployment.watcher.secondsToReady();
-  Object.assign(figures, { synthSeconds, deploySeconds: deployment.seconds, secondsToHealthy });
-  say(`deploy to all healthy ${deployment.seconds} s`);
+  const deployCpuSeconds = roundedCpuSeconds(deployCpu.result());
+  Object.assign(figures, { synthSeconds, deploySeconds: deployment.seconds, secondsToHealthy, deployCpuSeconds });
+  say(`deploy to all healthy ${deployment.seconds} s; CPU-seconds it took: ${JSON.stringify(deployCpuSeconds)}`);
 
   const outputs = stackOutputs();
   const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'jobs', 'schemas', 'user.avsc'), 'utf8')) as Schema;

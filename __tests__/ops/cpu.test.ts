@@ -1,4 +1,4 @@
-import { cgroupCpuFile, cpuOverWindow, hostBusySeconds, parseCpuCounter } from '../../bench/cpu';
+import { cgroupCpuFile, cpuOverWindow, DeployCpu, hostBusySeconds, parseCpuCounter, roundedCpuSeconds, type CpuSample } from '../../ops/cpu';
 
 describe('CPU accounting from cgroup counters', () => {
   test('the counter file of a process, cgroup v1 (cpuacct) before v2', () => {
@@ -33,5 +33,23 @@ describe('CPU accounting from cgroup counters', () => {
       unaccounted: ['kp-gone', 'kp-kafka', 'kp-new'],
     });
     expect(() => cpuOverWindow({ atMs: 5, cpuSeconds: {} }, { atMs: 5, cpuSeconds: {} })).toThrow('must come after the first');
+  });
+
+  test('over a deploy: containers count from zero, a one-shot job keeps its last reading, the host its difference', () => {
+    const samples: CpuSample[] = [
+      { atMs: 0, cpuSeconds: { host: 1000 } },
+      { atMs: 5_000, cpuSeconds: { host: 1008, 'kp-zookeeper': 3, 'kp-kafka-access': 1.25 } },
+      { atMs: 10_000, cpuSeconds: { host: 1017, 'kp-zookeeper': 4, 'kp-kafka-access': 2.5 } },
+      // The job has exited: its cgroup, and its counter, are gone.
+      { atMs: 20_000, cpuSeconds: { host: 1030, 'kp-zookeeper': 6.04, 'kp-kafka': 9 } },
+    ];
+    const deploy = new DeployCpu(() => samples.shift()!, 2);
+    for (let poll = 0; poll < 4; poll++) deploy.onPoll();
+    const window = deploy.result();
+    expect(window.seconds).toBe(20);
+    expect(window.cpuSeconds).toEqual({ host: 30, 'kp-zookeeper': 6.04, 'kp-kafka-access': 2.5, 'kp-kafka': 9 });
+    expect(window.unaccounted).toEqual([]);
+    expect(samples).toEqual([]);
+    expect(Object.entries(roundedCpuSeconds(window))).toEqual([['host', 30], ['kp-kafka', 9], ['kp-zookeeper', 6], ['kp-kafka-access', 2.5]]);
   });
 });

@@ -4,7 +4,7 @@
  * whole. The parsing and the arithmetic are pure; sampleCpu reads the counters.
  */
 import * as fs from 'fs';
-import { docker, PREFIX } from '../ops/deployment';
+import { docker, PREFIX } from './deployment';
 
 /** The host's busy CPU time (all processes), beside the containers'. */
 export const HOST = 'host (all processes)';
@@ -115,4 +115,41 @@ export function sampleCpu(): CpuSample {
     // Not Linux: the containers' and this process's figures stand alone.
   }
   return { atMs: Date.now(), cpuSeconds };
+}
+
+/**
+ * CPU-seconds per container over a deploy, from counters read every `everyPolls` polls of the deploy's watcher (pass
+ * `onPoll`): a container's counter starts at zero when the deploy creates it, and a one-shot job's last reading is
+ * its last poll before it exited (its cgroup goes with it). The host's busy time is over the whole deploy, so what the
+ * containers do not account for (terraform, the engine, the jobs' last seconds) is its difference.
+ */
+export class DeployCpu {
+  private readonly start: CpuSample;
+  private readonly latest: Record<string, number> = {};
+  private polls = 0;
+
+  constructor(private readonly sample: () => CpuSample = sampleCpu, private readonly everyPolls = 5) {
+    this.start = sample();
+  }
+
+  public readonly onPoll = (): void => {
+    if (this.polls++ % this.everyPolls === 0) this.record(this.sample());
+  };
+
+  /** The final reading, taken once the deploy has returned. */
+  public result(): CpuWindow {
+    const end = this.sample();
+    this.record(end);
+    const fromZero = Object.fromEntries(Object.keys(this.latest).map((name) => [name, 0]));
+    return cpuOverWindow({ ...this.start, cpuSeconds: { ...fromZero, ...this.start.cpuSeconds } }, { ...end, cpuSeconds: { ...this.latest } });
+  }
+
+  private record(sample: CpuSample): void {
+    for (const [name, seconds] of Object.entries(sample.cpuSeconds)) this.latest[name] = Math.max(this.latest[name] ?? 0, seconds);
+  }
+}
+
+/** A window's CPU-seconds per name to a tenth, most first, for a report. */
+export function roundedCpuSeconds(window: CpuWindow): Record<string, number> {
+  return Object.fromEntries(Object.entries(window.cpuSeconds).sort(([, a], [, b]) => b - a).map(([name, seconds]) => [name, Math.round(seconds * 10) / 10]));
 }
