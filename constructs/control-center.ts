@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
 import { prefixed, saslClientProperties } from './kafka-acls';
-import { IKafkaCluster } from './kafka-broker';
+import { IKafkaCluster, replicationFactorOf } from './kafka-cluster';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ISchemaRegistry } from './schema-registry';
 import { ServiceContainer } from './service-container';
@@ -49,6 +49,7 @@ export class ControlCenter extends Construct {
     const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
+    const replication = replicationFactorOf(props.kafka);
 
     this.container = new ConfluentService(this, 'Server', {
       name,
@@ -73,13 +74,13 @@ export class ControlCenter extends Construct {
         'confluent.controlcenter.schema.registry.basic.auth.credentials.source': 'USER_INFO',
         'confluent.controlcenter.schema.registry.basic.auth.user.info':
           `${props.schemaRegistry.credential('reader').username}:${props.schemaRegistry.credential('reader').password}`,
-        // One broker: every internal topic has a single replica.
-        'confluent.controlcenter.internal.topics.replication': 1,
+        // Its internal topics as many copies as the cluster asks for; one partition each, for a small cluster.
+        'confluent.controlcenter.internal.topics.replication': replication,
         'confluent.controlcenter.internal.topics.partitions': 1,
-        'confluent.controlcenter.command.topic.replication': 1,
-        'confluent.monitoring.interceptor.topic.replication': 1,
+        'confluent.controlcenter.command.topic.replication': replication,
+        'confluent.monitoring.interceptor.topic.replication': replication,
         'confluent.monitoring.interceptor.topic.partitions': 1,
-        'confluent.metrics.topic.replication': 1,
+        'confluent.metrics.topic.replication': replication,
         'confluent.controlcenter.streams.num.stream.threads': 1,
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/confluent-control-center' }],

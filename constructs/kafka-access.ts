@@ -13,21 +13,21 @@ import { IMAGES } from './versions';
 
 export interface KafkaAccessProps {
   readonly network: PlatformNetwork;
-  /** Name of the one-shot container that precedes the broker. */
+  /** Name of the one-shot container that precedes every broker. */
   readonly brokerJobName: string;
-  /** Name of the one-shot container that runs beside the broker's start. */
+  /** Name of the one-shot container that runs beside the brokers' start. */
   readonly clientsJobName: string;
-  /** Where the broker keeps its metadata, credentials and ACLs. */
+  /** Where the brokers keep their metadata, credentials and ACLs. */
   readonly zookeeper: IZooKeeper;
-  /** The broker's own SCRAM login (inter-broker). */
+  /** The brokers' own SCRAM login (inter-broker). */
   readonly brokerCredential: KafkaCredential;
   /** The SCRAM login of every client. */
   readonly clientCredentials: readonly KafkaCredential[];
   /** The allow rules (kafkaAcls). */
   readonly acls: readonly KafkaAcl[];
-  /** The broker's own secret files, by file name: written to the secrets volume for its user alone. */
+  /** The brokers' own secret files, by file name: written to the secrets volume for their user alone. */
   readonly brokerFiles: Readonly<Record<string, string>>;
-  /** The volume the broker mounts its secret files from. */
+  /** The volume every broker mounts its secret files from. */
   readonly secretsVolume: StateVolume;
   /**
    * Where the Kafka image is pulled from.
@@ -39,19 +39,19 @@ export interface KafkaAccessProps {
 const ASSETS = '/opt/kafka-pipelining';
 const SCRIPT = `${ASSETS}/kafka-access.sh`;
 const PLAN = '/run/kafka-pipelining/kafka-access';
-/** Where the job writes the broker's files (the broker mounts the same volume read-only). */
+/** Where the job writes the brokers' files (every broker mounts the same volume read-only). */
 export const KAFKA_SECRETS_DIRECTORY = '/var/lib/kafka-pipelining/secrets';
 
 /**
- * The broker's logins and permissions, applied by two one-shot jobs in the Kafka image once ZooKeeper serves: in
- * ZooKeeper mode the SCRAM credentials and the ACLs live in ZooKeeper, and `kafka-configs --zookeeper` is the
- * documented way to create them before any broker runs.
- * - `brokerJob`, before the broker starts (the broker depends on it): the broker's own credential, and its JAAS file
- *   and its tools' client properties onto a volume of their own, owned by the broker's user and readable by it
- *   alone (an upload is root's).
- * - `clientsJob`, while the broker starts: every client's credential and every rule. Each tool is a JVM of its own,
+ * The cluster's logins and permissions, applied by two one-shot jobs in the Kafka image once ZooKeeper serves: in
+ * ZooKeeper mode the SCRAM credentials and the ACLs live in ZooKeeper, cluster-wide, and `kafka-configs --zookeeper`
+ * is the documented way to create them before any broker runs.
+ * - `brokerJob`, before any broker starts (every broker depends on it): the brokers' own credential, and their JAAS
+ *   file and their tools' client properties onto a volume of their own, owned by the brokers' user and readable by
+ *   it alone (an upload is root's).
+ * - `clientsJob`, while the brokers start: every client's credential and every rule. Each tool is a JVM of its own,
  *   about 2 s of a core, so the clients' twenty calls kept the broker waiting 50 s when they preceded it; whoever
- *   connects waits for this job instead (`KafkaBroker.bootstrapServers`).
+ *   connects waits for this job instead (`KafkaCluster.bootstrapServers`).
  *
  * Rules are added, never removed: a rule of a topic the platform no longer uses stays until removed by hand.
  */

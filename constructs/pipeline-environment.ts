@@ -21,6 +21,8 @@ export interface PipelineServices {
    * clients get their own (withKafkaLogin).
    */
   readonly kafkaLogin: KafkaCredential;
+  /** Copies of each partition of the topics the bootstrap job creates: the Kafka cluster's `replicationFactor`. */
+  readonly kafkaReplicationFactor: number;
 }
 
 /** The users topic and its dead-letter topic of `settings` (validated): the ACLs and the jobs name them. */
@@ -67,8 +69,8 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_TOPIC: topic,
     PIPELINE_DLQ_TOPIC: dlqTopic,
     PIPELINE_TOPIC_PARTITIONS: integer('pipeline.topicPartitions', settings.topicPartitions, 'PIPELINE_TOPIC_PARTITIONS', 1, 64),
-    // One broker, or a brought cluster whose size is unknown here: replication 1 is what always works.
-    PIPELINE_TOPIC_REPLICATION: '1',
+    // The cluster's: min(3, brokers) for the platform's own, 1 for a brought one, whose size is unknown here.
+    PIPELINE_TOPIC_REPLICATION: `${services.kafkaReplicationFactor}`,
     PIPELINE_CASSANDRA_CONTACT_POINTS: services.cassandraContactPoints,
     PIPELINE_CASSANDRA_DATACENTER: services.cassandraDatacenter,
     PIPELINE_CASSANDRA_USERNAME: services.cassandraUsername,

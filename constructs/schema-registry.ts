@@ -3,7 +3,7 @@ import { ConfluentService } from './confluent-service';
 import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { prefixed, saslClientProperties, SCHEMA_REGISTRY_GROUP, SCHEMAS_TOPIC } from './kafka-acls';
-import { IKafkaCluster } from './kafka-broker';
+import { IKafkaCluster, replicationFactorOf } from './kafka-cluster';
 import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { PropError, validateHttpUrl, type Login, validateLogin, validateMemoryMiB, validatePort } from './validation';
@@ -165,7 +165,8 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
         ...prefixed('kafkastore.', saslClientProperties(props.kafka.credential('schemaRegistry'))),
         'kafkastore.topic': SCHEMAS_TOPIC,
         'schema.registry.group.id': SCHEMA_REGISTRY_GROUP,
-        'kafkastore.topic.replication.factor': 1,
+        // As many copies as the cluster asks for (on the host-built image, Apicurio makes the same: min(3, brokers)).
+        'kafkastore.topic.replication.factor': replicationFactorOf(props.kafka),
         'schema.compatibility.level': 'backward',
         // HTTP basic auth on every call, checked by the JAAS login module of the realm's section.
         'authentication.method': 'BASIC',

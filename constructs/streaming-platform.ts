@@ -8,7 +8,8 @@ import { CassandraRoles } from './cassandra-roles';
 import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
-import { IKafkaCluster, KafkaBroker } from './kafka-broker';
+import { KafkaBroker } from './kafka-broker';
+import { IKafkaCluster, KafkaCluster, replicationFactorOf } from './kafka-cluster';
 import { NodeJob } from './node-job';
 import { environmentReadBy, pipelineEnvironment, pipelineTopics, withKafkaLogin } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
@@ -25,7 +26,7 @@ import { IZooKeeper, ZooKeeper } from './zookeeper';
 
 /** Host ports the platform publishes, all bound to `bindAddress`. */
 export interface PlatformPorts {
-  /** @default 9092 */
+  /** The first Kafka broker's; broker i publishes `kafka + i - 1`. @default 9092 */
   readonly kafka?: number;
   /** @default 8081 */
   readonly schemaRegistry?: number;
@@ -47,7 +48,7 @@ export interface PlatformPorts {
 export interface PlatformMemory {
   /** @default 512 */
   readonly zookeeper?: number;
-  /** @default 1536 */
+  /** Each Kafka broker's. @default 1536 */
   readonly kafka?: number;
   /** @default 768 */
   readonly schemaRegistry?: number;
@@ -193,6 +194,15 @@ export interface StreamingPlatformProps {
    */
   readonly sparkWorkers?: number;
   /**
+   * Number of Kafka brokers, 1 to 5, on this Docker host (ZooKeeper mode): `<namePrefix>-kafka`, `<namePrefix>-kafka-2`, ...
+   * Every partition gets min(3, brokers) copies: the pipeline's topics, the registry's, Control Center's and Kafka's
+   * own. With 3 or more, a write the producer (`acks=all`) was told succeeded is on 2 brokers (`min.insync.replicas=2`),
+   * so one broker can be lost without losing an acknowledged record or stopping writes. Decide it before the first
+   * deploy: topics that exist keep their copies (README, "Kafka brokers"). Unset when `kafka` is given.
+   * @default 1
+   */
+  readonly kafkaBrokers?: number;
+  /**
    * Run Confluent Control Center (licensed: a 30-day trial without a key). It needs the Kafka cluster's
    * ZooKeeper: with `kafka` given, it runs only if `zookeeper` is given too.
    * @default - true, unless `kafka` is given without `zookeeper`
@@ -207,11 +217,11 @@ export interface StreamingPlatformProps {
   readonly postgres?: IPostgresDatabase;
   /**
    * An existing Kafka cluster with SASL/SCRAM-SHA-512 listeners, e.g.
-   * `KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline } })`, with a login
+   * `KafkaCluster.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline } })`, with a login
    * per client (or one for all) and the ACLs each needs (README, "Security"). Then neither Kafka nor ZooKeeper runs
-   * here, and `ports.kafka`, `memoryMiB.kafka` and `memoryMiB.zookeeper` must be unset. Topics are created with
-   * replication 1.
-   * @default - a Kafka broker and its ZooKeeper
+   * here, and `kafkaBrokers`, `ports.kafka`, `memoryMiB.kafka` and `memoryMiB.zookeeper` must be unset. Topics are
+   * created with replication 1.
+   * @default - a Kafka cluster of `kafkaBrokers` brokers and its ZooKeeper
    */
   readonly kafka?: IKafkaCluster;
   /**
@@ -311,13 +321,13 @@ export class StreamingPlatform extends Construct {
       const zookeeper = props.zookeeper ?? withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
         new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper, prometheusMetrics: monitored }),
       );
-      const kafka = withPropNames({ hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
-        new KafkaBroker(this, 'Kafka', {
-          ...shared, network, name: `${prefix}-kafka`, zookeeper, topics: pipelineTopics(pipeline), hostPort: ports.kafka, memoryMiB: memory.kafka,
-          prometheusMetrics: monitored,
+      const kafka = withPropNames({ brokers: 'kafkaBrokers', hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
+        new KafkaCluster(this, 'Kafka', {
+          ...shared, network, name: `${prefix}-kafka`, zookeeper, topics: pipelineTopics(pipeline), brokers: props.kafkaBrokers, hostPort: ports.kafka,
+          memoryMiB: memory.kafka, prometheusMetrics: monitored,
         }),
       );
-      hostPortProps.set(kafka.container, 'ports.kafka');
+      kafka.brokers.forEach((broker, index) => hostPortProps.set(broker.container, index === 0 ? 'ports.kafka' : `ports.kafka + ${index} (Kafka broker ${index + 1})`));
       this.zookeeper = zookeeper;
       this.kafka = kafka;
     }
@@ -392,6 +402,7 @@ export class StreamingPlatform extends Construct {
       cassandraUsername: this.cassandra.credential('bootstrap').username,
       cassandraPassword: this.cassandra.credential('bootstrap').password,
       kafkaLogin: this.kafka.credential('bootstrap'),
+      kafkaReplicationFactor: replicationFactorOf(this.kafka),
     });
     if (this.cassandra instanceof Cassandra) {
       this.cassandraRoles = new CassandraRoles(this, 'CassandraRoles', {
@@ -497,7 +508,7 @@ function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
   const memory = props.memoryMiB ?? {};
   const rules: [service: string, brought: unknown, settings: [prop: string, value: unknown][]][] = [
     ['postgres', props.postgres, [['ports.postgres', ports.postgres], ['memoryMiB.postgres', memory.postgres]]],
-    ['kafka', props.kafka, [['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
+    ['kafka', props.kafka, [['kafkaBrokers', props.kafkaBrokers], ['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
     ['zookeeper', props.zookeeper, [['memoryMiB.zookeeper', memory.zookeeper]]],
     ['schemaRegistry', props.schemaRegistry, [['ports.schemaRegistry', ports.schemaRegistry], ['memoryMiB.schemaRegistry', memory.schemaRegistry]]],
     ['cassandra', props.cassandra, [['ports.cassandra', ports.cassandra], ['memoryMiB.cassandra', memory.cassandra]]],

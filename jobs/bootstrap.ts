@@ -10,7 +10,8 @@
  *      while they run, and find its columns already there.
  *
  * Settings that would lose data on a stack that has some are refused, naming the prop: fewer topic partitions than
- * the topics have, and a lower Cassandra replication factor unless PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS.
+ * the topics have, topics with fewer copies than PIPELINE_TOPIC_REPLICATION, and a lower Cassandra replication factor
+ * unless PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS.
  *
  * Bundled by esbuild into one file, shipped with the schema file beside it (`schemas/user.avsc`). The schema
  * reaches no other container: a schema change replaces this job alone, which fails before any running service is
@@ -168,6 +169,24 @@ export function partitionExcess(topics: Array<{ name: string; partitions: number
   );
 }
 
+/**
+ * The refusal when an existing topic has fewer copies of a partition than PIPELINE_TOPIC_REPLICATION (the platform's
+ * cluster grown after the topic was made): Kafka never adds copies to a topic by itself, so its records would stay on
+ * fewer brokers than the cluster is sized to lose one of, and with 3 asked (min.insync.replicas=2) the producers'
+ * writes to a topic of 1 copy are refused. Nothing here can add them safely; an operator can.
+ */
+export function replicationShortfall(topics: Array<{ name: string; replicas: number }>, wanted: number): string | undefined {
+  const under = topics.filter(({ replicas }) => replicas < wanted).sort((a, b) => a.name.localeCompare(b.name));
+  if (under.length === 0) return undefined;
+  const factors = under.map(({ name, replicas }) => `'${name}' has replication factor ${replicas}`).join(', ');
+  return (
+    `topic ${factors}, lower than PIPELINE_TOPIC_REPLICATION=${wanted} (the Kafka cluster's, min(3, ` +
+    'kafkaBrokers)): Kafka does not add copies to a topic that exists, so nothing was changed. Raise the replication of ' +
+    "every topic the smaller cluster made (these, the registry's _schemas*, __consumer_offsets and Control Center's) " +
+    'with kafka-reassign-partitions and deploy again, or set kafkaBrokers back.'
+  );
+}
+
 /** Warnings for existing topics with fewer partitions than configured. */
 export function partitionShortfalls(topics: Array<{ name: string; partitions: number }>, wanted: number): string[] {
   return topics
@@ -229,15 +248,25 @@ async function createTopics(admin: TopicAdmin, config: BootstrapConfig, topics: 
   }
 }
 
-/** Creates the topic and its dead-letter topic if missing; fails if one has more partitions than configured. */
+/**
+ * Creates the topic and its dead-letter topic if missing; fails if one has more partitions, or fewer copies, than
+ * configured.
+ */
 export async function ensureTopics(admin: TopicAdmin, config: BootstrapConfig): Promise<void> {
   const names = [config.topic, config.dlqTopic];
   await createTopics(admin, config, names);
   const metadata = await admin.fetchTopicMetadata({ topics: names });
-  const topics = metadata.topics.map(({ name, partitions }) => ({ name, partitions: partitions.length }));
-  for (const { name, partitions } of topics) log(`topic '${name}': ${partitions} partition(s)`);
+  const topics = metadata.topics.map(({ name, partitions }) => ({
+    name,
+    partitions: partitions.length,
+    // Its replication factor: the fewest copies any of its partitions has.
+    replicas: Math.min(...partitions.map(({ replicas }) => replicas.length)),
+  }));
+  for (const { name, partitions, replicas } of topics) log(`topic '${name}': ${partitions} partition(s), replication factor ${replicas}`);
   const excess = partitionExcess(topics, config.topicPartitions);
   if (excess) throw new Error(excess);
+  const fewerCopies = replicationShortfall(topics, config.topicReplication);
+  if (fewerCopies) throw new Error(fewerCopies);
   for (const warning of partitionShortfalls(topics, config.topicPartitions)) log(warning);
 }
 

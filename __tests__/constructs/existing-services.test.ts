@@ -1,6 +1,6 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Cassandra, IMAGES, imageReference, KafkaBroker, PlatformNetwork, Postgres, SchemaRegistry, SparkCluster, SparkStreamingJob, ZooKeeper } from '../../constructs';
+import { Cassandra, IMAGES, imageReference, KafkaBroker, KafkaCluster, PlatformNetwork, Postgres, SchemaRegistry, SparkCluster, SparkStreamingJob, ZooKeeper } from '../../constructs';
 import { synthPlatform, SynthesizedPlan } from '../helpers/synth';
 
 const envOf = (plan: SynthesizedPlan, name: string): Record<string, string> =>
@@ -17,7 +17,7 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
       pipeline: { user: 'etl', password: 'from-vault-2' },
       monitoring: { user: 'stats', password: 'from-vault-3' },
     }),
-    kafka: KafkaBroker.fromExisting({ bootstrapServers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
+    kafka: KafkaCluster.fromExisting({ bootstrapServers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }),
   });
 
   test('runs no PostgreSQL, Kafka or ZooKeeper of its own, and no Control Center (it would need the ZooKeeper)', () => {
@@ -81,7 +81,7 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
 
 describe('the platform against existing services of every kind', () => {
   const plan = synthPlatform({
-    kafka: KafkaBroker.fromExisting({
+    kafka: KafkaCluster.fromExisting({
       bootstrapServers: ['kafka.internal:9092'], hostBootstrapServers: ['kafka.example.org:9092'],
       credentials: {
         pipeline: { username: 'etl', password: 'etl-password' },
@@ -140,6 +140,20 @@ describe('the platform against existing services of every kind', () => {
     expect(outputs.schema_registry_url).toBeUndefined();
     expect(outputs.cassandra_contact_point).toBeUndefined();
     expect(outputs.cassandra_datacenter.value).toBe('dc-east');
+  });
+
+  test('what the platform creates on a brought cluster, whose size it does not know, has one copy: topics, the registry\'s, Control Center\'s', () => {
+    expect(envOf(plan, 'kp-bootstrap').PIPELINE_TOPIC_REPLICATION).toBe('1');
+    expect(propertiesOf(plan, 'kp-control-center', 'control-center.properties')).toContain('confluent.controlcenter.internal.topics.replication=1\n');
+    const registry = propertiesOf(synthPlatform({ kafka: KafkaCluster.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), controlCenter: false }), 'kp-schema-registry', 'schema-registry.properties');
+    expect(registry).toContain('kafkastore.topic.replication.factor=1\n');
+  });
+
+  test('KafkaBroker.fromExisting, the older path, gives the same cluster', () => {
+    const attributes = { bootstrapServers: ['k-1:9092', 'k-2:9092'], hostBootstrapServers: ['h:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' }, admin: { username: 'ops', password: 'ops-password' } } };
+    const [older, newer] = [KafkaBroker.fromExisting(attributes), KafkaCluster.fromExisting(attributes)];
+    expect([older.bootstrapServers, older.hostBootstrapServers, older.replicationFactor]).toEqual([newer.bootstrapServers, newer.hostBootstrapServers, undefined]);
+    expect([older.credential('admin'), older.credential('stream')]).toEqual([newer.credential('admin'), newer.credential('stream')]);
   });
 
   test("the platform's own Kafka can use a given ZooKeeper", () => {

@@ -1,12 +1,12 @@
-import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { DataResource, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, NodeJob, PlatformNetwork, Postgres,
+  Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, KafkaCluster, NodeJob, PlatformNetwork, Postgres,
   SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, StreamingPlatform, ZooKeeper, type PlatformStackProps,
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
 
-const kafka = KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } });
+const kafka = KafkaCluster.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } });
 const zookeeper = ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] });
 const topics = { topic: 'users_created', dlqTopic: 'users_created.dlq' };
 const postgres = Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'airflow', password: 'secret1' }, pipeline: { user: 'pipeline', password: 'secret2' } });
@@ -26,6 +26,11 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ sparkWorkers: 1.5 }, 'sparkWorkers must be an integer between 1 and 8, got 1.5'],
     [{ memoryMiB: { zookeeper: 100 } }, 'memoryMiB.zookeeper must be an integer between 256 and 262144, got 100'],
     [{ memoryMiB: { kafka: 100 } }, 'memoryMiB.kafka must be an integer between 512 and 262144, got 100'],
+    [{ memoryMiB: { kafka: 100 }, kafkaBrokers: 3 }, 'memoryMiB.kafka must be an integer between 512 and 262144, got 100'],
+    [{ kafkaBrokers: 0 }, 'kafkaBrokers must be an integer between 1 and 5, got 0'],
+    [{ kafkaBrokers: 6 }, 'kafkaBrokers must be an integer between 1 and 5, got 6'],
+    [{ kafkaBrokers: 2.5 }, 'kafkaBrokers must be an integer between 1 and 5, got 2.5'],
+    [{ kafkaBrokers: 3, ports: { kafka: 65534 } }, 'ports.kafka must leave a port for each of the 3 brokers (hostPort to hostPort + 2): at most 65533, got 65534'],
     [{ memoryMiB: { schemaRegistry: 100 } }, 'memoryMiB.schemaRegistry must be an integer between 512 and 262144, got 100'],
     [{ memoryMiB: { controlCenter: 100 } }, 'memoryMiB.controlCenter must be an integer between 1024 and 262144, got 100'],
     [{ memoryMiB: { postgres: 100 } }, 'memoryMiB.postgres must be an integer between 256 and 262144, got 100'],
@@ -62,6 +67,8 @@ describe('props are validated where they enter, naming the prop and what is allo
   test.each<[PlatformStackProps, string]>([
     [{ postgres, ports: { postgres: 15432 } }, "ports.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
     [{ postgres, memoryMiB: { postgres: 1024 } }, "memoryMiB.postgres is for the platform's own postgres, which does not run when postgres is given: leave it unset"],
+    [{ kafka, kafkaBrokers: 3 }, "kafkaBrokers is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
+    [{ kafka, kafkaBrokers: 1 }, "kafkaBrokers is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
     [{ kafka, ports: { kafka: 19092 } }, "ports.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
     [{ kafka, memoryMiB: { kafka: 1024 } }, "memoryMiB.kafka is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
     [{ kafka, memoryMiB: { zookeeper: 1024 } }, "memoryMiB.zookeeper is for the platform's own kafka, which does not run when kafka is given: leave it unset"],
@@ -90,6 +97,17 @@ describe('props are validated where they enter, naming the prop and what is allo
     );
   });
 
+  test("every Kafka broker's host port is checked: the next ones are ports.kafka + 1, + 2, ...", () => {
+    expect(() => synthPlatform({ kafkaBrokers: 3, ports: { schemaRegistry: 9094 } })).toThrow(
+      /ports\.schemaRegistry and ports\.kafka \+ 2 \(Kafka broker 3\) both publish host port 9094: give one of them another port/,
+    );
+    expect(() => synthPlatform({ kafkaBrokers: 3, ports: { kafka: 8079 } })).toThrow(
+      /ports\.airflow and ports\.kafka \+ 1 \(Kafka broker 2\) both publish host port 8080/,
+    );
+    // Two brokers stop short of a port three would take.
+    expect(() => synthPlatform({ kafkaBrokers: 2, ports: { schemaRegistry: 9094 } })).not.toThrow();
+  });
+
   test('a mirror prefix must look like a registry host', () => {
     expect(() => ImageSource.mirror('')).toThrow("ImageSource.mirror: prefix must look like 'host[:port][/path]', got ''");
     expect(() => ImageSource.mirror('http://mirror')).toThrow(/prefix must look like/);
@@ -99,8 +117,22 @@ describe('props are validated where they enter, naming the prop and what is allo
 describe('a construct used on its own names its own props', () => {
   test.each([
     ['ZooKeeper memoryMiB', build((s, network) => new ZooKeeper(s, 'Z', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
-    ['KafkaBroker hostPort', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, topics, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
-    ['KafkaBroker memoryMiB', build((s, network) => new KafkaBroker(s, 'K', { network, zookeeper, topics, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    ['KafkaCluster hostPort', build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, hostPort: 70000 })), 'hostPort must be an integer between 1 and 65535, got 70000'],
+    ['KafkaCluster memoryMiB', build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
+    ['KafkaCluster brokers', build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, brokers: 6 })), 'brokers must be an integer between 1 and 5, got 6'],
+    [
+      'KafkaCluster hostPort with brokers',
+      build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, brokers: 5, hostPort: 65532 })),
+      'hostPort must leave a port for each of the 5 brokers (hostPort to hostPort + 4): at most 65531, got 65532',
+    ],
+    [
+      'KafkaBroker replicationFactor',
+      build((s, network) => {
+        const secretsVolume = new StateVolume(s, 'Secrets', { name: 'secrets' });
+        new KafkaBroker(s, 'B', { network, zookeeper, secretsVolume, secretsJob: new DataResource(s, 'Job', {}), replicationFactor: 0 });
+      }),
+      'replicationFactor must be an integer between 1 and 32767, got 0',
+    ],
     ['SchemaRegistry hostPort', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
     ['SchemaRegistry memoryMiB', build((s, network) => new SchemaRegistry(s, 'R', { network, kafka, memoryMiB: 100 })), 'memoryMiB must be an integer between 512 and 262144, got 100'],
     [
@@ -178,12 +210,12 @@ describe('a construct used on its own names its own props', () => {
   });
 
   test.each([
-    [() => KafkaBroker.fromExisting({ bootstrapServers: [], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), 'bootstrapServers must list at least one host:port address, got none'],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['kafka.internal'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: '1etl', password: 'etl-password' } } }), "credentials.pipeline.username must be a user name (a letter, then letters, digits, '_' or '-', at most 64), got '1etl'"],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'short' } } }), 'credentials.pipeline.password must be 8 or more of letters, digits and ._~- (it goes into JAAS and properties files as is)'],
-    [() => KafkaBroker.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' }, stream: { username: 'spark', password: 'with"quote' } } }), 'credentials.stream.password must be 8 or more of letters, digits and ._~-'],
+    [() => KafkaCluster.fromExisting({ bootstrapServers: [], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), 'bootstrapServers must list at least one host:port address, got none'],
+    [() => KafkaCluster.fromExisting({ bootstrapServers: ['kafka.internal'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "bootstrapServers must list host:port addresses, got 'kafka.internal'"],
+    [() => KafkaCluster.fromExisting({ bootstrapServers: ['k:9092'], hostBootstrapServers: ['k:0'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "hostBootstrapServers must list host:port addresses, got 'k:0'"],
+    [() => KafkaCluster.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: '1etl', password: 'etl-password' } } }), "credentials.pipeline.username must be a user name (a letter, then letters, digits, '_' or '-', at most 64), got '1etl'"],
+    [() => KafkaCluster.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'short' } } }), 'credentials.pipeline.password must be 8 or more of letters, digits and ._~- (it goes into JAAS and properties files as is)'],
+    [() => KafkaCluster.fromExisting({ bootstrapServers: ['k:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' }, stream: { username: 'spark', password: 'with"quote' } } }), 'credentials.stream.password must be 8 or more of letters, digits and ._~-'],
     [() => ZooKeeper.fromExisting({ servers: ['zk internal:2181'] }), "servers must list host:port addresses, got 'zk internal:2181'"],
     [() => SchemaRegistry.fromExisting({ url: 'registry:8081', credentials: { writer: { username: 'writer', password: 'writer-secret' } } }), "url must be an http(s) URL, got 'registry:8081'"],
     [() => Cassandra.fromExisting({ contactPoints: ['c:9042'], datacenter: '', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), "datacenter must be a datacenter name, got ''"],

@@ -78,3 +78,21 @@ describe('the host-built registry maps Confluent basic auth onto nginx', () => {
     expect(failure).toContain('set SCHEMA_REGISTRY_OPTS=-Djava.security.auth.login.config=FILE');
   });
 });
+
+describe("the host-built registry's replication factor: Apicurio's own, min(3, live brokers)", () => {
+  it.each(['1', '2', '3'])('takes %s without passing it on (the broker would refuse it as a topic config), saying what Apicurio makes', (factor) => {
+    const { status, stdout, stderr } = dryRun([`kafkastore.topic.replication.factor=${factor}`]);
+    expect(status).toBe(0);
+    expect(stderr).toContain(`kafkastore.topic.replication.factor=${factor} -> not passed (Apicurio cannot take it); Apicurio creates its topics with min(3, live brokers) replicas, min.insync.replicas max(replicas - 1, 1), partitions 1`);
+    expect(stdout).not.toContain('replication');
+  });
+
+  it.each([
+    ['4', 'kafkastore.topic.replication.factor: 4: this image\'s Apicurio creates its topics with min(3, brokers) replicas, never more'],
+    ['0', "kafkastore.topic.replication.factor: '0' is not a positive integer"],
+  ])('refuses %s, which Apicurio would not make', (factor, message) => {
+    const { status, stderr } = dryRun([`kafkastore.topic.replication.factor=${factor}`]);
+    expect(status).toBe(1);
+    expect(stderr).toContain(message);
+  });
+});

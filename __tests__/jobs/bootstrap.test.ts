@@ -8,6 +8,7 @@ import {
   ensureTopics,
   partitionExcess,
   partitionShortfalls,
+  replicationShortfall,
   postgresAlterations,
   postgresDdl,
   replicationChange,
@@ -218,6 +219,23 @@ describe('a schema change reaches the tables', () => {
   });
 });
 
+describe('replicationShortfall: a topic with fewer copies than the cluster asks for', () => {
+  it('says nothing when every topic has as many or more', () => {
+    expect(replicationShortfall([{ name: 'users_created', replicas: 3 }, { name: 'users_created.dlq', replicas: 5 }], 3)).toBeUndefined();
+  });
+
+  it('names each short topic and its factor, the setting and how to raise them, in a fixed order', () => {
+    const listed = [{ name: 'users_created.dlq', replicas: 1 }, { name: 'users_created', replicas: 2 }, { name: 'other', replicas: 3 }];
+    expect(replicationShortfall(listed, 3)).toBe(
+      "topic 'users_created' has replication factor 2, 'users_created.dlq' has replication factor 1, lower than PIPELINE_TOPIC_REPLICATION=3 " +
+        "(the Kafka cluster's, min(3, kafkaBrokers)): Kafka does not add copies to a topic that exists, so nothing was changed. Raise the " +
+        "replication of every topic the smaller cluster made (these, the registry's _schemas*, __consumer_offsets and Control Center's) with " +
+        'kafka-reassign-partitions and deploy again, or set kafkaBrokers back.',
+    );
+    expect(replicationShortfall(listed, 3)).toBe(replicationShortfall([...listed].reverse(), 3));
+  });
+});
+
 describe('partitionExcess: a topic with more partitions than configured', () => {
   it('is no problem when no topic has more', () => {
     expect(partitionExcess([{ name: 'users_created', partitions: 3 }, { name: 'users_created.dlq', partitions: 1 }], 3)).toBeUndefined();
@@ -294,10 +312,15 @@ describe('the bootstrap steps on a stack that has data', () => {
   beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
   afterEach(() => jest.restoreAllMocks());
 
-  /** A Kafka whose topics exist with `partitions` each: creating them answers false, as kafkajs does. */
-  function existingTopics(partitions: number): TopicAdmin {
+  /**
+   * A Kafka whose topics exist with `partitions` each, of `replicas` copies (one partition of `fewest`): creating them
+   * answers false, as kafkajs does.
+   */
+  function existingTopics(partitions: number, replicas = 1, fewest = replicas): TopicAdmin {
+    const brokers = (count: number) => Array.from({ length: count }, (_, broker) => broker + 1);
     const partitionList = Array.from({ length: partitions }, (_, partitionId) => ({
-      partitionId, leader: 0, replicas: [0], isr: [0], offlineReplicas: [], partitionErrorCode: 0,
+      partitionId, leader: 1, replicas: brokers(partitionId === 0 ? fewest : replicas), isr: brokers(partitionId === 0 ? fewest : replicas),
+      offlineReplicas: [], partitionErrorCode: 0,
     }));
     return {
       createTopics: () => Promise.resolve(false),
@@ -315,6 +338,19 @@ describe('the bootstrap steps on a stack that has data', () => {
   it('passes with the same or a higher count (a higher one is only warned about)', async () => {
     await expect(ensureTopics(existingTopics(3), configWith({}))).resolves.toBeUndefined();
     await expect(ensureTopics(existingTopics(3), configWith({ PIPELINE_TOPIC_PARTITIONS: '6' }))).resolves.toBeUndefined();
+  });
+
+  it('fails when the topics have fewer copies than PIPELINE_TOPIC_REPLICATION (a cluster grown after they were made)', async () => {
+    await expect(ensureTopics(existingTopics(3, 1), configWith({ PIPELINE_TOPIC_REPLICATION: '3' }))).rejects.toThrow(
+      "topic 'users_created' has replication factor 1, 'users_created.dlq' has replication factor 1, lower than PIPELINE_TOPIC_REPLICATION=3",
+    );
+    // One partition short is short.
+    await expect(ensureTopics(existingTopics(3, 3, 2), configWith({ PIPELINE_TOPIC_REPLICATION: '3' }))).rejects.toThrow("'users_created' has replication factor 2");
+  });
+
+  it('passes with as many copies as asked, or more', async () => {
+    await expect(ensureTopics(existingTopics(3, 3), configWith({ PIPELINE_TOPIC_REPLICATION: '3' }))).resolves.toBeUndefined();
+    await expect(ensureTopics(existingTopics(3, 3), configWith({ PIPELINE_TOPIC_REPLICATION: '1' }))).resolves.toBeUndefined();
   });
 
   /**
