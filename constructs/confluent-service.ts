@@ -25,6 +25,11 @@ export interface ConfluentServiceProps {
   readonly memoryMiB: number;
   /** The service's start script, e.g. `kafka-server-start`; it takes the properties file as argument. */
   readonly startScript: string;
+  /**
+   * Arguments of the start script after the properties file.
+   * @default - none
+   */
+  readonly startArguments?: readonly string[];
   /** File name of the generated properties, e.g. `server.properties`. */
   readonly configFileName: string;
   readonly properties: Record<string, string | number | boolean>;
@@ -86,7 +91,7 @@ export class ConfluentService extends Construct {
     const log4jFile = `${CONFIG_DIRECTORY}/log4j.properties`;
     const heap = heapMiB(props.memoryMiB);
     let imageId = image.imageId;
-    let command = [props.startScript, configFile];
+    let command = [props.startScript, configFile, ...(props.startArguments ?? [])];
     let agentFiles: ContainerUpload[] = [];
     const serverOptions = props.serverJavaOptions;
     if (props.jmxExporter && serverOptions && props.jmxExporter.optionsVariable !== serverOptions.variable) {

@@ -20,7 +20,7 @@ export { HealthCheck, type HealthCheckOptions, type TcpHealthCheckOptions } from
 export { ImageSource } from './image-source';
 export { type ExistingKafkaAttributes, type ExistingKafkaCredentials } from './existing-kafka-cluster';
 export { KafkaBroker, type KafkaBrokerProps } from './kafka-broker';
-export { KafkaCluster, type IKafkaCluster, type KafkaClusterProps } from './kafka-cluster';
+export { KAFKA_METADATA_MODES, KafkaCluster, type IKafkaCluster, type KafkaClusterProps, type KafkaMetadataMode } from './kafka-cluster';
 export { JmxExporter, type JmxExporterProps } from './jmx-exporter';
 export { type MetricsEndpoint } from './metrics-endpoint';
 export { Monitoring, type MonitoringProps } from './monitoring';

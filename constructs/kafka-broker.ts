@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { ConfluentService } from './confluent-service';
@@ -9,6 +10,7 @@ import type { IKafkaCluster } from './kafka-cluster';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { DEFAULT_BIND_ADDRESS, PublishingServiceProps, renderProperties } from './platform-service-props';
 import { ServiceContainer } from './service-container';
+import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
 import { validateIntegerRange, validateMemoryMiB, validatePort } from './validation';
 import { IZooKeeper } from './zookeeper';
@@ -18,9 +20,17 @@ import { IMAGES } from './versions';
 export type { ExistingKafkaAttributes, ExistingKafkaCredentials } from './existing-kafka-cluster';
 export type { IKafkaCluster } from './kafka-cluster';
 
+/**
+ * Where a broker's cluster keeps its metadata, SCRAM credentials and ACLs: ZooKeeper, or the cluster's own Raft quorum
+ * (KRaft), whose controllers run in some of the brokers (`controller`) and whose log each node formats at its first
+ * start with the cluster's id.
+ */
+export type KafkaBrokerMetadata =
+  | { readonly mode: 'zookeeper'; readonly zookeeper: IZooKeeper }
+  | { readonly mode: 'kraft'; readonly clusterId: string; readonly quorumVoters: string; readonly controller: boolean };
+
 export interface KafkaBrokerProps extends PublishingServiceProps {
-  /** The ZooKeeper that holds the cluster's metadata, its SCRAM credentials and its ACLs. */
-  readonly zookeeper: IZooKeeper;
+  readonly metadata: KafkaBrokerMetadata;
   /**
    * Its `broker.id`, unique in the cluster.
    * @default 1
@@ -63,6 +73,9 @@ export interface KafkaBrokerProps extends PublishingServiceProps {
 
 const INTERNAL_PORT = 29092;
 const EXTERNAL_PORT = 9092;
+/** KRaft's controller listener: on the platform network alone, never published. */
+export const CONTROLLER_PORT = 29093;
+const KRAFT_START_SCRIPT = '/opt/kafka-pipelining/kafka-kraft-start.sh';
 
 /** The broker's JAAS file and its tools' client properties, on the secrets volume. */
 const BROKER_JAAS_FILE = 'broker-jaas.conf';
@@ -70,21 +83,44 @@ const CLIENT_PROPERTIES_FILE = 'client.properties';
 
 /**
  * The files a broker reads its own login from, by file name, for the job that writes its secrets volume: the JAAS file
- * of its listeners (the KafkaServer section serves every listener, and is its login on the inter-broker one) and the
- * client properties its health check's tool logs in with.
+ * of its listeners and the client properties its health check's tool logs in with. In ZooKeeper mode the brokers log
+ * in to each other with SCRAM, as `broker`, whose credential the access job writes into ZooKeeper first. In KRaft mode
+ * the SCRAM credentials live in the metadata log, which a node reads only once it runs, and a kept log holds the
+ * passwords of the deploy that wrote it: so the brokers check their own login with PLAIN against this file (written
+ * afresh at every deploy), on the INTERNAL listener alone, and the clients' job logs in the same way to write every
+ * SCRAM credential.
  */
-export function brokerSecretFiles(own: KafkaCredential): Record<string, string> {
+export function brokerSecretFiles(own: KafkaCredential, mode: KafkaBrokerMetadata['mode'] = 'zookeeper'): Record<string, string> {
+  if (mode === 'zookeeper') {
+    return {
+      [BROKER_JAAS_FILE]: `KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required\n  username="${own.username}"\n  password="${own.password}";\n};\n`,
+      [CLIENT_PROPERTIES_FILE]: renderProperties(saslClientProperties(own)),
+    };
+  }
   return {
-    [BROKER_JAAS_FILE]: `KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required\n  username="${own.username}"\n  password="${own.password}";\n};\n`,
-    [CLIENT_PROPERTIES_FILE]: renderProperties(saslClientProperties(own)),
+    [BROKER_JAAS_FILE]: 'KafkaServer {\n' +
+      `  org.apache.kafka.common.security.plain.PlainLoginModule required\n  username="${own.username}"\n  password="${own.password}"\n  user_${own.username}="${own.password}";\n` +
+      '  org.apache.kafka.common.security.scram.ScramLoginModule required;\n};\n',
+    [CLIENT_PROPERTIES_FILE]: renderProperties(plainClientProperties(own)),
+  };
+}
+
+/** A Java Kafka client's properties to log in with PLAIN: the KRaft brokers' own login (brokerSecretFiles). */
+export function plainClientProperties(own: KafkaCredential): Record<string, string> {
+  return {
+    'security.protocol': 'SASL_PLAINTEXT',
+    'sasl.mechanism': 'PLAIN',
+    'sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="${own.username}" password="${own.password}";`,
   };
 }
 
 /**
- * One Kafka broker in ZooKeeper mode with two listeners: INTERNAL for containers on the platform network and EXTERNAL,
- * published on the host, both SASL_PLAINTEXT with SCRAM-SHA-512 (the brokers log in to each other on INTERNAL as
- * `broker`). Every request is authorized (AclAuthorizer, no ACL means denied). No topic auto-creation: the bootstrap
- * job creates topics with the partitions it means. The logins, rules and secret files it needs are the cluster's
+ * One Kafka broker with two listeners: INTERNAL for containers on the platform network and EXTERNAL, published on the
+ * host, both SASL_PLAINTEXT with SCRAM-SHA-512 for clients; the brokers log in to each other on INTERNAL as `broker`
+ * (see brokerSecretFiles). Every request is authorized (no ACL means denied). No topic auto-creation: the bootstrap
+ * job creates topics with the partitions it means. In ZooKeeper mode the metadata is ZooKeeper's; in KRaft mode the
+ * broker may also be one of the controllers, with a third listener, CONTROLLER, on the platform network alone and
+ * without SASL (like ZooKeeper: README, "Security"). The logins, rules and secret files it needs are the cluster's
  * (KafkaCluster), which runs one of these per broker.
  */
 export class KafkaBroker extends Construct {
@@ -115,6 +151,7 @@ export class KafkaBroker extends Construct {
     const replication = validateIntegerRange('replicationFactor', props.replicationFactor ?? 1, 1, 32767);
     const advertisedHost = props.advertisedHost ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
+    const kraft = props.metadata.mode === 'kraft' ? props.metadata : undefined;
 
     const broker = new ConfluentService(this, 'Broker', {
       name,
@@ -122,28 +159,23 @@ export class KafkaBroker extends Construct {
       image: IMAGES.kafka,
       imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      startScript: 'kafka-server-start',
+      ...(kraft ? { startScript: KRAFT_START_SCRIPT, startArguments: [kraft.clusterId] } : { startScript: 'kafka-server-start' }),
       configFileName: 'server.properties',
       heapOptionsVariable: 'KAFKA_HEAP_OPTS',
       log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
       properties: {
-        'broker.id': this.brokerId,
-        'zookeeper.connect': props.zookeeper.connectString,
-        listeners: `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_PORT}`,
+        ...metadataProperties(props.metadata, this.brokerId),
         'advertised.listeners': `INTERNAL://${name}:${INTERNAL_PORT},EXTERNAL://${advertisedHost}:${hostPort}`,
-        'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT',
         'inter.broker.listener.name': 'INTERNAL',
         'sasl.enabled.mechanisms': KAFKA_SASL_MECHANISM,
-        'sasl.mechanism.inter.broker.protocol': KAFKA_SASL_MECHANISM,
-        'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer',
         'allow.everyone.if.no.acl.found': false,
-        'super.users': KAFKA_SUPER_USERS.map((user) => `User:${user}`).join(';'),
         'log.dirs': '/var/lib/kafka/data',
         'auto.create.topics.enable': false,
         'num.partitions': 3,
         ...replicationProperties(replication),
         'group.initial.rebalance.delay.ms': 0,
       },
+      files: kraft ? new ShippedFiles(this, 'StartScript', { files: [{ source: path.join(__dirname, 'assets', 'kafka-kraft-start.sh'), target: KRAFT_START_SCRIPT, executable: true }] }).uploads : undefined,
       volumes: [
         { volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' },
         { volumeName: props.secretsVolume.volumeName, containerPath: KAFKA_SECRETS_DIRECTORY, readOnly: true },
@@ -152,7 +184,7 @@ export class KafkaBroker extends Construct {
       // The JAAS file from the secrets volume, not the environment; ZooKeeper itself takes no SASL (README, "Security").
       serverJavaOptions: {
         variable: 'KAFKA_OPTS',
-        options: [`-Djava.security.auth.login.config=${KAFKA_SECRETS_DIRECTORY}/${BROKER_JAAS_FILE}`, '-Dzookeeper.sasl.client=false'],
+        options: [`-Djava.security.auth.login.config=${KAFKA_SECRETS_DIRECTORY}/${BROKER_JAAS_FILE}`, ...(kraft ? [] : ['-Dzookeeper.sasl.client=false'])],
       },
       dependsOn: [props.secretsJob],
       // Answers only when the broker has registered, authenticates and serves requests.
@@ -172,6 +204,41 @@ export class KafkaBroker extends Construct {
     this.internalAddress = `${this.container.name}:${INTERNAL_PORT}`;
     this.hostAddress = `${advertisedHost}:${hostPort}`;
   }
+}
+
+/**
+ * What the broker's metadata mode sets: its id, where the metadata is, its listeners, how the brokers log in to each
+ * other, and the authorizer that reads the ACLs from there.
+ */
+function metadataProperties(metadata: KafkaBrokerMetadata, id: number): Record<string, string | number> {
+  const clientListeners = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_PORT}`;
+  const superUsers = KAFKA_SUPER_USERS.map((user) => `User:${user}`);
+  if (metadata.mode === 'zookeeper') {
+    return {
+      'broker.id': id,
+      'zookeeper.connect': metadata.zookeeper.connectString,
+      listeners: clientListeners,
+      'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT',
+      'sasl.mechanism.inter.broker.protocol': KAFKA_SASL_MECHANISM,
+      'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer',
+      'super.users': superUsers.join(';'),
+    };
+  }
+  return {
+    'node.id': id,
+    'process.roles': metadata.controller ? 'broker,controller' : 'broker',
+    'controller.quorum.voters': metadata.quorumVoters,
+    'controller.listener.names': 'CONTROLLER',
+    listeners: metadata.controller ? `${clientListeners},CONTROLLER://0.0.0.0:${CONTROLLER_PORT}` : clientListeners,
+    'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    // The brokers' own login, checked against the JAAS file (brokerSecretFiles); clients' SCRAM on both listeners.
+    'listener.name.internal.sasl.enabled.mechanisms': `PLAIN,${KAFKA_SASL_MECHANISM}`,
+    'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    // The controller listener has no SASL, so the nodes' requests to the quorum come from ANONYMOUS; no client can be
+    // ANONYMOUS on the SASL listeners.
+    'super.users': [...superUsers, 'User:ANONYMOUS'].join(';'),
+  };
 }
 
 /**

@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
+import { Id } from '@cdktf/provider-random/lib/id';
 import { DataResource, Token } from 'cdktf';
 import { type ExistingKafkaAttributes, existingKafkaCluster } from './existing-kafka-cluster';
 import { GeneratedSecret } from './generated-secret';
 import { KafkaAccess } from './kafka-access';
 import { KAFKA_CLIENTS, KAFKA_USERS, KafkaAclTopics, kafkaAcls, KafkaClient, KafkaCredential } from './kafka-acls';
-import { brokerSecretFiles, KafkaBroker } from './kafka-broker';
-import { PublishingServiceProps } from './platform-service-props';
+import { brokerSecretFiles, CONTROLLER_PORT, KafkaBroker, type KafkaBrokerMetadata, plainClientProperties } from './kafka-broker';
+import { PublishingServiceProps, renderProperties } from './platform-service-props';
 import { StateVolume } from './state-volume';
 import { PropError, validateIntegerRange, validatePort } from './validation';
 import { IZooKeeper } from './zookeeper';
@@ -38,10 +39,30 @@ export function replicationFactorOf(cluster: IKafkaCluster): number {
 export const MAX_KAFKA_BROKERS = 5;
 /** Most copies of a partition the cluster asks for, however many brokers it has: 3 survive one broker lost with 2 in sync. */
 const MAX_REPLICATION = 3;
+/** Most KRaft controllers: 3 voters keep a quorum with one lost, and more only slow every metadata write. */
+const MAX_CONTROLLERS = 3;
+
+/**
+ * Where the cluster keeps its metadata, SCRAM credentials and ACLs: ZooKeeper (a ZooKeeper service beside the brokers),
+ * or KRaft (the brokers' own Raft quorum: Kafka 4 and Confluent Platform 8 know no other).
+ */
+export type KafkaMetadataMode = 'zookeeper' | 'kraft';
+
+export const KAFKA_METADATA_MODES: readonly KafkaMetadataMode[] = ['zookeeper', 'kraft'];
 
 export interface KafkaClusterProps extends PublishingServiceProps {
-  /** The ZooKeeper that holds the cluster's metadata, its SCRAM credentials and its ACLs. */
-  readonly zookeeper: IZooKeeper;
+  /**
+   * Where the metadata lives. In KRaft mode the first min(3, brokers) brokers are also the controllers (the quorum's
+   * voters), each node formats its log at its first start, and no ZooKeeper is needed.
+   * @default 'zookeeper'
+   */
+  readonly metadata?: KafkaMetadataMode;
+  /**
+   * The ZooKeeper that holds the cluster's metadata, its SCRAM credentials and its ACLs: required in ZooKeeper mode,
+   * refused in KRaft mode.
+   * @default - none
+   */
+  readonly zookeeper?: IZooKeeper;
   /** The pipeline's topics, which the clients' ACLs name. */
   readonly topics: KafkaAclTopics;
   /**
@@ -73,11 +94,13 @@ export interface KafkaClusterProps extends PublishingServiceProps {
 }
 
 /**
- * A Kafka cluster in ZooKeeper mode: 1 to 5 brokers (KafkaBroker), named `<name>`, `<name>-2`, ... with `broker.id`
- * 1, 2, ... What they share is the cluster's: each login's generated password, the kafka-access jobs (credentials and
- * ACLs live in ZooKeeper, cluster-wide: one set of jobs, the broker's own before every broker starts, the clients'
- * while they start), the volume the brokers read their own login from (one Docker host), and the readiness gate every
- * client's address passes through. Each partition has min(3, brokers) copies; see KafkaBroker for what that sets.
+ * A Kafka cluster of 1 to 5 brokers (KafkaBroker), named `<name>`, `<name>-2`, ... with ids 1, 2, ..., its metadata
+ * in ZooKeeper or in KRaft (the first min(3, brokers) brokers then also the controllers). What they share is the
+ * cluster's: each login's generated password, the kafka-access jobs (credentials and ACLs are cluster-wide: the
+ * brokers' files before every broker starts, the clients' credentials and rules beside their start in ZooKeeper mode or
+ * once they serve in KRaft mode), the volume the brokers read their own login from (one Docker host), and the readiness
+ * gate every client's address passes through. Each partition has min(3, brokers) copies; see KafkaBroker for what that
+ * sets.
  */
 export class KafkaCluster extends Construct implements IKafkaCluster {
   /** A cluster that runs elsewhere, for the platform's services and jobs to use. */
@@ -90,6 +113,8 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   /** Every broker's EXTERNAL address, for clients on the Docker host. */
   public readonly hostBootstrapServers: string;
   public readonly replicationFactor: number;
+  /** Where the cluster keeps its metadata. */
+  public readonly metadata: KafkaMetadataMode;
   /** The brokers, `broker.id` 1 first. */
   public readonly brokers: readonly KafkaBroker[];
   /** The jobs that write the logins and rules: the broker's own before the brokers start, the clients' beside their start. */
@@ -106,6 +131,11 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       throw new PropError('hostPort', `must leave a port for each of the ${count} brokers (hostPort to hostPort + ${count - 1}): at most ${65536 - count}, got ${hostPort}`);
     }
     this.replicationFactor = Math.min(MAX_REPLICATION, count);
+    const mode = props.metadata ?? 'zookeeper';
+    if (!KAFKA_METADATA_MODES.includes(mode)) throw new PropError('metadata', `must be one of ${KAFKA_METADATA_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(mode)}'`);
+    if (mode === 'zookeeper' && !props.zookeeper) throw new PropError('zookeeper', "is required with metadata 'zookeeper'");
+    if (mode === 'kraft' && props.zookeeper) throw new PropError('zookeeper', "must be unset with metadata 'kraft': the brokers keep the metadata themselves");
+    this.metadata = mode;
     // Written afresh by the broker's kafka-access job whenever it runs; kept like every volume with retainVolumes (then
     // not a Terraform resource), though nothing in it outlives the next deploy. Every broker mounts it: one Docker host.
     const secrets = new StateVolume(this, 'Secrets', { name: `${name}-secrets`, retain: props.retainVolumes, holdsSecret: true });
@@ -124,15 +154,20 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     this.access = new KafkaAccess(this, 'Access', {
       network: props.network,
       brokerJobName: `${name}-access`,
-      clientsJobName: `${name}-client-access`,
-      zookeeper: props.zookeeper,
+      target: props.zookeeper ? { mode: 'zookeeper', zookeeper: props.zookeeper } : { mode: 'kraft' },
       brokerCredential: own,
-      clientCredentials: KAFKA_CLIENTS.map((client) => this.credential(client)),
-      acls: kafkaAcls(props.topics),
-      brokerFiles: brokerSecretFiles(own),
+      brokerFiles: brokerSecretFiles(own, mode),
       secretsVolume: secrets,
       imageSource: props.imageSource,
     });
+    const brokerName = (brokerId: number) => (brokerId === 1 ? name : `${name}-${brokerId}`);
+    const controllers = Math.min(MAX_CONTROLLERS, count);
+    const voters = Array.from({ length: controllers }, (_, index) => `${index + 1}@${brokerName(index + 1)}:${CONTROLLER_PORT}`).join(',');
+    // Used only when a node formats an empty log (Kafka's form: 16 bytes, base64url): a kept log keeps its own id.
+    const clusterId = mode === 'kraft' ? new Id(this, 'ClusterId', { byteLength: 16 }).b64Url : '';
+    const metadataOf = (brokerId: number): KafkaBrokerMetadata => (props.zookeeper
+      ? { mode: 'zookeeper', zookeeper: props.zookeeper }
+      : { mode: 'kraft', clusterId, quorumVoters: voters, controller: brokerId <= controllers });
 
     this.brokers = Array.from({ length: count }, (_, index) => {
       const brokerId = index + 1;
@@ -141,11 +176,11 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       // cluster itself must then have no child named like the broker's own ('Broker', 'Data').
       return new KafkaBroker(this, brokerId === 1 ? 'Default' : `Broker${brokerId}`, {
         network: props.network,
-        name: brokerId === 1 ? name : `${name}-${brokerId}`,
+        name: brokerName(brokerId),
         imageSource: props.imageSource,
         retainVolumes: props.retainVolumes,
         bindAddress: props.bindAddress,
-        zookeeper: props.zookeeper,
+        metadata: metadataOf(brokerId),
         brokerId,
         secretsVolume: secrets,
         secretsJob: this.access.brokerJob.resource,
@@ -156,11 +191,19 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
         prometheusMetrics: props.prometheusMetrics,
       });
     });
+    const internalAddresses = this.brokers.map((broker) => broker.internalAddress).join(',');
+    // In KRaft mode through the brokers' Admin API (the addresses reference every broker, so the job waits for them).
+    const clientsJob = this.access.addClientsJob({
+      name: `${name}-client-access`,
+      credentials: KAFKA_CLIENTS.map((client) => this.credential(client)),
+      acls: kafkaAcls(props.topics),
+      admin: mode === 'kraft' ? { bootstrapServers: internalAddresses, clientProperties: renderProperties(plainClientProperties(own)) } : undefined,
+    });
     // Whoever connects logs in with a client's credential and needs its rules: the addresses are known to Terraform once
     // every broker is healthy and the clients' access job has exited 0, so every consumer waits for all of them.
     const ready = new DataResource(this, 'Ready', {
-      input: { bootstrapServers: this.brokers.map((broker) => broker.internalAddress).join(',') },
-      dependsOn: [...this.brokers.map((broker) => broker.container.resource), this.access.clientsJob.resource],
+      input: { bootstrapServers: internalAddresses },
+      dependsOn: [...this.brokers.map((broker) => broker.container.resource), clientsJob.resource],
     });
     this.bootstrapServers = Token.asString(ready.output.lookup('bootstrapServers'));
     this.hostBootstrapServers = this.brokers.map((broker) => broker.hostAddress).join(',');

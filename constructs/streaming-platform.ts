@@ -9,7 +9,7 @@ import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
 import { KafkaBroker } from './kafka-broker';
-import { IKafkaCluster, KafkaCluster, replicationFactorOf } from './kafka-cluster';
+import { IKafkaCluster, KafkaCluster, type KafkaMetadataMode, replicationFactorOf } from './kafka-cluster';
 import { NodeJob } from './node-job';
 import { environmentReadBy, pipelineEnvironment, pipelineTopics, withKafkaLogin } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
@@ -203,9 +203,17 @@ export interface StreamingPlatformProps {
    */
   readonly kafkaBrokers?: number;
   /**
+   * Where the platform's Kafka keeps its metadata: `zookeeper`, a ZooKeeper container beside the brokers, or `kraft`,
+   * the brokers' own Raft quorum (the first min(3, brokers) brokers are its controllers; no ZooKeeper runs, nor
+   * Control Center, which needs one). Kafka 4 and Confluent Platform 8 know only KRaft. Decide it before the first
+   * deploy: a deployed cluster's metadata does not move between the two. Unset when `kafka` is given.
+   * @default 'zookeeper'
+   */
+  readonly kafkaMetadata?: KafkaMetadataMode;
+  /**
    * Run Confluent Control Center (licensed: a 30-day trial without a key). It needs the Kafka cluster's
-   * ZooKeeper: with `kafka` given, it runs only if `zookeeper` is given too.
-   * @default - true, unless `kafka` is given without `zookeeper`
+   * ZooKeeper: with `kafka` given, it runs only if `zookeeper` is given too; with `kafkaMetadata` 'kraft', not at all.
+   * @default - true, unless `kafka` is given without `zookeeper` or `kafkaMetadata` is 'kraft'
    */
   readonly controlCenter?: boolean;
   /**
@@ -314,17 +322,18 @@ export class StreamingPlatform extends Construct {
     const network = this.network;
     const pipeline = props.pipeline ?? {};
 
+    const kraft = props.kafka === undefined && props.kafkaMetadata === 'kraft';
     if (props.kafka) {
       this.kafka = props.kafka;
       this.zookeeper = props.zookeeper;
     } else {
-      const zookeeper = props.zookeeper ?? withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
+      const zookeeper = kraft ? undefined : props.zookeeper ?? withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
         new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper, prometheusMetrics: monitored }),
       );
-      const kafka = withPropNames({ brokers: 'kafkaBrokers', hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
+      const kafka = withPropNames({ brokers: 'kafkaBrokers', metadata: 'kafkaMetadata', hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
         new KafkaCluster(this, 'Kafka', {
-          ...shared, network, name: `${prefix}-kafka`, zookeeper, topics: pipelineTopics(pipeline), brokers: props.kafkaBrokers, hostPort: ports.kafka,
-          memoryMiB: memory.kafka, prometheusMetrics: monitored,
+          ...shared, network, name: `${prefix}-kafka`, metadata: props.kafkaMetadata, zookeeper, topics: pipelineTopics(pipeline), brokers: props.kafkaBrokers,
+          hostPort: ports.kafka, memoryMiB: memory.kafka, prometheusMetrics: monitored,
         }),
       );
       kafka.brokers.forEach((broker, index) => hostPortProps.set(broker.container, index === 0 ? 'ports.kafka' : `ports.kafka + ${index} (Kafka broker ${index + 1})`));
@@ -508,11 +517,16 @@ function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
   const memory = props.memoryMiB ?? {};
   const rules: [service: string, brought: unknown, settings: [prop: string, value: unknown][]][] = [
     ['postgres', props.postgres, [['ports.postgres', ports.postgres], ['memoryMiB.postgres', memory.postgres]]],
-    ['kafka', props.kafka, [['kafkaBrokers', props.kafkaBrokers], ['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
+    ['kafka', props.kafka, [['kafkaBrokers', props.kafkaBrokers], ['kafkaMetadata', props.kafkaMetadata], ['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
     ['zookeeper', props.zookeeper, [['memoryMiB.zookeeper', memory.zookeeper]]],
     ['schemaRegistry', props.schemaRegistry, [['ports.schemaRegistry', ports.schemaRegistry], ['memoryMiB.schemaRegistry', memory.schemaRegistry]]],
     ['cassandra', props.cassandra, [['ports.cassandra', ports.cassandra], ['memoryMiB.cassandra', memory.cassandra]]],
   ];
+  if (props.kafka === undefined && props.kafkaMetadata === 'kraft') {
+    for (const [prop, value] of [['zookeeper', props.zookeeper], ['memoryMiB.zookeeper', memory.zookeeper]] as const) {
+      if (value !== undefined) throw new PropError(prop, "is for ZooKeeper, which does not run when kafkaMetadata is 'kraft': leave it unset");
+    }
+  }
   for (const [service, brought, settings] of rules) {
     if (brought === undefined) continue;
     for (const [prop, value] of settings) {
@@ -534,8 +548,10 @@ function monitoringWanted(props: StreamingPlatformProps): boolean {
 
 /** Whether Control Center runs: it needs the Kafka cluster's ZooKeeper, unknown for a brought cluster unless given. */
 function controlCenterWanted(props: StreamingPlatformProps): boolean {
-  const zookeeperKnown = props.kafka === undefined || props.zookeeper !== undefined;
+  const kraft = props.kafka === undefined && props.kafkaMetadata === 'kraft';
+  const zookeeperKnown = props.kafka === undefined ? !kraft : props.zookeeper !== undefined;
   const wanted = props.controlCenter ?? zookeeperKnown;
+  if (wanted && kraft) throw new PropError('controlCenter', "needs a ZooKeeper, and kafkaMetadata 'kraft' runs none: set controlCenter to false");
   if (wanted && !zookeeperKnown) {
     throw new PropError('controlCenter', "needs the Kafka cluster's ZooKeeper: with kafka given, give zookeeper too, or set controlCenter to false");
   }

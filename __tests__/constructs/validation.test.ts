@@ -125,11 +125,14 @@ describe('a construct used on its own names its own props', () => {
       build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, brokers: 5, hostPort: 65532 })),
       'hostPort must leave a port for each of the 5 brokers (hostPort to hostPort + 4): at most 65531, got 65532',
     ],
+    ['KafkaCluster metadata', build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, metadata: 'raft' as never })), "metadata must be one of 'zookeeper', 'kraft', got 'raft'"],
+    ['KafkaCluster zookeeper in KRaft mode', build((s, network) => new KafkaCluster(s, 'K', { network, zookeeper, topics, metadata: 'kraft' })), "zookeeper must be unset with metadata 'kraft': the brokers keep the metadata themselves"],
+    ['KafkaCluster without zookeeper', build((s, network) => new KafkaCluster(s, 'K', { network, topics })), "zookeeper is required with metadata 'zookeeper'"],
     [
       'KafkaBroker replicationFactor',
       build((s, network) => {
         const secretsVolume = new StateVolume(s, 'Secrets', { name: 'secrets' });
-        new KafkaBroker(s, 'B', { network, zookeeper, secretsVolume, secretsJob: new DataResource(s, 'Job', {}), replicationFactor: 0 });
+        new KafkaBroker(s, 'B', { network, metadata: { mode: 'zookeeper', zookeeper }, secretsVolume, secretsJob: new DataResource(s, 'Job', {}), replicationFactor: 0 });
       }),
       'replicationFactor must be an integer between 1 and 32767, got 0',
     ],

@@ -45,8 +45,8 @@ export class AirflowApi {
     }, 1000);
   }
 
-  /** A task instance of a run: its state, try_number and id (the id a LocalExecutor process is titled with). */
-  public async taskInstance(dagId: string, runId: string, taskId: string): Promise<{ id: string; state: string | null; try_number: number }> {
+  /** A task instance of a run: its state, try_number, when its try started, and id (the id a LocalExecutor process is titled with). */
+  public async taskInstance(dagId: string, runId: string, taskId: string): Promise<{ id: string; state: string | null; try_number: number; start_date: string | null }> {
     return this.request('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}`);
   }
 

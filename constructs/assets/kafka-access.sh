@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# The command of the kafka-access jobs (constructs/kafka-access.ts), run as root in the Kafka image once ZooKeeper
-# serves:
+# The command of the kafka-access jobs (constructs/kafka-access.ts), run as root in the Kafka image:
 #
-#   bash kafka-access.sh broker|clients ZOOKEEPER_CONNECT PLAN_DIRECTORY SECRETS_DIRECTORY
+#   bash kafka-access.sh MODE TARGET PLAN_DIRECTORY SECRETS_DIRECTORY
 #
-# In ZooKeeper mode both SCRAM credentials and ACLs live in ZooKeeper, so they are written there before anyone
-# needs them; every credential is upserted (a kept ZooKeeper volume gets this deploy's passwords), every rule added.
-# PLAN_DIRECTORY is readable by root alone.
+# PLAN_DIRECTORY is readable by root alone. Every credential is upserted (a kept volume gets this deploy's passwords),
+# every rule added.
 #
-#   broker   before the broker starts: its own credential (`credentials`), then its JAAS file and its tools'
-#            client properties (`broker/`) onto SECRETS_DIRECTORY, the volume the broker mounts, owned by its
-#            user (appuser in both images) and readable by it alone.
-#   clients  while the broker starts: every client's credential (`credentials`) and every rule (`acls`, lines of
-#            kafka-acls arguments), a few tools at a time.
+#   broker         ZooKeeper mode, before the brokers start; TARGET is ZooKeeper: the brokers' own credential
+#                  (`credentials`), then the broker files below.
+#   broker-files   KRaft mode, before the brokers start: the broker files alone (the brokers check their own login
+#                  from the JAAS file, not from the metadata log).
+#   clients        ZooKeeper mode, while the brokers start; TARGET is ZooKeeper: every client's credential
+#                  (`credentials`) and every rule (`acls`, lines of kafka-acls arguments), a few tools at a time.
+#   clients-admin  KRaft mode, once the brokers serve; TARGET is their bootstrap servers: the same through the Admin
+#                  API, logged in with `admin.properties`.
 #
-# Passwords are never echoed.
+# The broker files (`broker/`: the JAAS file and the tools' client properties) go to SECRETS_DIRECTORY, the volume the
+# brokers mount, owned by their user (appuser in both images) and readable by it alone. Passwords are never echoed.
 set -Eeuo pipefail
 
-mode=$1 zookeeper=$2 plan=$3 secrets=$4
+mode=$1 target=$2 plan=$3 secrets=$4
 say() { printf 'kafka-access %s: %s\n' "$mode" "$*" >&2; }
 # The tools' JVMs (one per call): small, quick to start (serial GC, the client compiler alone), and with no agent
 # or JAAS file from the environment. Each spends about 1.5 s of a core starting up, most of the job's time: the
@@ -37,15 +39,37 @@ finish() {
   while ((running > 0)); do wait -n; running=$((running - 1)); done
 }
 
+# Where the tools write: ZooKeeper, or the brokers' Admin API with the admin login.
+case $mode in
+  clients-admin)
+    configs_target=(--bootstrap-server "$target" --command-config "$plan/admin.properties")
+    acls_target=(--bootstrap-server "$target" --command-config "$plan/admin.properties")
+    ;;
+  *)
+    configs_target=(--zookeeper "$target")
+    acls_target=(--authorizer-properties "zookeeper.connect=$target")
+    ;;
+esac
+
 set_credential() {
-  kafka-configs --zookeeper "$zookeeper" --alter --entity-type users --entity-name "$1" \
+  kafka-configs "${configs_target[@]}" --alter --entity-type users --entity-name "$1" \
     --add-config "SCRAM-SHA-512=[iterations=8192,password=$2]" >/dev/null
   say "SCRAM-SHA-512 credential of $1 set"
 }
 
 add_acl() {
-  kafka-acls --authorizer-properties "zookeeper.connect=$zookeeper" --add --force "$@" >/dev/null
+  kafka-acls "${acls_target[@]}" --add --force "$@" >/dev/null
   say "allowed: $*"
+}
+
+install_broker_files() {
+  # The volume's mount point exists already (root's, on a new volume): given to the brokers' user, for it alone.
+  chown appuser:appuser "$secrets"
+  chmod 0700 "$secrets"
+  for file in "$plan"/broker/*; do
+    install -o appuser -g appuser -m 0400 "$file" "$secrets/"
+  done
+  say "the brokers' files are in $secrets (appuser, 0400)"
 }
 
 case $mode in
@@ -54,15 +78,12 @@ case $mode in
       [[ -n "$user" ]] || continue
       set_credential "$user" "$password"
     done <"$plan/credentials"
-    # The volume's mount point exists already (root's, on a new volume): given to the broker's user, for it alone.
-    chown appuser:appuser "$secrets"
-    chmod 0700 "$secrets"
-    for file in "$plan"/broker/*; do
-      install -o appuser -g appuser -m 0400 "$file" "$secrets/"
-    done
-    say "the broker's files are in $secrets (appuser, 0400)"
+    install_broker_files
     ;;
-  clients)
+  broker-files)
+    install_broker_files
+    ;;
+  clients | clients-admin)
     # The first call dumps the classes it loaded into an archive the others map instead of loading them again
     # (AppCDS): about 0.95 CPU-seconds a call instead of 1.5 here, for 1.3 s more in the first.
     archive=/tmp/kafka-tools.jsa
@@ -82,10 +103,10 @@ case $mode in
       start add_acl "${acl[@]}"
     done <"$plan/acls"
     finish
-    say "every client's credential and rule is in ZooKeeper"
+    say "every client's credential and rule is written"
     ;;
   *)
-    say "unknown mode '$mode': broker or clients"
+    say "unknown mode '$mode': broker, broker-files, clients or clients-admin"
     exit 2
     ;;
 esac
