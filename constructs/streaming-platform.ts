@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
 import { Construct } from 'constructs';
+import type { CassandraConsistency } from '../jobs/lib/consistency';
 import { Airflow } from './airflow';
 import { Cassandra, ICassandraCluster } from './cassandra';
 import { CassandraRoles } from './cassandra-roles';
@@ -132,6 +133,13 @@ export interface PipelineSettings {
    * @default false
    */
   readonly acceptFewerCassandraReplicas?: boolean;
+  /**
+   * The consistency level of the Spark job's writes and of every read (bootstrap, verify, `npm run status`): ONE, TWO,
+   * THREE, QUORUM, ALL, LOCAL_ONE or LOCAL_QUORUM. TWO and THREE need that many copies (`cassandraReplication`).
+   * @default - LOCAL_QUORUM with 3 copies or more (a node lost, reads and writes go on, and a read meets every
+   * acknowledged write), else LOCAL_ONE (a quorum of 1 or 2 copies is every copy: one node lost would stop them)
+   */
+  readonly cassandraConsistency?: CassandraConsistency;
   /**
    * Seconds between micro-batches of the Spark job (a batch that runs longer starts the next at once).
    * 1 s took p50 produce→row latency from 3.0 s to 0.9 s in `npm run bench` against 5 s.

@@ -54,6 +54,8 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ pipeline: { topic: 'users topic' } }, "pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got 'users topic'"],
     [{ pipeline: { keyspace: 'Spark-Streams' } }, "pipeline.keyspace must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got 'Spark-Streams'"],
     [{ pipeline: { sourceUrl: 'ftp://example.org' } }, "pipeline.sourceUrl must be an http(s) URL, got 'ftp://example.org'"],
+    [{ pipeline: { cassandraConsistency: 'TWO' } }, 'pipeline.cassandraConsistency TWO needs 2 copies of every row, but pipeline.cassandraReplication is 1: raise it, or take LOCAL_QUORUM'],
+    [{ pipeline: { cassandraConsistency: 'EACH_QUORUM' as never } }, "pipeline.cassandraConsistency must be one of ONE, TWO, THREE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, got 'EACH_QUORUM'"],
     [{ pipeline: { cassandraReplication: 2 } }, "pipeline.cassandraReplication must be 1 with the platform's own Cassandra, a single node, got 2: give cassandra (a cluster) for more"],
   ])('%j is refused', (props, message) => {
     expect(() => synthPlatform(props)).toThrow(message);
