@@ -18,6 +18,12 @@ export interface PipelineServices {
   readonly cassandraUsername: string;
   readonly cassandraPassword: string;
   /**
+   * The platform's own Cassandra ring: its nodes bound the copies of a row, and its default replication is the
+   * keyspace's unless set.
+   * @default - a brought cluster, whose size is unknown here
+   */
+  readonly cassandraRing?: { readonly nodes: number; readonly defaultReplication: number };
+  /**
    * The Kafka login PIPELINE_KAFKA_USERNAME/PASSWORD default to: the bootstrap job's; the containers of other
    * clients get their own (withKafkaLogin).
    */
@@ -46,7 +52,7 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
   if (!/^https?:\/\/[^\s]+$/.test(sourceUrl)) throw new Error(`pipeline.sourceUrl must be an http(s) URL, got '${sourceUrl}'`);
   const integer = (prop: string, value: number | undefined, variable: string, min: number, max: number): string =>
     `${validateIntegerRange(prop, value ?? Number(defaultOf(variable)), min, max)}`;
-  const replication = validateIntegerRange('pipeline.cassandraReplication', settings.cassandraReplication ?? Number(defaultOf('PIPELINE_CASSANDRA_REPLICATION')), 1, 32);
+  const replication = cassandraReplication(settings, services.cassandraRing);
   const output = {
     PIPELINE_TOPIC: topic,
     PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? defaultOf('PIPELINE_CASSANDRA_KEYSPACE'),
@@ -87,6 +93,23 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_STARTING_OFFSETS: defaultOf('PIPELINE_STARTING_OFFSETS'),
     PIPELINE_CASSANDRA_CONCURRENT_WRITES: integer('pipeline.cassandraConcurrentWrites', settings.cassandraConcurrentWrites, 'PIPELINE_CASSANDRA_CONCURRENT_WRITES', 1, 1024),
   };
+}
+
+/**
+ * `pipeline.cassandraReplication`, else the platform's ring's default (the declared default, 1, for a brought
+ * cluster): a ring cannot keep more copies of a row than it has nodes.
+ */
+function cassandraReplication(settings: PipelineSettings, ring: PipelineServices['cassandraRing']): number {
+  const fallback = ring?.defaultReplication ?? Number(defaultOf('PIPELINE_CASSANDRA_REPLICATION'));
+  const replication = validateIntegerRange('pipeline.cassandraReplication', settings.cassandraReplication ?? fallback, 1, 32);
+  if (ring !== undefined && replication > ring.nodes) {
+    throw new PropError(
+      'pipeline.cassandraReplication',
+      `must be at most cassandraNodes (${ring.nodes}) with the platform's own Cassandra, got ${replication}: a ring keeps at most one copy ` +
+        'of a row per node. Raise cassandraNodes, or give cassandra (a cluster) for more',
+    );
+  }
+  return replication;
 }
 
 /** `pipeline.cassandraConsistency`, checked against the copies there are, else the default for them. */
