@@ -67,7 +67,8 @@ def test_one_contact_point_sets_the_connector_host_and_port():
 
 
 def test_the_connector_writes_and_reads_at_the_pipelines_consistency_level():
-    conf = load_stream_config({**REQUIRED, "PIPELINE_CASSANDRA_CONSISTENCY": "LOCAL_QUORUM"}).cassandra_spark_conf()
+    env = {**REQUIRED, "PIPELINE_CASSANDRA_CONSISTENCY": "LOCAL_QUORUM"}
+    conf = load_stream_config(env).cassandra_spark_conf()
 
     assert conf["spark.cassandra.output.consistency.level"] == "LOCAL_QUORUM"
     assert conf["spark.cassandra.input.consistency.level"] == "LOCAL_QUORUM"

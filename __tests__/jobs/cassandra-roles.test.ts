@@ -198,7 +198,8 @@ describe("system_auth's rows copied to the replicas an ALTER added, as a repair 
           failed.set(table, (failed.get(table) ?? 0) + 1);
           return Promise.reject(new Error('Cannot achieve consistency level ALL'));
         }
-        reads.push(`${table} at ${options?.consistency === cassandra.types.consistencies.all ? 'ALL' : options?.consistency} from ${options?.pageState ?? 'start'}`);
+        const level = options?.consistency === cassandra.types.consistencies.all ? 'ALL' : String(options?.consistency);
+        reads.push(`${table} at ${level} from ${String(options?.pageState ?? 'start')}`);
         return Promise.resolve({ rows: [], pageState: table === 'roles' && options?.pageState === undefined ? 'page-2' : null });
       },
     };
