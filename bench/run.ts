@@ -19,6 +19,7 @@ import { type Client as CassandraClient, concurrent } from 'cassandra-driver';
 import { type Kafka, type Producer } from 'kafkajs';
 import { hostKafka } from '../ops/host-kafka';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
+import { replicationCopies, type KeyspaceReplication } from '../jobs/lib/keyspace';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId, registryUrl } from '../ops/avro';
 import { cassandraClient, cassandraSuperuser } from '../ops/cassandra-login';
@@ -132,10 +133,14 @@ async function main(): Promise<void> {
 
   // The bench's own keyspace and tables, made by the superuser, the pipeline role given what it has on the pipeline's:
   // every write of the benchmark goes through the same authentication and permission checks as the Spark job's.
+  // Its copies as many as the pipeline keyspace's, so every column writes to as many replicas.
   const superuser = cassandraClient(outputs, cassandraSuperuser());
   try {
+    const datacenter = outputs.cassandra_datacenter;
+    const pipelineKeyspace = await superuser.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [PIPELINE_TABLE.split('.')[0]], { prepare: true });
+    const copies = replicationCopies(pipelineKeyspace.rows[0].get('replication') as KeyspaceReplication, datacenter) ?? 1;
     for (const table of ['raw_users', 'plain_consumer_users']) {
-      for (const statement of cassandraDdl(BENCH_KEYSPACE, table, 1, columns)) await superuser.execute(statement);
+      for (const statement of cassandraDdl(BENCH_KEYSPACE, table, datacenter, copies, columns)) await superuser.execute(statement);
     }
     for (const permission of ['SELECT', 'MODIFY']) await superuser.execute(`GRANT ${permission} ON KEYSPACE ${BENCH_KEYSPACE} TO ${outputs.cassandra_user}`);
   } finally {

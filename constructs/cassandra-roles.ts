@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
 import type { RolesPlan } from '../jobs/lib/cassandra-roles';
-import { Cassandra, CASSANDRA_ROLES, type CassandraClient } from './cassandra';
+import { CASSANDRA_ROLES, type CassandraClient } from './cassandra';
+import { CassandraRing } from './cassandra-ring';
 import { ImageSource } from './image-source';
 import { NodeJob } from './node-job';
 import { PlatformNetwork } from './platform-network';
@@ -12,23 +13,16 @@ export interface CassandraRolesProps {
   readonly network: PlatformNetwork;
   /** Name of the one-shot container. */
   readonly name: string;
-  /** The node whose roles it applies. */
-  readonly cassandra: Cassandra;
+  /** The ring whose roles it applies; it names the superuser's volume and says whether it is kept. */
+  readonly cassandra: CassandraRing;
   /** The pipeline's keyspace: created when missing, and what the roles' permissions are on. */
   readonly keyspace: string;
   /**
-   * Copies of every row of the keyspace when it is created, and of system_auth (every login) always.
-   * @default 1
+   * Copies of every row of the keyspace when it is created, and of system_auth (every login) always, in the ring's
+   * datacenter.
+   * @default - the ring's default: one per node, 3 at most
    */
   readonly replication?: number;
-  /** The volume that keeps the superuser's credential. */
-  readonly superuserVolumeName: string;
-  /**
-   * Keep the superuser's volume when the stack is destroyed: exactly when the node's data is kept, whose roles it
-   * is the key to.
-   * @default false
-   */
-  readonly retain?: boolean;
   /**
    * Where the pinned Node.js image is pulled from.
    * @default ImageSource.publicRegistry()
@@ -42,15 +36,16 @@ const SUPERUSER_DIRECTORY = '/var/lib/kafka-pipelining/cassandra-superuser';
 const ROLES_FILE = '/run/kafka-pipelining/cassandra-roles.json';
 
 /**
- * The roles of the platform's Cassandra, applied at every deploy by a one-shot job (jobs/cassandra-roles.ts) once the
- * node serves and before any client starts: a superuser of the platform's own in place of Cassandra's default
- * `cassandra` (dropped), a role per client with this deploy's password and exactly its permissions on the pipeline's
- * keyspace, system_auth replicated like the keyspace.
+ * The roles of the platform's Cassandra, applied at every deploy by a one-shot job (jobs/cassandra-roles.ts) once
+ * every node of the ring serves and before any client starts: a superuser of the platform's own in place of
+ * Cassandra's default `cassandra` (dropped), a role per client with this deploy's password and exactly its
+ * permissions on the pipeline's keyspace, system_auth replicated like the keyspace.
  *
- * The superuser's password is not generated into the plan like the others but by the job, once, onto a volume of its
- * own, kept exactly when the node's data is (`retain`): a kept data directory holds its roles with the passwords of
- * the deploy that made them, and only a superuser's login can give them this deploy's, so a new deploy must know the
- * old superuser's. Nobody else mounts the volume, and the password is in no plan, state, environment or log.
+ * The superuser's password is not generated into the plan like the others but by the job, once, onto the ring's
+ * superuser volume, kept exactly when the nodes' data is (`retainVolumes`): a kept data directory holds its roles
+ * with the passwords of the deploy that made them, and only a superuser's login can give them this deploy's, so a
+ * new deploy must know the old superuser's. Nobody else mounts the volume, and the password is in no plan, state,
+ * environment or log.
  */
 export class CassandraRoles extends Construct {
   public readonly job: NodeJob;
@@ -58,10 +53,13 @@ export class CassandraRoles extends Construct {
 
   constructor(scope: Construct, id: string, props: CassandraRolesProps) {
     super(scope, id);
-    const replication = validateIntegerRange('replication', props.replication ?? 1, 1, 32);
-    this.superuserVolume = new StateVolume(this, 'Superuser', { name: props.superuserVolumeName, retain: props.retain, holdsSecret: true });
+    const replication = validateIntegerRange('replication', props.replication ?? props.cassandra.defaultReplication, 1, props.cassandra.nodes.length);
+    // Here, not in the ring, so that its Terraform address is the one stacks from before the ring have: a new address
+    // would destroy the credential of a data volume that is kept.
+    const ring = props.cassandra;
+    this.superuserVolume = new StateVolume(this, 'Superuser', { name: ring.superuserVolumeName, retain: ring.retainVolumes, holdsSecret: true });
     const plan: RolesPlan = {
-      contactPoints: [props.cassandra.contactPoints],
+      contactPoints: ring.nodes.map((node) => node.contactPoint),
       datacenter: props.cassandra.datacenter,
       superuser: CASSANDRA_SUPERUSER,
       keyspace: props.keyspace,

@@ -4,12 +4,14 @@ export { Airflow, type AirflowProps } from './airflow';
 export {
   Cassandra,
   type CassandraClient,
+  type CassandraCommitlogSync,
   type CassandraCredential,
   type CassandraProps,
   type ExistingCassandraAttributes,
   type ExistingCassandraCredentials,
   type ICassandraCluster,
 } from './cassandra';
+export { CassandraRing, type CassandraRingProps } from './cassandra-ring';
 export { CassandraRoles, type CassandraRolesProps } from './cassandra-roles';
 export { ControlCenter, type ControlCenterProps } from './control-center';
 export { DerivedImage, type DerivedImageProps } from './derived-image';

@@ -1,7 +1,8 @@
+import { CASSANDRA_CONSISTENCY_LEVELS, copiesNeeded, defaultConsistency, isCassandraConsistency } from '../jobs/lib/consistency';
 import { type Component, defaultOf, PIPELINE_VARIABLES } from '../jobs/lib/contract';
 import type { KafkaCredential } from './kafka-acls';
 import type { PipelineSettings } from './streaming-platform';
-import { validateIntegerRange } from './validation';
+import { PropError, validateIntegerRange } from './validation';
 
 /** Where the pipeline's jobs reach the platform's services. */
 export interface PipelineServices {
@@ -16,6 +17,12 @@ export interface PipelineServices {
   /** The Cassandra login the platform's containers that read PIPELINE_CASSANDRA_USERNAME get: the bootstrap job's. */
   readonly cassandraUsername: string;
   readonly cassandraPassword: string;
+  /**
+   * The platform's own Cassandra ring: its nodes bound the copies of a row, and its default replication is the
+   * keyspace's unless set.
+   * @default - a brought cluster, whose size is unknown here
+   */
+  readonly cassandraRing?: { readonly nodes: number; readonly defaultReplication: number };
   /**
    * The Kafka login PIPELINE_KAFKA_USERNAME/PASSWORD default to: the bootstrap job's; the containers of other
    * clients get their own (withKafkaLogin).
@@ -47,6 +54,7 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
   if (!/^https?:\/\/[^\s]+$/.test(sourceUrl)) throw new Error(`pipeline.sourceUrl must be an http(s) URL, got '${sourceUrl}'`);
   const integer = (prop: string, value: number | undefined, variable: string, min: number, max: number): string =>
     `${validateIntegerRange(prop, value ?? Number(defaultOf(variable)), min, max)}`;
+  const replication = cassandraReplication(settings, services.cassandraRing);
   const output = {
     PIPELINE_TOPIC: topic,
     PIPELINE_CASSANDRA_KEYSPACE: settings.keyspace ?? defaultOf('PIPELINE_CASSANDRA_KEYSPACE'),
@@ -77,7 +85,8 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_CASSANDRA_PASSWORD: services.cassandraPassword,
     PIPELINE_CASSANDRA_KEYSPACE: output.PIPELINE_CASSANDRA_KEYSPACE,
     PIPELINE_CASSANDRA_TABLE: output.PIPELINE_CASSANDRA_TABLE,
-    PIPELINE_CASSANDRA_REPLICATION: integer('pipeline.cassandraReplication', settings.cassandraReplication, 'PIPELINE_CASSANDRA_REPLICATION', 1, 32),
+    PIPELINE_CASSANDRA_REPLICATION: `${replication}`,
+    PIPELINE_CASSANDRA_CONSISTENCY: cassandraConsistency(settings, replication),
     PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS: `${settings.acceptFewerCassandraReplicas ?? (defaultOf('PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS') === 'true')}`,
     // The declared default follows the topic, keyspace and table: a stream with another output starts afresh.
     PIPELINE_CHECKPOINT_DIR: defaultOf('PIPELINE_CHECKPOINT_DIR', output),
@@ -86,6 +95,34 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_STARTING_OFFSETS: defaultOf('PIPELINE_STARTING_OFFSETS'),
     PIPELINE_CASSANDRA_CONCURRENT_WRITES: integer('pipeline.cassandraConcurrentWrites', settings.cassandraConcurrentWrites, 'PIPELINE_CASSANDRA_CONCURRENT_WRITES', 1, 1024),
   };
+}
+
+/**
+ * `pipeline.cassandraReplication`, else the platform's ring's default (the declared default, 1, for a brought
+ * cluster): a ring cannot keep more copies of a row than it has nodes.
+ */
+function cassandraReplication(settings: PipelineSettings, ring: PipelineServices['cassandraRing']): number {
+  const fallback = ring?.defaultReplication ?? Number(defaultOf('PIPELINE_CASSANDRA_REPLICATION'));
+  const replication = validateIntegerRange('pipeline.cassandraReplication', settings.cassandraReplication ?? fallback, 1, 32);
+  if (ring !== undefined && replication > ring.nodes) {
+    throw new PropError(
+      'pipeline.cassandraReplication',
+      `must be at most cassandraNodes (${ring.nodes}) with the platform's own Cassandra, got ${replication}: a ring keeps at most one copy ` +
+        'of a row per node. Raise cassandraNodes, or give cassandra (a cluster) for more',
+    );
+  }
+  return replication;
+}
+
+/** `pipeline.cassandraConsistency`, checked against the copies there are, else the default for them. */
+function cassandraConsistency(settings: PipelineSettings, replication: number): string {
+  const level = settings.cassandraConsistency;
+  if (level === undefined) return defaultConsistency(replication);
+  if (!isCassandraConsistency(level)) throw new PropError('pipeline.cassandraConsistency', `must be one of ${CASSANDRA_CONSISTENCY_LEVELS.join(', ')}, got '${String(level)}'`);
+  if (copiesNeeded(level) > replication) {
+    throw new PropError('pipeline.cassandraConsistency', `${level} needs ${copiesNeeded(level)} copies of every row, but pipeline.cassandraReplication is ${replication}: raise it, or take LOCAL_QUORUM`);
+  }
+  return level;
 }
 
 /**

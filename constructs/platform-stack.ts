@@ -56,6 +56,7 @@ export class PlatformStack extends TerraformStack {
     output('monitoring_dashboard_url', platform.monitoring?.prometheus.dashboardUrl, "The pipeline's dashboard (a Prometheus console)");
     output('cassandra_contact_point', platform.cassandra.hostContactPoints, 'Cassandra CQL contact point');
     output('cassandra_datacenter', platform.cassandra.datacenter, 'Cassandra local datacenter for drivers');
+    output('cassandra_consistency', platform.pipelineEnvironment.PIPELINE_CASSANDRA_CONSISTENCY, 'The consistency level the pipeline reads and writes Cassandra with');
     // With the host's contact point: the logins are for clients on the Docker host.
     const cassandraLogin = platform.cassandra.hostContactPoints === undefined ? undefined : platform.cassandra;
     output('cassandra_user', cassandraLogin?.credential('pipeline').username, "Cassandra role of the pipeline (reads and writes the pipeline's keyspace)");

@@ -2,8 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Type, type Schema } from 'avsc';
 import { Construct } from 'constructs';
+import type { CassandraConsistency } from '../jobs/lib/consistency';
 import { Airflow } from './airflow';
-import { Cassandra, ICassandraCluster } from './cassandra';
+import { Cassandra, type CassandraCommitlogSync, ICassandraCluster } from './cassandra';
+import { CassandraRing } from './cassandra-ring';
 import { CassandraRoles } from './cassandra-roles';
 import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
@@ -38,7 +40,7 @@ export interface PlatformPorts {
   readonly airflow?: number;
   /** @default 9090 */
   readonly sparkMasterUi?: number;
-  /** @default 9042 */
+  /** CQL of the first Cassandra node; node i publishes this + i - 1. @default 9042 */
   readonly cassandra?: number;
   /** Prometheus' UI, API and the pipeline's dashboard. @default 9091 */
   readonly prometheus?: number;
@@ -68,7 +70,7 @@ export interface PlatformMemory {
   readonly sparkWorker?: number;
   /** @default 1536 */
   readonly sparkJob?: number;
-  /** @default 2048 */
+  /** Each Cassandra node. @default 2048 */
   readonly cassandra?: number;
   /** @default 384 */
   readonly prometheus?: number;
@@ -121,10 +123,11 @@ export interface PipelineSettings {
    */
   readonly table?: string;
   /**
-   * Replication factor of the keyspace. The platform's own Cassandra is one node, so above 1 only with
-   * `cassandra` given. The bootstrap job raises an existing keyspace's factor (then run `nodetool repair`);
-   * it refuses to lower it unless `acceptFewerCassandraReplicas` is set.
-   * @default 1
+   * Copies of every row of the keyspace in the datacenter (NetworkTopologyStrategy); with the platform's own
+   * Cassandra, at most `cassandraNodes`, and system_auth (every login) gets as many. The bootstrap job raises an
+   * existing keyspace's factor (then run `nodetool repair -full`); it refuses to lower it unless
+   * `acceptFewerCassandraReplicas` is set.
+   * @default - one per node of the platform's own Cassandra, 3 at most; 1 with `cassandra` given
    */
   readonly cassandraReplication?: number;
   /**
@@ -133,6 +136,13 @@ export interface PipelineSettings {
    * @default false
    */
   readonly acceptFewerCassandraReplicas?: boolean;
+  /**
+   * The consistency level of the Spark job's writes and of every read (bootstrap, verify, `npm run status`): ONE, TWO,
+   * THREE, QUORUM, ALL, LOCAL_ONE or LOCAL_QUORUM. TWO and THREE need that many copies (`cassandraReplication`).
+   * @default - LOCAL_QUORUM with 3 copies or more (a node lost, reads and writes go on, and a read meets every
+   * acknowledged write), else LOCAL_ONE (a quorum of 1 or 2 copies is every copy: one node lost would stop them)
+   */
+  readonly cassandraConsistency?: CassandraConsistency;
   /**
    * Seconds between micro-batches of the Spark job (a batch that runs longer starts the next at once).
    * 1 s took p50 produce→row latency from 3.0 s to 0.9 s in `npm run bench` against 5 s.
@@ -194,7 +204,7 @@ export interface StreamingPlatformProps {
    */
   readonly sparkWorkers?: number;
   /**
-   * Number of Kafka brokers, 1 to 5, on this Docker host (ZooKeeper mode): `<namePrefix>-kafka`, `<namePrefix>-kafka-2`, ...
+   * Number of Kafka brokers, 1 to 5, on this Docker host: `<namePrefix>-kafka`, `<namePrefix>-kafka-2`, ...
    * Every partition gets min(3, brokers) copies: the pipeline's topics, the registry's, Control Center's and Kafka's
    * own. With 3 or more, a write the producer (`acks=all`) was told succeeded is on 2 brokers (`min.insync.replicas=2`),
    * so one broker can be lost without losing an acknowledged record or stopping writes. Decide it before the first
@@ -210,6 +220,22 @@ export interface StreamingPlatformProps {
    * @default 'zookeeper'
    */
   readonly kafkaMetadata?: KafkaMetadataMode;
+  /**
+   * Nodes of the platform's own Cassandra ring, 1 to 5, each a container of `memoryMiB.cassandra` (see CassandraRing):
+   * with 3 or more, every row has 3 copies and the pipeline reads and writes at LOCAL_QUORUM, so one node lost stops
+   * nothing. Changing it on a deployed stack restarts every node (their settings name the ring's size); growing a
+   * ring adds copies to rows written before, which reach the new nodes with `nodetool repair -full` (the bootstrap
+   * job says so). Must be unset with `cassandra` given.
+   * @default 1
+   */
+  readonly cassandraNodes?: number;
+  /**
+   * When each node of the platform's own Cassandra syncs its commit log to disk: 'periodic' (every 10 s, Cassandra's
+   * default) or 'group' (a write is acknowledged after the sync that covers it, every 15 ms). See
+   * CassandraCommitlogSync. Must be unset with `cassandra` given.
+   * @default 'periodic'
+   */
+  readonly cassandraCommitlogSync?: CassandraCommitlogSync;
   /**
    * Run Confluent Control Center (licensed: a 30-day trial without a key). It needs the Kafka cluster's
    * ZooKeeper: with `kafka` given, it runs only if `zookeeper` is given too; with `kafkaMetadata` 'kraft', not at all.
@@ -250,8 +276,8 @@ export interface StreamingPlatformProps {
    * An existing Cassandra cluster the stream lands in, e.g.
    * `Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline } })`,
    * with a role per purpose (or one for all). Then no Cassandra container runs, no roles are managed, and
-   * `ports.cassandra` and `memoryMiB.cassandra` must be unset.
-   * @default - a Cassandra container
+   * `ports.cassandra`, `memoryMiB.cassandra`, `cassandraNodes` and `cassandraCommitlogSync` must be unset.
+   * @default - a ring of `cassandraNodes` Cassandra containers
    */
   readonly cassandra?: ICassandraCluster;
   /**
@@ -291,6 +317,8 @@ export class StreamingPlatform extends Construct {
   public readonly controlCenter?: ControlCenter;
   public readonly postgres: IPostgresDatabase;
   public readonly cassandra: ICassandraCluster;
+  /** The platform's own Cassandra ring (none for a brought cluster). */
+  public readonly cassandraRing?: CassandraRing;
   /** The job that applies the roles of the platform's own Cassandra (none for a brought cluster). */
   public readonly cassandraRoles?: CassandraRoles;
   public readonly spark: SparkCluster;
@@ -373,13 +401,15 @@ export class StreamingPlatform extends Construct {
     if (props.cassandra) {
       this.cassandra = props.cassandra;
     } else {
-      const cassandra = withPropNames({ hostPort: 'ports.cassandra', memoryMiB: 'memoryMiB.cassandra' }, () =>
-        new Cassandra(this, 'Cassandra', {
-          ...shared, network, name: `${prefix}-cassandra`, hostPort: ports.cassandra, memoryMiB: memory.cassandra, prometheusMetrics: monitored,
+      const ring = withPropNames({ hostPort: 'ports.cassandra', memoryMiB: 'memoryMiB.cassandra', nodes: 'cassandraNodes', commitlogSync: 'cassandraCommitlogSync' }, () =>
+        new CassandraRing(this, 'Cassandra', {
+          ...shared, network, name: `${prefix}-cassandra`, nodes: props.cassandraNodes, hostPort: ports.cassandra, memoryMiB: memory.cassandra,
+          prometheusMetrics: monitored, commitlogSync: props.cassandraCommitlogSync,
         }),
       );
-      hostPortProps.set(cassandra.container, 'ports.cassandra');
-      this.cassandra = cassandra;
+      for (const [i, node] of ring.nodes.entries()) hostPortProps.set(node.container, i === 0 ? 'ports.cassandra' : `ports.cassandra + ${i} (Cassandra node ${i + 1})`);
+      this.cassandraRing = ring;
+      this.cassandra = ring;
     }
     this.spark = withPropNames(
       { workers: 'sparkWorkers', masterUiHostPort: 'ports.sparkMasterUi', masterMemoryMiB: 'memoryMiB.sparkMaster', workerMemoryMiB: 'memoryMiB.sparkWorker' },
@@ -390,9 +420,6 @@ export class StreamingPlatform extends Construct {
     );
     hostPortProps.set(this.spark.master.container, 'ports.sparkMasterUi');
 
-    if (!props.cassandra && pipeline.cassandraReplication !== undefined && pipeline.cassandraReplication !== 1) {
-      throw new PropError('pipeline.cassandraReplication', `must be 1 with the platform's own Cassandra, a single node, got ${pipeline.cassandraReplication}: give cassandra (a cluster) for more`);
-    }
     if (pipeline.localSourceApi) {
       if (pipeline.sourceUrl !== undefined) throw new Error('pipeline.sourceUrl and pipeline.localSourceApi exclude each other: set one');
       this.sourceApi = new FakeRandomUserApi(this, 'SourceApi', { network, name: `${prefix}-fake-randomuser`, imageSource: props.imageSource, bindAddress });
@@ -410,19 +437,18 @@ export class StreamingPlatform extends Construct {
       // Of the containers, only the bootstrap job reads them (verify runs from the host, with the outputs' login).
       cassandraUsername: this.cassandra.credential('bootstrap').username,
       cassandraPassword: this.cassandra.credential('bootstrap').password,
+      cassandraRing: this.cassandraRing && { nodes: this.cassandraRing.nodes.length, defaultReplication: this.cassandraRing.defaultReplication },
       kafkaLogin: this.kafka.credential('bootstrap'),
       kafkaReplicationFactor: replicationFactorOf(this.kafka),
     });
-    if (this.cassandra instanceof Cassandra) {
+    if (this.cassandraRing) {
       this.cassandraRoles = new CassandraRoles(this, 'CassandraRoles', {
         network,
         name: `${prefix}-cassandra-roles`,
-        cassandra: this.cassandra,
+        cassandra: this.cassandraRing,
         keyspace: this.pipelineEnvironment.PIPELINE_CASSANDRA_KEYSPACE,
-        // system_auth follows the keyspace's factor (1 on the platform's single node).
+        // system_auth follows the keyspace's factor.
         replication: Number(this.pipelineEnvironment.PIPELINE_CASSANDRA_REPLICATION),
-        superuserVolumeName: `${prefix}-cassandra-superuser`,
-        retain: props.retainVolumes,
         imageSource: props.imageSource,
       });
     }
@@ -520,7 +546,11 @@ function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
     ['kafka', props.kafka, [['kafkaBrokers', props.kafkaBrokers], ['kafkaMetadata', props.kafkaMetadata], ['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
     ['zookeeper', props.zookeeper, [['memoryMiB.zookeeper', memory.zookeeper]]],
     ['schemaRegistry', props.schemaRegistry, [['ports.schemaRegistry', ports.schemaRegistry], ['memoryMiB.schemaRegistry', memory.schemaRegistry]]],
-    ['cassandra', props.cassandra, [['ports.cassandra', ports.cassandra], ['memoryMiB.cassandra', memory.cassandra]]],
+    [
+      'cassandra',
+      props.cassandra,
+      [['ports.cassandra', ports.cassandra], ['memoryMiB.cassandra', memory.cassandra], ['cassandraNodes', props.cassandraNodes], ['cassandraCommitlogSync', props.cassandraCommitlogSync]],
+    ],
   ];
   if (props.kafka === undefined && props.kafkaMetadata === 'kraft') {
     for (const [prop, value] of [['zookeeper', props.zookeeper], ['memoryMiB.zookeeper', memory.zookeeper]] as const) {

@@ -22,7 +22,7 @@ import type { Schema } from 'avsc';
 import type { Admin } from 'kafkajs';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { withCassandra, withPostgres, createKafka } from './lib/clients';
-import { keyspaceDdl } from './lib/keyspace';
+import { keyspaceDdl, networkTopology, replicationCopies, type KeyspaceReplication } from './lib/keyspace';
 import { loadBootstrapConfig, type BootstrapConfig, type Env } from './lib/config';
 import { adminDsn, databaseName, redactDsn } from './lib/dsn';
 import { isCompatible, latestSchema, register, setCompatibility, subjectVersions } from './lib/registry';
@@ -94,9 +94,9 @@ function columnDefinition(field: UserField, dialect: 'cql' | 'sql'): string {
   return field.required ? `${field.name} text NOT NULL` : `${field.name} text`;
 }
 
-export function cassandraDdl(keyspace: string, table: string, replication: number, fields: UserField[]): string[] {
+export function cassandraDdl(keyspace: string, table: string, datacenter: string, replication: number, fields: UserField[]): string[] {
   return [
-    keyspaceDdl(keyspace, replication),
+    keyspaceDdl(keyspace, datacenter, replication),
     `CREATE TABLE IF NOT EXISTS ${keyspace}.${table} (${fields.map((f) => columnDefinition(f, 'cql')).join(', ')})`,
   ];
 }
@@ -313,27 +313,50 @@ export interface ReplicationChange {
 
 /**
  * How an existing keyspace's replication (its `system_schema.keyspaces` map; undefined when the keyspace does
- * not exist yet) comes to the configured factor. Raising is safe once repaired; lowering keeps fewer copies of
- * every row, so it is refused unless `acceptFewer` says the operator accepts that.
+ * not exist yet) comes to the configured copies in the clients' datacenter, with NetworkTopologyStrategy. A
+ * SimpleStrategy keyspace (stacks before the ring) moves to it: with one datacenter and one rack both place the
+ * copies on the same nodes, so the move itself copies nothing. Raising is safe once repaired; lowering keeps fewer
+ * copies of every row, so it is refused unless `acceptFewer` says the operator accepts that. Other datacenters of
+ * the keyspace keep their copies.
  */
 export function replicationChange(
   keyspace: string,
-  replication: Readonly<Record<string, string>> | undefined,
+  replication: KeyspaceReplication | undefined,
+  datacenter: string,
   wanted: number,
   acceptFewer: boolean,
 ): ReplicationChange {
   if (replication === undefined) return {};
   const strategy = replication.class ?? '';
-  if (!strategy.endsWith('SimpleStrategy')) {
+  const current = replicationCopies(replication, datacenter);
+  if (current === undefined) {
     return { message: `keyspace '${keyspace}' uses ${strategy}, set outside the pipeline: PIPELINE_CASSANDRA_REPLICATION=${wanted} is not applied` };
   }
-  const current = Number(replication.replication_factor);
-  if (current === wanted) return {};
-  const alter = `ALTER KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${wanted}}`;
+  const simple = strategy.endsWith('SimpleStrategy');
+  if (!simple && current === 0) {
+    throw new Error(
+      `keyspace '${keyspace}' keeps no copies in datacenter '${datacenter}' (PIPELINE_CASSANDRA_DATACENTER), only in ` +
+        `${Object.keys(replication).filter((key) => key !== 'class').join(', ')}. Nothing was changed: name the datacenter ` +
+        "the pipeline's clients are in, or add this one to the keyspace deliberately (ALTER KEYSPACE, then 'nodetool rebuild').",
+    );
+  }
+  if (current === wanted && !simple) return {};
+  const alter = `ALTER KEYSPACE ${keyspace} WITH replication = ${networkTopology(datacenter, wanted, simple ? {} : replication)}`;
+  const moved = simple ? ', from SimpleStrategy to NetworkTopologyStrategy' : '';
+  if (current === wanted) {
+    return {
+      alter,
+      message:
+        `keyspace '${keyspace}' moved from SimpleStrategy to NetworkTopologyStrategy ('${datacenter}': ${wanted}): in a datacenter of ` +
+        `one rack (the platform's own ring) the same nodes keep the copies, nothing to repair; with several racks, run 'nodetool repair -full ${keyspace}' on every node`,
+    };
+  }
   if (current < wanted) {
     return {
       alter,
-      message: `keyspace '${keyspace}': replication factor raised from ${current} to ${wanted}; run 'nodetool repair ${keyspace}' on every node so the rows already written reach their new replicas`,
+      message:
+        `keyspace '${keyspace}': replication factor raised from ${current} to ${wanted}${moved}; run 'nodetool repair -full ${keyspace}' ` +
+        'on every node so the rows already written reach their new replicas (until then a read may miss them)',
     };
   }
   if (!acceptFewer) {
@@ -346,7 +369,7 @@ export function replicationChange(
   }
   return {
     alter,
-    message: `keyspace '${keyspace}': replication factor lowered from ${current} to ${wanted} (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ${keyspace}' on every node to drop the copies no longer owned`,
+    message: `keyspace '${keyspace}': replication factor lowered from ${current} to ${wanted}${moved} (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ${keyspace}' on every node to drop the copies no longer owned`,
   };
 }
 
@@ -363,11 +386,12 @@ export async function ensureKeyspaceAndTable(client: CqlSession, config: Bootstr
   const { keyspace, table } = config.cassandra;
   const existing = await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
   const replication = existing.rows[0]?.get('replication') as Record<string, string> | undefined;
-  const change = replicationChange(keyspace, replication, config.cassandraReplication, config.acceptFewerCassandraReplicas);
+  const datacenter = config.cassandra.localDataCenter;
+  const change = replicationChange(keyspace, replication, datacenter, config.cassandraReplication, config.acceptFewerCassandraReplicas);
   if (change.alter) await client.execute(change.alter);
   if (change.message) log(change.message);
   // CREATE KEYSPACE needs CREATE on every keyspace, even IF NOT EXISTS: the bootstrap role has it only on its own.
-  const [createKeyspace, ...createTables] = cassandraDdl(keyspace, table, config.cassandraReplication, fields);
+  const [createKeyspace, ...createTables] = cassandraDdl(keyspace, table, datacenter, config.cassandraReplication, fields);
   for (const cql of replication === undefined ? [createKeyspace, ...createTables] : createTables) await client.execute(cql);
   const columns = await client.execute(
     'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',

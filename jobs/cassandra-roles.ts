@@ -5,7 +5,8 @@
  *     time and kept with the data (`retainVolumes`), since a new deploy cannot learn a kept node's superuser password
  *     otherwise. It logs in as it; on a new node (or one that ran without authentication) as Cassandra's default
  *     `cassandra`, creates it, and drops `cassandra`;
- *   - system_auth replicated like the pipeline's keyspace;
+ *   - system_auth replicated like the pipeline's keyspace; when that adds copies (a ring grown from fewer nodes), its
+ *     rows read once at ALL, which copies them to the new replicas before any login depends on them there;
  *   - each client role (KP_CASSANDRA_ROLES_FILE) created if missing, given this deploy's password, no superuser;
  *   - the pipeline's keyspace created when missing, and each role left with exactly its permissions on it.
  * Every statement is idempotent, so a kept data directory (roles with the last deploy's passwords) ends like a new one.
@@ -113,6 +114,54 @@ async function superuserSession(plan: RolesPlan, superuser: Credential, volume: 
   }
 }
 
+/** The part of a Cassandra client the system_auth repair uses. */
+export interface AuthSession {
+  execute(cql: string, params?: unknown[], options?: cassandra.QueryOptions): Promise<{ rows: Array<{ get(column: string): unknown }>; pageState?: string | null }>;
+}
+
+/**
+ * How long the repair tries a read again, whatever failed: a node may be restarting, and until `roles` is repaired a
+ * node may read the superuser's own row from two new replicas, find nothing and refuse it.
+ */
+const AUTH_REPAIR_TIMEOUT_MS = 60_000;
+const AUTH_REPAIR_RETRY_MS = 2000;
+
+/**
+ * Copies every row of system_auth to the replicas an ALTER just added, as `nodetool repair system_auth` would: each
+ * table read whole at ALL, since a read at ALL writes to every replica what it lacks (read repair) before it returns.
+ * `roles` first, the table every login reads (the superuser's row among them). Tables are tiny: a few rows per role.
+ */
+export async function repairSystemAuth(client: AuthSession, raisedFrom: number, replication: number, timeoutMs = AUTH_REPAIR_TIMEOUT_MS): Promise<void> {
+  const listed = await client.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'system_auth'");
+  const tables = listed.rows.map((row) => String(row.get('table_name'))).sort((a, b) => Number(b === 'roles') - Number(a === 'roles') || a.localeCompare(b));
+  const deadline = Date.now() + timeoutMs;
+  const readAtAll = async (table: string, pageState: string | undefined) => {
+    for (;;) {
+      try {
+        return await client.execute(`SELECT * FROM system_auth.${table}`, [], { consistency: cassandra.types.consistencies.all, fetchSize: 1000, pageState });
+      } catch (error) {
+        if (Date.now() + AUTH_REPAIR_RETRY_MS > deadline) throw error;
+        log(`system_auth.${table} at ALL: ${describeError(error)}; trying again`);
+        await sleep(AUTH_REPAIR_RETRY_MS);
+      }
+    }
+  };
+  try {
+    for (const table of tables) {
+      let pageState: string | undefined;
+      do pageState = (await readAtAll(table, pageState)).pageState ?? undefined;
+      while (pageState !== undefined);
+      log(`system_auth.${table}: every row on all ${replication} replicas`);
+    }
+  } catch (error) {
+    // Not transient for the step around it: a retry of the roles would find system_auth altered and skip this.
+    throw new Error(
+      `system_auth went from ${raisedFrom} to ${replication} copies, but copying its rows to the new replicas failed (${describeError(error)}): ` +
+        "run 'nodetool repair -full system_auth' on every node, then deploy again",
+    );
+  }
+}
+
 async function apply(client: cassandra.Client, plan: RolesPlan): Promise<void> {
   const run = async (cql: string) => {
     await client.execute(cql);
@@ -121,9 +170,11 @@ async function apply(client: cassandra.Client, plan: RolesPlan): Promise<void> {
   // A superuser cannot drop the role it is logged in as: this session is the platform's superuser.
   await run(`DROP ROLE IF EXISTS ${DEFAULT_SUPERUSER.username}`);
   const auth = await client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'");
-  for (const cql of systemAuthReplication(auth.rows[0]?.get('replication') as Record<string, string> | undefined, plan.replication)) await run(cql);
+  const change = systemAuthReplication(auth.rows[0]?.get('replication') as Record<string, string> | undefined, plan.datacenter, plan.replication);
+  if (change.alter) await run(change.alter);
+  if (change.raisedFrom !== undefined) await repairSystemAuth(client, change.raisedFrom, plan.replication);
   for (const cql of clientRoleStatements(plan.roles)) await run(cql);
-  await run(keyspaceDdl(plan.keyspace, plan.replication));
+  await run(keyspaceDdl(plan.keyspace, plan.datacenter, plan.replication));
   for (const role of plan.roles) {
     const granted = await client.execute('SELECT resource, permissions FROM system_auth.role_permissions WHERE role = ?', [role.name], { prepare: true });
     const { statements, unknown } = permissionStatements(

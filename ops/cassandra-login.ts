@@ -3,6 +3,8 @@
  * given by name and password, and the platform's superuser, whose credential only its own volume holds.
  */
 import { auth, Client } from 'cassandra-driver';
+import { driverConsistency } from '../jobs/lib/clients';
+import { isCassandraConsistency } from '../jobs/lib/consistency';
 import { docker, PREFIX } from './deployment';
 
 export interface CassandraLogin {
@@ -10,13 +12,18 @@ export interface CassandraLogin {
   readonly password: string;
 }
 
-/** A client of the stack's Cassandra (its outputs' contact point and datacenter) logging in as `login`. */
+/**
+ * A client of the stack's Cassandra (its outputs' contact points, one per node, and datacenter) logging in as `login`,
+ * querying at the pipeline's consistency level.
+ */
 export function cassandraClient(outputs: Readonly<Record<string, string>>, login: CassandraLogin, readTimeoutMs = 30_000): Client {
+  const level = outputs.cassandra_consistency;
   return new Client({
-    contactPoints: [outputs.cassandra_contact_point],
+    contactPoints: outputs.cassandra_contact_point.split(','),
     localDataCenter: outputs.cassandra_datacenter,
     authProvider: new auth.PlainTextAuthProvider(login.username, login.password),
     socketOptions: { readTimeout: readTimeoutMs },
+    queryOptions: level !== undefined && isCassandraConsistency(level) ? { consistency: driverConsistency(level) } : {},
   });
 }
 

@@ -139,6 +139,7 @@ export function hostPipelineEnv(outputs: Readonly<Record<string, string>>): Reco
   set('PIPELINE_KAFKA_BOOTSTRAP_SERVERS', outputs.kafka_bootstrap_servers);
   set('PIPELINE_CASSANDRA_CONTACT_POINTS', outputs.cassandra_contact_point);
   set('PIPELINE_CASSANDRA_DATACENTER', outputs.cassandra_datacenter);
+  set('PIPELINE_CASSANDRA_CONSISTENCY', outputs.cassandra_consistency);
   // Read only: the status and verify count and compare, they never write.
   set('PIPELINE_CASSANDRA_USERNAME', outputs.cassandra_monitoring_user);
   set('PIPELINE_CASSANDRA_PASSWORD', outputs.cassandra_monitoring_password);

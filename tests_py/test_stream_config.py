@@ -61,7 +61,17 @@ def test_one_contact_point_sets_the_connector_host_and_port():
         "spark.cassandra.connection.host": "cassandra:9042",
         "spark.cassandra.connection.port": "9042",
         "spark.cassandra.output.concurrent.writes": "64",
+        "spark.cassandra.output.consistency.level": "LOCAL_ONE",
+        "spark.cassandra.input.consistency.level": "LOCAL_ONE",
     }
+
+
+def test_the_connector_writes_and_reads_at_the_pipelines_consistency_level():
+    env = {**REQUIRED, "PIPELINE_CASSANDRA_CONSISTENCY": "LOCAL_QUORUM"}
+    conf = load_stream_config(env).cassandra_spark_conf()
+
+    assert conf["spark.cassandra.output.consistency.level"] == "LOCAL_QUORUM"
+    assert conf["spark.cassandra.input.consistency.level"] == "LOCAL_QUORUM"
 
 
 def test_several_contact_points_keep_their_own_ports():
@@ -91,6 +101,8 @@ def test_each_required_variable_is_named_when_missing(name):
         ("PIPELINE_STARTING_OFFSETS", "beginning", "must be earliest, latest or a JSON object"),
         ("PIPELINE_STARTING_OFFSETS", "[1]", "must be earliest, latest or a JSON object"),
         ("PIPELINE_SCHEMA_REGISTRY_URL", "schema-registry:8081", "must be an http(s) URL"),
+        ("PIPELINE_CASSANDRA_CONSISTENCY", "EACH_QUORUM", "must be one of ONE, TWO, THREE, QUORUM, ALL"),
+        ("PIPELINE_CASSANDRA_CONSISTENCY", "local_quorum", "must be one of ONE, TWO, THREE, QUORUM, ALL"),
     ],
 )
 def test_malformed_values_are_named(name, value, message):

@@ -50,8 +50,10 @@ const SETTINGS: { readonly [K in keyof Required<PipelineSettings>]: [value: Requ
   // And the roles job, which grants the roles their permissions on the keyspace.
   keyspace: ['users_ks', [BOOTSTRAP, CASSANDRA_ROLES, PIPELINE_METRICS, SPARK_JOB]],
   table: ['users_v2', [BOOTSTRAP, PIPELINE_METRICS, SPARK_JOB]],
-  cassandraReplication: [3, [BOOTSTRAP]],
+  // And the Spark job: the consistency level follows the copies (LOCAL_QUORUM from 3).
+  cassandraReplication: [3, [BOOTSTRAP, SPARK_JOB]],
   acceptFewerCassandraReplicas: [true, [BOOTSTRAP]],
+  cassandraConsistency: ['QUORUM', [BOOTSTRAP, SPARK_JOB]],
   triggerSeconds: [5, [SPARK_JOB]],
   maxOffsetsPerTrigger: [200, [SPARK_JOB]],
   cassandraConcurrentWrites: [16, [SPARK_JOB]],

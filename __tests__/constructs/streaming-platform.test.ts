@@ -171,7 +171,7 @@ describe('StreamingPlatform, default props', () => {
   test('secrets are sensitive outputs; what a user needs after deploy is an output', () => {
     const outputs = plan.json.output;
     expect(Object.keys(outputs).sort()).toEqual([
-      'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_contact_point', 'cassandra_datacenter',
+      'airflow_admin_password', 'airflow_admin_user', 'airflow_url', 'cassandra_consistency', 'cassandra_contact_point', 'cassandra_datacenter',
       'cassandra_monitoring_password', 'cassandra_monitoring_user', 'cassandra_password', 'cassandra_user',
       'control_center_url', 'kafka_admin_password', 'kafka_admin_user', 'kafka_bootstrap_servers', 'kafka_monitoring_password', 'kafka_monitoring_user',
       'kafka_producer_password', 'kafka_producer_user', 'monitoring_dashboard_url', 'postgres_dsn', 'prometheus_url', 'schema_registry_password',

@@ -1,7 +1,7 @@
 import { DataResource, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Airflow, Cassandra, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, KafkaCluster, NodeJob, PlatformNetwork, Postgres,
+  Airflow, Cassandra, CassandraRing, ControlCenter, FakeRandomUserApi, HealthCheck, ImageSource, KafkaBroker, KafkaCluster, NodeJob, PlatformNetwork, Postgres,
   SchemaRegistry, SparkCluster, SparkMaster, SparkStreamingJob, SparkWorker, StateVolume, StreamingPlatform, ZooKeeper, type PlatformStackProps,
 } from '../../constructs';
 import { synthPlatform } from '../helpers/synth';
@@ -9,6 +9,8 @@ import { synthPlatform } from '../helpers/synth';
 const kafka = KafkaCluster.fromExisting({ bootstrapServers: ['kafka.internal:9092'], credentials: { pipeline: { username: 'etl', password: 'etl-password' } } });
 const zookeeper = ZooKeeper.fromExisting({ servers: ['zk.internal:2181'] });
 const topics = { topic: 'users_created', dlqTopic: 'users_created.dlq' };
+const brought = Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } });
+const healthCheckLogin = { username: 'monitoring', password: 'monitoring-s3cret' };
 const postgres = Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'airflow', password: 'secret1' }, pipeline: { user: 'pipeline', password: 'secret2' } });
 
 /** Builds one construct on its own, as a user of that construct (not of the platform) would. */
@@ -59,7 +61,19 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ pipeline: { topic: 'users topic' } }, "pipeline.topic must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-', got 'users topic'"],
     [{ pipeline: { keyspace: 'Spark-Streams' } }, "pipeline.keyspace must be a lower-case CQL identifier (a-z, 0-9, '_', at most 48 characters, starting with a letter), got 'Spark-Streams'"],
     [{ pipeline: { sourceUrl: 'ftp://example.org' } }, "pipeline.sourceUrl must be an http(s) URL, got 'ftp://example.org'"],
-    [{ pipeline: { cassandraReplication: 2 } }, "pipeline.cassandraReplication must be 1 with the platform's own Cassandra, a single node, got 2: give cassandra (a cluster) for more"],
+    [{ pipeline: { cassandraConsistency: 'TWO' } }, 'pipeline.cassandraConsistency TWO needs 2 copies of every row, but pipeline.cassandraReplication is 1: raise it, or take LOCAL_QUORUM'],
+    [{ pipeline: { cassandraConsistency: 'EACH_QUORUM' as never } }, "pipeline.cassandraConsistency must be one of ONE, TWO, THREE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, got 'EACH_QUORUM'"],
+    [
+      { pipeline: { cassandraReplication: 2 } },
+      "pipeline.cassandraReplication must be at most cassandraNodes (1) with the platform's own Cassandra, got 2: a ring keeps at most one copy of a row per node. Raise cassandraNodes, or give cassandra (a cluster) for more",
+    ],
+    [{ cassandraNodes: 3, pipeline: { cassandraReplication: 4 } }, 'pipeline.cassandraReplication must be at most cassandraNodes (3)'],
+    [{ cassandraNodes: 2, pipeline: { cassandraConsistency: 'THREE' } }, 'pipeline.cassandraConsistency THREE needs 3 copies of every row, but pipeline.cassandraReplication is 2'],
+    [{ cassandraNodes: 0 }, 'cassandraNodes must be an integer between 1 and 5, got 0'],
+    [{ cassandraNodes: 6 }, 'cassandraNodes must be an integer between 1 and 5, got 6'],
+    [{ cassandraNodes: 2.5 }, 'cassandraNodes must be an integer between 1 and 5, got 2.5'],
+    [{ cassandraCommitlogSync: 'batch' as never }, "cassandraCommitlogSync must be 'periodic' or 'group', got 'batch'"],
+    [{ cassandraNodes: 3, ports: { cassandra: 65534 } }, "ports.cassandra must leave room for 3 nodes' ports (hostPort + 2 at most 65535), got 65534"],
   ])('%j is refused', (props, message) => {
     expect(() => synthPlatform(props)).toThrow(message);
   });
@@ -81,6 +95,8 @@ describe('props are validated where they enter, naming the prop and what is allo
       { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), memoryMiB: { cassandra: 4096 } },
       "memoryMiB.cassandra is for the platform's own cassandra, which does not run when cassandra is given: leave it unset",
     ],
+    [{ cassandra: brought, cassandraNodes: 3 }, "cassandraNodes is for the platform's own cassandra, which does not run when cassandra is given: leave it unset"],
+    [{ cassandra: brought, cassandraCommitlogSync: 'group' }, "cassandraCommitlogSync is for the platform's own cassandra, which does not run when cassandra is given: leave it unset"],
     [
       { cassandra: Cassandra.fromExisting({ contactPoints: ['cassandra.internal:9042'], datacenter: 'dc1', credentials: { pipeline: { username: 'etl', password: 'etl-password' } } }), pipeline: { cassandraReplication: 0 } },
       'pipeline.cassandraReplication must be an integer between 1 and 32, got 0',
@@ -150,8 +166,12 @@ describe('a construct used on its own names its own props', () => {
     ],
     ['Postgres hostPort', build((s, network) => new Postgres(s, 'P', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
     ['Postgres memoryMiB', build((s, network) => new Postgres(s, 'P', { network, memoryMiB: 100 })), 'memoryMiB must be an integer between 256 and 262144, got 100'],
-    ['Cassandra hostPort', build((s, network) => new Cassandra(s, 'C', { network, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
-    ['Cassandra memoryMiB', build((s, network) => new Cassandra(s, 'C', { network, memoryMiB: 512 })), 'memoryMiB must be an integer between 1024 and 262144, got 512'],
+    ['Cassandra hostPort', build((s, network) => new Cassandra(s, 'C', { network, healthCheckLogin, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
+    ['Cassandra memoryMiB', build((s, network) => new Cassandra(s, 'C', { network, healthCheckLogin, memoryMiB: 512 })), 'memoryMiB must be an integer between 1024 and 262144, got 512'],
+    ['Cassandra ringSize', build((s, network) => new Cassandra(s, 'C', { network, healthCheckLogin, ringSize: 6 })), 'ringSize must be an integer between 1 and 5, got 6'],
+    ['Cassandra commitlogSync', build((s, network) => new Cassandra(s, 'C', { network, healthCheckLogin, commitlogSync: 'batch' as never })), "commitlogSync must be 'periodic' or 'group', got 'batch'"],
+    ['CassandraRing nodes', build((s, network) => new CassandraRing(s, 'R', { network, nodes: 0 })), 'nodes must be an integer between 1 and 5, got 0'],
+    ['CassandraRing hostPort', build((s, network) => new CassandraRing(s, 'R', { network, nodes: 3, hostPort: 65534 })), "hostPort must leave room for 3 nodes' ports (hostPort + 2 at most 65535), got 65534"],
     ['Airflow hostPort', build((s, network) => new Airflow(s, 'A', { network, postgres, hostPort: 0 })), 'hostPort must be an integer between 1 and 65535, got 0'],
     ['Airflow apiServerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres, apiServerMemoryMiB: 0 })), 'apiServerMemoryMiB must be an integer between 768 and 262144, got 0'],
     ['Airflow schedulerMemoryMiB', build((s, network) => new Airflow(s, 'A', { network, postgres, schedulerMemoryMiB: 0 })), 'schedulerMemoryMiB must be an integer between 768 and 262144, got 0'],

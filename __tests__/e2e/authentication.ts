@@ -263,7 +263,7 @@ export function authenticationTests(outputs: () => Record<string, string>, figur
       const logins = cassandraLogins(out);
       const table = 'spark_streams.created_users';
       // No credentials: the node asks for them, and the driver has none to give.
-      const anonymous = new CassandraClient({ contactPoints: [out.cassandra_contact_point], localDataCenter: out.cassandra_datacenter });
+      const anonymous = new CassandraClient({ contactPoints: out.cassandra_contact_point.split(','), localDataCenter: out.cassandra_datacenter });
       await expect(anonymous.connect().finally(() => anonymous.shutdown())).rejects.toThrow(/requires authentication/);
       for (const name of ['superuser', 'bootstrap', 'pipeline', 'monitoring'] as const) {
         await expect(cqlAs(out, logins[name], 'SELECT now() FROM system.local', { password: `${logins[name].password}x` })).rejects.toThrow(

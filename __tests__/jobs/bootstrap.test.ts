@@ -97,18 +97,18 @@ describe('userFields', () => {
 });
 
 describe('cassandraDdl', () => {
-  it('creates the keyspace with SimpleStrategy and the table with id uuid and the other fields as text', () => {
-    expect(cassandraDdl('spark_streams', 'created_users', 1, FIELDS)).toEqual([
-      "CREATE KEYSPACE IF NOT EXISTS spark_streams WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+  it('creates the keyspace with NetworkTopologyStrategy in the datacenter and the table with id uuid and the other fields as text', () => {
+    expect(cassandraDdl('spark_streams', 'created_users', 'datacenter1', 1, FIELDS)).toEqual([
+      "CREATE KEYSPACE IF NOT EXISTS spark_streams WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}",
       'CREATE TABLE IF NOT EXISTS spark_streams.created_users (id uuid PRIMARY KEY, ' +
         'first_name text, last_name text, gender text, address text, post_code text, email text, username text, ' +
         'dob text, registered_date text, phone text, picture text)',
     ]);
   });
 
-  it('uses the configured names and replication factor', () => {
-    const [keyspace, table] = cassandraDdl('ks', 'people', 3, userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'email', type: 'string' }])));
-    expect(keyspace).toContain("'replication_factor': 3");
+  it('uses the configured names, datacenter and replication factor', () => {
+    const [keyspace, table] = cassandraDdl('ks', 'people', 'dc-east', 3, userFields(schemaWith([{ name: 'id', type: 'string' }, { name: 'email', type: 'string' }])));
+    expect(keyspace).toBe("CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc-east': 3}");
     expect(table).toBe('CREATE TABLE IF NOT EXISTS ks.people (id uuid PRIMARY KEY, email text)');
   });
 });
@@ -153,7 +153,7 @@ describe('postgresDdl', () => {
 
   it('is safe to run twice: every statement is IF NOT EXISTS', () => {
     expect(postgresDdl(FIELDS).every((sql) => / IF NOT EXISTS /.test(sql))).toBe(true);
-    expect(cassandraDdl('ks', 't', 1, FIELDS).every((cql) => / IF NOT EXISTS /.test(cql))).toBe(true);
+    expect(cassandraDdl('ks', 't', 'dc1', 1, FIELDS).every((cql) => / IF NOT EXISTS /.test(cql))).toBe(true);
   });
 });
 
@@ -215,7 +215,7 @@ describe('a schema change reaches the tables', () => {
   it('creates a new table with the added fields already there', () => {
     const [users] = postgresDdl(evolved);
     expect(users).toContain("nationality text NOT NULL DEFAULT '', note text, fetched_at");
-    expect(cassandraDdl('ks', 't', 1, evolved)[1]).toContain('picture text, nationality text, note text)');
+    expect(cassandraDdl('ks', 't', 'dc1', 1, evolved)[1]).toContain('picture text, nationality text, note text)');
   });
 });
 
@@ -256,23 +256,46 @@ describe('partitionExcess: a topic with more partitions than configured', () => 
   });
 });
 
-describe('replicationChange: an existing keyspace and the configured replication factor', () => {
+describe('replicationChange: an existing keyspace and the configured copies in the datacenter', () => {
   const simple = (factor: number) => ({ class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: `${factor}` });
+  const nts = (copies: Record<string, string>) => ({ class: 'org.apache.cassandra.locator.NetworkTopologyStrategy', ...copies });
+  const NTS_3 = "ALTER KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3}";
 
-  it('does nothing for a keyspace that does not exist yet (CREATE makes it) or already has the factor', () => {
-    expect(replicationChange('ks', undefined, 3, false)).toEqual({});
-    expect(replicationChange('ks', simple(3), 3, false)).toEqual({});
+  it('does nothing for a keyspace that does not exist yet (CREATE makes it) or already has the copies with NetworkTopologyStrategy', () => {
+    expect(replicationChange('ks', undefined, 'dc1', 3, false)).toEqual({});
+    expect(replicationChange('ks', nts({ dc1: '3' }), 'dc1', 3, false)).toEqual({});
   });
 
-  it('raises the factor, and says that a repair must follow', () => {
-    expect(replicationChange('ks', simple(1), 3, false)).toEqual({
-      alter: "ALTER KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
-      message: "keyspace 'ks': replication factor raised from 1 to 3; run 'nodetool repair ks' on every node so the rows already written reach their new replicas",
+  it('moves a SimpleStrategy keyspace (a stack from before the ring) to NetworkTopologyStrategy with the same copies: nothing to repair', () => {
+    expect(replicationChange('ks', simple(3), 'dc1', 3, false)).toEqual({
+      alter: NTS_3,
+      message:
+        "keyspace 'ks' moved from SimpleStrategy to NetworkTopologyStrategy ('dc1': 3): in a datacenter of one rack (the platform's own ring) " +
+        "the same nodes keep the copies, nothing to repair; with several racks, run 'nodetool repair -full ks' on every node",
     });
   });
 
-  it('refuses to lower it, naming the consequence, the current factor and the prop that accepts it', () => {
-    expect(() => replicationChange('ks', simple(3), 1, false)).toThrow(
+  it('moves and raises a SimpleStrategy keyspace in one ALTER (a single node grown to a ring), saying that a repair must follow', () => {
+    expect(replicationChange('ks', simple(1), 'dc1', 3, false)).toEqual({
+      alter: NTS_3,
+      message:
+        "keyspace 'ks': replication factor raised from 1 to 3, from SimpleStrategy to NetworkTopologyStrategy; run 'nodetool repair -full ks' " +
+        'on every node so the rows already written reach their new replicas (until then a read may miss them)',
+    });
+  });
+
+  it('raises the copies of a NetworkTopologyStrategy keyspace in its datacenter, keeping other datacenters as they are', () => {
+    expect(replicationChange('ks', nts({ dc1: '1', dc2: '2' }), 'dc1', 3, false)).toEqual({
+      alter: "ALTER KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 2}",
+      message: expect.stringMatching(/^keyspace 'ks': replication factor raised from 1 to 3; run 'nodetool repair -full ks'/),
+    });
+  });
+
+  it.each([
+    ['SimpleStrategy', simple(3)],
+    ['NetworkTopologyStrategy', nts({ dc1: '3' })],
+  ])('refuses to lower %s, naming the consequence, the current factor and the prop that accepts it', (_, current) => {
+    expect(() => replicationChange('ks', current, 'dc1', 1, false)).toThrow(
       "keyspace 'ks' has replication factor 3; PIPELINE_CASSANDRA_REPLICATION=1 (pipeline.cassandraReplication) would keep " +
         'fewer copies of every row, so a node lost afterwards could take rows with it. Nothing was changed. Set it back to 3, ' +
         'or set PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS=true (pipeline.acceptFewerCassandraReplicas) to lower it.',
@@ -280,15 +303,23 @@ describe('replicationChange: an existing keyspace and the configured replication
   });
 
   it('lowers it when fewer replicas are accepted, and says that a cleanup must follow', () => {
-    expect(replicationChange('ks', simple(3), 1, true)).toEqual({
-      alter: "ALTER KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-      message: expect.stringContaining("replication factor lowered from 3 to 1 (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ks'"),
+    expect(replicationChange('ks', simple(3), 'dc1', 1, true)).toEqual({
+      alter: "ALTER KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}",
+      message: expect.stringContaining(
+        "replication factor lowered from 3 to 1, from SimpleStrategy to NetworkTopologyStrategy (PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS); run 'nodetool cleanup ks'",
+      ),
     });
   });
 
+  it('refuses a NetworkTopologyStrategy keyspace with no copies in the datacenter: a wrong PIPELINE_CASSANDRA_DATACENTER, or a datacenter to add by hand', () => {
+    expect(() => replicationChange('ks', nts({ dc2: '3' }), 'dc1', 3, false)).toThrow(
+      "keyspace 'ks' keeps no copies in datacenter 'dc1' (PIPELINE_CASSANDRA_DATACENTER), only in dc2. Nothing was changed",
+    );
+  });
+
   it('leaves a keyspace with another strategy, set outside the pipeline, as it is', () => {
-    expect(replicationChange('ks', { class: 'org.apache.cassandra.locator.NetworkTopologyStrategy', dc1: '3' }, 1, false)).toEqual({
-      message: "keyspace 'ks' uses org.apache.cassandra.locator.NetworkTopologyStrategy, set outside the pipeline: PIPELINE_CASSANDRA_REPLICATION=1 is not applied",
+    expect(replicationChange('ks', { class: 'org.apache.cassandra.locator.LocalStrategy' }, 'dc1', 1, false)).toEqual({
+      message: "keyspace 'ks' uses org.apache.cassandra.locator.LocalStrategy, set outside the pipeline: PIPELINE_CASSANDRA_REPLICATION=1 is not applied",
     });
   });
 });
@@ -354,12 +385,14 @@ describe('the bootstrap steps on a stack that has data', () => {
   });
 
   /**
-   * A Cassandra whose keyspace exists with replication factor `factor` and whose table has the columns of `fields`,
-   * recording the statements run.
+   * A Cassandra whose keyspace exists with `factor` copies in datacenter1 (NetworkTopologyStrategy, or SimpleStrategy as
+   * stacks before the ring made it) and whose table has the columns of `fields`, recording the statements run.
    */
-  function existingKeyspace(factor: number, fields = FIELDS): CqlSession & { statements: string[] } {
+  function existingKeyspace(factor: number, fields = FIELDS, strategy: 'simple' | 'nts' = 'nts'): CqlSession & { statements: string[] } {
     const statements: string[] = [];
-    const replication = { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: `${factor}` };
+    const replication = strategy === 'simple'
+      ? { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: `${factor}` }
+      : { class: 'org.apache.cassandra.locator.NetworkTopologyStrategy', datacenter1: `${factor}` };
     return {
       statements,
       execute: (cql) => {
@@ -395,8 +428,17 @@ describe('the bootstrap steps on a stack that has data', () => {
     const evolved = userFields({ ...SCHEMA, fields: [...SCHEMA.fields, NATIONALITY] });
     await ensureKeyspaceAndTable(session, configWith({}), evolved);
     expect(session.statements.filter((cql) => !cql.startsWith('SELECT'))).toEqual([
-      ...cassandraDdl('spark_streams', 'created_users', 1, evolved).slice(1),
+      ...cassandraDdl('spark_streams', 'created_users', 'datacenter1', 1, evolved).slice(1),
       'ALTER TABLE spark_streams.created_users ADD nationality text',
+    ]);
+  });
+
+  it("a single node's SimpleStrategy keyspace: altered to NetworkTopologyStrategy in place, its table kept (nothing dropped or created anew)", async () => {
+    const session = existingKeyspace(1, FIELDS, 'simple');
+    await ensureKeyspaceAndTable(session, configWith({}), FIELDS);
+    expect(session.statements.filter((cql) => !cql.startsWith('SELECT'))).toEqual([
+      "ALTER KEYSPACE spark_streams WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}",
+      cassandraDdl('spark_streams', 'created_users', 'datacenter1', 1, FIELDS)[1],
     ]);
   });
 
@@ -410,6 +452,6 @@ describe('the bootstrap steps on a stack that has data', () => {
       },
     };
     await ensureKeyspaceAndTable(session, configWith({}), FIELDS);
-    expect(statements.filter((cql) => !cql.startsWith('SELECT'))).toEqual(cassandraDdl('spark_streams', 'created_users', 1, FIELDS));
+    expect(statements.filter((cql) => !cql.startsWith('SELECT'))).toEqual(cassandraDdl('spark_streams', 'created_users', 'datacenter1', 1, FIELDS));
   });
 });

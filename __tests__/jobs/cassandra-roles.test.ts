@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cassandra from 'cassandra-driver';
-import { refusedCredential, superuserCredential } from '../../jobs/cassandra-roles';
+import { type AuthSession, refusedCredential, repairSystemAuth, superuserCredential } from '../../jobs/cassandra-roles';
 import {
   clientRoleStatements,
   permissionStatements,
@@ -47,13 +47,21 @@ describe('the roles as CQL', () => {
     expect(clientRoleStatements(PLAN.roles).map(redactStatement).join('\n')).not.toMatch(/P1peline|M0nitoring/);
   });
 
+  const simple = (factor: number) => ({ class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: `${factor}` });
+  const nts = (copies: Record<string, string>) => ({ class: 'org.apache.cassandra.locator.NetworkTopologyStrategy', ...copies });
+  const alterTo = (copies: number) => `ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': ${copies}}`;
+
   test.each([
-    [undefined, 1, ["ALTER KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"]],
-    [{ class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' }, 1, []],
-    [{ class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' }, 3, ["ALTER KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}"]],
-    [{ class: 'org.apache.cassandra.locator.NetworkTopologyStrategy', datacenter1: '1' }, 1, ["ALTER KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"]],
-  ])('system_auth replicated like the keyspace: from %j to %d copies', (current, replication, statements) => {
-    expect(systemAuthReplication(current, replication)).toEqual(statements);
+    ['already so', nts({ datacenter1: '3' }), 3, {}],
+    // A new ring made it with a copy on every node (constructs/cassandra.ts): fewer copies lose no row.
+    ['a new ring of 5, SimpleStrategy on every node', simple(5), 3, { alter: alterTo(3) }],
+    ["a single node's, same copies", simple(1), 1, { alter: alterTo(1) }],
+    ['a single node grown to a ring: copies added', simple(1), 3, { alter: alterTo(3), raisedFrom: 1 }],
+    ['copies added in the datacenter', nts({ datacenter1: '2' }), 3, { alter: alterTo(3), raisedFrom: 2 }],
+    ['another datacenter dropped', nts({ datacenter1: '3', dc2: '1' }), 3, { alter: alterTo(3) }],
+    ['no copy in the datacenter', nts({ dc2: '3' }), 3, { alter: alterTo(3), raisedFrom: 0 }],
+  ])('system_auth replicated like the keyspace (NetworkTopologyStrategy): %s', (_, current, replication, change) => {
+    expect(systemAuthReplication(current, 'datacenter1', replication)).toEqual(change);
   });
 
   test.each([
@@ -170,5 +178,48 @@ describe('a refused login is told apart from a node not serving yet', () => {
   test('a node that does not answer is not a refusal', () => {
     expect(refusedCredential(noHost({ 'kp-cassandra:9042': Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }))).toBe(false);
     expect(refusedCredential(new Error('other'))).toBe(false);
+  });
+});
+
+describe("system_auth's rows copied to the replicas an ALTER added, as a repair would", () => {
+  beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A node whose system_auth has `tables`, `roles` in two pages; `failures` reads of each table fail first. */
+  function node(tables: string[], failures = 0): AuthSession & { reads: string[] } {
+    const reads: string[] = [];
+    const failed = new Map<string, number>();
+    return {
+      reads,
+      execute: (cql, _params, options) => {
+        if (cql.startsWith('SELECT table_name')) return Promise.resolve({ rows: tables.map((t) => ({ get: () => t })) });
+        const table = cql.replace('SELECT * FROM system_auth.', '');
+        if ((failed.get(table) ?? 0) < failures) {
+          failed.set(table, (failed.get(table) ?? 0) + 1);
+          return Promise.reject(new Error('Cannot achieve consistency level ALL'));
+        }
+        const level = options?.consistency === cassandra.types.consistencies.all ? 'ALL' : String(options?.consistency);
+        reads.push(`${table} at ${level} from ${String(options?.pageState ?? 'start')}`);
+        return Promise.resolve({ rows: [], pageState: table === 'roles' && options?.pageState === undefined ? 'page-2' : null });
+      },
+    };
+  }
+
+  test('every table read whole at ALL (read repair writes what a replica lacks), roles first: every login reads it', async () => {
+    const session = node(['role_members', 'role_permissions', 'roles']);
+    await repairSystemAuth(session, 1, 3);
+    expect(session.reads).toEqual(['roles at ALL from start', 'roles at ALL from page-2', 'role_members at ALL from start', 'role_permissions at ALL from start']);
+  });
+
+  test('a refused read is tried again: a node may not know the superuser until roles is repaired', async () => {
+    const session = node(['roles'], 1);
+    await repairSystemAuth(session, 1, 3, 10_000);
+    expect(session.reads).toEqual(['roles at ALL from start', 'roles at ALL from page-2']);
+  });
+
+  test('when the reads keep failing, it stops naming the repair to run by hand', async () => {
+    await expect(repairSystemAuth(node(['roles'], 5), 1, 3, 0)).rejects.toThrow(
+      "system_auth went from 1 to 3 copies, but copying its rows to the new replicas failed (Cannot achieve consistency level ALL): run 'nodetool repair -full system_auth' on every node, then deploy again",
+    );
   });
 });

@@ -1,4 +1,7 @@
 import * as path from 'node:path';
+import * as cassandra from 'cassandra-driver';
+import { driverConsistency } from '../../jobs/lib/clients';
+import { CASSANDRA_CONSISTENCY_LEVELS } from '../../jobs/lib/consistency';
 import { ConfigError, loadBootstrapConfig, loadPipelineConfig, type Env } from '../../jobs/lib/config';
 
 const SCRIPT_DIR = '/opt/job';
@@ -42,6 +45,7 @@ describe('loadBootstrapConfig', () => {
         password: 'cassandra-s3cret',
         keyspace: 'spark_streams',
         table: 'created_users',
+        consistency: 'LOCAL_ONE',
       },
       topic: 'users_created',
       topicPartitions: 3,
@@ -68,6 +72,7 @@ describe('loadBootstrapConfig', () => {
         PIPELINE_CASSANDRA_KEYSPACE: 'ks',
         PIPELINE_CASSANDRA_TABLE: 'people',
         PIPELINE_CASSANDRA_REPLICATION: '2',
+        PIPELINE_CASSANDRA_CONSISTENCY: 'LOCAL_QUORUM',
         PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS: 'true',
         PIPELINE_SCHEMA_FILE: '/etc/user.avsc',
       },
@@ -80,7 +85,7 @@ describe('loadBootstrapConfig', () => {
       dlqTopic: 'users.dead',
       topicPartitions: 12,
       topicReplication: 3,
-      cassandra: { contactPoints: ['c1:9042', 'c2:9043'], localDataCenter: 'dc-east', keyspace: 'ks', table: 'people' },
+      cassandra: { contactPoints: ['c1:9042', 'c2:9043'], localDataCenter: 'dc-east', keyspace: 'ks', table: 'people', consistency: 'LOCAL_QUORUM' },
       cassandraReplication: 2,
       acceptFewerCassandraReplicas: true,
       schemaFile: '/etc/user.avsc',
@@ -146,6 +151,8 @@ describe('loadBootstrapConfig', () => {
     ['PIPELINE_TOPIC_REPLICATION', '-1', 'a whole number from 1 to 32767'],
     ['PIPELINE_CASSANDRA_REPLICATION', '0', 'a whole number from 1 to 2147483647'],
     ['PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS', 'yes', 'true or false'],
+    ['PIPELINE_CASSANDRA_CONSISTENCY', 'EACH_QUORUM', 'one of ONE, TWO, THREE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM'],
+    ['PIPELINE_CASSANDRA_CONSISTENCY', 'local_quorum', 'one of ONE, TWO, THREE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM'],
     ['PIPELINE_CASSANDRA_KEYSPACE', 'Spark_Streams', 'a CQL identifier'],
     ['PIPELINE_CASSANDRA_TABLE', '1users', 'a CQL identifier'],
     ['PIPELINE_CASSANDRA_TABLE', 'created-users', 'a CQL identifier'],
@@ -195,6 +202,7 @@ describe('loadPipelineConfig (verify)', () => {
       dlqTopic: 'users_created.dlq',
       cassandra: {
         contactPoints: ['cassandra:9042'], localDataCenter: 'datacenter1', username: 'bootstrap', password: 'cassandra-s3cret', keyspace: 'spark_streams', table: 'created_users',
+        consistency: 'LOCAL_ONE',
       },
     });
   });
@@ -209,5 +217,21 @@ describe('loadPipelineConfig (verify)', () => {
       'PIPELINE_CASSANDRA_USERNAME',
       'PIPELINE_CASSANDRA_PASSWORD',
     ]);
+  });
+});
+
+describe('the consistency level reaches the driver', () => {
+  it.each([
+    ['LOCAL_ONE', cassandra.types.consistencies.localOne],
+    ['LOCAL_QUORUM', cassandra.types.consistencies.localQuorum],
+    ['QUORUM', cassandra.types.consistencies.quorum],
+    ['THREE', cassandra.types.consistencies.three],
+    ['ALL', cassandra.types.consistencies.all],
+  ] as const)('%s is the driver\'s %d', (level, value) => {
+    expect(driverConsistency(level)).toBe(value);
+  });
+
+  it('every level the variable accepts has a driver value', () => {
+    for (const level of CASSANDRA_CONSISTENCY_LEVELS) expect(typeof driverConsistency(level)).toBe('number');
   });
 });

@@ -90,6 +90,14 @@ test('hostPipelineEnv: Cassandra with the read-only role of the outputs, not the
   });
 });
 
+test("hostPipelineEnv: every node's contact point, the datacenter and the pipeline's consistency level, so verify and the status read as the pipeline does", () => {
+  expect(hostPipelineEnv({ cassandra_contact_point: '127.0.0.1:9042,127.0.0.1:9043', cassandra_datacenter: 'datacenter1', cassandra_consistency: 'LOCAL_QUORUM' })).toEqual({
+    PIPELINE_CASSANDRA_CONTACT_POINTS: '127.0.0.1:9042,127.0.0.1:9043',
+    PIPELINE_CASSANDRA_DATACENTER: 'datacenter1',
+    PIPELINE_CASSANDRA_CONSISTENCY: 'LOCAL_QUORUM',
+  });
+});
+
 test('hostPipelineEnv: Kafka with the read-only user of the outputs, not the producer or the admin', () => {
   expect(hostPipelineEnv({
     kafka_producer_user: 'producer', kafka_producer_password: 'w', kafka_monitoring_user: 'monitoring', kafka_monitoring_password: 'r',

@@ -3,6 +3,7 @@
  * the superuser at every deploy. Pure functions of the wanted state and what the node holds, so that each
  * statement is tested without a node; a role's password is in no message or log line built here.
  */
+import { cqlString, networkTopology, replicationCopies, type KeyspaceReplication } from './keyspace';
 
 /** A permission CQL grants on a keyspace (and so on its tables). */
 export type KeyspacePermission = 'CREATE' | 'ALTER' | 'DROP' | 'SELECT' | 'MODIFY' | 'AUTHORIZE';
@@ -63,11 +64,6 @@ export function validateRolesPlan(value: unknown): RolesPlan {
   return plan;
 }
 
-/** A CQL string literal. */
-export function cqlString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 /**
  * The superuser, created by whoever is logged in (the default superuser on a new node) or brought to its password
  * (it may exist from an interrupted first run). A role cannot change its own superuser status, so this is for
@@ -86,13 +82,26 @@ export function clientRoleStatements(roles: readonly ClientRole[]): string[] {
   });
 }
 
+/** What brings system_auth to the keyspace's replication. */
+export interface SystemAuthChange {
+  readonly alter?: string;
+  /**
+   * The copies it had in the datacenter, when the ALTER adds copies: until they are repaired, its rows are on the old
+   * replicas alone, and a login read at LOCAL_QUORUM from new replicas finds no role.
+   */
+  readonly raisedFrom?: number;
+}
+
 /**
- * system_auth replicated like the pipeline's keyspace (SimpleStrategy, `replication` copies), unless it already
- * is: its rows are every login, and a node holding none of them refuses every client.
+ * system_auth replicated like the pipeline's keyspace (NetworkTopologyStrategy, `replication` copies in `datacenter`),
+ * unless it already is: its rows are every login, and a node holding none of them refuses every client.
  */
-export function systemAuthReplication(current: Readonly<Record<string, string>> | undefined, replication: number): string[] {
-  const simple = current?.class?.endsWith('SimpleStrategy') && Number(current.replication_factor) === replication;
-  return simple ? [] : [`ALTER KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replication}}`];
+export function systemAuthReplication(current: KeyspaceReplication | undefined, datacenter: string, replication: number): SystemAuthChange {
+  const copies = (current && replicationCopies(current, datacenter)) ?? 0;
+  const otherOptions = Object.keys(current ?? {}).filter((key) => key !== 'class' && key !== datacenter);
+  if (current?.class?.endsWith('NetworkTopologyStrategy') && copies === replication && otherOptions.length === 0) return {};
+  const alter = `ALTER KEYSPACE system_auth WITH replication = ${networkTopology(datacenter, replication)}`;
+  return copies < replication ? { alter, raisedFrom: copies } : { alter };
 }
 
 /** A row of system_auth.role_permissions: a resource as Cassandra names it (`data/ks`, `data/ks/table`, `roles/r`) and what is granted on it. */

@@ -3,6 +3,7 @@ import * as cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import type { CassandraConfig, KafkaLogin } from './config';
+import type { CassandraConsistency } from './consistency';
 
 /** A Kafka client logging in with `login` (SASL/SCRAM-SHA-512 over plaintext, as every listener of the platform's broker). */
 export function createKafka(brokers: string[], clientId: string, login: KafkaLogin): Kafka {
@@ -28,12 +29,22 @@ export async function withPostgres<T>(dsn: string, use: (client: PgClient) => Pr
   }
 }
 
-/** Connects, runs `use` and always shuts the client down (it keeps sockets and timers open otherwise). */
+/** The driver's value of a consistency level. */
+export function driverConsistency(level: CassandraConsistency): number {
+  const name = level.toLowerCase().replace(/_(.)/g, (_, letter: string) => letter.toUpperCase()) as keyof typeof cassandra.types.consistencies;
+  return cassandra.types.consistencies[name];
+}
+
+/**
+ * Connects, runs `use` and always shuts the client down (it keeps sockets and timers open otherwise). Every query runs
+ * at the configured consistency unless it names its own.
+ */
 export async function withCassandra<T>(config: CassandraConfig, use: (client: cassandra.Client) => Promise<T>): Promise<T> {
   const client = new cassandra.Client({
     contactPoints: config.contactPoints,
     localDataCenter: config.localDataCenter,
     authProvider: new cassandra.auth.PlainTextAuthProvider(config.username, config.password),
+    queryOptions: { consistency: driverConsistency(config.consistency) },
   });
   try {
     await client.connect();

@@ -4,6 +4,7 @@
  * each naming the variable and what it allows.
  */
 import * as path from 'node:path';
+import { CASSANDRA_CONSISTENCY_LEVELS, type CassandraConsistency, isCassandraConsistency } from './consistency';
 import { declaredDefault } from './contract';
 import { withLogin } from './registry';
 
@@ -17,6 +18,8 @@ export interface CassandraConfig {
   readonly password: string;
   readonly keyspace: string;
   readonly table: string;
+  /** The level every query runs at. */
+  readonly consistency: CassandraConsistency;
 }
 
 /** A SASL/SCRAM-SHA-512 login to Kafka. */
@@ -130,6 +133,11 @@ const registryUsername: Field<string> = {
   parse: (raw) => (raw.includes(':') ? undefined : raw),
 };
 
+const consistencyLevel: Field<CassandraConsistency> = {
+  allowed: `one of ${CASSANDRA_CONSISTENCY_LEVELS.join(', ')}`,
+  parse: (raw) => (isCassandraConsistency(raw) ? raw : undefined),
+};
+
 const flag: Field<boolean> = {
   allowed: 'true or false',
   parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
@@ -214,6 +222,7 @@ function readPipeline(reader: EnvReader): PipelineConfig {
       password: reader.read('PIPELINE_CASSANDRA_PASSWORD', { ...nonEmpty("the role's password"), secret: true }),
       keyspace: reader.read('PIPELINE_CASSANDRA_KEYSPACE', cqlIdentifier),
       table: reader.read('PIPELINE_CASSANDRA_TABLE', cqlIdentifier),
+      consistency: reader.read('PIPELINE_CASSANDRA_CONSISTENCY', consistencyLevel),
     },
   };
 }

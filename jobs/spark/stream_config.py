@@ -15,6 +15,8 @@ KAFKA_USERNAME_CONF = "spark.pipeline.kafka.username"
 KAFKA_PASSWORD_CONF = "spark.pipeline.kafka.password"
 _KAFKA_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _KAFKA_PASSWORD = re.compile(r"[A-Za-z0-9._~-]{8,}")
+# The levels a read and a write both accept (jobs/lib/consistency.ts lists the same for the TypeScript jobs).
+CASSANDRA_CONSISTENCY_LEVELS = ("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class StreamConfig:
     max_offsets_per_trigger: int
     starting_offsets: str
     cassandra_concurrent_writes: int
+    cassandra_consistency: str
 
     @property
     def value_subject(self) -> str:
@@ -42,13 +45,17 @@ class StreamConfig:
 
         Every user is its own partition, so the connector's batches hold one row each and a write
         task's throughput is its number of writes in flight (the connector's default of 5 is low;
-        `npm run bench` found the job CPU-bound, not write-bound, from 64 on).
+        `npm run bench` found the job CPU-bound, not write-bound, from 64 on). Writes and reads (the
+        table's columns) at the pipeline's consistency level, not the connector's own defaults
+        (LOCAL_QUORUM writes, LOCAL_ONE reads).
         """
         hosts = ",".join(f"{host}:{port}" for host, port in self.cassandra_contact_points)
         return {
             "spark.cassandra.connection.host": hosts,
             "spark.cassandra.connection.port": str(self.cassandra_contact_points[0][1]),
             "spark.cassandra.output.concurrent.writes": str(self.cassandra_concurrent_writes),
+            "spark.cassandra.output.consistency.level": self.cassandra_consistency,
+            "spark.cassandra.input.consistency.level": self.cassandra_consistency,
         }
 
 
@@ -84,6 +91,7 @@ def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
         max_offsets_per_trigger=integer(env, "PIPELINE_MAX_OFFSETS_PER_TRIGGER", minimum=1),
         starting_offsets=_starting_offsets(env, "PIPELINE_STARTING_OFFSETS"),
         cassandra_concurrent_writes=integer(env, "PIPELINE_CASSANDRA_CONCURRENT_WRITES", minimum=1),
+        cassandra_consistency=_consistency(env, "PIPELINE_CASSANDRA_CONSISTENCY"),
     )
 
 
@@ -96,6 +104,13 @@ def _contact_points(env: Mapping[str, str], name: str) -> tuple[tuple[str, int],
             raise ConfigError(f"{name} must be host:port[,host:port], got {raw!r}")
         points.append((host, int(port)))
     return tuple(points)
+
+
+def _consistency(env: Mapping[str, str], name: str) -> str:
+    value = text(env, name)
+    if value not in CASSANDRA_CONSISTENCY_LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(CASSANDRA_CONSISTENCY_LEVELS)}, got {value!r}")
+    return value
 
 
 def _starting_offsets(env: Mapping[str, str], name: str) -> str:
