@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { ImageSource, type KafkaMetadataMode, PlatformStack } from './constructs';
+import { ImageSource, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
 //   DOCKER_HOST                           the engine to deploy to (default: the local socket)
@@ -8,9 +8,11 @@ import { ImageSource, type KafkaMetadataMode, PlatformStack } from './constructs
 //   KP_IMAGE_MIRROR                       a registry mirror prefix serving the pinned images
 //   KP_CONTROL_CENTER=false               leave out Confluent Control Center (licensed)
 //   KP_MONITORING=false                   leave out the monitoring (Prometheus, exporters, the dashboard)
+//   KP_PROFILE                            single (default) or replicated: 3 brokers (KRaft), 3 Cassandra nodes, 2 Spark workers
 //   KP_SPARK_WORKERS                      number of Spark workers (default 1)
 //   KP_KAFKA_BROKERS                      number of Kafka brokers (default 1)
 //   KP_KAFKA_METADATA                     where Kafka keeps its metadata: zookeeper (default) or kraft
+//   KP_CASSANDRA_NODES                    number of Cassandra nodes (default 1)
 //   KP_RETAIN_VOLUMES=true                keep the data volumes when the stack is destroyed (README "Keep the data")
 //   KP_PIPELINE_SOURCE_URL                the randomuser.me-compatible API (default: the real one)
 //   KP_LOCAL_SOURCE_API=true              serve users from a local stand-in API instead (no internet needed)
@@ -29,9 +31,11 @@ new PlatformStack(app, 'kafka-pipelining', {
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
   monitoring: env.KP_MONITORING !== 'false',
+  profile: (env.KP_PROFILE || undefined) as PlatformProfile | undefined,
   sparkWorkers: optionalNumber(env.KP_SPARK_WORKERS),
   kafkaBrokers: optionalNumber(env.KP_KAFKA_BROKERS),
   kafkaMetadata: (env.KP_KAFKA_METADATA || undefined) as KafkaMetadataMode | undefined,
+  cassandraNodes: optionalNumber(env.KP_CASSANDRA_NODES),
   retainVolumes: optionalFlag('KP_RETAIN_VOLUMES', env.KP_RETAIN_VOLUMES),
   pipeline: {
     sourceUrl: env.KP_PIPELINE_SOURCE_URL,

@@ -23,8 +23,11 @@ export interface ConfluentServiceProps {
   /** @default ImageSource.publicRegistry() */
   readonly imageSource?: ImageSource;
   readonly memoryMiB: number;
-  /** The service's start script, e.g. `kafka-server-start`; it takes the properties file as argument. */
-  readonly startScript: string;
+  /**
+   * The service's start script, e.g. `kafka-server-start`, or a command that runs one (`['bash', script]`: an upload
+   * is root's and not executable by the image's user); it takes the properties file as argument.
+   */
+  readonly startScript: string | readonly string[];
   /**
    * Arguments of the start script after the properties file.
    * @default - none
@@ -91,7 +94,7 @@ export class ConfluentService extends Construct {
     const log4jFile = `${CONFIG_DIRECTORY}/log4j.properties`;
     const heap = heapMiB(props.memoryMiB);
     let imageId = image.imageId;
-    let command = [props.startScript, configFile, ...(props.startArguments ?? [])];
+    let command = [...(typeof props.startScript === 'string' ? [props.startScript] : props.startScript), configFile, ...(props.startArguments ?? [])];
     let agentFiles: ContainerUpload[] = [];
     const serverOptions = props.serverJavaOptions;
     if (props.jmxExporter && serverOptions && props.jmxExporter.optionsVariable !== serverOptions.variable) {

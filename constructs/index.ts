@@ -54,3 +54,4 @@ export { StreamingPlatform, type PipelineSettings, type PlatformMemory, type Pla
 export { ZooKeeper, type ExistingZooKeeperAttributes, type IZooKeeper, type ZooKeeperProps } from './zookeeper';
 // Every pinned version is public: scripts and users read the one catalogue.
 export * from './versions';
+export { PLATFORM_PROFILES, profileSizes, withProfile, type PlatformProfile, type ProfileSizes } from './platform-profile';

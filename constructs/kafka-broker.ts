@@ -159,7 +159,7 @@ export class KafkaBroker extends Construct {
       image: IMAGES.kafka,
       imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      ...(kraft ? { startScript: KRAFT_START_SCRIPT, startArguments: [kraft.clusterId] } : { startScript: 'kafka-server-start' }),
+      ...(kraft ? { startScript: ['bash', KRAFT_START_SCRIPT], startArguments: [kraft.clusterId] } : { startScript: 'kafka-server-start' }),
       configFileName: 'server.properties',
       heapOptionsVariable: 'KAFKA_HEAP_OPTS',
       log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
@@ -175,7 +175,7 @@ export class KafkaBroker extends Construct {
         ...replicationProperties(replication),
         'group.initial.rebalance.delay.ms': 0,
       },
-      files: kraft ? new ShippedFiles(this, 'StartScript', { files: [{ source: path.join(__dirname, 'assets', 'kafka-kraft-start.sh'), target: KRAFT_START_SCRIPT, executable: true }] }).uploads : undefined,
+      files: kraft ? new ShippedFiles(this, 'StartScript', { files: [{ source: path.join(__dirname, 'assets', 'kafka-kraft-start.sh'), target: KRAFT_START_SCRIPT }] }).uploads : undefined,
       volumes: [
         { volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' },
         { volumeName: props.secretsVolume.volumeName, containerPath: KAFKA_SECRETS_DIRECTORY, readOnly: true },

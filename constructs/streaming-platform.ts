@@ -15,6 +15,7 @@ import { IKafkaCluster, KafkaCluster, type KafkaMetadataMode, replicationFactorO
 import { NodeJob } from './node-job';
 import { environmentReadBy, pipelineEnvironment, pipelineTopics, withKafkaLogin } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
+import { type PlatformProfile, withProfile } from './platform-profile';
 import { FakeRandomUserApi } from './fake-randomuser-api';
 import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
 import { IPostgresDatabase, Postgres } from './postgres';
@@ -164,6 +165,13 @@ export interface PipelineSettings {
 }
 
 export interface StreamingPlatformProps {
+  /**
+   * Sizes for who would rather not pick numbers (PlatformProfile): 'single' runs one of each; 'replicated' runs 3 Kafka
+   * brokers in KRaft mode, 3 Cassandra nodes and 2 Spark workers with smaller memory limits per node. Every count,
+   * `kafkaMetadata` and memory prop given overrides its profile value.
+   * @default 'single'
+   */
+  readonly profile?: PlatformProfile;
   /**
    * Prefix of every container, volume and network name, so several platforms can share a Docker host.
    * Changing it on a deployed stack replaces everything under the new names and starts from empty
@@ -332,8 +340,9 @@ export class StreamingPlatform extends Construct {
   /** Every `PIPELINE_*` variable the platform sets; each container gets those its code reads (see docs/pipeline.md). */
   public readonly pipelineEnvironment: Readonly<Record<string, string>>;
 
-  constructor(scope: Construct, id: string, props: StreamingPlatformProps = {}) {
+  constructor(scope: Construct, id: string, given: StreamingPlatformProps = {}) {
     super(scope, id);
+    const props = withProfile(given);
     const prefix = validateNamePrefix('namePrefix', props.namePrefix ?? 'kp');
     const bindAddress = validateBindAddress('bindAddress', props.bindAddress ?? DEFAULT_BIND_ADDRESS);
     refuseUnencryptedNetworkAccess('bindAddress', bindAddress, 'acceptUnencryptedNetworkAccess', props.acceptUnencryptedNetworkAccess ?? false);
