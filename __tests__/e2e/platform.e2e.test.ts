@@ -19,7 +19,6 @@ import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
 import { poisonTests } from './poison';
-import { replicatedTests } from './replicated';
 import { retainRoundTripTest } from './retain-round-trip';
 import { schemaEvolutionTests } from './schema-evolution';
 import { settingChangeTests } from './setting-change';
@@ -256,9 +255,6 @@ test('cdktf destroy leaves no container or network of the stack, only its retain
   removeVolumes(RETAINED_VOLUMES);
   expect(leftovers(STACK_CONTAINERS)).toEqual({ containers: [], networks: [], volumes: [] });
 }, 30 * 60 * 1000);
-
-// Then the replicated profile, deployed from nothing: a node of each replicated tier lost mid-stream.
-replicatedTests(figures);
 
 /** Whether a TCP connection to host:port is accepted within 3 s. */
 function tcpAnswers(host: string, port: number): Promise<boolean> {

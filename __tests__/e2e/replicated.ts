@@ -214,10 +214,14 @@ async function stallAround(driver: PipelineDriver, round: Round, struckMs: numbe
   };
 }
 
-/** Executor processes in a Spark worker's container. */
+/**
+ * Executor JVMs in a Spark worker's container: its java processes but the worker's own (an executor's command line
+ * names its class only after a classpath longer than what `ps` prints).
+ */
 function executorsOn(worker: string): number {
   try {
-    return docker('top', worker, '-eo', 'args').split('\n').filter((line) => line.includes('CoarseGrainedExecutorBackend')).length;
+    const java = docker('top', worker, '-eo', 'pid,comm').split('\n').slice(1).filter((line) => line.trim().split(/\s+/)[1] === 'java').length;
+    return Math.max(0, java - 1);
   } catch {
     return 0;
   }
