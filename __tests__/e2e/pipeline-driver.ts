@@ -50,13 +50,13 @@ export class PipelineDriver {
 
   /** Sets the stand-in API's fault switches (and, with `seed`, reseeds it) and returns what it has served so far. */
   public async sourceControl(switches?: Partial<Switches> & { seed?: string }): Promise<Served> {
-    const response = await fetch(`${this.outputs.source_api_url}/control`, switches ? { method: 'POST', body: JSON.stringify(switches) } : undefined);
+    const response = await fetchIdempotent(`${this.outputs.source_api_url}/control`, switches ? { method: 'POST', body: JSON.stringify(switches) } : undefined);
     return ((await response.json()) as { served: Served }).served;
   }
 
   /** Every valid user the API served, in order (the oracle of what Cassandra must hold). */
   public async validUsers(): Promise<SourceUser[]> {
-    const served = (await (await fetch(`${this.outputs.source_api_url}/control/users`)).json()) as SourceUser[];
+    const served = (await (await fetchIdempotent(`${this.outputs.source_api_url}/control/users`)).json()) as SourceUser[];
     return [...this.servedEarlier, ...served];
   }
 
@@ -192,6 +192,22 @@ export class PipelineDriver {
     const counts = new Map(ids.map((id) => [id, 0]));
     for (const { key } of await this.readTopic(topic)) if (key !== null && counts.has(key)) counts.set(key, counts.get(key)! + 1);
     return counts;
+  }
+}
+
+/**
+ * `fetch` of a request that may be sent twice (the stand-in's switches and its record of users), sent again when the
+ * connection failed before an answer: a kept-alive socket the server closed as it idled fails the next request on it
+ * ("other side closed").
+ */
+async function fetchIdempotent(url: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
 
