@@ -12,6 +12,7 @@ import { types } from 'cassandra-driver';
 import { DeployCpu, roundedCpuSeconds } from '../../ops/cpu';
 import { deployWatched, destroy, docker, leftovers, PREFIX, removeVolumes, stackOutputs, waitFor } from '../../ops/deployment';
 import { hostKafka } from '../../ops/host-kafka';
+import { parseMemoryUsage } from '../../ops/service-status';
 import { DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
 
 const ROUND_USERS = 1100;
@@ -229,12 +230,6 @@ function executorsOn(worker: string): number {
 
 /** Each platform container's memory in use, MiB, from one `docker stats` reading. */
 function memoryMiB(): Record<string, number> {
-  const units: Record<string, number> = { B: 1 / 2 ** 20, KiB: 1 / 1024, MiB: 1, GiB: 1024 };
-  return Object.fromEntries(docker('stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}').split('\n')
-    .filter((line) => line.startsWith(`${PREFIX}-`))
-    .map((line) => {
-      const [name, usage] = line.split(' ');
-      const match = /^([\d.]+)(B|KiB|MiB|GiB)$/.exec(usage);
-      return [name, match ? Math.round(Number(match[1]) * units[match[2]]) : NaN];
-    }));
+  const usage = parseMemoryUsage(docker('stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'));
+  return Object.fromEntries([...usage].filter(([name]) => name.startsWith(`${PREFIX}-`)).map(([name, bytes]) => [name, Math.round(bytes / 2 ** 20)]));
 }
