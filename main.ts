@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { ImageSource, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
+import { ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
 //   DOCKER_HOST                           the engine to deploy to (default: the local socket)
@@ -12,6 +12,7 @@ import { ImageSource, type KafkaMetadataMode, PlatformStack, type PlatformProfil
 //   KP_SPARK_WORKERS                      number of Spark workers (default 1)
 //   KP_KAFKA_BROKERS                      number of Kafka brokers (default 1)
 //   KP_KAFKA_METADATA                     where Kafka keeps its metadata: zookeeper (default) or kraft
+//   KP_KAFKA_CONTROLLERS                  with kraft, where the controllers run: combined (in the brokers, default) or dedicated
 //   KP_CASSANDRA_NODES                    number of Cassandra nodes (default 1)
 //   KP_RETAIN_VOLUMES=true                keep the data volumes when the stack is destroyed (README "Keep the data")
 //   KP_PIPELINE_SOURCE_URL                the randomuser.me-compatible API (default: the real one)
@@ -35,6 +36,7 @@ new PlatformStack(app, 'kafka-pipelining', {
   sparkWorkers: optionalNumber(env.KP_SPARK_WORKERS),
   kafkaBrokers: optionalNumber(env.KP_KAFKA_BROKERS),
   kafkaMetadata: (env.KP_KAFKA_METADATA || undefined) as KafkaMetadataMode | undefined,
+  kafkaControllers: (env.KP_KAFKA_CONTROLLERS || undefined) as KafkaControllerPlacement | undefined,
   cassandraNodes: optionalNumber(env.KP_CASSANDRA_NODES),
   retainVolumes: optionalFlag('KP_RETAIN_VOLUMES', env.KP_RETAIN_VOLUMES),
   pipeline: {

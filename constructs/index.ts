@@ -22,7 +22,10 @@ export { HealthCheck, type HealthCheckOptions, type TcpHealthCheckOptions } from
 export { ImageSource } from './image-source';
 export { type ExistingKafkaAttributes, type ExistingKafkaCredentials } from './existing-kafka-cluster';
 export { KafkaBroker, type KafkaBrokerProps } from './kafka-broker';
-export { KAFKA_METADATA_MODES, KafkaCluster, type IKafkaCluster, type KafkaClusterProps, type KafkaMetadataMode } from './kafka-cluster';
+export {
+  KAFKA_CONTROLLER_PLACEMENTS, KAFKA_METADATA_MODES, KafkaCluster, type IKafkaCluster, type KafkaClusterProps, type KafkaControllerPlacement, type KafkaMetadataMode,
+} from './kafka-cluster';
+export { KafkaController, type KafkaControllerProps } from './kafka-controller';
 export { JmxExporter, type JmxExporterProps } from './jmx-exporter';
 export { type MetricsEndpoint } from './metrics-endpoint';
 export { Monitoring, type MonitoringProps } from './monitoring';

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
+import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { ConfluentService } from './confluent-service';
 import { type ExistingKafkaAttributes, existingKafkaCluster } from './existing-kafka-cluster';
@@ -159,7 +160,7 @@ export class KafkaBroker extends Construct {
       image: IMAGES.kafka,
       imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
-      ...(kraft ? { startScript: ['bash', KRAFT_START_SCRIPT], startArguments: [kraft.clusterId] } : { startScript: 'kafka-server-start' }),
+      ...(kraft ? kraftStart(this, kraft.clusterId) : { startScript: 'kafka-server-start' }),
       configFileName: 'server.properties',
       heapOptionsVariable: 'KAFKA_HEAP_OPTS',
       log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
@@ -175,7 +176,6 @@ export class KafkaBroker extends Construct {
         ...replicationProperties(replication),
         'group.initial.rebalance.delay.ms': 0,
       },
-      files: kraft ? new ShippedFiles(this, 'StartScript', { files: [{ source: path.join(__dirname, 'assets', 'kafka-kraft-start.sh'), target: KRAFT_START_SCRIPT }] }).uploads : undefined,
       volumes: [
         { volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' },
         { volumeName: props.secretsVolume.volumeName, containerPath: KAFKA_SECRETS_DIRECTORY, readOnly: true },
@@ -212,7 +212,6 @@ export class KafkaBroker extends Construct {
  */
 function metadataProperties(metadata: KafkaBrokerMetadata, id: number): Record<string, string | number> {
   const clientListeners = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_PORT}`;
-  const superUsers = KAFKA_SUPER_USERS.map((user) => `User:${user}`);
   if (metadata.mode === 'zookeeper') {
     return {
       'broker.id': id,
@@ -221,23 +220,50 @@ function metadataProperties(metadata: KafkaBrokerMetadata, id: number): Record<s
       'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT',
       'sasl.mechanism.inter.broker.protocol': KAFKA_SASL_MECHANISM,
       'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer',
-      'super.users': superUsers.join(';'),
+      'super.users': KAFKA_SUPER_USERS.map((user) => `User:${user}`).join(';'),
     };
   }
   return {
-    'node.id': id,
+    ...kraftNodeProperties(id, metadata.quorumVoters),
     'process.roles': metadata.controller ? 'broker,controller' : 'broker',
-    'controller.quorum.voters': metadata.quorumVoters,
-    'controller.listener.names': 'CONTROLLER',
-    listeners: metadata.controller ? `${clientListeners},CONTROLLER://0.0.0.0:${CONTROLLER_PORT}` : clientListeners,
-    'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: metadata.controller ? `${clientListeners},${CONTROLLER_LISTENER}` : clientListeners,
+    'listener.security.protocol.map': `INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT,${CONTROLLER_PROTOCOL}`,
     // The brokers' own login, checked against the JAAS file (brokerSecretFiles); clients' SCRAM on both listeners.
     'listener.name.internal.sasl.enabled.mechanisms': `PLAIN,${KAFKA_SASL_MECHANISM}`,
     'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+  };
+}
+
+/** The CONTROLLER listener of a KRaft controller, combined with a broker or on its own. */
+export const CONTROLLER_LISTENER = `CONTROLLER://0.0.0.0:${CONTROLLER_PORT}`;
+/** The controller listener has no SASL: the platform network alone reaches it, like ZooKeeper (README, "Security"). */
+export const CONTROLLER_PROTOCOL = 'CONTROLLER:PLAINTEXT';
+
+/**
+ * What every KRaft node sets, broker or controller: its id, where the quorum's voters are, the controller listener's
+ * name, and the authorizer that reads the ACLs from the metadata log.
+ */
+export function kraftNodeProperties(nodeId: number, quorumVoters: string): Record<string, string | number> {
+  return {
+    'node.id': nodeId,
+    'controller.quorum.voters': quorumVoters,
+    'controller.listener.names': 'CONTROLLER',
     'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-    // The controller listener has no SASL, so the nodes' requests to the quorum come from ANONYMOUS; no client can be
-    // ANONYMOUS on the SASL listeners.
-    'super.users': [...superUsers, 'User:ANONYMOUS'].join(';'),
+    // The nodes' requests to the quorum come over the controller listener, without SASL, from ANONYMOUS; no client can
+    // be ANONYMOUS on the SASL listeners.
+    'super.users': [...KAFKA_SUPER_USERS.map((user) => `User:${user}`), 'User:ANONYMOUS'].join(';'),
+  };
+}
+
+/**
+ * A KRaft node's start: the script that formats its log directory for the cluster `clusterId` at its first start, then
+ * starts the server with the properties file (shipped into the container under `scope`).
+ */
+export function kraftStart(scope: Construct, clusterId: string): { startScript: string[]; startArguments: string[]; files: ContainerUpload[] } {
+  return {
+    startScript: ['bash', KRAFT_START_SCRIPT],
+    startArguments: [clusterId],
+    files: new ShippedFiles(scope, 'StartScript', { files: [{ source: path.join(__dirname, 'assets', 'kafka-kraft-start.sh'), target: KRAFT_START_SCRIPT }] }).uploads,
   };
 }
 

@@ -6,9 +6,10 @@ import { GeneratedSecret } from './generated-secret';
 import { KafkaAccess } from './kafka-access';
 import { KAFKA_CLIENTS, KAFKA_USERS, KafkaAclTopics, kafkaAcls, KafkaClient, KafkaCredential } from './kafka-acls';
 import { brokerSecretFiles, CONTROLLER_PORT, KafkaBroker, type KafkaBrokerMetadata, plainClientProperties } from './kafka-broker';
+import { KafkaController } from './kafka-controller';
 import { PublishingServiceProps, renderProperties } from './platform-service-props';
 import { StateVolume } from './state-volume';
-import { PropError, validateIntegerRange, validatePort } from './validation';
+import { PropError, validateIntegerRange, validateMemoryMiB, validatePort } from './validation';
 import { IZooKeeper } from './zookeeper';
 
 /** What a Kafka client needs: where the cluster answers, and a SASL/SCRAM-SHA-512 login per purpose. */
@@ -50,6 +51,18 @@ export type KafkaMetadataMode = 'zookeeper' | 'kraft';
 
 export const KAFKA_METADATA_MODES: readonly KafkaMetadataMode[] = ['zookeeper', 'kraft'];
 
+/**
+ * Where the KRaft controllers run: in the first min(3, brokers) brokers (`combined`: fewer containers, the quorum shares
+ * the brokers' heaps and cores), or as min(3, brokers) controllers of their own (`dedicated`: the quorum is unaffected by
+ * the brokers' load and restarts; Kafka's recommendation for production).
+ */
+export type KafkaControllerPlacement = 'combined' | 'dedicated';
+
+export const KAFKA_CONTROLLER_PLACEMENTS: readonly KafkaControllerPlacement[] = ['combined', 'dedicated'];
+
+/** Dedicated controller i has node id CONTROLLER_NODE_ID_BASE + i, clear of every broker's id (1 to 5). */
+const CONTROLLER_NODE_ID_BASE = 100;
+
 export interface KafkaClusterProps extends PublishingServiceProps {
   /**
    * Where the metadata lives. In KRaft mode the first min(3, brokers) brokers are also the controllers (the quorum's
@@ -63,6 +76,17 @@ export interface KafkaClusterProps extends PublishingServiceProps {
    * @default - none
    */
   readonly zookeeper?: IZooKeeper;
+  /**
+   * Where the KRaft controllers run (KRaft mode only). Decide it before the first deploy: a deployed quorum does not
+   * move between the two.
+   * @default 'combined'
+   */
+  readonly controllers?: KafkaControllerPlacement;
+  /**
+   * Memory limit of each dedicated controller in MiB (the JVM heap is half of it).
+   * @default 768
+   */
+  readonly controllerMemoryMiB?: number;
   /** The pipeline's topics, which the clients' ACLs name. */
   readonly topics: KafkaAclTopics;
   /**
@@ -117,6 +141,8 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   public readonly metadata: KafkaMetadataMode;
   /** The brokers, `broker.id` 1 first. */
   public readonly brokers: readonly KafkaBroker[];
+  /** The dedicated KRaft controllers (none when the brokers are the controllers, or in ZooKeeper mode). */
+  public readonly controllers: readonly KafkaController[];
   /** The jobs that write the logins and rules: the broker's own before the brokers start, the clients' beside their start. */
   public readonly access: KafkaAccess;
   /** Each login's generated password, the brokers' own included (deploy-time tokens, sensitive). */
@@ -136,6 +162,14 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     if (mode === 'zookeeper' && !props.zookeeper) throw new PropError('zookeeper', "is required with metadata 'zookeeper'");
     if (mode === 'kraft' && props.zookeeper) throw new PropError('zookeeper', "must be unset with metadata 'kraft': the brokers keep the metadata themselves");
     this.metadata = mode;
+    const placement = props.controllers ?? 'combined';
+    if (!KAFKA_CONTROLLER_PLACEMENTS.includes(placement)) {
+      throw new PropError('controllers', `must be one of ${KAFKA_CONTROLLER_PLACEMENTS.map((p) => `'${p}'`).join(', ')}, got '${String(placement)}'`);
+    }
+    if (mode === 'zookeeper' && props.controllers !== undefined) throw new PropError('controllers', "must be unset with metadata 'zookeeper': ZooKeeper is the controller's store");
+    if (placement === 'combined' && props.controllerMemoryMiB !== undefined) throw new PropError('controllerMemoryMiB', "must be unset unless controllers is 'dedicated'");
+    // Checked here, under the cluster's prop name: the controller's own `memoryMiB` would name the brokers'.
+    const controllerMemoryMiB = props.controllerMemoryMiB === undefined ? undefined : validateMemoryMiB('controllerMemoryMiB', props.controllerMemoryMiB, 512);
     // Written afresh by the broker's kafka-access job whenever it runs; kept like every volume with retainVolumes (then
     // not a Terraform resource), though nothing in it outlives the next deploy. Every broker mounts it: one Docker host.
     const secrets = new StateVolume(this, 'Secrets', { name: `${name}-secrets`, retain: props.retainVolumes, holdsSecret: true });
@@ -161,13 +195,32 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       imageSource: props.imageSource,
     });
     const brokerName = (brokerId: number) => (brokerId === 1 ? name : `${name}-${brokerId}`);
-    const controllers = Math.min(MAX_CONTROLLERS, count);
-    const voters = Array.from({ length: controllers }, (_, index) => `${index + 1}@${brokerName(index + 1)}:${CONTROLLER_PORT}`).join(',');
+    const dedicated = mode === 'kraft' && placement === 'dedicated';
+    const controllerCount = Math.min(MAX_CONTROLLERS, count);
+    const controllerAddresses = Array.from({ length: controllerCount }, (_, index) => (dedicated
+      ? `${CONTROLLER_NODE_ID_BASE + index + 1}@${name}-controller-${index + 1}:${CONTROLLER_PORT}`
+      : `${index + 1}@${brokerName(index + 1)}:${CONTROLLER_PORT}`));
+    const voters = controllerAddresses.join(',');
     // Used only when a node formats an empty log (Kafka's form: 16 bytes, base64url): a kept log keeps its own id.
     const clusterId = mode === 'kraft' ? new Id(this, 'ClusterId', { byteLength: 16 }).b64Url : '';
     const metadataOf = (brokerId: number): KafkaBrokerMetadata => (props.zookeeper
       ? { mode: 'zookeeper', zookeeper: props.zookeeper }
-      : { mode: 'kraft', clusterId, quorumVoters: voters, controller: brokerId <= controllers });
+      : { mode: 'kraft', clusterId, quorumVoters: voters, controller: !dedicated && brokerId <= controllerCount });
+    // Started beside the brokers, not before them: a broker waits for the quorum by itself, and every container is
+    // created only once healthy, which a controller is only once a majority of the quorum runs.
+    this.controllers = dedicated
+      ? Array.from({ length: controllerCount }, (_, index) => new KafkaController(this, `Controller${index + 1}`, {
+        network: props.network,
+        name: `${name}-controller-${index + 1}`,
+        imageSource: props.imageSource,
+        retainVolumes: props.retainVolumes,
+        nodeId: CONTROLLER_NODE_ID_BASE + index + 1,
+        clusterId,
+        quorumVoters: voters,
+        memoryMiB: controllerMemoryMiB,
+        prometheusMetrics: props.prometheusMetrics,
+      }))
+      : [];
 
     this.brokers = Array.from({ length: count }, (_, index) => {
       const brokerId = index + 1;
@@ -203,7 +256,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     // every broker is healthy and the clients' access job has exited 0, so every consumer waits for all of them.
     const ready = new DataResource(this, 'Ready', {
       input: { bootstrapServers: internalAddresses },
-      dependsOn: [...this.brokers.map((broker) => broker.container.resource), clientsJob.resource],
+      dependsOn: [...this.brokers.map((broker) => broker.container.resource), ...this.controllers.map((controller) => controller.container.resource), clientsJob.resource],
     });
     this.bootstrapServers = Token.asString(ready.output.lookup('bootstrapServers'));
     this.hostBootstrapServers = this.brokers.map((broker) => broker.hostAddress).join(',');

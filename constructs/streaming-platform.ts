@@ -11,7 +11,8 @@ import { ControlCenter } from './control-center';
 import { ImageSource } from './image-source';
 import { Monitoring } from './monitoring';
 import { KafkaBroker } from './kafka-broker';
-import { IKafkaCluster, KafkaCluster, type KafkaMetadataMode, replicationFactorOf } from './kafka-cluster';
+import { IKafkaCluster, KafkaCluster, type KafkaControllerPlacement, type KafkaMetadataMode, replicationFactorOf } from './kafka-cluster';
+import { KafkaController } from './kafka-controller';
 import { NodeJob } from './node-job';
 import { environmentReadBy, pipelineEnvironment, pipelineTopics, withKafkaLogin } from './pipeline-environment';
 import { PlatformNetwork } from './platform-network';
@@ -53,6 +54,8 @@ export interface PlatformMemory {
   readonly zookeeper?: number;
   /** Each Kafka broker's. @default 1536 */
   readonly kafka?: number;
+  /** Each dedicated KRaft controller's (`kafkaControllers: 'dedicated'`). @default 768 */
+  readonly kafkaController?: number;
   /** @default 768 */
   readonly schemaRegistry?: number;
   /** @default 2048 */
@@ -229,6 +232,13 @@ export interface StreamingPlatformProps {
    */
   readonly kafkaMetadata?: KafkaMetadataMode;
   /**
+   * Where the KRaft controllers run, with `kafkaMetadata` 'kraft': `combined`, in the first min(3, brokers) brokers, or
+   * `dedicated`, min(3, brokers) controllers of their own (`<namePrefix>-kafka-controller-1`, ...), of
+   * `memoryMiB.kafkaController` each, which no broker's load or restart disturbs. Decide it before the first deploy.
+   * @default 'combined'
+   */
+  readonly kafkaControllers?: KafkaControllerPlacement;
+  /**
    * Nodes of the platform's own Cassandra ring, 1 to 5, each a container of `memoryMiB.cassandra` (see CassandraRing):
    * with 3 or more, every row has 3 copies and the pipeline reads and writes at LOCAL_QUORUM, so one node lost stops
    * nothing. Changing it on a deployed stack restarts every node (their settings name the ring's size); growing a
@@ -367,10 +377,13 @@ export class StreamingPlatform extends Construct {
       const zookeeper = kraft ? undefined : props.zookeeper ?? withPropNames({ memoryMiB: 'memoryMiB.zookeeper' }, () =>
         new ZooKeeper(this, 'ZooKeeper', { ...shared, network, name: `${prefix}-zookeeper`, memoryMiB: memory.zookeeper, prometheusMetrics: monitored }),
       );
-      const kafka = withPropNames({ brokers: 'kafkaBrokers', metadata: 'kafkaMetadata', hostPort: 'ports.kafka', memoryMiB: 'memoryMiB.kafka' }, () =>
+      const kafka = withPropNames({
+        brokers: 'kafkaBrokers', metadata: 'kafkaMetadata', controllers: 'kafkaControllers', controllerMemoryMiB: 'memoryMiB.kafkaController', hostPort: 'ports.kafka',
+        memoryMiB: 'memoryMiB.kafka',
+      }, () =>
         new KafkaCluster(this, 'Kafka', {
           ...shared, network, name: `${prefix}-kafka`, metadata: props.kafkaMetadata, zookeeper, topics: pipelineTopics(pipeline), brokers: props.kafkaBrokers,
-          hostPort: ports.kafka, memoryMiB: memory.kafka, prometheusMetrics: monitored,
+          controllers: props.kafkaControllers, controllerMemoryMiB: memory.kafkaController, hostPort: ports.kafka, memoryMiB: memory.kafka, prometheusMetrics: monitored,
         }),
       );
       kafka.brokers.forEach((broker, index) => hostPortProps.set(broker.container, index === 0 ? 'ports.kafka' : `ports.kafka + ${index} (Kafka broker ${index + 1})`));
@@ -516,7 +529,7 @@ export class StreamingPlatform extends Construct {
     if (monitored) {
       // The services' own endpoints, of those the platform runs (a brought service is not scraped).
       const endpoints = [
-        ...this.node.findAll().flatMap((c) => (c instanceof ZooKeeper || c instanceof KafkaBroker || c instanceof Cassandra) && c.metricsEndpoint ? [c.metricsEndpoint] : []),
+        ...this.node.findAll().flatMap((c) => (c instanceof ZooKeeper || c instanceof KafkaBroker || c instanceof KafkaController || c instanceof Cassandra) && c.metricsEndpoint ? [c.metricsEndpoint] : []),
         ...this.spark.metricsEndpoints,
         ...this.streamingJob.metricsEndpoints,
       ];
@@ -552,7 +565,10 @@ function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
   const memory = props.memoryMiB ?? {};
   const rules: [service: string, brought: unknown, settings: [prop: string, value: unknown][]][] = [
     ['postgres', props.postgres, [['ports.postgres', ports.postgres], ['memoryMiB.postgres', memory.postgres]]],
-    ['kafka', props.kafka, [['kafkaBrokers', props.kafkaBrokers], ['kafkaMetadata', props.kafkaMetadata], ['ports.kafka', ports.kafka], ['memoryMiB.kafka', memory.kafka], ['memoryMiB.zookeeper', memory.zookeeper]]],
+    ['kafka', props.kafka, [
+      ['kafkaBrokers', props.kafkaBrokers], ['kafkaMetadata', props.kafkaMetadata], ['kafkaControllers', props.kafkaControllers], ['ports.kafka', ports.kafka],
+      ['memoryMiB.kafka', memory.kafka], ['memoryMiB.kafkaController', memory.kafkaController], ['memoryMiB.zookeeper', memory.zookeeper],
+    ]],
     ['zookeeper', props.zookeeper, [['memoryMiB.zookeeper', memory.zookeeper]]],
     ['schemaRegistry', props.schemaRegistry, [['ports.schemaRegistry', ports.schemaRegistry], ['memoryMiB.schemaRegistry', memory.schemaRegistry]]],
     [

@@ -3,7 +3,8 @@
 # (scripts/with-platform.sh), deploys KP_PROFILE=replicated (3 brokers in KRaft mode, 3 Cassandra nodes, 2 Spark
 # workers) from nothing, kills a broker, a Cassandra node and a Spark worker mid-stream, then destroys it. Apart from
 # the default test command (README, "Test"), whose single-node suite already takes most of an hour on two cores.
-# Figures land in artifacts/e2e-replicated/figures.json.
+# Figures land in artifacts/e2e-replicated/figures.json. KP_KAFKA_CONTROLLERS=dedicated runs the same proof with the KRaft
+# quorum in 3 controllers of their own instead of in the brokers.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

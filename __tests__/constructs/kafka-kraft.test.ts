@@ -115,6 +115,77 @@ describe('KRaft mode', () => {
   });
 });
 
+describe('dedicated KRaft controllers (kafkaControllers: dedicated)', () => {
+  const dedicated = synthPlatform({ kafkaMetadata: 'kraft', kafkaBrokers: 4, kafkaControllers: 'dedicated', memoryMiB: { kafkaController: 640 } });
+  const voters = '101@kp-kafka-controller-1:29093,102@kp-kafka-controller-2:29093,103@kp-kafka-controller-3:29093';
+
+  test('three controllers of their own beside four brokers, each with its own log volume and memory limit', () => {
+    expect(names(dedicated).filter((n) => /kafka/.test(n))).toEqual([
+      'kp-kafka', 'kp-kafka-2', 'kp-kafka-3', 'kp-kafka-4', 'kp-kafka-access', 'kp-kafka-client-access',
+      'kp-kafka-controller-1', 'kp-kafka-controller-2', 'kp-kafka-controller-3',
+    ]);
+    const controller = dedicated.container('kp-kafka-controller-2');
+    expect(controller.memory).toBe(640);
+    expect((controller.env as string[])).toContain('KAFKA_HEAP_OPTS=-Xms320m -Xmx320m');
+    expect((controller.volumes as PlanResource[]).map((v) => v.container_path)).toEqual(['/var/lib/kafka/data']);
+    expect(Object.values(dedicated.resourcesOfType('docker_volume')).map((v) => v.name)).toContain('kp-kafka-controller-2-data');
+    expect(controller.ports ?? []).toEqual([]);
+  });
+
+  test('a controller is a voter alone: the CONTROLLER listener without SASL, no client listener, the authorizer and super users of every node', () => {
+    expect(propertiesOf(dedicated, 'kp-kafka-controller-3')).toEqual({
+      'node.id': '103',
+      'process.roles': 'controller',
+      listeners: 'CONTROLLER://0.0.0.0:29093',
+      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT',
+      'controller.listener.names': 'CONTROLLER',
+      'controller.quorum.voters': voters,
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': 'User:broker;User:admin;User:ANONYMOUS',
+      'log.dirs': '/var/lib/kafka/data',
+    });
+    // It formats its log with the cluster's id, like every node, and is healthy once the quorum has a leader it reaches.
+    const [clusterId] = Object.keys(dedicated.resourcesOfType('random_id'));
+    expect((dedicated.container('kp-kafka-controller-1').command as string[]).slice(-4))
+      .toEqual(['bash', '/opt/kafka-pipelining/kafka-kraft-start.sh', '/etc/kafka-pipelining/server.properties', `\${random_id.${clusterId}.b64_url}`]);
+    expect((dedicated.container('kp-kafka-controller-1').healthcheck as PlanResource).test)
+      .toEqual(['CMD', 'kafka-metadata-quorum', '--bootstrap-controller', 'localhost:29093', 'describe', '--status']);
+  });
+
+  test('every broker is a broker alone, pointed at the controllers, with no CONTROLLER listener', () => {
+    for (const name of ['kp-kafka', 'kp-kafka-4']) {
+      const properties = propertiesOf(dedicated, name);
+      expect({ name, ...properties }).toEqual(expect.objectContaining({
+        name, 'process.roles': 'broker', 'controller.quorum.voters': voters, listeners: 'INTERNAL://0.0.0.0:29092,EXTERNAL://0.0.0.0:9092',
+        'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      }));
+    }
+  });
+
+  test('every client waits for the controllers too, through the readiness gate', () => {
+    const [[, readiness]] = Object.entries(dedicated.resourcesOfType('terraform_data'));
+    for (const controller of ['kp-kafka-controller-1', 'kp-kafka-controller-2', 'kp-kafka-controller-3']) {
+      expect(readiness.depends_on).toContain(addressOf(dedicated, controller));
+      expect(dependenciesOf(dedicated, 'kp-schema-registry')).toContain(addressOf(dedicated, controller));
+    }
+  });
+
+  test('one broker gets one dedicated controller', () => {
+    const small = synthPlatform({ kafkaMetadata: 'kraft', kafkaControllers: 'dedicated', controlCenter: false });
+    expect(names(small).filter((n) => /controller/.test(n))).toEqual(['kp-kafka-controller-1']);
+    expect(propertiesOf(small, 'kp-kafka')['controller.quorum.voters']).toBe('101@kp-kafka-controller-1:29093');
+  });
+
+  test.each([
+    [{ kafkaControllers: 'dedicated' }, "kafkaControllers must be unset with metadata 'zookeeper': ZooKeeper is the controller's store"],
+    [{ kafkaMetadata: 'kraft', kafkaControllers: 'separate', controlCenter: false }, "kafkaControllers must be one of 'combined', 'dedicated', got 'separate'"],
+    [{ kafkaMetadata: 'kraft', memoryMiB: { kafkaController: 640 }, controlCenter: false }, "memoryMiB.kafkaController must be unset unless controllers is 'dedicated'"],
+    [{ kafkaMetadata: 'kraft', kafkaControllers: 'dedicated', memoryMiB: { kafkaController: 256 }, controlCenter: false }, 'memoryMiB.kafkaController'],
+  ])('%j is refused: %s', (props, message) => {
+    expect(() => synthPlatform(props as never)).toThrow(message);
+  });
+});
+
 describe('the profile switch', () => {
   const replicated = synthPlatform({ profile: 'replicated' });
 

@@ -28,6 +28,11 @@ const brokerContainer = (id: number) => (id === 1 ? `${PREFIX}-kafka` : `${PREFI
 const cassandraContainer = (node: number) => (node === 1 ? `${PREFIX}-cassandra` : `${PREFIX}-cassandra-${node}`);
 const sparkWorker = (n: number) => `${PREFIX}-spark-worker-${n}`;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+/** KRaft's quorum: in the first 3 brokers, or (KP_KAFKA_CONTROLLERS=dedicated) in 3 controllers of their own, ids 101 to 103. */
+const DEDICATED_CONTROLLERS = process.env.KP_KAFKA_CONTROLLERS === 'dedicated';
+const CONTROLLERS = range(3).map((i) => (DEDICATED_CONTROLLERS
+  ? { container: `${PREFIX}-kafka-controller-${i}`, nodeId: 100 + i }
+  : { container: brokerContainer(i), nodeId: i }));
 
 /** How long the pipeline stalled around a strike, from the write times of a round's rows. */
 interface Stall {
@@ -58,13 +63,22 @@ export function replicatedTests(figures: Record<string, unknown>): void {
     test('cdktf deploy brings it up healthy, with 3 copies of every partition (2 in sync required) and of every row', async () => {
       const cpu = new DeployCpu();
       const { seconds, watcher } = await deployWatched('replicated-deploy', { onPoll: cpu.onPoll });
-      Object.assign(replicated, { deploySeconds: seconds, secondsToHealthy: watcher.secondsToReady(), deployCpuSeconds: roundedCpuSeconds(cpu.result()) });
-      for (const name of [...range(BROKERS).map(brokerContainer), ...range(CASSANDRA_NODES).map(cassandraContainer), ...range(SPARK_WORKERS).map(sparkWorker)]) {
+      Object.assign(replicated, {
+        controllers: DEDICATED_CONTROLLERS ? 'dedicated' : 'combined', deploySeconds: seconds, secondsToHealthy: watcher.secondsToReady(), deployCpuSeconds: roundedCpuSeconds(cpu.result()),
+      });
+      const controllerNames = DEDICATED_CONTROLLERS ? CONTROLLERS.map((c) => c.container) : [];
+      for (const name of [...range(BROKERS).map(brokerContainer), ...controllerNames, ...range(CASSANDRA_NODES).map(cassandraContainer), ...range(SPARK_WORKERS).map(sparkWorker)]) {
         expect({ name, health: docker('inspect', '-f', '{{.State.Health.Status}}', name) }).toEqual({ name, health: 'healthy' });
       }
       outputs = stackOutputs();
       driver = new PipelineDriver(outputs);
       await driver.sourceControl({ badEvery: BAD_EVERY, fail5xx: 0, malformed: 0 });
+
+      // The metadata quorum: three voters, one leading, every broker that is no voter following as an observer.
+      const quorum = quorumReplication(CONTROLLERS[0].container);
+      expect(quorum.filter((node) => node.status !== 'Observer').map((node) => node.nodeId).sort()).toEqual(CONTROLLERS.map((c) => c.nodeId));
+      expect(quorum.filter((node) => node.status === 'Leader')).toHaveLength(1);
+      expect(quorum.filter((node) => node.status === 'Observer').map((node) => node.nodeId).sort()).toEqual(DEDICATED_CONTROLLERS ? range(BROKERS) : []);
 
       const partitions = await usersTopicPartitions(outputs);
       expect(partitions.length).toBeGreaterThanOrEqual(3);
@@ -232,4 +246,15 @@ function executorsOn(worker: string): number {
 function memoryMiB(): Record<string, number> {
   const usage = parseMemoryUsage(docker('stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'));
   return Object.fromEntries([...usage].filter(([name]) => name.startsWith(`${PREFIX}-`)).map(([name, bytes]) => [name, Math.round(bytes / 2 ** 20)]));
+}
+
+/** The KRaft quorum's nodes as `kafka-metadata-quorum describe --replication` lists them from inside `controller`. */
+function quorumReplication(controller: string): { nodeId: number; status: string }[] {
+  const [header, ...rows] = docker('exec', controller, 'kafka-metadata-quorum', '--bootstrap-controller', 'localhost:29093', 'describe', '--replication')
+    .split('\n').filter((line) => line.trim() !== '');
+  const columns = header.trim().split(/\s+/);
+  return rows.map((row) => {
+    const cells = row.trim().split(/\s+/);
+    return { nodeId: Number(cells[columns.indexOf('NodeId')]), status: cells[cells.length - 1] };
+  });
 }
