@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
+import { type CassandraCommitlogSync, ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
 //   DOCKER_HOST                           the engine to deploy to (default: the local socket)
@@ -14,6 +14,7 @@ import { ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, Pla
 //   KP_KAFKA_METADATA                     where Kafka keeps its metadata: zookeeper (default) or kraft
 //   KP_KAFKA_CONTROLLERS                  with kraft, where the controllers run: combined (in the brokers, default) or dedicated
 //   KP_CASSANDRA_NODES                    number of Cassandra nodes (default 1)
+//   KP_CASSANDRA_COMMITLOG_SYNC           periodic (default: fsync every 10 s) or group (a write waits for its fsync)
 //   KP_RETAIN_VOLUMES=true                keep the data volumes when the stack is destroyed (README "Keep the data")
 //   KP_PIPELINE_SOURCE_URL                the randomuser.me-compatible API (default: the real one)
 //   KP_LOCAL_SOURCE_API=true              serve users from a local stand-in API instead (no internet needed)
@@ -38,6 +39,7 @@ new PlatformStack(app, 'kafka-pipelining', {
   kafkaMetadata: (env.KP_KAFKA_METADATA || undefined) as KafkaMetadataMode | undefined,
   kafkaControllers: (env.KP_KAFKA_CONTROLLERS || undefined) as KafkaControllerPlacement | undefined,
   cassandraNodes: optionalNumber(env.KP_CASSANDRA_NODES),
+  cassandraCommitlogSync: (env.KP_CASSANDRA_COMMITLOG_SYNC || undefined) as CassandraCommitlogSync | undefined,
   retainVolumes: optionalFlag('KP_RETAIN_VOLUMES', env.KP_RETAIN_VOLUMES),
   pipeline: {
     sourceUrl: env.KP_PIPELINE_SOURCE_URL,

@@ -9,7 +9,22 @@ export interface Burst {
   readonly repeats: number;
 }
 
+/** A deployment the benchmark measures: a platform profile and, for its Cassandra, the commit log's sync mode. */
+export interface BenchDeployment {
+  /** `profile` or `profile/commitlogSync`, as KP_BENCH_DEPLOYMENTS names it. */
+  readonly name: string;
+  readonly profile: 'single' | 'replicated';
+  /** @default - the platform's default, periodic */
+  readonly commitlogSync?: 'periodic' | 'group';
+}
+
 export interface BenchConfig {
+  /**
+   * The deployments measured one after another, each with every figure below, side by side in the last table
+   * (KP_BENCH_DEPLOYMENTS: `PROFILE` or `PROFILE/COMMITLOG`, e.g. `single,replicated,replicated/group`).
+   * @default single, replicated
+   */
+  readonly deployments: readonly BenchDeployment[];
   /** Runs of each figure on the one deployment (KP_BENCH_REPEATS). @default 3 */
   readonly repeats: number;
   /** Burst sizes, each with its runs (KP_BENCH_BURSTS, `USERS` or `USERSxRUNS`). @default 20,000 × repeats and 100,000 × 1 */
@@ -61,7 +76,14 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
   });
   const keep = setting('KP_BENCH_KEEP', 'false');
   if (keep !== 'true' && keep !== 'false') throw new Error(`KP_BENCH_KEEP must be true or false, got '${keep}'`);
+  const deployments = list('KP_BENCH_DEPLOYMENTS', 'single,replicated').map((name): BenchDeployment => {
+    const match = /^(single|replicated)(?:\/(periodic|group))?$/.exec(name);
+    if (!match) throw new Error(`KP_BENCH_DEPLOYMENTS must be deployments separated by commas, each single or replicated, optionally /periodic or /group (the commit log's sync), got '${name}'`);
+    return { name, profile: match[1] as BenchDeployment['profile'], ...(match[2] ? { commitlogSync: match[2] as BenchDeployment['commitlogSync'] } : {}) };
+  });
+  if (new Set(deployments.map((d) => d.name)).size !== deployments.length) throw new Error(`KP_BENCH_DEPLOYMENTS names a deployment twice: '${setting('KP_BENCH_DEPLOYMENTS', '')}'`);
   return {
+    deployments,
     repeats,
     bursts,
     rate: wholeNumber('KP_BENCH_RATE', setting('KP_BENCH_RATE', '200')),

@@ -96,3 +96,32 @@ export function dagTable(users: number, runs: readonly DagPhases[]): string {
     1,
   );
 }
+
+/** A measured deployment's headline figures, in the order the comparison lists them. */
+export interface DeploymentFigures {
+  readonly name: string;
+  readonly figures: ReadonlyArray<readonly [figure: string, summary: Summary | undefined]>;
+}
+
+/**
+ * The deployments side by side: a row per headline figure (in the order they first appear), a column per deployment,
+ * and the ratio of each later deployment's median to the first's.
+ */
+export function comparisonTable(deployments: readonly DeploymentFigures[]): string {
+  const [first, ...others] = deployments;
+  const names = [...new Set(deployments.flatMap((d) => d.figures.map(([name]) => name)))];
+  const find = (d: DeploymentFigures, name: string) => d.figures.find(([figure]) => figure === name)?.[1];
+  const body = names.map((name) => [
+    name,
+    ...deployments.map((d) => summaryCell(find(d, name))),
+    ...others.map((d) => {
+      const base = find(first, name);
+      const own = find(d, name);
+      return base && own && base.median > 0 ? number(own.median / base.median, 2) : '-';
+    }),
+  ]);
+  return [
+    'the deployments side by side: min / median / max',
+    textTable(['', ...deployments.map((d) => d.name), ...others.map((d) => `${d.name} ÷ ${first.name}`)], body),
+  ].join('\n');
+}

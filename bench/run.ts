@@ -1,6 +1,7 @@
 /**
- * `npm run bench` (scripts/bench.sh starts the engine, builds the images, then runs this): synth and deploy the
- * stack, then measure on that one deployment, every figure over repeated runs (README "Benchmarks"):
+ * `npm run bench` (scripts/bench.sh starts the engine, builds the images, then runs this): for each deployment of
+ * KP_BENCH_DEPLOYMENTS in turn (the single and the replicated profile by default), synth and deploy the stack, then
+ * measure on that one deployment, every figure over repeated runs (README "Benchmarks"), and destroy it:
  *   - bursts (20,000 and 100,000 users by default) through the pipeline (Kafka → Spark job → Cassandra), through a
  *     plain kafkajs consumer writing to Cassandra (what a user could write instead), and written raw with
  *     cassandra-driver at several concurrencies (the ceiling);
@@ -9,7 +10,8 @@
  *   - what the observer costs: two idle windows, one with only the observer's probe running.
  * Each window's figures come from Cassandra's write times, read once after the window (bench/observer.ts); each
  * window records CPU-seconds per container (ops/cpu.ts). Prints the tables, writes artifacts/bench/results.json
- * and a latency-over-time PNG, then destroys the stack unless KP_BENCH_KEEP=true. Figures are reported, never asserted.
+ * and a latency-over-time PNG per deployment, then the deployments side by side; KP_BENCH_KEEP=true keeps the last
+ * stack. Figures are reported, never asserted.
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
@@ -24,13 +26,14 @@ import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId, registryUrl } from '../ops/avro';
 import { cassandraClient, cassandraSuperuser } from '../ops/cassandra-login';
 import { containerLog, deployWatched, destroy, docker, PREFIX, ROOT, runLogged, stackOutputs } from '../ops/deployment';
+import { parseMemoryUsage } from '../ops/service-status';
 import { expectedRow } from '../ops/users';
 import { latencySvg, writeChart } from './chart';
-import { benchConfig, type BenchConfig } from './config';
+import { benchConfig, type BenchConfig, type BenchDeployment } from './config';
 import { BENCH_PROCESS, cpuOverWindow, DeployCpu, roundedCpuSeconds, sampleCpu, type CpuSample, type CpuWindow } from '../ops/cpu';
 import { measureDagRun, type DagPhases } from './dag';
 import { Observer, PROBE_IDS, PROBE_INTERVAL_MS, type ObserverRecord } from './observer';
-import { coresTable, dagTable, summaryTable, type CpuColumn, type FigureRow } from './report';
+import { comparisonTable, coresTable, dagTable, type DeploymentFigures, summaryTable, type CpuColumn, type FigureRow } from './report';
 import { BATCH_PHASES, batchProfile, parseSparkBatches, type BatchProfile } from './spark-batches';
 import { delivery, summarize, type Delivery, type Summary } from './stats';
 
@@ -106,17 +109,43 @@ async function produceAtRate(producer: Producer, topic: string, messages: readon
 async function main(): Promise<void> {
   const config = benchConfig(process.env);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const figures: Record<string, unknown> = { startedAt: new Date().toISOString(), config, settings: pipelineSettings() };
-  const save = () => fs.writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify(figures, null, 2));
+  const deployments: Record<string, unknown>[] = [];
+  const results = { startedAt: new Date().toISOString(), config, deployments };
+  const save = () => fs.writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify(results, null, 2));
+  const headlines: DeploymentFigures[] = [];
+  for (const [index, deployment] of config.deployments.entries()) {
+    // The deploy (a child process) reads the profile and the commit log's mode from the environment, as main.ts does.
+    process.env.KP_PROFILE = deployment.profile;
+    if (deployment.commitlogSync) process.env.KP_CASSANDRA_COMMITLOG_SYNC = deployment.commitlogSync;
+    else delete process.env.KP_CASSANDRA_COMMITLOG_SYNC;
+    const figures: Record<string, unknown> = { deployment: deployment.name, settings: pipelineSettings() };
+    deployments.push(figures);
+    say(`deployment ${index + 1} of ${config.deployments.length}: ${deployment.name}`);
+    const keep = config.keep && index === config.deployments.length - 1;
+    headlines.push({ name: deployment.name, figures: await measureDeployment(config, deployment, figures, save, keep) });
+  }
+  if (headlines.length > 1) {
+    const comparison = comparisonTable(headlines);
+    Object.assign(results, { comparison });
+    save();
+    console.log(`\n${comparison}\n`);
+  }
+  say(`figures in ${path.relative(process.cwd(), path.join(ARTIFACTS, 'results.json'))}`);
+}
 
+/**
+ * Deploys `deployment`, measures every figure on it into `figures` (saved as they come), prints its report, and
+ * destroys it unless `keep`. Returns its headline figures for the comparison.
+ */
+async function measureDeployment(config: BenchConfig, deployment: BenchDeployment, figures: Record<string, unknown>, save: () => void, keep: boolean): Promise<DeploymentFigures['figures']> {
   const synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
   say(`synth ${synthSeconds} s`);
   const deployCpu = new DeployCpu();
-  const deployment = await deployWatched('bench-deploy', { onPoll: deployCpu.onPoll });
-  const secondsToHealthy = deployment.watcher.secondsToReady();
+  const deployed = await deployWatched('bench-deploy', { onPoll: deployCpu.onPoll });
+  const secondsToHealthy = deployed.watcher.secondsToReady();
   const deployCpuSeconds = roundedCpuSeconds(deployCpu.result());
-  Object.assign(figures, { synthSeconds, deploySeconds: deployment.seconds, secondsToHealthy, deployCpuSeconds });
-  say(`deploy to all healthy ${deployment.seconds} s; CPU-seconds it took: ${JSON.stringify(deployCpuSeconds)}`);
+  Object.assign(figures, { synthSeconds, deploySeconds: deployed.seconds, secondsToHealthy, deployCpuSeconds });
+  say(`deploy to all healthy ${deployed.seconds} s; CPU-seconds it took: ${JSON.stringify(deployCpuSeconds)}`);
 
   const outputs = stackOutputs();
   const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'jobs', 'schemas', 'user.avsc'), 'utf8')) as Schema;
@@ -152,6 +181,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer();
   const observer = new Observer(cassandra);
   await producer.connect();
+  let headline: DeploymentFigures['figures'] = [];
   try {
     const insert = (table: string) => `INSERT INTO ${table} (${fields.join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`;
     const plain = await startPlainConsumer(kafka, cassandra, users, fields, schemaId, insert(PLAIN_TABLE));
@@ -226,13 +256,15 @@ async function main(): Promise<void> {
         say(`  trigger → last row ${dagRun.phases.total.toFixed(1)} s: ${JSON.stringify(dagRun.phases)}`);
       }
 
-      figures.memoryAfterLoad = containerMemory();
+      const memoryAfterLoad = containerMemory();
+      figures.memoryAfterLoad = memoryAfterLoad;
       const report = printedReport(config, windows, dagRuns, figures.observer as ObserverCost);
       figures.report = report;
+      headline = headlineFigures(config, windows, dagRuns, deployed.seconds, memoryAfterLoad);
       save();
-      const chart = path.join(ARTIFACTS, 'latency.png');
+      const chart = path.join(ARTIFACTS, `latency-${deployment.name.replace('/', '-')}.png`);
       await writeChart(
-        latencySvg(`produce → row written at ${config.rate} users/s (run 1)`, [
+        latencySvg(`${deployment.name}: produce → row written at ${config.rate} users/s (run 1)`, [
           { name: `${PIPELINE}`, color: '#d62728', points: pacedPoints[PIPELINE] ?? [] },
           { name: `${PLAIN}`, color: '#1f77b4', points: pacedPoints[PLAIN] ?? [] },
         ]),
@@ -240,8 +272,8 @@ async function main(): Promise<void> {
         process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       );
       console.log(`\n${report}\n`);
-      say(`synth ${synthSeconds} s, deploy to all healthy ${deployment.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
-      say(`figures in ${path.relative(process.cwd(), path.join(ARTIFACTS, 'results.json'))}, chart in ${path.relative(process.cwd(), chart)}`);
+      say(`synth ${synthSeconds} s, deploy to all healthy ${deployed.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
+      say(`chart in ${path.relative(process.cwd(), chart)}`);
     } finally {
       await plain.disconnect();
     }
@@ -249,10 +281,36 @@ async function main(): Promise<void> {
     await producer.disconnect();
     await cassandra.shutdown();
   }
-  if (!config.keep) {
+  if (!keep) {
     figures.destroySeconds = await destroy('bench-destroy');
     save();
   }
+  return headline;
+}
+
+/** A deployment's figures that matter side by side: deploy, burst rates, paced latency, the DAG run, memory. */
+function headlineFigures(
+  config: BenchConfig, windows: readonly WindowRecord[], dagRuns: ReadonlyArray<{ phases: DagPhases }>, deploySeconds: number, memory: Record<string, string>,
+): DeploymentFigures['figures'] {
+  const of = (column: Column, kind: WindowRecord['kind'], users?: number) => windows.filter((w) => w.column === column && w.kind === kind && (users === undefined || w.users === users));
+  const over = (ws: readonly WindowRecord[], key: 'usersPerSecond' | 'p50Ms' | 'p99Ms') => (ws.length === 0 ? undefined : summarize(ws.map((w) => w[key])));
+  const rows: Array<readonly [string, Summary | undefined]> = [['deploy to all healthy, s', summarize([deploySeconds])]];
+  for (const burst of config.bursts) {
+    const raw = config.concurrencies.map((c) => over(of(RAW, 'burst', burst.users).filter((w) => w.concurrency === c), 'usersPerSecond'));
+    const best = raw.reduce<Summary | undefined>((top, s) => (s && (!top || s.median > top.median) ? s : top), undefined);
+    rows.push(
+      [`burst of ${burst.users}: pipeline users/s`, over(of(PIPELINE, 'burst', burst.users), 'usersPerSecond')],
+      [`burst of ${burst.users}: plain consumer users/s`, over(of(PLAIN, 'burst', burst.users), 'usersPerSecond')],
+      [`burst of ${burst.users}: raw writes users/s (best concurrency)`, best],
+    );
+  }
+  for (const [column, name] of [[PIPELINE, 'pipeline'], [PLAIN, 'plain consumer']] as const) {
+    rows.push([`${config.rate}/s: ${name} p50 ms`, over(of(column, 'paced'), 'p50Ms')], [`${config.rate}/s: ${name} p99 ms`, over(of(column, 'paced'), 'p99Ms')]);
+  }
+  rows.push([`DAG run of ${config.dagUsers}: trigger → last row, s`, dagRuns.length === 0 ? undefined : summarize(dagRuns.map((r) => r.phases.total))]);
+  const usedMiB = [...parseMemoryUsage(Object.entries(memory).map(([name, usage]) => `${name}\t${usage}`).join('\n')).values()].reduce((sum, bytes) => sum + bytes / 2 ** 20, 0);
+  rows.push(['memory in use after the load, MiB', summarize([Math.round(usedMiB)])]);
+  return rows;
 }
 
 /** What the observer costs: an idle window without it, then one with only its probe running. */
@@ -375,7 +433,8 @@ function pipelineSettings(): Record<string, string | undefined> {
 async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, users: Type, fields: string[], schemaId: number, insertCql: string) {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: PLAIN_TOPIC, numPartitions: 3, replicationFactor: 1 }] });
+  // The brokers' default copies (min(3, brokers)): the plain consumer's column pays for as many as the pipeline's.
+  await admin.createTopics({ topics: [{ topic: PLAIN_TOPIC, numPartitions: 3 }] });
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `bench-plain-${Date.now()}` });
   await consumer.connect();

@@ -1,6 +1,6 @@
 import { dagPhases } from '../../bench/dag';
 import { chunked, probeIds } from '../../bench/observer';
-import { coresTable, dagTable, summaryCell, summaryTable, textTable } from '../../bench/report';
+import { comparisonTable, coresTable, dagTable, summaryCell, summaryTable, textTable } from '../../bench/report';
 import { summarize } from '../../bench/stats';
 
 const cells = (line: string) => line.trim().split(/\s{2,}/);
@@ -16,6 +16,19 @@ describe('the printed report', () => {
 
   test('text tables pad the first column left and the others right', () => {
     expect(textTable(['', 'n'], [['a', '1'], ['long', '100']])).toBe('        n\na       1\nlong  100');
+  });
+
+  test('the comparison puts the deployments side by side, with each later one\'s median over the first\'s', () => {
+    const table = comparisonTable([
+      { name: 'single', figures: [['pipeline users/s', summarize([1900, 2000, 2100])], ['raw users/s', summarize([10000])]] },
+      { name: 'replicated', figures: [['pipeline users/s', summarize([900, 1000, 1100])], ['DAG run s', summarize([9])]] },
+    ]);
+    const [title, header, pipeline, raw, dag] = table.split('\n');
+    expect(title).toBe('the deployments side by side: min / median / max');
+    expect(cells(header)).toEqual(['single', 'replicated', 'replicated ÷ single']);
+    expect(cells(pipeline)).toEqual(['pipeline users/s', '1,900 / 2,000 / 2,100', '900 / 1,000 / 1,100', '0.50']);
+    expect(cells(raw)).toEqual(['raw users/s', '10,000 (1 run)', '-', '-']);
+    expect(cells(dag)).toEqual(['DAG run s', '-', '9 (1 run)', '-']);
   });
 
   test('the summary table gives ratios of the first figure\'s medians and footnotes each wide spread', () => {
