@@ -91,6 +91,9 @@ const METRICS_NAMESPACE = 'users_stream';
  * application runs, restarted by Docker if it dies, resuming from its checkpoint on the shared volume.
  * Changing any job file changes the plan and replaces the driver.
  */
+/** The Cassandra driver's heartbeat on connections idle for reads (see the command below). */
+const CASSANDRA_DRIVER_HEARTBEAT = '-Ddatastax-java-driver.advanced.heartbeat.interval=5s';
+
 export class SparkStreamingJob extends Construct {
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
@@ -162,6 +165,11 @@ export class SparkStreamingJob extends Construct {
         '--conf', 'spark.driver.bindAddress=0.0.0.0',
         '--conf', `spark.driver.port=${DRIVER_PORT}`,
         '--conf', `spark.blockManager.port=${BLOCK_MANAGER_PORT}`,
+        // A Cassandra node that dies without closing its connections (a crash, a host lost) holds every write sent to it
+        // until the driver notices: a heartbeat on a connection idle for reads this long, 30 s by default, closes it and
+        // the writes are retried on the other replicas. The connector builds its driver configuration over the system
+        // properties, so this is where the driver's own setting can be changed.
+        ...['spark.driver.extraJavaOptions', 'spark.executor.extraJavaOptions'].flatMap((key) => ['--conf', `${key}=${CASSANDRA_DRIVER_HEARTBEAT}`]),
         ...Object.entries(metricsSettings).flatMap(([key, value]) => ['--conf', `${key}=${value}`]),
         ...(modules.length > 0 ? ['--py-files', modules.join(',')] : []),
         entryTarget,

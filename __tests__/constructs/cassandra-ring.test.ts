@@ -143,6 +143,15 @@ describe('three nodes', () => {
   });
 });
 
+describe('a node lost without closing its connections', () => {
+  test("the Spark job's Cassandra driver, on the driver and on every executor, sends a heartbeat after 5 s without a read, not 30", () => {
+    const command = synthPlatform({ cassandraNodes: 3 }).container('kp-spark-job').command as string[];
+    for (const key of ['spark.driver.extraJavaOptions', 'spark.executor.extraJavaOptions']) {
+      expect(command[command.indexOf(`${key}=-Ddatastax-java-driver.advanced.heartbeat.interval=5s`) - 1]).toBe('--conf');
+    }
+  });
+});
+
 describe('the copies and the consistency level follow the ring', () => {
   test.each([
     [1, '1', 'LOCAL_ONE'],
