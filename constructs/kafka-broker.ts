@@ -2,7 +2,7 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
-import { ConfluentService } from './confluent-service';
+import { ConfluentService, type ConfluentServiceProps } from './confluent-service';
 import { type ExistingKafkaAttributes, existingKafkaCluster } from './existing-kafka-cluster';
 import { HealthCheck } from './health-check';
 import { KAFKA_SECRETS_DIRECTORY } from './kafka-access';
@@ -157,13 +157,10 @@ export class KafkaBroker extends Construct {
     const broker = new ConfluentService(this, 'Broker', {
       name,
       network: props.network,
-      image: IMAGES.kafka,
+      ...kafkaNodeService(props.prometheusMetrics),
       imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
       ...(kraft ? kraftStart(this, kraft.clusterId) : { startScript: 'kafka-server-start' }),
-      configFileName: 'server.properties',
-      heapOptionsVariable: 'KAFKA_HEAP_OPTS',
-      log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
       properties: {
         ...metadataProperties(props.metadata, this.brokerId),
         'advertised.listeners': `INTERNAL://${name}:${INTERNAL_PORT},EXTERNAL://${advertisedHost}:${hostPort}`,
@@ -190,14 +187,7 @@ export class KafkaBroker extends Construct {
       // Answers only when the broker has registered, authenticates and serves requests.
       healthCheck: HealthCheck.command([
         'kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`, '--command-config', `${KAFKA_SECRETS_DIRECTORY}/${CLIENT_PROPERTIES_FILE}`,
-      ], {
-        intervalSeconds: 15,
-        timeoutSeconds: 30,
-        startPeriodSeconds: 30,
-        retries: 10,
-      }),
-      waitTimeoutSeconds: 300,
-      jmxExporter: props.prometheusMetrics ? { service: 'kafka', optionsVariable: 'KAFKA_OPTS' } : undefined,
+      ], KAFKA_TOOL_HEALTH_TIMING),
     });
     this.container = broker.container;
     this.metricsEndpoint = broker.metricsEndpoint;
@@ -233,6 +223,21 @@ function metadataProperties(metadata: KafkaBrokerMetadata, id: number): Record<s
     'sasl.mechanism.inter.broker.protocol': 'PLAIN',
   };
 }
+
+/** What every Kafka node shares, broker or controller: the image and its start contract, the wait for its health. */
+export function kafkaNodeService(prometheusMetrics?: boolean): Pick<ConfluentServiceProps, 'image' | 'configFileName' | 'heapOptionsVariable' | 'log4jOptionsVariable' | 'waitTimeoutSeconds' | 'jmxExporter'> {
+  return {
+    image: IMAGES.kafka,
+    configFileName: 'server.properties',
+    heapOptionsVariable: 'KAFKA_HEAP_OPTS',
+    log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
+    waitTimeoutSeconds: 300,
+    jmxExporter: prometheusMetrics ? { service: 'kafka', optionsVariable: 'KAFKA_OPTS' } : undefined,
+  };
+}
+
+/** A health check with one of Kafka's tools starts a JVM: every 15 s, given 30 s to answer. */
+export const KAFKA_TOOL_HEALTH_TIMING = { intervalSeconds: 15, timeoutSeconds: 30, startPeriodSeconds: 30, retries: 10 };
 
 /** The CONTROLLER listener of a KRaft controller, combined with a broker or on its own. */
 export const CONTROLLER_LISTENER = `CONTROLLER://0.0.0.0:${CONTROLLER_PORT}`;

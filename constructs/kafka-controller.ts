@@ -1,13 +1,12 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
-import { CONTROLLER_LISTENER, CONTROLLER_PORT, CONTROLLER_PROTOCOL, kraftNodeProperties, kraftStart } from './kafka-broker';
+import { CONTROLLER_LISTENER, CONTROLLER_PORT, CONTROLLER_PROTOCOL, KAFKA_TOOL_HEALTH_TIMING, kafkaNodeService, kraftNodeProperties, kraftStart } from './kafka-broker';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
 import { validateIntegerRange, validateMemoryMiB } from './validation';
-import { IMAGES } from './versions';
 
 export interface KafkaControllerProps extends PlatformServiceProps {
   /** Its `node.id`, unique in the cluster among brokers and controllers. */
@@ -51,13 +50,10 @@ export class KafkaController extends Construct {
     const controller = new ConfluentService(this, 'Controller', {
       name,
       network: props.network,
-      image: IMAGES.kafka,
+      ...kafkaNodeService(props.prometheusMetrics),
       imageSource: props.imageSource,
       memoryMiB: this.memoryMiB,
       ...kraftStart(this, props.clusterId),
-      configFileName: 'server.properties',
-      heapOptionsVariable: 'KAFKA_HEAP_OPTS',
-      log4jOptionsVariable: 'KAFKA_LOG4J_OPTS',
       properties: {
         ...kraftNodeProperties(this.nodeId, props.quorumVoters),
         'process.roles': 'controller',
@@ -67,14 +63,7 @@ export class KafkaController extends Construct {
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' }],
       // Answers once the quorum has a leader that this controller reaches.
-      healthCheck: HealthCheck.command(['kafka-metadata-quorum', '--bootstrap-controller', `localhost:${CONTROLLER_PORT}`, 'describe', '--status'], {
-        intervalSeconds: 15,
-        timeoutSeconds: 30,
-        startPeriodSeconds: 30,
-        retries: 10,
-      }),
-      waitTimeoutSeconds: 300,
-      jmxExporter: props.prometheusMetrics ? { service: 'kafka', optionsVariable: 'KAFKA_OPTS' } : undefined,
+      healthCheck: HealthCheck.command(['kafka-metadata-quorum', '--bootstrap-controller', `localhost:${CONTROLLER_PORT}`, 'describe', '--status'], KAFKA_TOOL_HEALTH_TIMING),
     });
     this.container = controller.container;
     this.metricsEndpoint = controller.metricsEndpoint;
