@@ -190,6 +190,8 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
       // 200 only once the registry has read its `_schemas` topic, and only with a login.
       healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { netrcFile: HEALTH_NETRC_FILE, intervalSeconds: 5, startPeriodSeconds: 20, retries: 24 }),
+      // Room for the host-built image to start Apicurio a second time when the first never gets ready (150 s each).
+      waitTimeoutSeconds: 420,
     }).container;
     this.url = `http://${this.container.name}:${PORT}`;
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;

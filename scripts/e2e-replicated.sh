@@ -16,6 +16,8 @@ export KP_CACHE_DIR=${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipeli
 export KP_PIPELINE_BATCH_SIZE=250 KP_PIPELINE_RETRY_DELAY_SECONDS=5
 export KP_PIPELINE_TRIGGER_SECONDS=5 KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER=200
 export KP_RETAIN_VOLUMES=true
+# The profile for every step, the checks before the deploy included (its tests set it too).
+export KP_PROFILE=replicated
 
 bash scripts/with-platform.sh npx jest -c jest.replicated.config.js --ci
 cat artifacts/e2e-replicated/figures.json

@@ -96,3 +96,28 @@ describe("the host-built registry's replication factor: Apicurio's own, min(3, l
     expect(stderr).toContain(message);
   });
 });
+
+describe('the host-built registry starts Apicurio again when it never gets ready', () => {
+  it('stops an Apicurio not ready after SCHEMA_REGISTRY_READY_SECONDS and starts it again, three attempts in all, then fails', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-ready-'));
+    // A `java` that runs and never answers on the management port, counting its starts.
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.writeFileSync(path.join(dir, 'bin', 'java'), `#!/usr/bin/env bash\necho started >>"${dir}/starts"\nexec sleep 60\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'sr.properties'), [...BASE, 'authentication.method=NONE'].join('\n') + '\n');
+    const run = spawnSync('bash', [WRAPPER, path.join(dir, 'sr.properties')], {
+      env: {
+        ...process.env, JAVA_HOME: dir, APICURIO_HOME: dir, SCHEMA_REGISTRY_RUN_DIR: path.join(dir, 'run'), SCHEMA_REGISTRY_READY_SECONDS: '1',
+        SCHEMA_REGISTRY_MANAGEMENT_PORT: '1', SCHEMA_REGISTRY_OPTS: '',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const starts = fs.readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n').length;
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(run.status).toBe(1);
+    expect(starts).toBe(3);
+    expect(run.stderr).toContain('starting Apicurio Registry (attempt 3 of 3)');
+    expect(run.stderr).toContain('Apicurio is not ready after 1s: stopping it');
+    expect(run.stderr).toContain('Apicurio never got ready in 3 attempts');
+  });
+});
