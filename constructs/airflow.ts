@@ -221,8 +221,9 @@ export class Airflow extends Construct {
       environment: { ...dagSide, AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL: `${DAG_FILE_PROCESS_INTERVAL_SECONDS}` },
       files: [...dagFiles, ...jobHealth.uploads],
       volumes: stateVolumes,
-      // Its job's heartbeat in the metadata database, read without importing Airflow: cheap enough to run every 10 s.
-      healthCheck: HealthCheck.command(['python', JOB_HEALTH_SCRIPT, 'DagProcessorJob', '30'], {
+      // Its job's heartbeat in the metadata database, read without importing Airflow: cheap enough to run every 10 s;
+      // and the DAG folder parsed, so a deploy ends with the DAGs known and a run can be triggered at once.
+      healthCheck: HealthCheck.command(['python', JOB_HEALTH_SCRIPT, 'DagProcessorJob', '30', '--parsed'], {
         intervalSeconds: 10,
         startPeriodSeconds: 30,
         retries: 12,
@@ -242,7 +243,9 @@ export class Airflow extends Construct {
       volumes: stateVolumes,
       healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),
       waitTimeoutSeconds: 300,
-      dependsOn: [...(props.dependsOn ?? []), this.dagProcessor.resource],
+      // Beside the dag-processor, not after it: the scheduler works from the DAGs the dag-processor serializes, and finds
+      // them when they come, so waiting for that only put the scheduler's start on the deploy's critical path.
+      dependsOn: props.dependsOn,
     });
     this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
   }

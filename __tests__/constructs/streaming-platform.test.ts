@@ -85,7 +85,7 @@ describe('StreamingPlatform, default props', () => {
     expect(check('kp-airflow-api-server')).toContain('/api/v2/monitor/health');
     expect(check('kp-airflow-scheduler')).toContain(':8974/health');
     // Its job's heartbeat in Airflow's database, without importing Airflow (airflow jobs check took 3 s of CPU a check).
-    expect(check('kp-airflow-dag-processor')).toBe('python /opt/kafka-pipelining/airflow_job_health.py DagProcessorJob 30');
+    expect(check('kp-airflow-dag-processor')).toBe('python /opt/kafka-pipelining/airflow_job_health.py DagProcessorJob 30 --parsed');
     expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
   });
 
@@ -126,7 +126,7 @@ describe('StreamingPlatform, default props', () => {
     ['kp-airflow-init', ['kp-postgres']],
     ['kp-airflow-api-server', ['kp-airflow-init', 'kp-postgres']],
     ['kp-airflow-dag-processor', ['kp-airflow-api-server', 'kp-bootstrap']],
-    ['kp-airflow-scheduler', ['kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-bootstrap']],
+    ['kp-airflow-scheduler', ['kp-airflow-api-server', 'kp-bootstrap']],
     ['kp-spark-worker-1', ['kp-spark-master']],
     ['kp-spark-job', ['kp-spark-master', 'kp-spark-worker-1', 'kp-bootstrap']],
     ['kp-cassandra-roles', ['kp-cassandra']],
@@ -134,6 +134,11 @@ describe('StreamingPlatform, default props', () => {
   ])('%s is created after %j', (name, upstream) => {
     const deps = dependenciesOf(plan, name);
     for (const u of upstream) expect(deps).toContain(addressOf(plan, u));
+  });
+
+  test('the scheduler starts beside the dag-processor, not after it: neither waits for the other', () => {
+    expect(dependenciesOf(plan, 'kp-airflow-scheduler')).not.toContain(addressOf(plan, 'kp-airflow-dag-processor'));
+    expect(dependenciesOf(plan, 'kp-airflow-dag-processor')).not.toContain(addressOf(plan, 'kp-airflow-scheduler'));
   });
 
   test('every published port binds to 127.0.0.1', () => {

@@ -3,7 +3,11 @@ its container: its job row in the metadata database is running, on this host, wi
 is what `airflow jobs check --local` checks, without importing Airflow, which costs about 3 s of CPU per
 check: at one check every 30 s, the largest load of an idle dag-processor.
 
-Usage: python airflow_job_health.py JOB_TYPE MAX_HEARTBEAT_AGE_SECONDS
+With --parsed, also that the DAG folder has been parsed: some DAG serialized, or some file's import error
+recorded. Then the deploy, which waits for this check, ends with the DAGs known to the API server and the
+scheduler, and a run can be triggered at once, whatever the order the two started in.
+
+Usage: python airflow_job_health.py JOB_TYPE MAX_HEARTBEAT_AGE_SECONDS [--parsed]
 """
 
 import os
@@ -18,8 +22,14 @@ WHERE job_type = %s AND state = 'running' AND hostname = %s
   AND latest_heartbeat > now() - make_interval(secs => %s)
 """
 
+PARSED = """
+SELECT count(*) FROM (
+  (SELECT 1 FROM serialized_dag LIMIT 1) UNION ALL (SELECT 1 FROM import_error LIMIT 1)
+) AS parsed
+"""
 
-def alive(job_type: str, max_age_seconds: float) -> bool:
+
+def healthy(job_type: str, max_age_seconds: float, parsed: bool = False) -> bool:
     # The DSN Airflow itself uses, in the form libpq reads (SQLAlchemy names the driver in the scheme).
     dsn = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace(
         "postgresql+psycopg2://", "postgresql://", 1
@@ -27,9 +37,13 @@ def alive(job_type: str, max_age_seconds: float) -> bool:
     with psycopg2.connect(dsn, connect_timeout=5) as connection, connection.cursor() as cursor:
         # Airflow records a job's host as socket.getfqdn() (its default hostname_callable).
         cursor.execute(ALIVE, (job_type, socket.getfqdn(), max_age_seconds))
-        (count,) = cursor.fetchone()
-    return count > 0
+        (alive,) = cursor.fetchone()
+        if alive == 0 or not parsed:
+            return alive > 0
+        cursor.execute(PARSED)
+        (found,) = cursor.fetchone()
+    return found > 0
 
 
 if __name__ == "__main__":
-    sys.exit(0 if alive(sys.argv[1], float(sys.argv[2])) else 1)
+    sys.exit(0 if healthy(sys.argv[1], float(sys.argv[2]), "--parsed" in sys.argv[3:]) else 1)
