@@ -48,4 +48,5 @@ def test_parsed_also_asks_for_a_serialized_dag_or_an_import_error(monkeypatch, a
     assert len(connection.statements) == statements
     if statements == 2:
         (sql, _params) = connection.statements[1]
-        assert "FROM serialized_dag" in sql and "FROM import_error" in sql
+        assert "FROM serialized_dag" in sql
+        assert "FROM import_error" in sql

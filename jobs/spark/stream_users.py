@@ -176,8 +176,8 @@ def main() -> None:
         .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
         .options(**kafka_login)
         .option("subscribe", config.topic)
-        # A fetch from a broker that died without closing its connections is given up after 10 s, not Kafka's 30:
-        # then the consumer asks for the partition's new leader, which the cluster elects within its session timeout.
+        # A fetch from a broker that died without closing its connections is given up after 10 s, not
+        # Kafka's 30: then the consumer asks the cluster for the partition's new leader.
         .option("kafka.request.timeout.ms", "10000")
         # Only read when the checkpoint is new; after that the checkpoint says where to resume.
         .option("startingOffsets", config.starting_offsets)
