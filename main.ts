@@ -1,9 +1,12 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { type CassandraCommitlogSync, ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
+import { type CassandraCommitlogSync, DeploymentTarget, ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
-//   DOCKER_HOST                           the engine to deploy to (default: the local socket)
+//   DOCKER_HOST                           the engine to deploy to (default: the local socket), or a swarm's manager
+//   KP_SWARM_HOSTS                        deploy as services of a Docker Swarm: its hosts' kp.host labels, comma-separated
+//                                         (plan and terraform validate so far: README, "A swarm of hosts")
+//   KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS=true  allow ports that other machines reach (a swarm publishes on every node)
 //   KP_IMAGE_SOURCE=host                  images built on the Docker host (scripts/build-host-images.sh), no registry
 //   KP_IMAGE_MIRROR                       a registry mirror prefix serving the pinned images
 //   KP_CONTROL_CENTER=false               leave out Confluent Control Center (licensed)
@@ -30,6 +33,8 @@ const env = process.env;
 const app = new App();
 new PlatformStack(app, 'kafka-pipelining', {
   dockerHost: env.DOCKER_HOST,
+  target: env.KP_SWARM_HOSTS ? DeploymentTarget.swarm({ hosts: env.KP_SWARM_HOSTS.split(',').map((host) => host.trim()) }) : undefined,
+  acceptUnencryptedNetworkAccess: optionalFlag('KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS', env.KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS),
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
   monitoring: env.KP_MONITORING !== 'false',

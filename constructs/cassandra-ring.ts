@@ -108,6 +108,7 @@ export class CassandraRing extends Construct implements ICassandraCluster {
           retainVolumes: props.retainVolumes,
           bindAddress: props.bindAddress,
           hostPort: firstPort + i,
+          spreadOrdinal: i,
           memoryMiB: props.memoryMiB,
           prometheusMetrics: props.prometheusMetrics,
           commitlogSync: props.commitlogSync,

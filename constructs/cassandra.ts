@@ -87,6 +87,11 @@ export type CassandraCommitlogSync = 'periodic' | 'group';
 const COMMITLOG_SYNC_WINDOW: Readonly<Record<CassandraCommitlogSync, string>> = { periodic: '10000ms', group: '15ms' };
 
 export interface CassandraProps extends PublishingServiceProps {
+  /**
+   * Its place in the ring, for a target of several hosts: node i runs on the i-th host (see ServiceContainerProps).
+   * @default 0
+   */
+  readonly spreadOrdinal?: number;
   /** The read-only role the health check logs in as: its ring's `monitoring` role. */
   readonly healthCheckLogin: CassandraCredential;
   /**
@@ -236,6 +241,7 @@ export class Cassandra extends Construct {
 
     this.container = new ServiceContainer(this, 'Node', {
       name,
+      spreadOrdinal: props.spreadOrdinal,
       image: agent?.imageId ?? image.imageId,
       network: props.network,
       memoryMiB: this.memoryMiB,

@@ -57,6 +57,8 @@ export interface ConfluentServiceProps {
   readonly ports?: PublishedPort[];
   /** @default 180 */
   readonly waitTimeoutSeconds?: number;
+  /** See ServiceContainerProps. @default 0 */
+  readonly spreadOrdinal?: number;
   /**
    * Start the service with the JMX exporter's Java agent and the rules of `service`; `optionsVariable` is the
    * variable its start script reads further JVM options from (e.g. `KAFKA_OPTS`).
@@ -137,6 +139,7 @@ export class ConfluentService extends Construct {
       ports: props.ports,
       healthCheck: props.healthCheck,
       waitTimeoutSeconds: props.waitTimeoutSeconds,
+      spreadOrdinal: props.spreadOrdinal,
       dependsOn: props.dependsOn,
     });
   }

@@ -14,7 +14,9 @@ export {
 export { CassandraRing, type CassandraRingProps } from './cassandra-ring';
 export { CassandraRoles, type CassandraRolesProps } from './cassandra-roles';
 export { ControlCenter, type ControlCenterProps } from './control-center';
+export { DeploymentTarget, type IDeploymentTarget, type RenderedService } from './deployment-target';
 export { DerivedImage, type DerivedImageProps } from './derived-image';
+export { DockerHostTarget } from './docker-host-target';
 export { FakeRandomUserApi, type FakeRandomUserApiProps } from './fake-randomuser-api';
 export { FernetKey, type FernetKeyProps } from './fernet-key';
 export { GeneratedSecret, type GeneratedSecretProps } from './generated-secret';
@@ -43,7 +45,7 @@ export {
   SchemaRegistry, type ExistingSchemaRegistryAttributes, type ExistingSchemaRegistryCredentials, type ISchemaRegistry, type SchemaRegistryClient,
   type SchemaRegistryCredential, type SchemaRegistryProps,
 } from './schema-registry';
-export { ServiceContainer, type ContainerBaseProps, type PublishedPort, type ServiceContainerProps, type VolumeAttachment } from './service-container';
+export { ServiceContainer, type ContainerBaseProps, type PublishedPort, type ServiceContainerProps, type ServiceSpec, type VolumeAttachment } from './service-container';
 export { ServiceImage, type ServiceImageProps } from './service-image';
 export { ShippedFiles, type FileToShip, type ShippedFilesProps } from './shipped-files';
 export { SparkCluster, type ExistingSparkClusterAttributes, type ISparkCluster, type SparkClusterProps } from './spark-cluster';
@@ -53,6 +55,7 @@ export { SPARK_SECURITY_PROPERTIES, SparkSecurity, type SparkSecurityProps } fro
 export { SPARK_JOB_PROPERTIES, SparkStreamingJob, type SparkStreamingJobProps } from './spark-streaming-job';
 export { SparkWorker, type SparkWorkerProps } from './spark-worker';
 export { StateVolume, type StateVolumeProps } from './state-volume';
+export { isSecretVariable, SwarmTarget, type SwarmTargetProps } from './swarm-target';
 export { StreamingPlatform, type PipelineSettings, type PlatformMemory, type PlatformPorts, type StreamingPlatformProps } from './streaming-platform';
 export { ZooKeeper, type ExistingZooKeeperAttributes, type IZooKeeper, type ZooKeeperProps } from './zookeeper';
 // Every pinned version is public: scripts and users read the one catalogue.

@@ -159,6 +159,8 @@ export class KafkaBroker extends Construct {
       network: props.network,
       ...kafkaNodeService(props.prometheusMetrics),
       imageSource: props.imageSource,
+      // Node ids are consecutive: the brokers (and the controllers) of a cluster land on different hosts.
+      spreadOrdinal: this.brokerId - 1,
       memoryMiB: this.memoryMiB,
       ...(kraft ? kraftStart(this, kraft.clusterId) : { startScript: 'kafka-server-start' }),
       properties: {

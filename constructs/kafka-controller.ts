@@ -52,6 +52,7 @@ export class KafkaController extends Construct {
       network: props.network,
       ...kafkaNodeService(props.prometheusMetrics),
       imageSource: props.imageSource,
+      spreadOrdinal: this.nodeId - 1,
       memoryMiB: this.memoryMiB,
       ...kraftStart(this, props.clusterId),
       properties: {

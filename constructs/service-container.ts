@@ -1,6 +1,7 @@
-import { Container, ContainerConfig, ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { DeploymentTarget } from './deployment-target';
 import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
 import { validateBindAddress, validateIntegerRange, validatePort } from './validation';
@@ -43,7 +44,9 @@ export interface ContainerBaseProps {
    */
   readonly command?: string[];
   /**
-   * Environment variables.
+   * Environment variables. Those whose names say they hold a secret (`isSecretVariable`: a password, a secret, a
+   * key, a connection string or DSN) are never in a swarm service's environment: the swarm target mounts each as a
+   * Docker secret and sets `<NAME>_FILE` (`<NAME>_CMD` for Airflow's settings) instead.
    * @default - none
    */
   readonly environment?: Record<string, string>;
@@ -53,7 +56,8 @@ export interface ContainerBaseProps {
    */
   readonly volumes?: VolumeAttachment[];
   /**
-   * Files copied in before start.
+   * Files copied in before start. One only its owner may read (permissions `0600` or `0400`) holds a secret: a swarm
+   * keeps it as a Docker secret, the others as configs.
    * @default - none
    */
   readonly files?: ContainerUpload[];
@@ -94,58 +98,58 @@ export interface ServiceContainerProps extends ContainerBaseProps {
    * @default 30
    */
   readonly stopGraceSeconds?: number;
+  /**
+   * This service's place in a group whose members should run on different hosts (broker i, Cassandra node i):
+   * a target of several hosts puts member i on its i-th host (modulo their number). One Docker host ignores it.
+   * @default 0
+   */
+  readonly spreadOrdinal?: number;
 }
 
-/** The container settings shared by long-running and one-shot containers. */
-export function baseContainerConfig(props: ContainerBaseProps): ContainerConfig {
+/** A long-running service as a target renders it: every default applied, every value checked. */
+export interface ServiceSpec extends ServiceContainerProps {
+  readonly ports: PublishedPort[];
+  readonly waitTimeoutSeconds: number;
+  readonly restart: NonNullable<ServiceContainerProps['restart']>;
+  readonly stopGraceSeconds: number;
+  readonly spreadOrdinal: number;
+}
+
+/** Checks what every target needs of a service or a job. */
+export function validateContainerBase(props: ContainerBaseProps): void {
   validateIntegerRange(`${props.name}: memoryMiB`, props.memoryMiB, 64, 262144);
-  return {
-    name: props.name,
-    image: props.image,
-    command: props.command,
-    env: Object.entries(props.environment ?? {})
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, value]) => `${key}=${value}`),
-    memory: props.memoryMiB,
-    // No swap beyond the limit: a JVM that outgrows its box should fail visibly, not crawl.
-    memorySwap: props.memoryMiB,
-    networksAdvanced: [{ name: props.network.name, aliases: [props.name] }],
-    volumes: props.volumes?.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath, readOnly: v.readOnly })),
-    upload: props.files,
-    dependsOn: props.dependsOn,
-    user: props.user,
-    logDriver: 'json-file',
-    logOpts: { 'max-size': '20m', 'max-file': '3' },
-  };
 }
 
 /**
  * A long-running service: health-checked, and created only once it is healthy (`wait`), so whatever
- * depends on it starts after it really serves. Restarted by Docker when it crashes.
+ * depends on it starts after it really serves. Restarted when it crashes. The deployment target of its scope
+ * (DeploymentTarget.of) renders it: a container on one Docker host, a service on a swarm.
  */
 export class ServiceContainer extends Construct {
-  /** The container's name: its DNS name for other containers (a token, so referencing it orders creation). */
+  /** Its name: its DNS name for other services (a token, so referencing it orders creation). */
   public readonly name: string;
   public readonly publishedPorts: readonly PublishedPort[];
-  public readonly resource: Container;
+  /** The resource to list in another's `dependsOn`. */
+  public readonly resource: ITerraformDependable;
 
   constructor(scope: Construct, id: string, props: ServiceContainerProps) {
     super(scope, id);
-    this.publishedPorts = props.ports ?? [];
+    validateContainerBase(props);
+    const ports = props.ports ?? [];
+    this.publishedPorts = ports;
     for (const port of this.publishedPorts) {
       validatePort(port.prop, port.hostPort);
       validateBindAddress('bindAddress', port.bindAddress);
     }
-    this.resource = new Container(this, 'Container', {
-      ...baseContainerConfig(props),
-      ports: this.publishedPorts.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.bindAddress, protocol: 'tcp' })),
-      healthcheck: props.healthCheck.render(),
-      wait: true,
-      waitTimeout: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),
+    const rendered = DeploymentTarget.of(this).renderService(this, {
+      ...props,
+      ports,
+      waitTimeoutSeconds: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),
       restart: props.restart ?? 'unless-stopped',
-      destroyGraceSeconds: validateIntegerRange('stopGraceSeconds', props.stopGraceSeconds ?? 30, 1, 600),
-      mustRun: true,
+      stopGraceSeconds: validateIntegerRange('stopGraceSeconds', props.stopGraceSeconds ?? 30, 1, 600),
+      spreadOrdinal: validateIntegerRange('spreadOrdinal', props.spreadOrdinal ?? 0, 0, 1000),
     });
-    this.name = this.resource.name;
+    this.resource = rendered.resource;
+    this.name = rendered.name;
   }
 }

@@ -1,5 +1,6 @@
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Construct } from 'constructs';
+import { DeploymentTarget } from './deployment-target';
 
 export interface StateVolumeProps {
   /** The Docker volume's name. */
@@ -21,7 +22,10 @@ export interface StateVolumeProps {
 export class StateVolume extends Construct {
   /** The Docker volume's name as given (a literal, for where it is no reference: a mount point's path, a label). */
   public readonly name: string;
-  /** The name to mount; a token referencing the volume resource when Terraform manages it. */
+  /**
+   * The name to mount; a token referencing the volume resource when Terraform manages it. On a swarm it is never a
+   * resource: each volume is local to the node its service is pinned to, which makes it on first mount.
+   */
   public readonly volumeName: string;
   public readonly retained: boolean;
   public readonly holdsSecret: boolean;
@@ -31,6 +35,7 @@ export class StateVolume extends Construct {
     this.name = props.name;
     this.retained = props.retain ?? false;
     this.holdsSecret = props.holdsSecret ?? false;
-    this.volumeName = this.retained ? props.name : new Volume(this, 'Volume', { name: props.name }).name;
+    const managed = !this.retained && DeploymentTarget.of(this).managesVolumes;
+    this.volumeName = managed ? new Volume(this, 'Volume', { name: props.name }).name : props.name;
   }
 }

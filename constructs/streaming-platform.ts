@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { CassandraConsistency } from '../jobs/lib/consistency';
 import { Airflow } from './airflow';
 import { Cassandra, type CassandraCommitlogSync, ICassandraCluster } from './cassandra';
+import { DeploymentTarget, type IDeploymentTarget } from './deployment-target';
 import { CassandraRing } from './cassandra-ring';
 import { CassandraRoles } from './cassandra-roles';
 import { ControlCenter } from './control-center';
@@ -175,6 +176,14 @@ export interface StreamingPlatformProps {
    * @default 'single'
    */
   readonly profile?: PlatformProfile;
+  /**
+   * Where the services run: `DeploymentTarget.dockerHost()`, containers on one Docker engine, or
+   * `DeploymentTarget.swarm({ hosts })`, services on a Docker Swarm through its manager, stateful ones pinned to the
+   * labelled hosts (SwarmTarget). A swarm publishes ports on its nodes' addresses: it needs
+   * `acceptUnencryptedNetworkAccess`, and `bindAddress` must be unset.
+   * @default DeploymentTarget.dockerHost()
+   */
+  readonly target?: IDeploymentTarget;
   /**
    * Prefix of every container, volume and network name, so several platforms can share a Docker host.
    * Changing it on a deployed stack replaces everything under the new names and starts from empty
@@ -353,8 +362,12 @@ export class StreamingPlatform extends Construct {
   constructor(scope: Construct, id: string, given: StreamingPlatformProps = {}) {
     super(scope, id);
     const props = withProfile(given);
+    const target = props.target ?? DeploymentTarget.dockerHost();
+    if (target.kind === 'swarm') refuseLocalOnlyPorts(props);
+    DeploymentTarget.use(this, target);
     const prefix = validateNamePrefix('namePrefix', props.namePrefix ?? 'kp');
-    const bindAddress = validateBindAddress('bindAddress', props.bindAddress ?? DEFAULT_BIND_ADDRESS);
+    // A swarm binds every address of the node that publishes.
+    const bindAddress = target.kind === 'swarm' ? '0.0.0.0' : validateBindAddress('bindAddress', props.bindAddress ?? DEFAULT_BIND_ADDRESS);
     refuseUnencryptedNetworkAccess('bindAddress', bindAddress, 'acceptUnencryptedNetworkAccess', props.acceptUnencryptedNetworkAccess ?? false);
     const ports = props.ports ?? {};
     const memory = props.memoryMiB ?? {};
@@ -587,6 +600,19 @@ function refuseSettingsOfBroughtServices(props: StreamingPlatformProps): void {
     for (const [prop, value] of settings) {
       if (value !== undefined) throw new PropError(prop, `is for the platform's own ${service}, which does not run when ${service} is given: leave it unset`);
     }
+  }
+}
+
+/** A swarm publishes ports on its nodes' addresses (all of them, with the routing mesh): no loopback-only binding exists there. */
+function refuseLocalOnlyPorts(props: StreamingPlatformProps): void {
+  if (props.bindAddress !== undefined) {
+    throw new PropError('bindAddress', "is for one Docker host: a swarm publishes ports on its nodes' addresses; leave it unset");
+  }
+  if (props.acceptUnencryptedNetworkAccess !== true) {
+    throw new PropError(
+      'target',
+      "is a swarm, which publishes ports on its nodes' addresses, though no service serves TLS (README, \"Security\"): set acceptUnencryptedNetworkAccess to accept it",
+    );
   }
 }
 

@@ -1,0 +1,164 @@
+import { DeploymentTarget, Postgres } from '../../constructs';
+import { isSecretVariable } from '../../constructs/swarm-target';
+import { type PlanResource, synthPlatform, type SynthesizedPlan } from '../helpers/synth';
+
+const HOSTS = ['host-1', 'host-2', 'host-3'];
+const swarm = (hosts = HOSTS) => DeploymentTarget.swarm({ hosts });
+// Synthesizing bundles the jobs and hashes every shipped file: once per configuration.
+const single = synthPlatform({ profile: 'replicated' });
+const plan = synthPlatform({ profile: 'replicated', target: swarm(), acceptUnencryptedNetworkAccess: true });
+const services = (p: SynthesizedPlan = plan): PlanResource[] => Object.values(p.resourcesOfType('docker_service'));
+const service = (name: string): PlanResource => {
+  const found = services().find((s) => s.name === name);
+  if (!found) throw new Error(`no service named ${name}`);
+  return found;
+};
+const writesToVolume = (s: PlanResource): boolean => (s.task_spec.container_spec.mounts ?? []).some((m: PlanResource) => m.type === 'volume' && !m.read_only);
+const pinnedHost = (s: PlanResource): string | undefined => {
+  const constraints: string[] = s.task_spec.placement?.constraints ?? [];
+  const hosts = constraints.map((c) => /^node\.labels\.kp\.host == (.+)$/.exec(c)?.[1]).filter((h) => h !== undefined);
+  return hosts.length === 1 && constraints.length === 1 ? hosts[0] : undefined;
+};
+
+describe('the swarm target', () => {
+  test('renders every service of the single-host plan as a swarm service, and no container or Terraform volume', () => {
+    expect(services().map((s) => s.name).sort()).toEqual(single.containers().map((c) => c.name).sort());
+    expect(plan.resourcesOfType('docker_container')).toEqual({});
+    expect(plan.resourcesOfType('docker_volume')).toEqual({});
+    expect(Object.values(plan.resourcesOfType('docker_network'))).toEqual([expect.objectContaining({ driver: 'overlay', attachable: true })]);
+  });
+
+  test('leaves the single-host plan as it was: containers on a bridge, no service, secret or config', () => {
+    expect(single.containers().length).toBeGreaterThan(20);
+    for (const type of ['docker_service', 'docker_secret', 'docker_config']) expect(single.resourcesOfType(type)).toEqual({});
+    expect(Object.values(single.resourcesOfType('docker_network'))).toEqual([expect.objectContaining({ driver: 'bridge' })]);
+  });
+
+  test('puts no secret in any service environment: each is a Docker secret file the variable names', () => {
+    for (const s of services()) {
+      const env: Record<string, string> = s.task_spec.container_spec.env ?? {};
+      for (const [name, value] of Object.entries(env)) {
+        expect({ service: s.name, name, secret: /random_password/.test(value) }).toEqual({ service: s.name, name, secret: false });
+        expect({ service: s.name, name, secretName: isSecretVariable(name) }).toEqual({ service: s.name, name, secretName: false });
+      }
+    }
+    const scheduler = service('kp-airflow-scheduler').task_spec.container_spec;
+    expect(scheduler.env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD).toBe('cat /run/secrets/AIRFLOW__DATABASE__SQL_ALCHEMY_CONN');
+    expect(scheduler.env.PIPELINE_KAFKA_PASSWORD_FILE).toBe('/run/secrets/PIPELINE_KAFKA_PASSWORD');
+    expect(scheduler.secrets.map((s: PlanResource) => s.file_name)).toContain('/run/secrets/PIPELINE_KAFKA_PASSWORD');
+    expect(service('kp-postgres').task_spec.container_spec.env.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/POSTGRES_PASSWORD');
+  });
+
+  test('keeps every file that holds a password a secret, not a config', () => {
+    const configs = Object.values(plan.resourcesOfType('docker_config'));
+    expect(configs.length).toBeGreaterThan(0);
+    for (const config of configs) expect({ name: config.name, password: /random_password/.test(config.data) }).toEqual({ name: config.name, password: false });
+    const secretData = Object.values(plan.resourcesOfType('docker_secret')).map((s) => s.data as string);
+    expect(secretData.some((data) => data.includes('random_password.Platform_Kafka_BrokerPassword'))).toBe(true);
+  });
+
+  test("keeps a brought service's literal password out of every environment and config", () => {
+    const brought = synthPlatform({
+      target: swarm(),
+      acceptUnencryptedNetworkAccess: true,
+      postgres: Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'meta', password: 'literal-a-9f3' }, pipeline: { user: 'etl', password: 'literal-p-9f3' } }),
+    });
+    const exposed = [
+      ...Object.values(brought.resourcesOfType('docker_service')).map((s) => JSON.stringify(s.task_spec.container_spec.env ?? {})),
+      ...Object.values(brought.resourcesOfType('docker_config')).map((c) => Buffer.from(String(c.data), 'base64').toString('utf8') + String(c.data)),
+    ];
+    expect(exposed.filter((text) => text.includes('literal-'))).toEqual([]);
+    expect(brought.text).toContain(Buffer.from('postgresql+psycopg2://meta:literal-a-9f3@db.internal:5432/airflow').toString('base64'));
+  });
+
+  test('pins each stateful service to one labelled host: one broker and one Cassandra node per host', () => {
+    const stateful = services().filter(writesToVolume);
+    expect(stateful.map((s) => s.name)).toEqual(expect.arrayContaining(['kp-kafka', 'kp-kafka-2', 'kp-kafka-3', 'kp-cassandra', 'kp-cassandra-2', 'kp-cassandra-3', 'kp-postgres']));
+    for (const s of stateful) expect({ service: s.name, host: HOSTS.includes(pinnedHost(s) ?? '') }).toEqual({ service: s.name, host: true });
+    expect(['kp-kafka', 'kp-kafka-2', 'kp-kafka-3'].map((name) => pinnedHost(service(name)))).toEqual(HOSTS);
+    expect(['kp-cassandra', 'kp-cassandra-2', 'kp-cassandra-3'].map((name) => pinnedHost(service(name)))).toEqual(HOSTS);
+    // Stateless services go wherever there is room, spread over the hosts.
+    expect(service('kp-schema-registry').task_spec.placement).toEqual({ prefs: ['spread=node.labels.kp.host'] });
+  });
+
+  test('spreads the dedicated KRaft controllers over the hosts too', () => {
+    const dedicated = synthPlatform({ profile: 'replicated', kafkaControllers: 'dedicated', target: swarm(), acceptUnencryptedNetworkAccess: true });
+    const hosts = Object.values(dedicated.resourcesOfType('docker_service')).filter((s) => /-kafka-controller-/.test(s.name)).map(pinnedHost);
+    expect(new Set(hosts)).toEqual(new Set(HOSTS));
+  });
+
+  const published = (p: SynthesizedPlan) =>
+    services(p).flatMap((s) => (s.endpoint_spec?.ports ?? []).map((port: PlanResource) => `${s.name} ${port.target_port}->${port.published_port} ${port.publish_mode}`));
+  const containerPorts = (mode: string) => single.containers().flatMap((c) => (c.ports ?? []).map((port: PlanResource) => `${c.name} ${port.internal}->${port.external} ${mode}`));
+
+  test("publishes every port the single-host plan publishes, on the node of the service's task; names resolve to tasks", () => {
+    expect(published(plan).sort()).toEqual(containerPorts('host').sort());
+    expect(published(plan)).toContain('kp-airflow-api-server 8080->8080 host');
+    for (const s of services()) expect({ service: s.name, mode: s.endpoint_spec.mode }).toEqual({ service: s.name, mode: 'dnsrr' });
+  });
+
+  test('with routingMesh, publishes them on every node, and names resolve to a virtual IP', () => {
+    const mesh = synthPlatform({ profile: 'replicated', target: DeploymentTarget.swarm({ hosts: HOSTS, routingMesh: true }), acceptUnencryptedNetworkAccess: true });
+    expect(published(mesh).sort()).toEqual(containerPorts('ingress').sort());
+    for (const s of services(mesh)) expect({ service: s.name, mode: s.endpoint_spec.mode }).toEqual({ service: s.name, mode: 'vip' });
+  });
+
+  test('rolls updates one task at a time, healthy or rolled back; a stateful service stops before its successor starts', () => {
+    expect(service('kp-kafka-2').update_config).toEqual(expect.objectContaining({ parallelism: 1, failure_action: 'rollback', order: 'stop-first' }));
+    expect(service('kp-schema-registry').update_config).toEqual(expect.objectContaining({ parallelism: 1, failure_action: 'rollback', order: 'start-first' }));
+    expect(service('kp-kafka-2').task_spec.container_spec.healthcheck.test[0]).toBe('CMD');
+    expect(service('kp-kafka-2').converge_config).toEqual({ delay: '5s', timeout: '300s' });
+    expect(service('kp-kafka-2').task_spec.restart_policy).toEqual({ condition: 'any', delay: '5s' });
+  });
+
+  test('reserves the memory it limits, so a host never takes more than it holds', () => {
+    for (const s of services()) {
+      const { limits, reservation } = s.task_spec.resources;
+      expect({ service: s.name, reserved: reservation.memory_bytes }).toEqual({ service: s.name, reserved: limits.memory_bytes });
+    }
+    expect(service('kp-kafka').task_spec.resources.limits.memory_bytes).toBe(single.container('kp-kafka').memory * 1024 * 1024);
+  });
+
+  test('runs a one-shot job as a service restarted only on failure', () => {
+    const job = service('kp-bootstrap');
+    expect(job.task_spec.restart_policy.condition).toBe('on-failure');
+    expect(job.converge_config).toBeUndefined();
+  });
+
+  test('ships files as configs, mode and path kept, executable ones executable', () => {
+    const registry = service('kp-schema-registry').task_spec.container_spec;
+    expect(registry.configs.map((c: PlanResource) => c.file_name)).toContain('/etc/kafka-pipelining/log4j.properties');
+    for (const c of registry.configs) expect([0o644, 0o755]).toContain(c.file_mode);
+  });
+});
+
+describe('the swarm target refuses', () => {
+  test.each([
+    [{ hosts: [] }, 'hosts must name 1 to 64 hosts, got 0'],
+    [{ hosts: ['host-1', 'host-1'] }, "hosts must name each host once, got 'host-1' twice"],
+    [{ hosts: ['host 1'] }, "hosts must be node label values (letters, digits, '.', '_', '-'), got 'host 1'"],
+    [{ hosts: ['host-1'], nodeLabel: 'Kp Host' }, "nodeLabel must be a label key (lower-case letters, digits, '.', '_', '-'), got 'Kp Host'"],
+  ])('%j', (props, message) => {
+    expect(() => DeploymentTarget.swarm(props)).toThrow(message);
+  });
+
+  test('a bindAddress, which only one Docker host has', () => {
+    expect(() => synthPlatform({ target: swarm(), acceptUnencryptedNetworkAccess: true, bindAddress: '127.0.0.1' })).toThrow(
+      "bindAddress is for one Docker host: a swarm publishes ports on its nodes' addresses; leave it unset",
+    );
+  });
+
+  test('to publish on every node without acceptUnencryptedNetworkAccess', () => {
+    expect(() => synthPlatform({ target: swarm() })).toThrow('target is a swarm, which publishes ports on its nodes\' addresses');
+  });
+});
+
+describe('secret variable names', () => {
+  test.each(['POSTGRES_PASSWORD', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', 'PIPELINE_PG_DSN', 'DATA_SOURCE_NAME'])(
+    '%s holds a secret',
+    (name) => expect(isSecretVariable(name)).toBe(true),
+  );
+  test.each(['AIRFLOW__CORE__FERNET_KEY_CMD', 'PIPELINE_KAFKA_USERNAME', 'KAFKA_HEAP_OPTS', 'FERNET_KEY_VOLUME', 'PIPELINE_CASSANDRA_KEYSPACE'])('%s does not', (name) =>
+    expect(isSecretVariable(name)).toBe(false),
+  );
+});

@@ -1,0 +1,248 @@
+import { Config } from '@cdktf/provider-docker/lib/config';
+import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { Secret } from '@cdktf/provider-docker/lib/secret';
+import { Service, ServiceTaskSpec, ServiceTaskSpecContainerSpecConfigs, ServiceTaskSpecContainerSpecSecrets } from '@cdktf/provider-docker/lib/service';
+import { Id } from '@cdktf/provider-random/lib/id';
+import { Fn, TerraformStack, Token, Tokenization } from 'cdktf';
+import { Construct } from 'constructs';
+import type { IDeploymentTarget, RenderedService } from './deployment-target';
+import type { ContainerBaseProps, ServiceSpec } from './service-container';
+import { PropError } from './validation';
+
+export interface SwarmTargetProps {
+  /**
+   * The hosts that hold state, by the value of their node label `nodeLabel`, in order (scripts/swarm-hosts.sh labels
+   * host I `host-I`). A stateful service (one that writes to a named volume: the volume is local to one node) is
+   * pinned to one of them, member i of a group (`spreadOrdinal`: broker i, Cassandra node i) to `hosts[i mod length]`,
+   * so three brokers and three Cassandra nodes on three hosts put one of each on every host.
+   */
+  readonly hosts: string[];
+  /**
+   * The node label that names a host (`docker node update --label-add kp.host=host-1 NODE`).
+   * @default 'kp.host'
+   */
+  readonly nodeLabel?: string;
+  /**
+   * Reach services through the swarm's routing mesh: a virtual IP per service, and every port published on every node.
+   * Both need the IPVS kernel module (`ip_vs`) on every host, which some kernels lack (this project's test machines
+   * do). Without it, a service's name resolves to its tasks' own addresses (`dnsrr`) and a port is published on the
+   * node its task runs on, which for a pinned service is always the same host.
+   * @default false
+   */
+  readonly routingMesh?: boolean;
+}
+
+/** Names of environment variables that hold a secret: a password, a secret or key, a connection string or DSN. */
+const SECRET_VARIABLE = /(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|_CONN|_DSN|DATA_SOURCE_NAME)$/;
+
+/** Whether an environment variable's name says it holds a secret (a swarm target never puts one in a service's environment). */
+export function isSecretVariable(name: string): boolean {
+  return SECRET_VARIABLE.test(name);
+}
+
+/**
+ * A file holds a secret when only its owner may read it (the convention of every construct that writes one) or when its
+ * content is known only at deploy time: generated passwords are, and a secret costs no more than a config.
+ */
+function holdsSecret(upload: ContainerUpload): boolean {
+  return upload.permissions === '0600' || upload.permissions === '0400' || (upload.content !== undefined && Token.isUnresolved(upload.content));
+}
+
+/** Base64 of a text that may hold deploy-time values (passwords, addresses): the encoding is Terraform's, at deploy. */
+function base64OfText(text: string): string {
+  if (!Token.isUnresolved(text)) return Buffer.from(text, 'utf8').toString('base64');
+  // The literal pieces and the values' references apart, so Terraform joins them (a literal is a quoted string there).
+  const pieces: unknown = Tokenization.reverseString(text).join({ join: (left: unknown, right: unknown) => [left, right].flat() });
+  const parts = [pieces].flat().map((piece) => {
+    const text = Token.asString(piece);
+    return Token.isUnresolved(text) ? text : terraformStringBody(text);
+  });
+  return Fn.base64encode(Fn.join('', parts));
+}
+
+/** A literal as the body of a Terraform quoted string: quotes, backslashes, line breaks and template sequences escaped. */
+function terraformStringBody(text: string): string {
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .replace(/\$\{/g, '$$${')
+    .replace(/%\{/g, '%%{');
+}
+
+/**
+ * A Docker Swarm, deployed through its manager: every service a `docker_service` on one overlay network, every file a
+ * `docker_config` (or a `docker_secret` when it holds one), every secret environment variable a `docker_secret` file,
+ * stateful services pinned to labelled nodes, rolling updates that wait for health and roll back, memory reserved as
+ * limited. Named volumes are made by the node a task runs on.
+ */
+export class SwarmTarget implements IDeploymentTarget {
+  public readonly kind = 'swarm';
+  public readonly managesVolumes = false;
+  public readonly hosts: readonly string[];
+  public readonly nodeLabel: string;
+  public readonly routingMesh: boolean;
+  private readonly salts = new WeakMap<TerraformStack, string>();
+
+  constructor(props: SwarmTargetProps) {
+    if (props.hosts.length < 1 || props.hosts.length > 64) throw new PropError('hosts', `must name 1 to 64 hosts, got ${props.hosts.length}`);
+    for (const host of props.hosts) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host)) throw new PropError('hosts', `must be node label values (letters, digits, '.', '_', '-'), got '${host}'`);
+    }
+    const duplicate = props.hosts.find((host, i) => props.hosts.indexOf(host) !== i);
+    if (duplicate !== undefined) throw new PropError('hosts', `must name each host once, got '${duplicate}' twice`);
+    const nodeLabel = props.nodeLabel ?? 'kp.host';
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(nodeLabel)) throw new PropError('nodeLabel', `must be a label key (lower-case letters, digits, '.', '_', '-'), got '${nodeLabel}'`);
+    this.hosts = [...props.hosts];
+    this.nodeLabel = nodeLabel;
+    this.routingMesh = props.routingMesh ?? false;
+  }
+
+  public networkDriver(): 'overlay' {
+    return 'overlay';
+  }
+
+  /**
+   * Converged (every replica running, which a health-checked task is once healthy) before the deploy goes on; an
+   * update starts the new task before stopping the old one, except where both would share a volume.
+   */
+  public renderService(scope: Construct, spec: ServiceSpec): RenderedService {
+    const stateful = isStateful(spec);
+    const order = stateful ? 'stop-first' : 'start-first';
+    const health = spec.healthCheck.render();
+    const service = new Service(scope, 'Service', {
+      name: spec.name,
+      taskSpec: this.taskSpec(scope, spec, {
+        healthcheck: { test: health.test, interval: health.interval, timeout: health.timeout, startPeriod: health.startPeriod, retries: health.retries },
+        stopGracePeriod: `${spec.stopGraceSeconds}s`,
+        restartCondition: spec.restart === 'no' ? 'none' : spec.restart === 'on-failure' ? 'on-failure' : 'any',
+        placement: this.placement(stateful, spec.spreadOrdinal),
+      }),
+      mode: { replicated: { replicas: 1 } },
+      updateConfig: { parallelism: 1, delay: '5s', failureAction: 'rollback', monitor: '30s', order },
+      rollbackConfig: { parallelism: 1, delay: '5s', failureAction: 'pause', monitor: '30s', order },
+      endpointSpec: {
+        mode: this.routingMesh ? 'vip' : 'dnsrr',
+        ports: spec.ports.map((p) => ({ targetPort: p.containerPort, publishedPort: p.hostPort, protocol: 'tcp', publishMode: this.routingMesh ? 'ingress' : 'host' })),
+      },
+      convergeConfig: { delay: '5s', timeout: `${spec.waitTimeoutSeconds}s` },
+      dependsOn: spec.dependsOn,
+    });
+    return { name: service.name, resource: service };
+  }
+
+  /**
+   * A service whose one task is restarted only when it fails: a swarm has no wait for a task to finish, so the deploy
+   * goes on at once, and what needs the job's work retries until it is there.
+   */
+  public renderJob(scope: Construct, props: ContainerBaseProps): RenderedService {
+    const service = new Service(scope, 'Service', {
+      name: props.name,
+      taskSpec: this.taskSpec(scope, props, { restartCondition: 'on-failure', placement: this.placement(isStateful(props), 0) }),
+      mode: { replicated: { replicas: 1 } },
+      endpointSpec: { mode: this.routingMesh ? 'vip' : 'dnsrr' },
+      dependsOn: props.dependsOn,
+    });
+    return { name: service.name, resource: service };
+  }
+
+  private taskSpec(
+    scope: Construct,
+    props: ContainerBaseProps,
+    options: {
+      readonly healthcheck?: NonNullable<ServiceTaskSpec['containerSpec']['healthcheck']>;
+      readonly stopGracePeriod?: string;
+      readonly restartCondition: 'none' | 'on-failure' | 'any';
+      readonly placement: NonNullable<ServiceTaskSpec['placement']>;
+    },
+  ): ServiceTaskSpec {
+    const environment: Record<string, string> = {};
+    const secrets: ServiceTaskSpecContainerSpecSecrets[] = [];
+    const configs: ServiceTaskSpecContainerSpecConfigs[] = [];
+    const variables = Object.entries(props.environment ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    for (const [name, value] of variables) {
+      if (!isSecretVariable(name)) {
+        environment[name] = value;
+        continue;
+      }
+      const file = `/run/secrets/${name}`;
+      const secret = this.secret(scope, `Env${name}`, `${props.name}-env${secrets.length}`, base64OfText(value));
+      secrets.push({ secretId: secret.id, secretName: secret.name, fileName: file, fileUid: '0', fileGid: '0', fileMode: 0o444 });
+      // Airflow reads a setting from a command's output (`_CMD`); the platform's own code and images read `_FILE`.
+      if (name.startsWith('AIRFLOW__')) environment[`${name}_CMD`] = `cat ${file}`;
+      else environment[`${name}_FILE`] = file;
+    }
+    for (const [index, upload] of (props.files ?? []).entries()) {
+      if (upload.content === undefined && upload.contentBase64 === undefined && upload.source === undefined) {
+        throw new PropError('files', `${props.name}: ${upload.file} has no content, contentBase64 or source`);
+      }
+      const data = upload.contentBase64 ?? (upload.content !== undefined ? base64OfText(upload.content) : Fn.filebase64(upload.source ?? ''));
+      const name = `${props.name}-f${index}`;
+      if (holdsSecret(upload)) {
+        const secret = this.secret(scope, `File${index}`, name, data);
+        secrets.push({ secretId: secret.id, secretName: secret.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: parseInt(upload.permissions ?? '0600', 8) });
+      } else {
+        const config = new Config(scope, `File${index}Config`, { name: this.versionedName(scope, name, data), data, lifecycle: { createBeforeDestroy: true } });
+        configs.push({ configId: config.id, configName: config.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: upload.executable === true ? 0o755 : 0o644 });
+      }
+    }
+    const memoryBytes = props.memoryMiB * 1024 * 1024;
+    return {
+      containerSpec: {
+        image: props.image,
+        // `command` replaces the image's CMD, which a service calls its arguments (its command is the entrypoint).
+        args: props.command,
+        env: environment,
+        user: props.user,
+        hostname: props.name,
+        mounts: props.volumes?.map((v) => ({ type: 'volume', source: v.volumeName, target: v.containerPath, readOnly: v.readOnly ?? false })),
+        healthcheck: options.healthcheck,
+        stopGracePeriod: options.stopGracePeriod,
+        secrets: secrets.length > 0 ? secrets : undefined,
+        configs: configs.length > 0 ? configs : undefined,
+      },
+      networksAdvanced: [{ name: props.network.name, aliases: [props.name] }],
+      // Reserved as limited: a node never takes more JVMs than it can hold.
+      resources: { limits: { memoryBytes }, reservation: { memoryBytes } },
+      restartPolicy: { condition: options.restartCondition, delay: '5s' },
+      placement: options.placement,
+      logDriver: { name: 'json-file', options: { 'max-size': '20m', 'max-file': '3' } },
+    };
+  }
+
+  /** A stateful service on its host; the others spread over the hosts. */
+  private placement(stateful: boolean, spreadOrdinal: number): NonNullable<ServiceTaskSpec['placement']> {
+    if (stateful) return { constraints: [`node.labels.${this.nodeLabel} == ${this.hosts[spreadOrdinal % this.hosts.length]}`] };
+    return { prefs: [`spread=node.labels.${this.nodeLabel}`] };
+  }
+
+  private secret(scope: Construct, id: string, name: string, data: string): Secret {
+    return new Secret(scope, id, { name: this.versionedName(scope, name, data), data, lifecycle: { createBeforeDestroy: true } });
+  }
+
+  /**
+   * Configs and secrets cannot change: a new content is a new object, named after a salted hash of it, made before
+   * the old one goes (a service still uses the old one until it is updated). The salt, kept in state, keeps a
+   * password's hash out of the name.
+   */
+  private versionedName(scope: Construct, name: string, data: string): string {
+    return `${name}-${Fn.substr(Fn.sha256(Fn.join('', [this.salt(scope), data])), 0, 10)}`;
+  }
+
+  private salt(scope: Construct): string {
+    const stack = TerraformStack.of(scope);
+    let salt = this.salts.get(stack);
+    if (salt === undefined) {
+      salt = new Id(stack, 'SwarmObjectNameSalt', { byteLength: 16 }).hex;
+      this.salts.set(stack, salt);
+    }
+    return salt;
+  }
+}
+
+/** It writes to a named volume, which lives on one node. */
+function isStateful(props: ContainerBaseProps): boolean {
+  return (props.volumes ?? []).some((v) => !(v.readOnly ?? false));
+}
