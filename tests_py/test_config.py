@@ -138,3 +138,24 @@ def test_the_kafka_login_is_read_and_its_password_never_shown():
 
     assert (config.kafka_username, config.kafka_password) == ("producer", "kafka-s3cret")
     assert "kafka-s3cret" not in repr(config)
+
+
+def test_a_secret_is_read_from_the_file_its_file_variable_names(tmp_path):
+    (tmp_path / "kafka").write_text("from-a-file\n", encoding="utf-8")
+    env = {key: value for key, value in REQUIRED.items() if key != "PIPELINE_KAFKA_PASSWORD"}
+
+    tasks = load_task_config({**env, "PIPELINE_KAFKA_PASSWORD_FILE": str(tmp_path / "kafka")})
+
+    assert tasks.kafka_password == "from-a-file"
+    # The variable itself wins over its file.
+    both = load_task_config({**REQUIRED, "PIPELINE_KAFKA_PASSWORD_FILE": str(tmp_path / "kafka")})
+    assert both.kafka_password == "kafka-s3cret"
+
+
+def test_an_unreadable_secret_file_is_named_in_the_error(tmp_path):
+    env = {key: value for key, value in REQUIRED.items() if key != "PIPELINE_KAFKA_PASSWORD"}
+    missing = tmp_path / "missing"
+
+    expected = f"PIPELINE_KAFKA_PASSWORD_FILE names {missing}, which cannot be read"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_task_config({**env, "PIPELINE_KAFKA_PASSWORD_FILE": str(missing)})

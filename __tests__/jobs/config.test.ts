@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cassandra from 'cassandra-driver';
 import { driverConsistency } from '../../jobs/lib/clients';
@@ -188,6 +190,32 @@ describe('loadBootstrapConfig', () => {
   it('accepts IPv6 and IPv4 host:port pairs', () => {
     const config = loadBootstrapConfig({ ...REQUIRED, PIPELINE_KAFKA_BOOTSTRAP_SERVERS: '[::1]:9092,127.0.0.1:9093' }, SCRIPT_DIR);
     expect(config.kafkaBrokers).toEqual(['[::1]:9092', '127.0.0.1:9093']);
+  });
+});
+
+describe('a secret in a file, as a swarm mounts it: <NAME>_FILE', () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-secret-files-'));
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const { PIPELINE_KAFKA_PASSWORD: _kafka, PIPELINE_PG_DSN: _dsn, ...withoutSecrets } = REQUIRED;
+
+  it('is read when the variable itself is unset, its line break trimmed', () => {
+    fs.writeFileSync(path.join(scratch, 'kafka'), 'from-a-file\n');
+    fs.writeFileSync(path.join(scratch, 'dsn'), DSN);
+    const config = loadBootstrapConfig({ ...withoutSecrets, PIPELINE_KAFKA_PASSWORD_FILE: path.join(scratch, 'kafka'), PIPELINE_PG_DSN_FILE: path.join(scratch, 'dsn') }, SCRIPT_DIR);
+    expect(config.kafkaLogin.password).toBe('from-a-file');
+    expect(config.pgDsn).toBe(DSN);
+  });
+
+  it('gives way to the variable when both are set', () => {
+    fs.writeFileSync(path.join(scratch, 'kafka'), 'from-a-file');
+    expect(loadBootstrapConfig({ ...REQUIRED, PIPELINE_KAFKA_PASSWORD_FILE: path.join(scratch, 'kafka') }, SCRIPT_DIR).kafkaLogin.password).toBe('kafka-s3cret');
+  });
+
+  it('that cannot be read is a problem naming the variable and the file, once', () => {
+    const missing = path.join(scratch, 'missing');
+    expect(problems({ ...withoutSecrets, PIPELINE_PG_DSN: DSN, PIPELINE_KAFKA_PASSWORD_FILE: missing })).toEqual([
+      `PIPELINE_KAFKA_PASSWORD_FILE names ${missing}, which cannot be read (ENOENT)`,
+    ]);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The jobs' configuration, read from the environment variables declared in jobs/contract/variables.json, with
- * the defaults declared there. Parsing is pure: every problem is collected, so one run reports all of them,
- * each naming the variable and what it allows.
+ * the defaults declared there, or from the file `<NAME>_FILE` names when NAME is unset. Every problem is collected,
+ * so one run reports all of them, each naming the variable and what it allows.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CASSANDRA_CONSISTENCY_LEVELS, type CassandraConsistency, isCassandraConsistency } from './consistency';
 import { declaredDefault } from './contract';
@@ -146,6 +147,9 @@ const flag: Field<boolean> = {
 // Any text: an empty value already counts as unset.
 const nonEmpty = (allowed: string): Field<string> => ({ allowed, parse: (raw) => raw });
 
+/** A variable's `_FILE` named a file that could not be read (a problem already collected). */
+const FILE_UNREADABLE = Symbol('file unreadable');
+
 /** Reads variables from one environment, collecting problems instead of stopping at the first. */
 class EnvReader {
   readonly problems: string[] = [];
@@ -158,6 +162,7 @@ class EnvReader {
    */
   read<T>(name: string, field: Field<T>, placeDefault?: (declared: string) => T): T {
     const raw = this.raw(name);
+    if (raw === FILE_UNREADABLE) return undefined as T; // reported; a placeholder, as below
     if (raw !== undefined) return this.parse(name, raw, field);
     const declared = declaredDefault(name, this.env);
     if (declared === undefined) {
@@ -175,9 +180,22 @@ class EnvReader {
   }
 
   // Container platforms often pass a declared-but-unset variable as '', which means "use the default".
-  private raw(name: string): string | undefined {
+  private raw(name: string): string | typeof FILE_UNREADABLE | undefined {
     const value = this.env[name]?.trim();
-    return value === '' ? undefined : value;
+    return value === '' || value === undefined ? this.fromFile(name) : value;
+  }
+
+  /** The content of the file `<name>_FILE` names: where a swarm puts a secret (README, "A swarm of hosts"). */
+  private fromFile(name: string): string | typeof FILE_UNREADABLE | undefined {
+    const file = this.env[`${name}_FILE`]?.trim();
+    if (!file) return undefined;
+    try {
+      const content = fs.readFileSync(file, 'utf8').trim();
+      return content === '' ? undefined : content;
+    } catch (error) {
+      this.problems.push(`${name}_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      return FILE_UNREADABLE;
+    }
   }
 
   private parse<T>(name: string, raw: string, field: Field<T>): T {

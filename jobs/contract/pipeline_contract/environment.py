@@ -59,6 +59,17 @@ def _declared(name: str) -> Variable:
         raise LookupError(f"{name} is not declared in {VARIABLES_FILE}") from None
 
 
+def _from_file(env: Mapping[str, str], name: str) -> str:
+    """Where a swarm puts a secret: the file NAME_FILE names (README, "A swarm of hosts")."""
+    file = env.get(f"{name}_FILE", "").strip()
+    if not file:
+        return ""
+    try:
+        return Path(file).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(f"{name}_FILE names {file}, which cannot be read ({error.strerror})") from None
+
+
 def declared_default(env: Mapping[str, str], name: str) -> str | None:
     """name's declared default, with each ${OTHER} replaced by OTHER's value in env; None if required."""
     default = _declared(name).default
@@ -68,10 +79,10 @@ def declared_default(env: Mapping[str, str], name: str) -> str | None:
 
 
 def text(env: Mapping[str, str], name: str) -> str:
-    """The value, stripped; unset or blank means the declared default."""
+    """The value, stripped, else the content of the file NAME_FILE names, else the declared default."""
     # Looked up first, so that a job cannot read a variable the declaration does not know.
     _declared(name)
-    value = env.get(name, "").strip()
+    value = env.get(name, "").strip() or _from_file(env, name)
     if value:
         return value
     default = declared_default(env, name)
