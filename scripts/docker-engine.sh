@@ -10,8 +10,11 @@
 #   scripts/docker-engine.sh stop     stop the engine by its pid: TERM, wait, then KILL
 #
 # Environment: KP_DOCKER_DIR (default $KP_CACHE_DIR/docker), KP_DOCKER_START_TIMEOUT (s, default 90),
-# KP_DOCKER_STOP_TIMEOUT (s, default 60). Talk to it with Debian's client, /usr/bin/docker, which
-# matches the engine (a newer client also works but warns that the legacy builder is deprecated).
+# KP_DOCKER_STOP_TIMEOUT (s, default 60). For one host of a test swarm (scripts/swarm-hosts.sh):
+# KP_DOCKER_NETNS (a network namespace made with `ip netns add`; the engine runs in it, with its own
+# hostname, KP_DOCKER_HOSTNAME, default the namespace's name) and KP_DOCKER_ARGS (more dockerd flags).
+# Talk to it with Debian's client, /usr/bin/docker, which matches the engine (a newer client also
+# works but warns that the legacy builder is deprecated).
 set -euo pipefail
 
 dir=${KP_DOCKER_DIR:-${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}/docker}
@@ -20,6 +23,9 @@ pidfile=$dir/dockerd.pid
 log=$dir/dockerd.log
 data_root=$dir/data
 exec_root=$dir/exec
+netns=${KP_DOCKER_NETNS:-}
+hostname=${KP_DOCKER_HOSTNAME:-$netns}
+read -r -a extra_args <<<"${KP_DOCKER_ARGS:-}"
 start_timeout=${KP_DOCKER_START_TIMEOUT:-90}
 stop_timeout=${KP_DOCKER_STOP_TIMEOUT:-60}
 DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
@@ -79,14 +85,17 @@ start() {
 
   mkdir -p "$dir" "$data_root" "$exec_root"
   rm -f "$pidfile" "$sock"
+  local in_netns=()
+  [[ -z "$netns" ]] || in_netns=(ip netns exec "$netns" unshare --uts -- bash -c "$netns_launcher" launcher "$hostname" "$(cgroup_mounts)")
   say "starting $dockerd (log: $log)"
   printf '\n==== %s start\n' "$(date -u +%FT%TZ)" >>"$log"
   # setsid: its own session, so the caller's job control or terminal closing does not signal it.
-  setsid "$dockerd" \
+  setsid "${in_netns[@]}" "$dockerd" \
     --data-root "$data_root" \
     --exec-root "$exec_root" \
     -H "unix://$sock" \
     --pidfile "$pidfile" \
+    "${extra_args[@]}" \
     </dev/null >>"$log" 2>&1 &
   local pid=$!
   if ! wait_ready "$pid"; then
@@ -97,6 +106,24 @@ start() {
   fi
   say "running (pid $(live_pid)), DOCKER_HOST=unix://$sock"
 }
+
+# `ip netns exec` gives the command a mount namespace of its own with a fresh /sys for the network
+# namespace, which hides the host's cgroup hierarchies that dockerd needs: the launcher mounts them again
+# (from `cgroup_mounts`, one `type options target` per line), names the host, then becomes dockerd
+# (exec all the way down, so the pid is dockerd's).
+# shellcheck disable=SC2016 # expanded by the launcher's bash, not here
+netns_launcher='
+set -e
+hostname "$1"
+while read -r type options target; do
+  mkdir -p "$target"
+  mount -t "$type" -o "$options" "$type" "$target"
+done <<<"$2"
+shift 2
+exec "$@"'
+
+# The hierarchies as the host mounts them: a tmpfs with one cgroup per controller (v1), or cgroup2 itself.
+cgroup_mounts() { awk '$2 == "/sys/fs/cgroup" || $2 ~ "^/sys/fs/cgroup/" { print $3, $4, $2 }' /proc/self/mounts; }
 
 # Wait until the engine answers, or the process dies, or the start timeout passes.
 wait_ready() {
