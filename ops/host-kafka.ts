@@ -31,3 +31,25 @@ export function replayKafkaEnv(outputs: Readonly<Record<string, string>>): Recor
   const { username, password } = hostKafkaLogin(outputs, 'admin');
   return { PIPELINE_KAFKA_BOOTSTRAP_SERVERS: outputs.kafka_bootstrap_servers, PIPELINE_KAFKA_USERNAME: username, PIPELINE_KAFKA_PASSWORD: password };
 }
+
+/** A node of the KRaft quorum as `kafka-metadata-quorum describe --replication` lists it. */
+export interface QuorumNode {
+  readonly nodeId: number;
+  /** Leader, Follower or Observer. */
+  readonly status: string;
+}
+
+/**
+ * The table of `kafka-metadata-quorum describe --replication`, whatever surrounds it: run in a service's container, the
+ * tool logs through the service's log4j settings to the same output, before and after the table.
+ */
+export function parseQuorumReplication(output: string): QuorumNode[] {
+  const lines = output.split('\n').map((line) => line.trim());
+  const headerAt = lines.findIndex((line) => /^NodeId\s/.test(line));
+  if (headerAt < 0) throw new Error(`no NodeId table in kafka-metadata-quorum's output:\n${output.slice(0, 2000)}`);
+  return lines
+    .slice(headerAt + 1)
+    .map((line) => line.split(/\s+/))
+    .filter((cells) => /^\d+$/.test(cells[0]))
+    .map((cells) => ({ nodeId: Number(cells[0]), status: cells[cells.length - 1] }));
+}

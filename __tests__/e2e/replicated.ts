@@ -11,7 +11,7 @@
 import { types } from 'cassandra-driver';
 import { DeployCpu, roundedCpuSeconds } from '../../ops/cpu';
 import { deployWatched, destroy, docker, leftovers, PREFIX, removeVolumes, stackOutputs, waitFor } from '../../ops/deployment';
-import { hostKafka } from '../../ops/host-kafka';
+import { hostKafka, parseQuorumReplication, type QuorumNode } from '../../ops/host-kafka';
 import { parseMemoryUsage } from '../../ops/service-status';
 import { DAG_ID, healthyAgain, PipelineDriver, type Round } from './pipeline-driver';
 
@@ -249,12 +249,6 @@ function memoryMiB(): Record<string, number> {
 }
 
 /** The KRaft quorum's nodes as `kafka-metadata-quorum describe --replication` lists them from inside `controller`. */
-function quorumReplication(controller: string): { nodeId: number; status: string }[] {
-  const [header, ...rows] = docker('exec', controller, 'kafka-metadata-quorum', '--bootstrap-controller', 'localhost:29093', 'describe', '--replication')
-    .split('\n').filter((line) => line.trim() !== '');
-  const columns = header.trim().split(/\s+/);
-  return rows.map((row) => {
-    const cells = row.trim().split(/\s+/);
-    return { nodeId: Number(cells[columns.indexOf('NodeId')]), status: cells[cells.length - 1] };
-  });
+function quorumReplication(controller: string): QuorumNode[] {
+  return parseQuorumReplication(docker('exec', controller, 'kafka-metadata-quorum', '--bootstrap-controller', 'localhost:29093', 'describe', '--replication'));
 }
