@@ -34,6 +34,7 @@ const RULES: ReadonlyArray<{ readonly name: string; readonly pattern: RegExp }> 
 /** Not versions of anything the project installs, though the rules would take them for one. */
 const NOT_VERSIONS: ReadonlyArray<{ readonly what: string; readonly pattern: RegExp }> = [
   { what: 'the IPv4 any-address and loopback addresses', pattern: /(?<![\w.])(?:0\.0\.0\.0|127\.\d+\.\d+\.\d+)(?![\w.])/g },
+  { what: "the test swarm's private network (scripts/swarm-hosts.sh) and its hosts' addresses", pattern: /(?<![\w.])10\.231\.\d+(?:\.\d+)?(?![\w.])/g },
   { what: "a Maven POM's format version, which Maven requires", pattern: /<modelVersion>4\.0\.0<\/modelVersion>/g },
 ];
 
@@ -76,6 +77,7 @@ describe('no version literal in images/ or scripts/', () => {
 
   test.each([
     ['addresses', 'listen 0.0.0.0:8081; proxy_pass http://127.0.0.1:8080/apis/ccompat/v7/;'],
+    ["the test swarm's network", 'subnet=${KP_SWARM_SUBNET:-10.231.0}; curl http://10.231.0.12:17000/'],
     ['a fraction', 'sleep 0.5'],
     ["a POM's model version", '<modelVersion>4.0.0</modelVersion>'],
     ['a build argument without a default', 'ARG SPARK_VERSION'],

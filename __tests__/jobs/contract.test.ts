@@ -46,6 +46,7 @@ interface DocumentedVariable {
   readonly readBy: Component[];
   readonly default?: string;
   readonly setByPlatform: boolean;
+  readonly secret: boolean;
 }
 
 /** The rows of the Environment table of docs/pipeline.md. */
@@ -72,6 +73,7 @@ function documentedVariables(): DocumentedVariable[] {
         readBy,
         default: defaultCell.startsWith('- (required') ? undefined : /^`([^`]+)`/.exec(defaultCell)?.[1],
         setByPlatform: /^yes\b/.test(platform),
+        secret: /\ba secret\b/.test(platform),
       };
     });
 }

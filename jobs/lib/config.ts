@@ -1,12 +1,12 @@
 /**
  * The jobs' configuration, read from the environment variables declared in jobs/contract/variables.json, with
- * the defaults declared there, or from the file `<NAME>_FILE` names when NAME is unset. Every problem is collected,
+ * the defaults declared there; a secret also from the file `<NAME>_FILE` names when NAME is unset. Every problem is collected,
  * so one run reports all of them, each naming the variable and what it allows.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CASSANDRA_CONSISTENCY_LEVELS, type CassandraConsistency, isCassandraConsistency } from './consistency';
-import { declaredDefault } from './contract';
+import { declaredDefault, pipelineVariable } from './contract';
 import { withLogin } from './registry';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -185,8 +185,9 @@ class EnvReader {
     return value === '' || value === undefined ? this.fromFile(name) : value;
   }
 
-  /** The content of the file `<name>_FILE` names: where a swarm puts a secret (README, "A swarm of hosts"). */
+  /** For a secret, the content of the file `<name>_FILE` names: where a swarm puts it (README, "A swarm of hosts"). */
   private fromFile(name: string): string | typeof FILE_UNREADABLE | undefined {
+    if (!pipelineVariable(name).secret) return undefined;
     const file = this.env[`${name}_FILE`]?.trim();
     if (!file) return undefined;
     try {

@@ -15,6 +15,8 @@ export interface PipelineVariable {
   readonly readBy: readonly Component[];
   /** Whether StreamingPlatform sets it; otherwise the default applies. */
   readonly setByPlatform: boolean;
+  /** It holds a secret, which a job also reads from the file `<NAME>_FILE` names (a swarm mounts secrets as files). */
+  readonly secret: boolean;
 }
 
 /** Each component and how docs/pipeline.md names it. */
@@ -30,6 +32,7 @@ export const PIPELINE_VARIABLES: readonly PipelineVariable[] = declaration.varia
     default: entry.default ?? undefined,
     readBy: entry.readBy.filter(isComponent),
     setByPlatform: entry.setByPlatform,
+    secret: 'secret' in entry && entry.secret === true,
   };
 });
 

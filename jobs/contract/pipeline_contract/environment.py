@@ -28,6 +28,7 @@ class Variable:
     default: str | None  # None: required
     read_by: frozenset[str]  # components, as in the declaration's "components"
     set_by_platform: bool
+    secret: bool  # also read from the file NAME_FILE names (a swarm mounts secrets as files)
 
 
 def _load(file: Path) -> dict[str, Variable]:
@@ -36,7 +37,11 @@ def _load(file: Path) -> dict[str, Variable]:
         components = set(declaration["components"])
         variables = {
             entry["name"]: Variable(
-                entry["name"], entry["default"], frozenset(entry["readBy"]), entry["setByPlatform"]
+                entry["name"],
+                entry["default"],
+                frozenset(entry["readBy"]),
+                entry["setByPlatform"],
+                entry.get("secret", False) is True,
             )
             for entry in declaration["variables"]
         }
@@ -61,7 +66,7 @@ def _declared(name: str) -> Variable:
 
 def _from_file(env: Mapping[str, str], name: str) -> str:
     """Where a swarm puts a secret: the file NAME_FILE names (README, "A swarm of hosts")."""
-    file = env.get(f"{name}_FILE", "").strip()
+    file = env.get(f"{name}_FILE", "").strip() if VARIABLES[name].secret else ""
     if not file:
         return ""
     try:
@@ -79,7 +84,7 @@ def declared_default(env: Mapping[str, str], name: str) -> str | None:
 
 
 def text(env: Mapping[str, str], name: str) -> str:
-    """The value, stripped, else the content of the file NAME_FILE names, else the declared default."""
+    """The value, stripped (for a secret, else the content of the file NAME_FILE names), else the default."""
     # Looked up first, so that a job cannot read a variable the declaration does not know.
     _declared(name)
     value = env.get(name, "").strip() or _from_file(env, name)
