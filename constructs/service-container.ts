@@ -56,8 +56,8 @@ export interface ContainerBaseProps {
    */
   readonly volumes?: VolumeAttachment[];
   /**
-   * Files copied in before start. One only its owner may read (permissions `0600` or `0400`) holds a secret: a swarm
-   * keeps it as a Docker secret, the others as configs.
+   * Files copied in before start. A swarm keeps as a Docker secret each that holds one (only its owner may read it,
+   * permissions `0600` or `0400`, or its content is known only at deploy time), the others as configs.
    * @default - none
    */
   readonly files?: ContainerUpload[];

@@ -111,11 +111,11 @@ export class SwarmTarget implements IDeploymentTarget {
   public renderService(scope: Construct, spec: ServiceSpec): RenderedService {
     const stateful = isStateful(spec);
     const order = stateful ? 'stop-first' : 'start-first';
-    const health = spec.healthCheck.render();
     const service = new Service(scope, 'Service', {
       name: spec.name,
       taskSpec: this.taskSpec(scope, spec, {
-        healthcheck: { test: health.test, interval: health.interval, timeout: health.timeout, startPeriod: health.startPeriod, retries: health.retries },
+        // The same check, in the same Go durations, as a container's.
+        healthcheck: spec.healthCheck.render(),
         stopGracePeriod: `${spec.stopGraceSeconds}s`,
         restartCondition: spec.restart === 'no' ? 'none' : spec.restart === 'on-failure' ? 'on-failure' : 'any',
         placement: this.placement(stateful, spec.spreadOrdinal),
