@@ -140,11 +140,25 @@ async function main(): Promise<void> {
 async function measureDeployment(config: BenchConfig, deployment: BenchDeployment, figures: Record<string, unknown>, save: () => void, keep: boolean): Promise<DeploymentFigures['figures']> {
   const synthSeconds = (await runLogged('bench-synth', 'npx', ['cdktf', 'synth'])) / 1000;
   say(`synth ${synthSeconds} s`);
+  figures.synthSeconds = synthSeconds;
+  // Destroyed whatever happens, a failed measurement included: a stack left running would skew every later run.
+  try {
+    return await deployAndMeasure(config, deployment, figures, save);
+  } finally {
+    if (!keep) {
+      figures.destroySeconds = await destroy('bench-destroy');
+      save();
+    }
+  }
+}
+
+/** Deploys `deployment` and measures every figure on it; see measureDeployment. */
+async function deployAndMeasure(config: BenchConfig, deployment: BenchDeployment, figures: Record<string, unknown>, save: () => void): Promise<DeploymentFigures['figures']> {
   const deployCpu = new DeployCpu();
   const deployed = await deployWatched('bench-deploy', { onPoll: deployCpu.onPoll });
   const secondsToHealthy = deployed.watcher.secondsToReady();
   const deployCpuSeconds = roundedCpuSeconds(deployCpu.result());
-  Object.assign(figures, { synthSeconds, deploySeconds: deployed.seconds, secondsToHealthy, deployCpuSeconds });
+  Object.assign(figures, { deploySeconds: deployed.seconds, secondsToHealthy, deployCpuSeconds });
   say(`deploy to all healthy ${deployed.seconds} s; CPU-seconds it took: ${JSON.stringify(deployCpuSeconds)}`);
 
   const outputs = stackOutputs();
@@ -175,7 +189,7 @@ async function measureDeployment(config: BenchConfig, deployment: BenchDeploymen
   } finally {
     await superuser.shutdown();
   }
-  const cassandra = cassandraClient(outputs, { username: outputs.cassandra_user, password: outputs.cassandra_password }, 60_000);
+  const cassandra = cassandraClient(outputs, { username: outputs.cassandra_user, password: outputs.cassandra_password }, { readTimeoutMs: 60_000, timeoutRetries: 3 });
   // The admin's login: the benchmark makes a topic and a consumer group of its own beside the pipeline's.
   const kafka = hostKafka(outputs, 'admin', 'bench');
   const producer = kafka.producer();
@@ -272,7 +286,7 @@ async function measureDeployment(config: BenchConfig, deployment: BenchDeploymen
         process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       );
       console.log(`\n${report}\n`);
-      say(`synth ${synthSeconds} s, deploy to all healthy ${deployed.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
+      say(`deploy to all healthy ${deployed.seconds} s; time to healthy (s): ${JSON.stringify(secondsToHealthy)}`);
       say(`chart in ${path.relative(process.cwd(), chart)}`);
     } finally {
       await plain.disconnect();
@@ -280,10 +294,6 @@ async function measureDeployment(config: BenchConfig, deployment: BenchDeploymen
   } finally {
     await producer.disconnect();
     await cassandra.shutdown();
-  }
-  if (!keep) {
-    figures.destroySeconds = await destroy('bench-destroy');
-    save();
   }
   return headline;
 }
