@@ -170,7 +170,10 @@ export class Airflow extends Construct {
         FERNET_KEY_VOLUME: fernetKey.volume.volumeName,
       },
       files: new ShippedFiles(this, 'InitScript', {
-        files: [{ source: path.join(__dirname, 'assets', 'airflow-init.sh'), target: '/opt/kafka-pipelining/airflow-init.sh' }],
+        files: [
+          { source: path.join(__dirname, 'assets', 'airflow-init.sh'), target: '/opt/kafka-pipelining/airflow-init.sh' },
+          { source: path.join(__dirname, 'assets', 'secret-files.sh'), target: '/opt/kafka-pipelining/secret-files.sh' },
+        ],
       }).uploads,
       volumes: stateVolumes,
       dependsOn: [fernetKey.generator.resource],

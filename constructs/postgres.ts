@@ -214,6 +214,7 @@ export class Postgres extends Construct implements IPostgresDatabase {
       files: new ShippedFiles(this, 'StartScript', {
         files: [
           { source: path.join(__dirname, 'assets', 'postgres-start.sh'), target: START_SCRIPT },
+          { source: path.join(__dirname, 'assets', 'secret-files.sh'), target: `${ASSETS}/secret-files.sh` },
           { source: path.join(__dirname, 'assets', 'postgres-roles.sql'), target: `${ASSETS}/postgres-roles.sql` },
           { source: path.join(__dirname, 'assets', 'postgres-adopt-objects.sql'), target: `${ASSETS}/postgres-adopt-objects.sql` },
           { source: path.join(__dirname, 'assets', 'postgres-init-roles.sh'), target: INIT_HOOK },

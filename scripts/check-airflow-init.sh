@@ -6,7 +6,8 @@
 #   1. a new database: migrated, the admin created with the deployed password;
 #   2. that database kept (retainVolumes), holding an encrypted connection and variable, and a new
 #      deploy's password: the admin keeps its id and takes the new password, the old one no longer
-#      matches, and the stored values still decrypt;
+#      matches, and the stored values still decrypt; this deploy as on a swarm: the password only in the file
+#      AIRFLOW_ADMIN_PASSWORD_FILE names;
 #   3. the same database read with another key: the script fails before touching the admin, naming each
 #      value it cannot decrypt and the key's volume.
 # Needs no running Airflow, database or network.
@@ -40,10 +41,16 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW_ADMIN_USERNAME=admin AIRFLOW_ADMIN_EMAIL=admin@example.invalid FERNET_KEY_VOLUME=$VOLUME
 mkdir -p "$AIRFLOW_HOME"
 
-# airflow-init.sh with the given admin password; its output in $work/<log>.log, its exit status returned.
+# airflow-init.sh with the given admin password (as a swarm gives it, in a file, when $3 is `file`); its output in
+# $work/<log>.log, its exit status returned.
 run_init() {
   local status=0
-  AIRFLOW_ADMIN_PASSWORD=$1 bash "$SCRIPT" >"$work/$2.log" 2>&1 || status=$?
+  if [[ "${3:-}" == file ]]; then
+    printf '%s\n' "$1" >"$work/admin-password"
+    AIRFLOW_ADMIN_PASSWORD_FILE=$work/admin-password bash "$SCRIPT" >"$work/$2.log" 2>&1 || status=$?
+  else
+    AIRFLOW_ADMIN_PASSWORD=$1 bash "$SCRIPT" >"$work/$2.log" 2>&1 || status=$?
+  fi
   return "$status"
 }
 
@@ -84,7 +91,7 @@ grep -q '^User "admin" created with role "Admin"$' "$work/first.log" || fail "th
 read -r _ id_first _ _ < <(inspect first-password none)
 read -r _ _ _ _ < <(inspect first-password none e2e_item stored-secret)
 
-run_init second-password second || fail "a kept database: exit $?"$'\n'"$(tail -20 "$work/second.log")"
+run_init second-password second file || fail "a kept database: exit $?"$'\n'"$(tail -20 "$work/second.log")"
 grep -q '^Fernet key: all 3 encrypted value(s) in the metadata database decrypt$' "$work/second.log" ||
   fail "the kept connection and variable were not checked:"$'\n'"$(tail -20 "$work/second.log")"
 grep -q '^User "admin" password reset successfully$' "$work/second.log" || fail "the admin's password was not reset:"$'\n'"$(tail -20 "$work/second.log")"

@@ -12,7 +12,9 @@
 #      socket-only server): the databases are created, owned by their roles;
 #   4. the container's whole start: postgres-start.sh in front of the host-built image's entrypoint
 #      (images/postgres/host/docker-entrypoint.sh, its initdb.d folder moved into the work directory), which
-#      sources the hook on a new cluster; then a restart with the next deploy's passwords.
+#      sources the hook on a new cluster; then a restart with the next deploy's passwords;
+#   5. the same start on a swarm: every password only in a file its <NAME>_FILE names (secret-files.sh), the
+#      variables unset; then a file that cannot be read, which stops the start naming the variable and the file.
 # Needs PostgreSQL's server binaries (Debian's postgresql-<major>, installed when missing, as root) and
 # /var/run/postgresql (which that package makes).
 #
@@ -37,7 +39,7 @@ export PATH="$bin:$PATH"
 
 # The scripts under test, copied where the postgres user can read them.
 copy_scripts() {
-  cp constructs/assets/postgres-start.sh constructs/assets/postgres-roles.sql constructs/assets/postgres-adopt-objects.sql \
+  cp constructs/assets/postgres-start.sh constructs/assets/secret-files.sh constructs/assets/postgres-roles.sql constructs/assets/postgres-adopt-objects.sql \
     constructs/assets/postgres-init-roles.sh images/postgres/host/docker-entrypoint.sh "$1/"
 }
 
@@ -223,6 +225,25 @@ expect_answer "the container's restart: the next deploy's password" '1' "$(as_ro
 expect_refusal "the container's restart: the first deploy's password" 'password authentication failed for user "airflow"' \
   "$(as_role airflow Airflow4x9 airflow 'SELECT 1')"
 stop_container
-if grep -q -E '[0-9]x9' "$flow/first.log" "$flow/second.log"; then fail "a password is in the container's output"; fi
+
+# ---- 5. on a swarm: the passwords as files ----------------------------------------------------------
+deploy_passwords 6
+mkdir -p "$work/secrets"
+for name in POSTGRES_PASSWORD KP_PG_AIRFLOW_PASSWORD KP_PG_PIPELINE_PASSWORD KP_PG_MONITORING_PASSWORD; do
+  printf '%s\n' "${!name}" >"$work/secrets/$name"
+  export "${name}_FILE=$work/secrets/$name"
+  unset "$name"
+done
+start_container third.log
+expect_answer "a start with the passwords as files: the pipeline role's new password" '1' "$(as_role pipeline Pipeline6x9 pipeline 'SELECT 1')"
+expect_answer "a start with the passwords as files: the superuser's new password" '1' "$(as_role platform Super6x9 postgres 'SELECT 1')"
+expect_refusal "a start with the passwords as files: the deploy before's password" 'password authentication failed for user "airflow"' \
+  "$(as_role airflow Airflow5x9 airflow 'SELECT 1')"
+stop_container
+export KP_PG_PIPELINE_PASSWORD_FILE=$work/secrets/missing
+if bash "$START" --reconcile >"$flow/unreadable.log" 2>&1; then fail "a start whose password file cannot be read must fail"; fi
+expect_answer "a password file that cannot be read: the error names the variable and the file" \
+  "postgres-start.sh: KP_PG_PIPELINE_PASSWORD_FILE names $work/secrets/missing, which cannot be read" "$(cat "$flow/unreadable.log")"
+if grep -q -E '[0-9]x9' "$flow/first.log" "$flow/second.log" "$flow/third.log"; then fail "a password is in the container's output"; fi
 echo "ok: no password in the container's output"
 echo "postgres roles check passed"

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs once per deploy, before any Airflow component starts: migrates the metadata database, checks that
 # what it stores encrypted is readable with the Fernet key, then makes the admin's password the generated
-# one (a database kept from an earlier deploy holds an older one).
+# one (a database kept from an earlier deploy holds an older one). On a swarm that password is a file
+# (AIRFLOW_ADMIN_PASSWORD_FILE, secret-files.sh); Airflow reads its own secret settings through _CMD.
 set -euo pipefail
+# shellcheck source=constructs/assets/secret-files.sh
+source "$(dirname "${BASH_SOURCE[0]}")/secret-files.sh"
+read_secret_files AIRFLOW_ADMIN_PASSWORD
 airflow db migrate
 
 # A kept database read with another key would serve failing connections and variables without a value;

@@ -12,8 +12,12 @@
 #     over to the entrypoint, which starts the server as the container's main process;
 #   - on a new cluster, the entrypoint initialises it and runs its /docker-entrypoint-initdb.d hooks with
 #     its own socket-only server: the hook (postgres-init-roles.sh) runs `postgres-start.sh --apply-roles`.
-# PGHOST (default /var/run/postgresql) is the socket's directory, PGPORT its port.
+# PGHOST (default /var/run/postgresql) is the socket's directory, PGPORT its port. On a swarm the passwords
+# come as files (<NAME>_FILE), read here once for the whole start (secret-files.sh).
 set -Eeuo pipefail
+# shellcheck source=constructs/assets/secret-files.sh
+source "$(dirname "${BASH_SOURCE[0]}")/secret-files.sh"
+read_secret_files POSTGRES_PASSWORD KP_PG_AIRFLOW_PASSWORD KP_PG_PIPELINE_PASSWORD KP_PG_MONITORING_PASSWORD
 
 log() { printf '%s [postgres-start] %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$*" >&2; }
 
