@@ -1,11 +1,13 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { type CassandraCommitlogSync, DeploymentTarget, ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
+import { type CassandraCommitlogSync, DeploymentTarget, ImageRegistry, ImageSource, type KafkaControllerPlacement, type KafkaMetadataMode, PlatformStack, type PlatformProfile } from './constructs';
 
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
 //   DOCKER_HOST                           the engine to deploy to (default: the local socket), or a swarm's manager
 //   KP_SWARM_HOSTS                        deploy as services of a Docker Swarm: its hosts' kp.host labels, comma-separated
 //                                         (plan and terraform validate so far: README, "A swarm of hosts")
+//   KP_SWARM_REGISTRY                     host:port of the registry the swarm's nodes pull every image from, by digest
+//   KP_SWARM_REGISTRY_INSECURE=true       accept its self-signed certificate (scripts/swarm-hosts.sh registry)
 //   KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS=true  allow ports that other machines reach (a swarm publishes on every node)
 //   KP_IMAGE_SOURCE=host                  images built on the Docker host (scripts/build-host-images.sh), no registry
 //   KP_IMAGE_MIRROR                       a registry mirror prefix serving the pinned images
@@ -33,7 +35,7 @@ const env = process.env;
 const app = new App();
 new PlatformStack(app, 'kafka-pipelining', {
   dockerHost: env.DOCKER_HOST,
-  target: env.KP_SWARM_HOSTS ? DeploymentTarget.swarm({ hosts: env.KP_SWARM_HOSTS.split(',').map((host) => host.trim()) }) : undefined,
+  target: env.KP_SWARM_HOSTS ? swarmTarget(env.KP_SWARM_HOSTS, env) : undefined,
   acceptUnencryptedNetworkAccess: optionalFlag('KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS', env.KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS),
   imageSource: imageSource(env),
   controlCenter: env.KP_CONTROL_CENTER !== 'false',
@@ -60,6 +62,13 @@ new PlatformStack(app, 'kafka-pipelining', {
   },
 });
 app.synth();
+
+function swarmTarget(hosts: string, vars: NodeJS.ProcessEnv) {
+  const registry = vars.KP_SWARM_REGISTRY
+    ? new ImageRegistry({ address: vars.KP_SWARM_REGISTRY, insecureSkipVerify: optionalFlag('KP_SWARM_REGISTRY_INSECURE', vars.KP_SWARM_REGISTRY_INSECURE) })
+    : undefined;
+  return DeploymentTarget.swarm({ hosts: hosts.split(',').map((host) => host.trim()), registry });
+}
 
 function imageSource(vars: NodeJS.ProcessEnv): ImageSource {
   if (vars.KP_IMAGE_SOURCE === 'host') return ImageSource.builtOnHost();

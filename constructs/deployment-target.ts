@@ -1,6 +1,7 @@
 import { ITerraformDependable } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { DockerHostTarget } from './docker-host-target';
+import type { ImageRegistry } from './image-registry';
 import type { ContainerBaseProps, ServiceSpec } from './service-container';
 import { SwarmTarget, type SwarmTargetProps } from './swarm-target';
 
@@ -28,6 +29,8 @@ export interface IDeploymentTarget {
   networkDriver(): 'bridge' | 'overlay';
   /** Whether named volumes are Terraform resources (one engine) or made by the node a task lands on. */
   readonly managesVolumes: boolean;
+  /** Where the nodes pull images from, by digest; none: the engine deployed to holds them (one host, or a swarm whose every node has them). */
+  readonly registry?: ImageRegistry;
 }
 
 const targets = new WeakMap<IConstruct, IDeploymentTarget>();

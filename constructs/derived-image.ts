@@ -1,6 +1,7 @@
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
+import { DeploymentTarget } from './deployment-target';
 import { ServiceImage } from './service-image';
 
 export interface DerivedImageProps {
@@ -20,7 +21,8 @@ export interface DerivedImageProps {
 /**
  * An image built on the Docker host on top of a pinned one, adding what the pipeline needs (Python
  * packages, connector jars) at build time, so nothing is downloaded when a container starts. It is
- * rebuilt when its build context or its base changes.
+ * rebuilt when its build context or its base changes. On a target whose nodes pull from a registry, it is built under
+ * the registry's name and pushed there, and services start from it by digest.
  */
 export class DerivedImage extends Construct {
   public readonly imageId: string;
@@ -29,8 +31,10 @@ export class DerivedImage extends Construct {
   constructor(scope: Construct, id: string, props: DerivedImageProps) {
     super(scope, id);
     const context = new TerraformAsset(this, 'Context', { path: props.contextDirectory, type: AssetType.DIRECTORY });
+    const registry = DeploymentTarget.of(this).registry;
+    const name = registry ? registry.nameOf(props.tag) : props.tag;
     this.resource = new Image(this, 'Image', {
-      name: props.tag,
+      name,
       keepLocally: true,
       buildAttribute: {
         context: context.path,
@@ -40,6 +44,6 @@ export class DerivedImage extends Construct {
       },
       triggers: { context: context.assetHash, base: props.base.imageId },
     });
-    this.imageId = this.resource.imageId;
+    this.imageId = registry ? registry.pushed(this, 'Pushed', name, this.resource.imageId) : this.resource.imageId;
   }
 }

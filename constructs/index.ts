@@ -16,6 +16,7 @@ export { CassandraRoles, type CassandraRolesProps } from './cassandra-roles';
 export { ControlCenter, type ControlCenterProps } from './control-center';
 export { DeploymentTarget, type IDeploymentTarget, type RenderedService } from './deployment-target';
 export { DerivedImage, type DerivedImageProps } from './derived-image';
+export { ImageRegistry, type ImageRegistryProps } from './image-registry';
 export { DockerHostTarget } from './docker-host-target';
 export { FakeRandomUserApi, type FakeRandomUserApiProps } from './fake-randomuser-api';
 export { FernetKey, type FernetKeyProps } from './fernet-key';
@@ -38,7 +39,7 @@ export { PlatformNetwork, type PlatformNetworkProps } from './platform-network';
 export { type PlatformServiceProps, type PublishingServiceProps } from './platform-service-props';
 export { PipelineMetrics, type PipelineMetricsProps } from './pipeline-metrics';
 export { PlatformStack, type PlatformStackProps } from './platform-stack';
-export { Postgres, type ExistingPostgresAttributes, type IPostgresDatabase, type PostgresProps } from './postgres';
+export { Postgres, type ExistingPostgresAttributes, type IPostgresDatabase, type PostgresLogin, type PostgresProps } from './postgres';
 export { PostgresExporter, type PostgresExporterProps } from './postgres-exporter';
 export { PrometheusServer, type PrometheusServerProps } from './prometheus-server';
 export {

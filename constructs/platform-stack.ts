@@ -19,7 +19,8 @@ export class PlatformStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: PlatformStackProps = {}) {
     super(scope, id);
-    new DockerProvider(this, 'Docker', { host: props.dockerHost ?? 'unix:///var/run/docker.sock' });
+    const registry = props.target?.registry;
+    new DockerProvider(this, 'Docker', { host: props.dockerHost ?? 'unix:///var/run/docker.sock', registryAuth: registry ? [registry.providerAuth()] : undefined });
     new RandomProvider(this, 'Random');
     for (const [provider, version] of Object.entries(TERRAFORM_PROVIDERS)) {
       this.addOverride(`terraform.required_providers.${provider}.version`, version);

@@ -37,6 +37,7 @@ export class PostgresExporter extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresExporterProps) {
     super(scope, id);
+    const login = props.postgres.login('monitoring');
     const image = new ServiceImage(this, 'Image', { image: IMAGES.postgresExporter, source: props.imageSource });
     this.container = new ServiceContainer(this, 'Exporter', {
       name: props.name,
@@ -46,8 +47,14 @@ export class PostgresExporter extends Construct {
       command: [`--web.listen-address=:${PORT}`, '--disable-settings-metrics'],
       // The platform's server has no TLS; lib/pq, the exporter's driver, would insist on it by default.
       // Its own role (pg_monitor on the platform's server): the server's statistics cover every database, and the
-      // pipeline's role could neither see the other sessions nor size Airflow's database.
-      environment: { DATA_SOURCE_NAME: `${props.postgres.dsn('monitoring')}?sslmode=disable` },
+      // pipeline's role could neither see the other sessions nor size Airflow's database. The address, role and
+      // password apart (the exporter's DATA_SOURCE_URI form), so that a swarm can hand the password over as a file
+      // (DATA_SOURCE_PASS_FILE, which the exporter reads itself).
+      environment: {
+        DATA_SOURCE_URI: `${login.address}/${login.database}?sslmode=disable`,
+        DATA_SOURCE_USER: login.user,
+        DATA_SOURCE_PASS: login.password,
+      },
       healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PORT}/metrics`], { intervalSeconds: 15, startPeriodSeconds: 5 }),
     });
     this.endpoint = { job: 'postgres', address: `${props.name}:${PORT}`, path: '/metrics' };

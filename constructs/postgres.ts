@@ -18,10 +18,22 @@ import { IMAGES } from './versions';
  */
 export type PostgresClient = 'airflow' | 'pipeline' | 'monitoring';
 
+/** One client's way in, in parts, for a client that takes its password apart from the address (as a file, on a swarm). */
+export interface PostgresLogin {
+  /** `host:port` on the platform network. */
+  readonly address: string;
+  readonly database: string;
+  readonly user: string;
+  /** The role's password: pass it as a secret. */
+  readonly password: string;
+}
+
 /** What a PostgreSQL client needs: a DSN per purpose, each with its own role and database. */
 export interface IPostgresDatabase {
   /** A DSN for `client`, for containers on the platform network. Contains that role's password: pass it as a secret. */
   dsn(client: PostgresClient, scheme?: string): string;
+  /** The same as `dsn`, in parts. */
+  login(client: PostgresClient): PostgresLogin;
   /**
    * A DSN for `client`, from the Docker host.
    * @default - unknown: the stack has no `postgres_dsn` output
@@ -137,6 +149,7 @@ export class Postgres extends Construct implements IPostgresDatabase {
     };
     return {
       dsn: (client, scheme = 'postgresql') => formatDsn(scheme, roles[client].user, roles[client].password, address, roles[client].database),
+      login: (client) => ({ address, database: roles[client].database, user: roles[client].user, password: roles[client].password }),
       hostDsn: hostAddressOfServer === undefined
         ? undefined
         : (client) => formatDsn('postgresql', roles[client].user, roles[client].password, hostAddressOfServer, roles[client].database),
@@ -234,6 +247,10 @@ export class Postgres extends Construct implements IPostgresDatabase {
 
   public dsn(client: PostgresClient, scheme = 'postgresql'): string {
     return formatDsn(scheme, ROLES[client], this.passwords[client], `${this.host}:${this.port}`, this.databases[client]);
+  }
+
+  public login(client: PostgresClient): PostgresLogin {
+    return { address: `${this.host}:${this.port}`, database: this.databases[client], user: ROLES[client], password: this.passwords[client] };
   }
 
   public hostDsn(client: PostgresClient): string {

@@ -6,6 +6,7 @@ import { Id } from '@cdktf/provider-random/lib/id';
 import { Fn, TerraformStack, Token, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import type { IDeploymentTarget, RenderedService } from './deployment-target';
+import type { ImageRegistry } from './image-registry';
 import type { ContainerBaseProps, ServiceSpec } from './service-container';
 import { PropError } from './validation';
 
@@ -23,6 +24,12 @@ export interface SwarmTargetProps {
    */
   readonly nodeLabel?: string;
   /**
+   * The registry every node pulls the platform's images from, by digest (scripts/swarm-hosts.sh runs one on the
+   * manager and pushes the host-built images into it).
+   * @default - none: every node must already hold every image under the id the manager knows it by (e.g. loaded with `docker load`)
+   */
+  readonly registry?: ImageRegistry;
+  /**
    * Reach services through the swarm's routing mesh: a virtual IP per service, and every port published on every node.
    * Both need the IPVS kernel module (`ip_vs`) on every host, which some kernels lack (this project's test machines
    * do). Without it, a service's name resolves to its tasks' own addresses (`dnsrr`) and a port is published on the
@@ -32,8 +39,11 @@ export interface SwarmTargetProps {
   readonly routingMesh?: boolean;
 }
 
-/** Names of environment variables that hold a secret: a password, a secret or key, a connection string or DSN. */
-const SECRET_VARIABLE = /(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|_CONN|_DSN|DATA_SOURCE_NAME)$/;
+/**
+ * Names of environment variables that hold a secret: a password, a secret or key, a connection string or DSN, and
+ * the PostgreSQL exporter's DSN and password (DATA_SOURCE_NAME, DATA_SOURCE_PASS).
+ */
+const SECRET_VARIABLE = /(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|_CONN|_DSN|DATA_SOURCE_NAME|DATA_SOURCE_PASS)$/;
 
 /** Whether an environment variable's name says it holds a secret (a swarm target never puts one in a service's environment). */
 export function isSecretVariable(name: string): boolean {
@@ -84,6 +94,7 @@ export class SwarmTarget implements IDeploymentTarget {
   public readonly hosts: readonly string[];
   public readonly nodeLabel: string;
   public readonly routingMesh: boolean;
+  public readonly registry?: ImageRegistry;
   private readonly salts = new WeakMap<TerraformStack, string>();
 
   constructor(props: SwarmTargetProps) {
@@ -98,6 +109,7 @@ export class SwarmTarget implements IDeploymentTarget {
     this.hosts = [...props.hosts];
     this.nodeLabel = nodeLabel;
     this.routingMesh = props.routingMesh ?? false;
+    this.registry = props.registry;
   }
 
   public networkDriver(): 'overlay' {

@@ -33,6 +33,8 @@ export const NODE_VERSION = '20.19.0';
 export const PROMETHEUS_VERSION = '2.42.0';
 export const NODE_EXPORTER_VERSION = '1.5.0';
 export const POSTGRES_EXPORTER_VERSION = '0.11.1';
+/** The distribution registry Debian bookworm packages (docker-registry 2.8.2+ds), a swarm's image store (scripts/swarm-hosts.sh). */
+export const REGISTRY_VERSION = '2.8.2';
 
 export const IMAGES = {
   zookeeper: { repository: 'confluentinc/cp-zookeeper', tag: CONFLUENT_PLATFORM_VERSION },
@@ -47,6 +49,7 @@ export const IMAGES = {
   prometheus: { repository: 'prom/prometheus', tag: `v${PROMETHEUS_VERSION}` },
   nodeExporter: { repository: 'prom/node-exporter', tag: `v${NODE_EXPORTER_VERSION}` },
   postgresExporter: { repository: 'prometheuscommunity/postgres-exporter', tag: `v${POSTGRES_EXPORTER_VERSION}` },
+  registry: { repository: 'registry', tag: REGISTRY_VERSION },
 } as const satisfies Record<string, ImageRef>;
 
 export type ImageName = keyof typeof IMAGES;

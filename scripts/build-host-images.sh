@@ -9,7 +9,7 @@
 # interface between the two is in images/README.md.
 #
 # Usage: scripts/build-host-images.sh [NAME ...]   (default: all of IMAGES below, in that order; `base`
-# is debian-base, `kafka` and `zookeeper` are cp-kafka)
+# is debian-base, `kafka` and `zookeeper` are cp-kafka; the images of ON_REQUEST only when named)
 # Talks to $DOCKER_HOST, or to this checkout's engine when DOCKER_HOST is unset (start it first with
 # scripts/docker-engine.sh start). A build is skipped when an image labelled with the content hash of
 # its context directory and build arguments (parent image id included) exists; the base is skipped
@@ -22,6 +22,8 @@ source "$root/scripts/versions.sh"
 
 # Parents before their children.
 IMAGES=(debian-base jre cp-kafka airflow cassandra cp-schema-registry node postgres spark prometheus node-exporter postgres-exporter)
+# Not the platform's: a swarm's image store (scripts/swarm-hosts.sh).
+ON_REQUEST=(registry)
 
 # `repository:tag` as ImageSource.builtOnHost() names IMAGES[name] of constructs/versions.ts.
 kp_host_image_ref() {
@@ -186,7 +188,7 @@ jmx_exporter_agent() {
 }
 
 # ---- the images ----------------------------------------------------------------------------------
-for name in "${IMAGES[@]}"; do
+for name in "${IMAGES[@]}" "${ON_REQUEST[@]}"; do
   # shellcheck source=/dev/null  # one file per image, listed above
   source "$root/images/$name/build.sh"
 done
@@ -200,7 +202,7 @@ for target in "${targets[@]}"; do
     kafka | zookeeper) target=cp-kafka ;;
   esac
   if declare -F "build_${target//-/_}" >/dev/null; then "build_${target//-/_}"
-  else say "unknown image: $target (${IMAGES[*]})"; exit 2; fi
+  else say "unknown image: $target (${IMAGES[*]} ${ON_REQUEST[*]})"; exit 2; fi
 done
 say "done in $(since "$start")"
 docker images --filter "reference=$IMAGE_PREFIX/*" --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Synthesizes the stack and runs `terraform validate` on it with the real kreuzwerker/docker and
 # hashicorp/random providers, built from Go modules (scripts/install-terraform.sh), offline: the plan of the
-# environment's choices, then the replicated profile on a swarm of three hosts (its services, secrets, configs).
+# environment's choices, then the replicated profile on a swarm of three hosts (its services, secrets, configs),
+# its nodes pulling the host-built images from a registry by digest.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,5 +23,5 @@ validate() {
 }
 
 validate plan
-KP_SWARM_HOSTS=host-1,host-2,host-3 KP_PROFILE=replicated KP_CONTROL_CENTER=false KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS=true \
+KP_SWARM_HOSTS=host-1,host-2,host-3 KP_SWARM_REGISTRY=10.231.0.11:5000 KP_SWARM_REGISTRY_INSECURE=true KP_IMAGE_SOURCE=host KP_PROFILE=replicated KP_CONTROL_CENTER=false KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS=true \
   validate "swarm plan"

@@ -45,14 +45,22 @@ describe('the platform against an existing PostgreSQL and Kafka given by address
   });
 
   test("the PostgreSQL exporter reads the given server with the monitoring role given, from its maintenance database", () => {
-    expect(envOf(plan, 'kp-postgres-exporter').DATA_SOURCE_NAME).toBe('postgresql://stats:from-vault-3@db.internal:6432/postgres?sslmode=disable');
+    expect(envOf(plan, 'kp-postgres-exporter')).toEqual(expect.objectContaining({
+      DATA_SOURCE_URI: 'db.internal:6432/postgres?sslmode=disable',
+      DATA_SOURCE_USER: 'stats',
+      DATA_SOURCE_PASS: 'from-vault-3',
+    }));
   });
 
   test("without a monitoring role the exporter takes the pipeline's, and no container gets Airflow's credential but Airflow's", () => {
     const plain = synthPlatform({
       postgres: Postgres.fromExisting({ host: 'db.internal', airflow: { user: 'meta', password: 'secret-a' }, pipeline: { user: 'etl', password: 'secret-p' } }),
     });
-    expect(envOf(plain, 'kp-postgres-exporter').DATA_SOURCE_NAME).toBe('postgresql://etl:secret-p@db.internal:5432/pipeline?sslmode=disable');
+    expect(envOf(plain, 'kp-postgres-exporter')).toEqual(expect.objectContaining({
+      DATA_SOURCE_URI: 'db.internal:5432/pipeline?sslmode=disable',
+      DATA_SOURCE_USER: 'etl',
+      DATA_SOURCE_PASS: 'secret-p',
+    }));
     const withAirflowSecret = plain.containers().filter((c) => (c.env ?? []).some((e: string) => e.includes('secret-a'))).map((c) => c.name).sort();
     expect(withAirflowSecret).toEqual(['kp-airflow-api-server', 'kp-airflow-dag-processor', 'kp-airflow-init', 'kp-airflow-scheduler']);
     expect(plain.json.output.postgres_dsn).toBeUndefined();

@@ -148,7 +148,11 @@ describe('the monitoring, on by default', () => {
   });
 
   test("the PostgreSQL exporter reads the server as the monitoring role (pg_monitor), from the maintenance database, with its generated password and no TLS", () => {
-    expect(envOf(plan, 'kp-postgres-exporter').DATA_SOURCE_NAME).toMatch(/^postgresql:\/\/monitoring:\$\{random_password\.Platform_Postgres_MonitoringPassword_[A-Za-z0-9_]+\.result\}@\$\{docker_container\.[A-Za-z0-9_]+\.name\}:5432\/postgres\?sslmode=disable$/);
+    const env = envOf(plan, 'kp-postgres-exporter');
+    expect(env.DATA_SOURCE_URI).toMatch(/^\$\{docker_container\.[A-Za-z0-9_]+\.name\}:5432\/postgres\?sslmode=disable$/);
+    expect(env.DATA_SOURCE_USER).toBe('monitoring');
+    expect(env.DATA_SOURCE_PASS).toMatch(/^\$\{random_password\.Platform_Postgres_MonitoringPassword_[A-Za-z0-9_]+\.result\}$/);
+    expect(env.DATA_SOURCE_NAME).toBeUndefined();
   });
 });
 

@@ -43,13 +43,14 @@ describe('PostgreSQL: one role per purpose, each with its own generated password
     });
   });
 
-  test('the start script, its SQL and the new cluster\'s initdb.d hook are shipped with content hashes', () => {
+  test('the start script, its SQL, its secret-file reader and the new cluster\'s initdb.d hook are shipped with content hashes', () => {
     const files = (plan.container('kp-postgres').upload as { file: string; source_hash: string; executable: boolean }[]).map((u) => [u.file, u.executable]);
     expect(files.sort()).toEqual([
       ['/docker-entrypoint-initdb.d/50-kafka-pipelining-roles.sh', false],
       ['/opt/kafka-pipelining/postgres-adopt-objects.sql', false],
       ['/opt/kafka-pipelining/postgres-roles.sql', false],
       ['/opt/kafka-pipelining/postgres-start.sh', false],
+      ['/opt/kafka-pipelining/secret-files.sh', false],
     ]);
     expect(plan.container('kp-postgres').healthcheck.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'platform', '-d', 'postgres']);
   });
@@ -77,7 +78,11 @@ describe('PostgreSQL: one role per purpose, each with its own generated password
     for (const name of ['kp-airflow-scheduler', 'kp-bootstrap', 'kp-pipeline-metrics']) {
       expect(envOf(plan, name).PIPELINE_PG_DSN).toBe(`postgresql://pipeline:${SECRETS.pipeline}@${SERVER}/pipeline`);
     }
-    expect(envOf(plan, 'kp-postgres-exporter').DATA_SOURCE_NAME).toBe(`postgresql://monitoring:${SECRETS.monitoring}@${SERVER}/postgres?sslmode=disable`);
+    expect(envOf(plan, 'kp-postgres-exporter')).toEqual(expect.objectContaining({
+      DATA_SOURCE_URI: `${SERVER}/postgres?sslmode=disable`,
+      DATA_SOURCE_USER: 'monitoring',
+      DATA_SOURCE_PASS: SECRETS.monitoring,
+    }));
   });
 
   test("the postgres_dsn output names the pipeline's role and database", () => {

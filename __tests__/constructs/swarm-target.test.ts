@@ -1,5 +1,8 @@
-import { DeploymentTarget, Postgres } from '../../constructs';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DeploymentTarget, ImageRegistry, ImageSource, Postgres } from '../../constructs';
 import { isSecretVariable } from '../../constructs/swarm-target';
+import { PIPELINE_VARIABLES } from '../../jobs/lib/contract';
 import { type PlanResource, synthPlatform, type SynthesizedPlan } from '../helpers/synth';
 
 const HOSTS = ['host-1', 'host-2', 'host-3'];
@@ -47,6 +50,32 @@ describe('the swarm target', () => {
     expect(scheduler.env.PIPELINE_KAFKA_PASSWORD_FILE).toBe('/run/secrets/PIPELINE_KAFKA_PASSWORD');
     expect(scheduler.secrets.map((s: PlanResource) => s.file_name)).toContain('/run/secrets/PIPELINE_KAFKA_PASSWORD');
     expect(service('kp-postgres').task_spec.container_spec.env.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/POSTGRES_PASSWORD');
+  });
+
+  test("points each service only at secret files its own program reads: every <NAME>_FILE has a reader", () => {
+    // The names a shipped start script reads through secret-files.sh.
+    const scriptReads = (script: string): string[] => {
+      const text = fs.readFileSync(path.join(__dirname, '..', '..', 'constructs', 'assets', script), 'utf8');
+      return /^read_secret_files (.+)$/m.exec(text)?.[1].split(' ') ?? [];
+    };
+    const jobSecrets = PIPELINE_VARIABLES.filter((v) => v.secret).map((v) => v.name);
+    const readers: Record<string, readonly string[]> = {
+      'kp-postgres': scriptReads('postgres-start.sh'),
+      'kp-airflow-init': scriptReads('airflow-init.sh'),
+      // The exporter reads DATA_SOURCE_PASS_FILE itself.
+      'kp-postgres-exporter': ['DATA_SOURCE_PASS'],
+    };
+    let files = 0;
+    for (const s of services()) {
+      for (const name of Object.keys(s.task_spec.container_spec.env ?? {})) {
+        const variable = /^(.+)_FILE$/.exec(name)?.[1];
+        if (variable === undefined || !isSecretVariable(variable)) continue;
+        files++;
+        expect({ service: s.name, variable, read: (readers[s.name] ?? jobSecrets).includes(variable) }).toEqual({ service: s.name, variable, read: true });
+      }
+    }
+    expect(readers['kp-postgres']).toEqual(expect.arrayContaining(['POSTGRES_PASSWORD', 'KP_PG_PIPELINE_PASSWORD']));
+    expect(files).toBeGreaterThan(10);
   });
 
   test('keeps every file that holds a password a secret, not a config', () => {
@@ -154,11 +183,59 @@ describe('the swarm target refuses', () => {
 });
 
 describe('secret variable names', () => {
-  test.each(['POSTGRES_PASSWORD', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', 'PIPELINE_PG_DSN', 'DATA_SOURCE_NAME'])(
+  test.each(['POSTGRES_PASSWORD', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', 'PIPELINE_PG_DSN', 'DATA_SOURCE_NAME', 'DATA_SOURCE_PASS'])(
     '%s holds a secret',
     (name) => expect(isSecretVariable(name)).toBe(true),
   );
-  test.each(['AIRFLOW__CORE__FERNET_KEY_CMD', 'PIPELINE_KAFKA_USERNAME', 'KAFKA_HEAP_OPTS', 'FERNET_KEY_VOLUME', 'PIPELINE_CASSANDRA_KEYSPACE'])('%s does not', (name) =>
+  test.each(['AIRFLOW__CORE__FERNET_KEY_CMD', 'PIPELINE_KAFKA_USERNAME', 'KAFKA_HEAP_OPTS', 'FERNET_KEY_VOLUME', 'PIPELINE_CASSANDRA_KEYSPACE', 'DATA_SOURCE_USER', 'DATA_SOURCE_URI'])('%s does not', (name) =>
     expect(isSecretVariable(name)).toBe(false),
   );
+});
+
+describe('a swarm whose nodes pull from a registry', () => {
+  const REGISTRY = '10.231.0.11:5000';
+  const registry = new ImageRegistry({ address: REGISTRY, insecureSkipVerify: true });
+  const pulling = synthPlatform({ profile: 'replicated', imageSource: ImageSource.builtOnHost(), target: DeploymentTarget.swarm({ hosts: HOSTS, registry }), acceptUnencryptedNetworkAccess: true });
+  const digests = (pulling.json.data as Record<string, Record<string, PlanResource>>).docker_registry_image;
+
+  test("starts every service from the registry's copy of its image, by the digest read when the plan is made", () => {
+    const images = Object.values(pulling.resourcesOfType('docker_service')).map((s) => s.task_spec.container_spec.image as string);
+    expect(images.length).toBeGreaterThan(20);
+    for (const image of images) {
+      expect(image).toMatch(new RegExp(`^${REGISTRY.replace(/\./g, '\\.')}/kafka-pipelining/[a-z-]+:[^@]+@\\$\\{data\\.docker_registry_image\\.[A-Za-z0-9_]+\\.sha256_digest\\}$`));
+    }
+    expect(Object.values(digests).map((d) => d.name)).toContain(`${REGISTRY}/kafka-pipelining/cassandra:5.0.4`);
+    for (const lookup of Object.values(digests)) expect(lookup.insecure_skip_verify).toBe(true);
+  });
+
+  test('pulls nothing onto the manager itself, and gives the provider the registry (no login: authentication disabled)', () => {
+    expect(pulling.resourcesOfType('docker_image')).toEqual({});
+    expect((pulling.json.provider as Record<string, PlanResource[]>).docker[0].registry_auth).toEqual([{ address: REGISTRY, auth_disabled: true }]);
+  });
+
+  test('pushes an image the manager builds (a public image plus the pipeline\'s additions) and starts from the pushed digest', () => {
+    const derived = synthPlatform({ target: DeploymentTarget.swarm({ hosts: HOSTS, registry }), acceptUnencryptedNetworkAccess: true, controlCenter: false });
+    const pushes = Object.entries(derived.resourcesOfType('docker_registry_image'));
+    expect(pushes.length).toBeGreaterThan(0);
+    const builds = Object.values(derived.resourcesOfType('docker_image')).filter((i) => i.build !== undefined);
+    expect(builds.map((b) => b.name).sort()).toEqual(pushes.map(([, p]) => p.name).sort());
+    for (const [id, push] of pushes) {
+      expect(push.name.startsWith(`${REGISTRY}/`)).toBe(true);
+      expect(push.keep_remotely).toBe(true);
+      const users = Object.values(derived.resourcesOfType('docker_service')).filter((s) => s.task_spec.container_spec.image === `${push.name}@\${docker_registry_image.${id}.sha256_digest}`);
+      expect({ image: push.name, services: users.length > 0 }).toEqual({ image: push.name, services: true });
+    }
+  });
+
+  test.each([
+    ['https://registry.example.com', 'must be host or host:port, no scheme or path'],
+    ['registry.example.com/team', 'must be host or host:port, no scheme or path'],
+    ['', 'must be host or host:port'],
+  ])("refuses the address '%s'", (address, message) => {
+    expect(() => new ImageRegistry({ address })).toThrow(message);
+  });
+
+  test('passes a login on to the provider, for a registry that asks for one', () => {
+    expect(new ImageRegistry({ address: 'registry.example.com', login: { username: 'ci', password: 'p' } }).providerAuth()).toEqual({ address: 'registry.example.com', username: 'ci', password: 'p' });
+  });
 });
