@@ -8,6 +8,7 @@ import { ContainerBaseProps } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
 import { StateVolume } from './state-volume';
+import { validateIntegerRange } from './validation';
 import { IZooKeeper } from './zookeeper';
 import { IMAGES } from './versions';
 
@@ -31,6 +32,12 @@ export interface KafkaAccessProps {
   readonly brokerFiles: Readonly<Record<string, string>>;
   /** The volume every broker mounts its secret files from. */
   readonly secretsVolume: StateVolume;
+  /**
+   * Copies of the brokers' job, copy i placed as broker i is (`spreadOrdinal`), each writing its host's `secretsVolume`:
+   * on a swarm a named volume is its node's, so every host with a broker needs its own copy of the files.
+   * @default 1
+   */
+  readonly brokerJobCopies?: number;
   /**
    * Where the Kafka image is pulled from.
    * @default ImageSource.publicRegistry()
@@ -62,7 +69,7 @@ export const KAFKA_SECRETS_DIRECTORY = '/var/lib/kafka-pipelining/secrets';
 
 /**
  * The cluster's logins and permissions, applied by two one-shot jobs in the Kafka image.
- * - `brokerJob`, before any broker starts (every broker depends on it): the brokers' JAAS file and their tools'
+ * - `brokerJobFor(i)`, before broker i starts (it depends on it): the brokers' JAAS file and their tools'
  *   client properties onto a volume of their own, owned by the brokers' user and readable by it alone (an upload is
  *   root's); in ZooKeeper mode also the brokers' own SCRAM credential, which `kafka-configs --zookeeper` is the
  *   documented way to create before any broker runs.
@@ -74,7 +81,7 @@ export const KAFKA_SECRETS_DIRECTORY = '/var/lib/kafka-pipelining/secrets';
  * Rules are added, never removed: a rule of a topic the platform no longer uses stays until removed by hand.
  */
 export class KafkaAccess extends Construct {
-  public readonly brokerJob: OneShotContainer;
+  private readonly brokerJobs: OneShotContainer[];
   private readonly image: ServiceImage;
   private readonly script: ShippedFiles;
 
@@ -83,15 +90,24 @@ export class KafkaAccess extends Construct {
     this.image = new ServiceImage(this, 'Image', { image: IMAGES.kafka, source: props.imageSource });
     this.script = new ShippedFiles(this, 'Script', { files: [{ source: path.join(__dirname, 'assets', 'kafka-access.sh'), target: SCRIPT }] });
     const zookeeper = props.target.mode === 'zookeeper';
-    this.brokerJob = this.job('Run', zookeeper ? 'broker' : 'broker-files', zookeeper ? props.target.zookeeper.connectString : '-', {
-      name: props.brokerJobName,
-      memoryMiB: 256,
-      files: [
-        ...(zookeeper ? [credentialsFile([props.brokerCredential])] : []),
-        ...Object.entries(props.brokerFiles).map(([file, content]) => ({ file: `${PLAN}/broker/${file}`, content, permissions: '0600' })),
-      ],
-      volumes: [{ volumeName: props.secretsVolume.volumeName, containerPath: KAFKA_SECRETS_DIRECTORY }],
-    });
+    const copies = validateIntegerRange('brokerJobCopies', props.brokerJobCopies ?? 1, 1, 16);
+    // The first keeps the address the one job has always had, so a stack of one copy replaces nothing.
+    this.brokerJobs = Array.from({ length: copies }, (_, i) =>
+      this.job(i === 0 ? 'Run' : `Run${i + 1}`, zookeeper ? 'broker' : 'broker-files', zookeeper ? props.target.zookeeper.connectString : '-', {
+        name: i === 0 ? props.brokerJobName : `${props.brokerJobName}-${i + 1}`,
+        memoryMiB: 256,
+        files: [
+          ...(zookeeper ? [credentialsFile([props.brokerCredential])] : []),
+          ...Object.entries(props.brokerFiles).map(([file, content]) => ({ file: `${PLAN}/broker/${file}`, content, permissions: '0600' })),
+        ],
+        volumes: [{ volumeName: props.secretsVolume.volumeName, containerPath: KAFKA_SECRETS_DIRECTORY }],
+        spreadOrdinal: i,
+      }));
+  }
+
+  /** The job that writes the files of the broker with spread ordinal `ordinal` (its id less 1). */
+  public brokerJobFor(ordinal: number): OneShotContainer {
+    return this.brokerJobs[ordinal % this.brokerJobs.length];
   }
 
   /** The job that writes every client's credential and rule. */
@@ -111,7 +127,7 @@ export class KafkaAccess extends Construct {
     });
   }
 
-  private job(jobId: string, mode: string, target: string, options: Pick<ContainerBaseProps, 'name' | 'files' | 'volumes' | 'memoryMiB'>): OneShotContainer {
+  private job(jobId: string, mode: string, target: string, options: Pick<ContainerBaseProps, 'name' | 'files' | 'volumes' | 'memoryMiB' | 'spreadOrdinal'>): OneShotContainer {
     return new OneShotContainer(this, jobId, {
       ...options,
       image: this.image.imageId,

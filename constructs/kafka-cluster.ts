@@ -11,6 +11,7 @@ import { PublishingServiceProps, renderProperties } from './platform-service-pro
 import { StateVolume } from './state-volume';
 import { PropError, validateIntegerRange, validateMemoryMiB, validatePort } from './validation';
 import { IZooKeeper } from './zookeeper';
+import { DeploymentTarget } from './deployment-target';
 
 /** What a Kafka client needs: where the cluster answers, and a SASL/SCRAM-SHA-512 login per purpose. */
 export interface IKafkaCluster {
@@ -171,7 +172,8 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     // Checked here, under the cluster's prop name: the controller's own `memoryMiB` would name the brokers'.
     const controllerMemoryMiB = props.controllerMemoryMiB === undefined ? undefined : validateMemoryMiB('controllerMemoryMiB', props.controllerMemoryMiB, 512);
     // Written afresh by the broker's kafka-access job whenever it runs; kept like every volume with retainVolumes (then
-    // not a Terraform resource), though nothing in it outlives the next deploy. Every broker mounts it: one Docker host.
+    // not a Terraform resource), though nothing in it outlives the next deploy. Every broker mounts it: on one Docker
+    // host one job writes it; on a swarm, where a volume is its node's, a copy of the job beside each broker.
     const secrets = new StateVolume(this, 'Secrets', { name: `${name}-secrets`, retain: props.retainVolumes, holdsSecret: true });
     const password = (secretId: string): string => new GeneratedSecret(this, secretId).value;
     this.passwords = {
@@ -192,6 +194,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       brokerCredential: own,
       brokerFiles: brokerSecretFiles(own, mode),
       secretsVolume: secrets,
+      brokerJobCopies: DeploymentTarget.of(this).kind === 'swarm' ? count : 1,
       imageSource: props.imageSource,
     });
     const brokerName = (brokerId: number) => (brokerId === 1 ? name : `${name}-${brokerId}`);
@@ -236,7 +239,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
         metadata: metadataOf(brokerId),
         brokerId,
         secretsVolume: secrets,
-        secretsJob: this.access.brokerJob.resource,
+        secretsJob: this.access.brokerJobFor(index).resource,
         replicationFactor: this.replicationFactor,
         hostPort: hostPort + index,
         advertisedHost: props.advertisedHost,

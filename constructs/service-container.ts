@@ -72,6 +72,13 @@ export interface ContainerBaseProps {
    * @default - the image's user
    */
   readonly user?: string;
+  /**
+   * Its place in a group whose members should run on different hosts (broker i, Cassandra node i, the job that writes
+   * broker i's files): a target of several hosts puts member i on its i-th host (modulo their number). One Docker host
+   * ignores it.
+   * @default 0
+   */
+  readonly spreadOrdinal?: number;
 }
 
 export interface ServiceContainerProps extends ContainerBaseProps {
@@ -98,12 +105,6 @@ export interface ServiceContainerProps extends ContainerBaseProps {
    * @default 30
    */
   readonly stopGraceSeconds?: number;
-  /**
-   * This service's place in a group whose members should run on different hosts (broker i, Cassandra node i):
-   * a target of several hosts puts member i on its i-th host (modulo their number). One Docker host ignores it.
-   * @default 0
-   */
-  readonly spreadOrdinal?: number;
 }
 
 /** A long-running service as a target renders it: every default applied, every value checked. */
@@ -117,6 +118,7 @@ export interface ServiceSpec extends ServiceContainerProps {
 
 /** Checks what every target needs of a service or a job. */
 export function validateContainerBase(props: ContainerBaseProps): void {
+  if (props.spreadOrdinal !== undefined) validateIntegerRange('spreadOrdinal', props.spreadOrdinal, 0, 1000);
   validateIntegerRange(`${props.name}: memoryMiB`, props.memoryMiB, 64, 262144);
 }
 

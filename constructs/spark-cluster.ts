@@ -16,7 +16,10 @@ export interface ISparkCluster {
   readonly masterUrl: string;
   /** The image drivers run: the cluster's Spark version with the pipeline's connectors. */
   readonly imageId: string;
-  /** The named volume the workers mount at `/checkpoints`; drivers mount it there too. */
+  /**
+   * The named volume a driver mounts at `/checkpoints`. Only the driver writes there (the stream keeps no state in its
+   * executors: its checkpoint is offsets and commits), so the workers need not reach it and may run on any host.
+   */
   readonly checkpointsVolumeName: string;
   /** The most memory one executor can get: what the smallest worker offers. */
   readonly maxExecutorMemoryMiB: number;
@@ -35,7 +38,7 @@ export interface ISparkCluster {
 export interface ExistingSparkClusterAttributes {
   /** `spark://host:port` of its master, reachable from the platform network. */
   readonly masterUrl: string;
-  /** A named volume on the same Docker host that its workers mount at `/checkpoints`. */
+  /** A named volume on the Docker host the driver runs on, for its checkpoints (its workers need not mount it). */
   readonly checkpointsVolumeName: string;
   /** The most memory one executor can get. */
   readonly maxExecutorMemoryMiB: number;
@@ -118,7 +121,7 @@ export class SparkCluster extends Construct implements ISparkCluster {
   public readonly image: SparkImage;
   public readonly master: SparkMaster;
   public readonly workers: readonly SparkWorker[];
-  /** Streaming checkpoints, mounted at `/checkpoints` in workers and drivers. */
+  /** Streaming checkpoints, mounted at `/checkpoints` in the drivers (the workers keep nothing of the stream). */
   public readonly checkpoints: StateVolume;
 
   constructor(scope: Construct, id: string, props: SparkClusterProps) {
@@ -145,7 +148,6 @@ export class SparkCluster extends Construct implements ISparkCluster {
           network: props.network,
           imageId: this.image.imageId,
           master: this.master,
-          checkpoints: this.checkpoints,
           cores: props.workerCores,
           memoryMiB: props.workerMemoryMiB,
           prometheusMetrics: props.prometheusMetrics,

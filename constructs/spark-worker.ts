@@ -7,7 +7,6 @@ import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
 import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
 import { SparkMaster } from './spark-master';
-import { StateVolume } from './state-volume';
 import { validateIntegerRange, validateMemoryMiB } from './validation';
 
 export interface SparkWorkerProps {
@@ -17,8 +16,6 @@ export interface SparkWorkerProps {
   /** The Spark image (with connectors) to run. */
   readonly imageId: string;
   readonly master: SparkMaster;
-  /** Where streaming checkpoints live, mounted at `/checkpoints` like in the driver. */
-  readonly checkpoints: StateVolume;
   /**
    * Cores offered to executors. More than a small host has: a task of the streaming job waits on Cassandra's writes
    * most of its time (0.45 s of CPU in a 5.6 s task, measured on 2 cores), and with 4 the users topic's partitions
@@ -77,7 +74,6 @@ export class SparkWorker extends Construct {
         ...(props.prometheusMetrics ? { SPARK_WORKER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
       },
       files: [...health.uploads, props.master.security.propertiesFile],
-      volumes: [{ volumeName: props.checkpoints.volumeName, containerPath: '/checkpoints' }],
       // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 }),
     });

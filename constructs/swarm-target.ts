@@ -3,7 +3,7 @@ import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { Secret } from '@cdktf/provider-docker/lib/secret';
 import { Service, ServiceTaskSpec, ServiceTaskSpecContainerSpecConfigs, ServiceTaskSpecContainerSpecSecrets } from '@cdktf/provider-docker/lib/service';
 import { Id } from '@cdktf/provider-random/lib/id';
-import { Fn, TerraformStack, Token, Tokenization } from 'cdktf';
+import { Fn, Lazy, TerraformStack, Token, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import type { IDeploymentTarget, RenderedService } from './deployment-target';
 import type { ImageRegistry } from './image-registry';
@@ -96,6 +96,8 @@ export class SwarmTarget implements IDeploymentTarget {
   public readonly routingMesh: boolean;
   public readonly registry?: ImageRegistry;
   private readonly salts = new WeakMap<TerraformStack, string>();
+  /** Per stack: each named volume and the hosts of the services that write it, as rendered so far. */
+  private readonly writers = new WeakMap<TerraformStack, Map<string, Set<string>>>();
 
   constructor(props: SwarmTargetProps) {
     if (props.hosts.length < 1 || props.hosts.length > 64) throw new PropError('hosts', `must name 1 to 64 hosts, got ${props.hosts.length}`);
@@ -121,7 +123,7 @@ export class SwarmTarget implements IDeploymentTarget {
    * update starts the new task before stopping the old one, except where both would share a volume.
    */
   public renderService(scope: Construct, spec: ServiceSpec): RenderedService {
-    const stateful = isStateful(spec);
+    const stateful = writesVolume(spec);
     const order = stateful ? 'stop-first' : 'start-first';
     const service = new Service(scope, 'Service', {
       name: spec.name,
@@ -130,7 +132,7 @@ export class SwarmTarget implements IDeploymentTarget {
         healthcheck: spec.healthCheck.render(),
         stopGracePeriod: `${spec.stopGraceSeconds}s`,
         restartCondition: spec.restart === 'no' ? 'none' : spec.restart === 'on-failure' ? 'on-failure' : 'any',
-        placement: this.placement(stateful, spec.spreadOrdinal),
+        placement: this.placement(scope, spec),
       }),
       mode: { replicated: { replicas: 1 } },
       updateConfig: { parallelism: 1, delay: '5s', failureAction: 'rollback', monitor: '30s', order },
@@ -152,7 +154,7 @@ export class SwarmTarget implements IDeploymentTarget {
   public renderJob(scope: Construct, props: ContainerBaseProps): RenderedService {
     const service = new Service(scope, 'Service', {
       name: props.name,
-      taskSpec: this.taskSpec(scope, props, { restartCondition: 'on-failure', placement: this.placement(isStateful(props), 0) }),
+      taskSpec: this.taskSpec(scope, props, { restartCondition: 'on-failure', placement: this.placement(scope, props) }),
       mode: { replicated: { replicas: 1 } },
       endpointSpec: { mode: this.routingMesh ? 'vip' : 'dnsrr' },
       dependsOn: props.dependsOn,
@@ -224,10 +226,48 @@ export class SwarmTarget implements IDeploymentTarget {
     };
   }
 
-  /** A stateful service on its host; the others spread over the hosts. */
-  private placement(stateful: boolean, spreadOrdinal: number): NonNullable<ServiceTaskSpec['placement']> {
-    if (stateful) return { constraints: [`node.labels.${this.nodeLabel} == ${this.hosts[spreadOrdinal % this.hosts.length]}`] };
-    return { prefs: [`spread=node.labels.${this.nodeLabel}`] };
+  /**
+   * A service that writes a named volume on its host (`spreadOrdinal`); one that only reads volumes beside the services
+   * that write them, when they are all on one host (the volume is that host's); the others spread over the hosts (a
+   * reader of volumes written on several hosts sees its own node's). Known once every service is rendered: resolved at
+   * synth. A stateful service that reads a volume written only on other hosts would find it empty, and is refused.
+   */
+  private placement(scope: Construct, props: ContainerBaseProps): NonNullable<ServiceTaskSpec['placement']> {
+    const writers = this.writersOf(scope);
+    const volumes = props.volumes ?? [];
+    const written = volumes.filter((v) => !(v.readOnly ?? false)).map((v) => v.volumeName);
+    const read = volumes.filter((v) => v.readOnly ?? false).map((v) => v.volumeName);
+    const own = written.length > 0 ? this.hosts[(props.spreadOrdinal ?? 0) % this.hosts.length] : undefined;
+    for (const volume of written) writers.set(volume, (writers.get(volume) ?? new Set()).add(own!));
+    // Decided once, when first resolved; the provider's nested blocks take lazy values only in their lists.
+    let decided: { readonly constraints: string[]; readonly prefs: string[] } | undefined;
+    const decide = () => {
+      decided ??= this.decidePlacement(props.name, own, read, writers);
+      return decided;
+    };
+    return {
+      constraints: Lazy.listValue({ produce: () => decide().constraints }, { omitEmpty: true }),
+      prefs: Lazy.listValue({ produce: () => decide().prefs }, { omitEmpty: true }),
+    };
+  }
+
+  private decidePlacement(name: string, own: string | undefined, read: readonly string[], writers: Map<string, Set<string>>) {
+    const pinned = (host: string) => ({ constraints: [`node.labels.${this.nodeLabel} == ${host}`], prefs: [] });
+    if (own !== undefined) {
+      for (const volume of read) {
+        const hosts = writers.get(volume);
+        if (hosts !== undefined && !hosts.has(own)) {
+          throw new Error(`${name} runs on ${own} and reads the volume ${volume}, which only ${[...hosts].join(', ')} write(s): on a swarm a volume is its node's; write it on ${own} too`);
+        }
+      }
+      return pinned(own);
+    }
+    const hosts = new Set(read.flatMap((volume) => [...(writers.get(volume) ?? [])]));
+    return hosts.size === 1 ? pinned([...hosts][0]) : { constraints: [], prefs: [`spread=node.labels.${this.nodeLabel}`] };
+  }
+
+  private writersOf(scope: Construct): Map<string, Set<string>> {
+    return ofStack(this.writers, scope, () => new Map<string, Set<string>>());
   }
 
   private secret(scope: Construct, id: string, name: string, data: string): Secret {
@@ -244,17 +284,18 @@ export class SwarmTarget implements IDeploymentTarget {
   }
 
   private salt(scope: Construct): string {
-    const stack = TerraformStack.of(scope);
-    let salt = this.salts.get(stack);
-    if (salt === undefined) {
-      salt = new Id(stack, 'SwarmObjectNameSalt', { byteLength: 16 }).hex;
-      this.salts.set(stack, salt);
-    }
-    return salt;
+    return ofStack(this.salts, scope, (stack) => new Id(stack, 'SwarmObjectNameSalt', { byteLength: 16 }).hex);
   }
 }
 
+/** What `map` holds for the stack of `scope`, made on first use: a target may serve several stacks. */
+function ofStack<T>(map: WeakMap<TerraformStack, T>, scope: Construct, make: (stack: TerraformStack) => T): T {
+  const stack = TerraformStack.of(scope);
+  if (!map.has(stack)) map.set(stack, make(stack));
+  return map.get(stack)!;
+}
+
 /** It writes to a named volume, which lives on one node. */
-function isStateful(props: ContainerBaseProps): boolean {
+function writesVolume(props: ContainerBaseProps): boolean {
   return (props.volumes ?? []).some((v) => !(v.readOnly ?? false));
 }

@@ -203,7 +203,6 @@ describe('StreamingPlatform, default props', () => {
     ['kp-postgres', ['/var/lib/postgresql/data']],
     ['kp-cassandra', ['/var/lib/cassandra']],
     ['kp-control-center', ['/var/lib/confluent-control-center']],
-    ['kp-spark-worker-1', ['/checkpoints']],
     ['kp-spark-job', ['/checkpoints']],
     ['kp-airflow-fernet-key', ['/opt/airflow/fernet']],
     ['kp-airflow-init', ['/opt/airflow/fernet', '/opt/airflow/logs']],

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DeploymentTarget, ImageRegistry, ImageSource, Postgres } from '../../constructs';
+import { Testing, TerraformStack } from 'cdktf';
+import { DeploymentTarget, HealthCheck, ImageRegistry, ImageSource, OneShotContainer, PlatformNetwork, Postgres, ServiceContainer } from '../../constructs';
 import { isSecretVariable } from '../../constructs/swarm-target';
 import { PIPELINE_VARIABLES } from '../../jobs/lib/contract';
 import { type PlanResource, synthPlatform, type SynthesizedPlan } from '../helpers/synth';
@@ -24,8 +25,8 @@ const pinnedHost = (s: PlanResource): string | undefined => {
 };
 
 describe('the swarm target', () => {
-  test('renders every service of the single-host plan as a swarm service, and no container or Terraform volume', () => {
-    expect(services().map((s) => s.name).sort()).toEqual(single.containers().map((c) => c.name).sort());
+  test("renders every service of the single-host plan as a swarm service (and the brokers' files job once per broker host), and no container or Terraform volume", () => {
+    expect(services().map((s) => s.name).sort()).toEqual([...single.containers().map((c) => c.name), 'kp-kafka-access-2', 'kp-kafka-access-3'].sort());
     expect(plan.resourcesOfType('docker_container')).toEqual({});
     expect(plan.resourcesOfType('docker_volume')).toEqual({});
     expect(Object.values(plan.resourcesOfType('docker_network'))).toEqual([expect.objectContaining({ driver: 'overlay', attachable: true })]);
@@ -110,6 +111,24 @@ describe('the swarm target', () => {
     expect(service('kp-schema-registry').task_spec.placement).toEqual({ prefs: ['spread=node.labels.kp.host'] });
   });
 
+  test("places a service that reads a volume beside the service that writes it, and each broker's files on the broker's host", () => {
+    // pipeline-metrics reads the stream's offsets from the Spark job's checkpoint volume.
+    expect(pinnedHost(service('kp-pipeline-metrics'))).toBe(pinnedHost(service('kp-spark-job')));
+    expect(['kp-kafka-access', 'kp-kafka-access-2', 'kp-kafka-access-3'].map((name) => pinnedHost(service(name)))).toEqual(HOSTS);
+    // The monitoring's node exporter reads volumes of every host: it sees its own node's, wherever it runs.
+    expect(service('kp-node-exporter').task_spec.placement).toEqual({ prefs: ['spread=node.labels.kp.host'] });
+    // One Docker host keeps its one job.
+    expect(single.containers().filter((c) => /^kp-kafka-access/.test(c.name)).map((c) => c.name)).toEqual(['kp-kafka-access']);
+  });
+
+  test("pins the Spark driver (it writes the stream's checkpoint) but not the workers, which keep nothing of the stream", () => {
+    expect(HOSTS).toContain(pinnedHost(service('kp-spark-job')));
+    for (const name of ['kp-spark-worker-1', 'kp-spark-worker-2']) {
+      expect(service(name).task_spec.container_spec.mounts ?? []).toEqual([]);
+      expect(service(name).task_spec.placement).toEqual({ prefs: ['spread=node.labels.kp.host'] });
+    }
+  });
+
   test('spreads the dedicated KRaft controllers over the hosts too', () => {
     const dedicated = synthPlatform({ profile: 'replicated', kafkaControllers: 'dedicated', target: swarm(), acceptUnencryptedNetworkAccess: true });
     const hosts = Object.values(dedicated.resourcesOfType('docker_service')).filter((s) => /-kafka-controller-/.test(s.name)).map(pinnedHost);
@@ -175,6 +194,22 @@ describe('the swarm target refuses', () => {
     expect(() => synthPlatform({ target: swarm(), acceptUnencryptedNetworkAccess: true, bindAddress: '127.0.0.1' })).toThrow(
       "bindAddress is for one Docker host: a swarm publishes ports on its nodes' addresses; leave it unset",
     );
+  });
+
+  test('a service that would read a volume written only on another host, naming both', () => {
+    const target = DeploymentTarget.swarm({ hosts: HOSTS });
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'volumes');
+    DeploymentTarget.use(stack, target);
+    const network = new PlatformNetwork(stack, 'Network', { name: 'n' });
+    const image = 'node';
+    const check = HealthCheck.command(['true']);
+    new OneShotContainer(stack, 'Writer', { name: 'writer', image, network, memoryMiB: 64, volumes: [{ volumeName: 'shared', containerPath: '/s' }] });
+    new ServiceContainer(stack, 'Reader', {
+      name: 'reader', image, network, memoryMiB: 64, healthCheck: check, spreadOrdinal: 1,
+      volumes: [{ volumeName: 'own', containerPath: '/o' }, { volumeName: 'shared', containerPath: '/s', readOnly: true }],
+    });
+    expect(() => Testing.synth(stack)).toThrow('reader runs on host-2 and reads the volume shared, which only host-1 write(s)');
   });
 
   test('to publish on every node without acceptUnencryptedNetworkAccess', () => {

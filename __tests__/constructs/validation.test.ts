@@ -194,12 +194,12 @@ describe('a construct used on its own names its own props', () => {
     ['SparkMaster memoryMiB', build((s, network) => new SparkMaster(s, 'M', { network, imageId: 'spark', memoryMiB: 100 })), 'memoryMiB must be an integer between 384 and 262144, got 100'],
     [
       'SparkWorker memoryMiB',
-      build((s, network) => new SparkWorker(s, 'W', { network, name: 'w', imageId: 'spark', master: new SparkMaster(s, 'M', { network, imageId: 'spark' }), checkpoints: new StateVolume(s, 'C', { name: 'c' }), memoryMiB: 100 })),
+      build((s, network) => new SparkWorker(s, 'W', { network, name: 'w', imageId: 'spark', master: new SparkMaster(s, 'M', { network, imageId: 'spark' }), memoryMiB: 100 })),
       'memoryMiB must be an integer between 1024 and 262144, got 100',
     ],
     [
       'SparkWorker cores',
-      build((s, network) => new SparkWorker(s, 'W', { network, name: 'w', imageId: 'spark', master: new SparkMaster(s, 'M', { network, imageId: 'spark' }), checkpoints: new StateVolume(s, 'C', { name: 'c' }), cores: 0 })),
+      build((s, network) => new SparkWorker(s, 'W', { network, name: 'w', imageId: 'spark', master: new SparkMaster(s, 'M', { network, imageId: 'spark' }), cores: 0 })),
       'cores must be an integer between 1 and 64, got 0',
     ],
     ['SparkCluster workers', build((s, network) => new SparkCluster(s, 'S', { network, workers: 9 })), 'workers must be an integer between 1 and 8, got 9'],
