@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scripts/swarm-hosts.sh as the swarm proof's setup uses it: three hosts up, joined, labelled and Ready; a
+# scripts/swarm-hosts.sh as the swarm proof's setup uses it: three hosts up, joined, labelled and Ready; the
+# registry service on the manager, an image pushed into it and pulled from it by digest on the other hosts; a
 # service pinned to host 2 reached by name over the overlay network from host 3, and on the port it publishes
 # from this machine; host 3 cut off (Down) and mended (Ready); then down, with no dockerd, namespace, link or
 # data left. The project's engine (for the image the hosts load) is stopped again if this started it.
@@ -36,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 bash scripts/docker-engine.sh start
 eval "$(bash scripts/docker-engine.sh env)"
-bash scripts/build-host-images.sh node >/dev/null
+bash scripts/build-host-images.sh node registry >/dev/null
 
 start=$SECONDS
 bash scripts/swarm-hosts.sh up 3
@@ -46,7 +47,17 @@ for i in 1 2 3; do
   label=$(on_host 1 node inspect "host-$i" --format '{{index .Spec.Labels "kp.host"}}')
   [[ "$label" == "host-$i" ]] || fail "host-$i is labelled kp.host='$label'"
 done
-for i in 2 3; do "$DOCKER_CLI" save "$image" | on_host "$i" load -q >/dev/null; done
+
+start=$SECONDS
+registry=$(bash scripts/swarm-hosts.sh registry)
+[[ "$registry" == 10.231.0.11:5000 ]] || fail "the registry is at '$registry', not on the manager's address"
+pinned=$(bash scripts/swarm-hosts.sh push "$image")
+[[ "$pinned" =~ ^10\.231\.0\.11:5000/kafka-pipelining/node@sha256:[0-9a-f]{64}$ ]] || fail "push printed '$pinned', not the image by digest"
+say "registry up and $image pushed in $((SECONDS - start)) s: $pinned"
+for i in 2 3; do
+  if on_host "$i" image inspect "$image" >/dev/null 2>&1; then fail "host-$i holds $image before any pull: the check would prove nothing"; fi
+done
+image=$pinned
 
 on_host 1 network create --driver overlay --attachable kp-check-net >/dev/null
 on_host 1 service create --detach --quiet --no-resolve-image --name kp-check-listener --network kp-check-net --endpoint-mode dnsrr \
@@ -63,6 +74,8 @@ within 90 over_overlay || fail "host-3 does not reach the listener on host-2 by 
 say "host-3 reaches the listener on host-2 by name, over the overlay network"
 within 30 published || fail "the listener's published port 17000 does not answer on host-2 (10.231.0.12)"
 say "its published port answers on host-2's address"
+for i in 2 3; do on_host "$i" image inspect "$pinned" >/dev/null 2>&1 || fail "host-$i did not pull $pinned from the registry"; done
+say "host-2 and host-3 pulled the image from the registry by its digest"
 
 bash scripts/swarm-hosts.sh cut 3
 within 60 states_are "host-1 Ready host-2 Ready host-3 Down " || fail "host-3 cut off, nodes: $(node_states)"

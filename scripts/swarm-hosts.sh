@@ -13,16 +13,24 @@
 #   scripts/swarm-hosts.sh status    one line per host: name, address, dockerd pid, swarm state
 #   scripts/swarm-hosts.sh cut I     take host I's link down: it is lost to the others (its dockerd runs on)
 #   scripts/swarm-hosts.sh mend I    bring host I's link up again
+#   scripts/swarm-hosts.sh registry  a registry service on the manager (kafka-pipelining/registry, built on this
+#                                    machine's engine), TLS with a certificate made here for its address; prints
+#                                    host:port, what KP_SWARM_REGISTRY takes (with KP_SWARM_REGISTRY_INSECURE=true)
+#   scripts/swarm-hosts.sh push IMAGE...  copy images from this machine's engine ($DOCKER_HOST) into that registry,
+#                                    through the manager's engine; prints each as every node pulls it, by digest
 #
 # Addresses: the bridge kpswarm0 is $KP_SWARM_SUBNET.1/24 on this machine, host I is $KP_SWARM_SUBNET.(10+I)
-# on its eth0. Environment: KP_SWARM_DIR (default $KP_CACHE_DIR/swarm), KP_SWARM_SUBNET (three octets,
-# default 10.231.0), KP_SWARM_READY_TIMEOUT (s, default 120).
+# on its eth0, the registry host 1's port $KP_SWARM_REGISTRY_PORT; every host's engine takes it as an insecure
+# registry (its certificate is self-signed). Environment: KP_SWARM_DIR (default $KP_CACHE_DIR/swarm),
+# KP_SWARM_SUBNET (three octets, default 10.231.0), KP_SWARM_READY_TIMEOUT (s, default 120),
+# KP_SWARM_REGISTRY_PORT (default 5000).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${KP_SWARM_DIR:-${KP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-pipelining}/swarm}
 subnet=${KP_SWARM_SUBNET:-10.231.0}
 ready_timeout=${KP_SWARM_READY_TIMEOUT:-120}
+registry_port=${KP_SWARM_REGISTRY_PORT:-5000}
 bridge=kpswarm0
 DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
 max_hosts=9
@@ -36,6 +44,7 @@ address_of() { printf '%s.%s\n' "$subnet" "$((10 + $1))"; }
 host_dir() { printf '%s/host-%s\n' "$dir" "$1"; }
 engine() { KP_DOCKER_DIR=$(host_dir "$1") KP_DOCKER_NETNS=$(netns_of "$1") bash "$root/scripts/docker-engine.sh" "${@:2}"; }
 on_host() { DOCKER_HOST=unix://$(host_dir "$1")/docker.sock "$DOCKER_CLI" "${@:2}"; }
+registry_address() { printf '%s:%s\n' "$(address_of 1)" "$registry_port"; }
 swarm_state() { on_host "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unreachable; }
 
 # The hosts that have a directory, in order.
@@ -116,7 +125,7 @@ up() {
   local i
   for ((i = 1; i <= n; i++)); do
     make_host_network "$i"
-    KP_DOCKER_HOSTNAME=host-$i engine "$i" start
+    KP_DOCKER_HOSTNAME=host-$i KP_DOCKER_ARGS="--insecure-registry $(registry_address)" engine "$i" start
     join_swarm "$i"
   done
   for ((i = 1; i <= n; i++)); do label_node "$i"; done
@@ -150,6 +159,51 @@ status() {
   done
 }
 
+# The registry every node pulls from, as a service pinned to the manager: blobs in a volume there, TLS with a key
+# and self-signed certificate for its address made once per swarm (readable by the registry's own user: a test
+# cluster's key, in the swarm's directory).
+registry() {
+  host_arg 1
+  # shellcheck source=scripts/versions.sh
+  source "$root/scripts/versions.sh"
+  local certs=$dir/registry image
+  image=$(kp_versions_ts 'v.HOST_IMAGE_NAMESPACE + "/registry:" + v.IMAGES.registry.tag')
+  if [[ ! -s "$certs/registry.crt" ]]; then
+    mkdir -p "$certs"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$(address_of 1)" -addext "subjectAltName=IP:$(address_of 1)" \
+      -keyout "$certs/registry.key" -out "$certs/registry.crt" 2>/dev/null
+    chmod 644 "$certs/registry.key"
+  fi
+  on_host 1 image inspect "$image" >/dev/null 2>&1 || "$DOCKER_CLI" save "$image" | on_host 1 load -q >/dev/null
+  if ! on_host 1 service inspect kp-swarm-registry >/dev/null 2>&1; then
+    on_host 1 service create --detach --quiet --no-resolve-image --name kp-swarm-registry --constraint node.role==manager \
+      --publish "mode=host,target=5000,published=$registry_port" \
+      --mount "type=bind,source=$certs,target=/certs,readonly" --mount type=volume,source=kp-swarm-registry,target=/var/lib/registry \
+      --env REGISTRY_HTTP_TLS_CERTIFICATE=/certs/registry.crt --env REGISTRY_HTTP_TLS_KEY=/certs/registry.key "$image" >/dev/null
+  fi
+  local deadline=$((SECONDS + ready_timeout))
+  until curl -fsk -o /dev/null "https://$(registry_address)/v2/"; do
+    ((SECONDS < deadline)) || fail "the registry does not answer on https://$(registry_address)/v2/ after ${ready_timeout}s"
+    sleep 1
+  done
+  say "registry on the manager: $(registry_address)"
+  registry_address
+}
+
+push() {
+  (($# > 0)) || fail "push IMAGE...: name the images"
+  curl -fsk -o /dev/null "https://$(registry_address)/v2/" || fail "no registry answers on $(registry_address): run '$0 registry' first"
+  local image target
+  for image in "$@"; do
+    target=$(registry_address)/$image
+    "$DOCKER_CLI" save "$image" | on_host 1 load -q >/dev/null
+    on_host 1 tag "$image" "$target"
+    on_host 1 push -q "$target" >/dev/null
+    on_host 1 image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$target" | grep -m1 "^$(registry_address)/${image%:*}@sha256:" \
+      || fail "$target has no digest after its push"
+  done
+}
+
 host_arg() {
   [[ "${1:-}" =~ ^[0-9]+$ && -d "$(host_dir "${1:-0}")" ]] || fail "no host '${1:-}' (hosts: $(known_hosts | tr '\n' ' '))"
 }
@@ -161,5 +215,7 @@ case "${1:-}" in
   status) status ;;
   cut) host_arg "${2:-}" && ip link set "$(link_of "$2")" down ;;
   mend) host_arg "${2:-}" && ip link set "$(link_of "$2")" up ;;
-  *) echo "usage: $0 up N | down | env [I] | status | cut I | mend I" >&2; exit 2 ;;
+  registry) registry ;;
+  push) push "${@:2}" ;;
+  *) echo "usage: $0 up N | down | env [I] | status | cut I | mend I | registry | push IMAGE..." >&2; exit 2 ;;
 esac
