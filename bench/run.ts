@@ -22,6 +22,7 @@ import { type Kafka, type Producer } from 'kafkajs';
 import { hostKafka } from '../ops/host-kafka';
 import { cassandraDdl, userFields } from '../jobs/bootstrap';
 import { replicationCopies, type KeyspaceReplication } from '../jobs/lib/keyspace';
+import { retry, sleep } from '../jobs/lib/retry';
 import { generateUser, seededRandom } from '../jobs/fake-randomuser';
 import { decodeConfluent, encodeConfluent, latestSchemaId, registryUrl } from '../ops/avro';
 import { cassandraClient, cassandraSuperuser } from '../ops/cassandra-login';
@@ -80,7 +81,6 @@ interface WindowRecord {
 }
 
 const say = (text: string) => console.log(`bench: ${text}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends the messages in chunks, stamping each (and the returned map) with its send time. */
 async function produce(producer: Producer, topic: string, messages: readonly Message[], sendTimes: SendTimes = new Map(), chunk = 1000): Promise<SendTimes> {
@@ -444,7 +444,9 @@ async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, user
   const admin = kafka.admin();
   await admin.connect();
   // The brokers' default copies (min(3, brokers)): the plain consumer's column pays for as many as the pipeline's.
-  await admin.createTopics({ topics: [{ topic: PLAIN_TOPIC, numPartitions: 3 }] });
+  // Retried: on a cluster of three just deployed, the broker asked for the new topic's leaders may not know it yet
+  // (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's wait for leaders does not retry); a retry finds it made.
+  await retry(() => admin.createTopics({ topics: [{ topic: PLAIN_TOPIC, numPartitions: 3 }] }), { timeoutMs: 60_000 });
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `bench-plain-${Date.now()}` });
   await consumer.connect();
