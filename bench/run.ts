@@ -444,14 +444,15 @@ async function startPlainConsumer(kafka: Kafka, cassandra: CassandraClient, user
   const admin = kafka.admin();
   await admin.connect();
   // The brokers' default copies (min(3, brokers)): the plain consumer's column pays for as many as the pipeline's.
-  // Retried: on a cluster of three just deployed, the broker asked for the new topic's leaders may not know it yet
+  // Retried: on a cluster of three, the broker asked for the new topic's leaders may not know it yet
   // (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's wait for leaders does not retry); a retry finds it made.
   await retry(() => admin.createTopics({ topics: [{ topic: PLAIN_TOPIC, numPartitions: 3 }] }), { timeoutMs: 60_000 });
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `bench-plain-${Date.now()}` });
   await consumer.connect();
-  // Only what is produced from now on: a kept deployment's topic still holds earlier runs.
-  await consumer.subscribe({ topic: PLAIN_TOPIC, fromBeginning: false });
+  // Only what is produced from now on: a kept deployment's topic still holds earlier runs. Retried like the creation:
+  // the broker the subscription asks may not know the new topic for a moment.
+  await retry(() => consumer.subscribe({ topic: PLAIN_TOPIC, fromBeginning: false }), { timeoutMs: 60_000 });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.run({
     partitionsConsumedConcurrently: 3,
