@@ -189,7 +189,9 @@ async function deployAndMeasure(config: BenchConfig, deployment: BenchDeployment
   } finally {
     await superuser.shutdown();
   }
-  const cassandra = cassandraClient(outputs, { username: outputs.cassandra_user, password: outputs.cassandra_password }, { readTimeoutMs: 60_000, timeoutRetries: 3 });
+  // Timeouts retried up to 10 times (each waits out the server's 2 s write timeout): at LOCAL_QUORUM with group commit,
+  // 1,024 writes in flight on two cores time out now and then, and one lost write would stall the window's observer.
+  const cassandra = cassandraClient(outputs, { username: outputs.cassandra_user, password: outputs.cassandra_password }, { readTimeoutMs: 60_000, timeoutRetries: 10 });
   // The admin's login: the benchmark makes a topic and a consumer group of its own beside the pipeline's.
   const kafka = hostKafka(outputs, 'admin', 'bench');
   const producer = kafka.producer();
