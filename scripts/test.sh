@@ -72,7 +72,7 @@ if bash scripts/validate-plan.sh; then passed=$((passed + 1)); else failed=$((fa
 step "the README's route: npm run up (its own choices), the DAG triggered as its summary says, npm run status, npm run down"
 if bash scripts/check-up-down.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
 
-step "a swarm of three hosts on this machine (scripts/swarm-hosts.sh): joined, labelled, an overlay network across them, a host cut off and back, nothing left after down"
+step "a swarm of three hosts on this machine (scripts/swarm-hosts.sh): joined, labelled, a registry on the manager that the others pull an image from by digest, an overlay network across them, a host cut off and back, nothing left after down"
 if bash scripts/check-swarm-hosts.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "tests: $passed passed, $failed failed"; exit 1; fi
 
 step "end to end: cdktf deploy on a real Docker engine with host-built images, the pipeline, the Airflow UI, cdktf destroy"
