@@ -196,10 +196,11 @@ export class SwarmTarget implements IDeploymentTarget {
       const name = `${props.name}-f${index}`;
       if (holdsSecret(upload)) {
         const secret = this.secret(scope, `File${index}`, name, data);
-        secrets.push({ secretId: secret.id, secretName: secret.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: parseInt(upload.permissions ?? '0600', 8) });
+        // The mode the file would have on one Docker host: secret or not, a service's user must read it the same way.
+        secrets.push({ secretId: secret.id, secretName: secret.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: uploadMode(upload) });
       } else {
         const config = new Config(scope, `File${index}Config`, { name: this.versionedName(scope, name, data), data, lifecycle: { createBeforeDestroy: true } });
-        configs.push({ configId: config.id, configName: config.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: upload.executable === true ? 0o755 : 0o644 });
+        configs.push({ configId: config.id, configName: config.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: uploadMode(upload) });
       }
     }
     const memoryBytes = props.memoryMiB * 1024 * 1024;
@@ -286,6 +287,11 @@ export class SwarmTarget implements IDeploymentTarget {
   private salt(scope: Construct): string {
     return ofStack(this.salts, scope, (stack) => new Id(stack, 'SwarmObjectNameSalt', { byteLength: 16 }).hex);
   }
+}
+
+/** A file's mode as an upload to a container gets it (the provider's rule): its permissions, else 0744 or 0644 as it is executable or not. */
+function uploadMode(upload: ContainerUpload): number {
+  return parseInt(upload.permissions ?? (upload.executable === true ? '0744' : '0644'), 8);
 }
 
 /** What `map` holds for the stack of `scope`, made on first use: a target may serve several stacks. */

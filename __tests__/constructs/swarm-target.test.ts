@@ -87,6 +87,15 @@ describe('the swarm target', () => {
     expect(secretData.some((data) => data.includes('random_password.Platform_Kafka_BrokerPassword'))).toBe(true);
   });
 
+  test('gives a file the mode a container upload gives it, secret or not: the service\'s own user reads it as on one host', () => {
+    // The Spark daemons run as uid 185 and read the cluster's secret; a first swarm deploy found it 0600, root's.
+    const master = service('kp-spark-master').task_spec.container_spec;
+    const security = (master.secrets as PlanResource[]).find((s) => s.file_name === '/opt/kafka-pipelining/spark-security.conf');
+    expect(security?.file_mode).toBe(0o644);
+    const shipped = Object.values(plan.resourcesOfType('docker_service')).flatMap((s) => [...(s.task_spec.container_spec.secrets ?? []), ...(s.task_spec.container_spec.configs ?? [])] as PlanResource[]);
+    expect(shipped.filter((f) => f.file_mode === 0o600).length).toBeGreaterThan(0);
+  });
+
   test("keeps a brought service's literal password out of every environment and config", () => {
     const brought = synthPlatform({
       target: swarm(),
@@ -173,10 +182,15 @@ describe('the swarm target', () => {
     expect(job.converge_config).toBeUndefined();
   });
 
-  test('ships files as configs, mode and path kept, executable ones executable', () => {
+  test('ships files as configs, path kept and the mode the same file has on one Docker host', () => {
     const registry = service('kp-schema-registry').task_spec.container_spec;
     expect(registry.configs.map((c: PlanResource) => c.file_name)).toContain('/etc/kafka-pipelining/log4j.properties');
-    for (const c of registry.configs) expect([0o644, 0o755]).toContain(c.file_mode);
+    const uploads = single.container('kp-schema-registry').upload as PlanResource[];
+    const singleMode = (file: string) => {
+      const upload = uploads.find((u) => u.file === file);
+      return parseInt(upload?.permissions ?? (upload?.executable === true ? '0744' : '0644'), 8);
+    };
+    for (const c of registry.configs) expect({ file: c.file_name, mode: c.file_mode }).toEqual({ file: c.file_name, mode: singleMode(c.file_name) });
   });
 });
 
