@@ -91,15 +91,16 @@ export class KafkaAccess extends Construct {
     this.script = new ShippedFiles(this, 'Script', { files: [{ source: path.join(__dirname, 'assets', 'kafka-access.sh'), target: SCRIPT }] });
     const zookeeper = props.target.mode === 'zookeeper';
     const copies = validateIntegerRange('brokerJobCopies', props.brokerJobCopies ?? 1, 1, 16);
+    const files = [
+      ...(zookeeper ? [credentialsFile([props.brokerCredential])] : []),
+      ...Object.entries(props.brokerFiles).map(([file, content]) => ({ file: `${PLAN}/broker/${file}`, content, permissions: '0600' })),
+    ];
     // The first keeps the address the one job has always had, so a stack of one copy replaces nothing.
     this.brokerJobs = Array.from({ length: copies }, (_, i) =>
       this.job(i === 0 ? 'Run' : `Run${i + 1}`, zookeeper ? 'broker' : 'broker-files', zookeeper ? props.target.zookeeper.connectString : '-', {
         name: i === 0 ? props.brokerJobName : `${props.brokerJobName}-${i + 1}`,
         memoryMiB: 256,
-        files: [
-          ...(zookeeper ? [credentialsFile([props.brokerCredential])] : []),
-          ...Object.entries(props.brokerFiles).map(([file, content]) => ({ file: `${PLAN}/broker/${file}`, content, permissions: '0600' })),
-        ],
+        files,
         volumes: [{ volumeName: props.secretsVolume.volumeName, containerPath: KAFKA_SECRETS_DIRECTORY }],
         spreadOrdinal: i,
       }));

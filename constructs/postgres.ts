@@ -148,11 +148,11 @@ export class Postgres extends Construct implements IPostgresDatabase {
       monitoring: attributes.monitoring ? role('monitoring', attributes.monitoring) : pipeline,
     };
     return {
-      dsn: (client, scheme = 'postgresql') => formatDsn(scheme, roles[client].user, roles[client].password, address, roles[client].database),
-      login: (client) => ({ address, database: roles[client].database, user: roles[client].user, password: roles[client].password }),
+      dsn: (client, scheme = 'postgresql') => formatDsn(scheme, { address, ...roles[client] }),
+      login: (client) => ({ address, ...roles[client] }),
       hostDsn: hostAddressOfServer === undefined
         ? undefined
-        : (client) => formatDsn('postgresql', roles[client].user, roles[client].password, hostAddressOfServer, roles[client].database),
+        : (client) => formatDsn('postgresql', { ...roles[client], address: hostAddressOfServer }),
     };
   }
 
@@ -246,7 +246,7 @@ export class Postgres extends Construct implements IPostgresDatabase {
   }
 
   public dsn(client: PostgresClient, scheme = 'postgresql'): string {
-    return formatDsn(scheme, ROLES[client], this.passwords[client], `${this.host}:${this.port}`, this.databases[client]);
+    return formatDsn(scheme, this.login(client));
   }
 
   public login(client: PostgresClient): PostgresLogin {
@@ -254,11 +254,11 @@ export class Postgres extends Construct implements IPostgresDatabase {
   }
 
   public hostDsn(client: PostgresClient): string {
-    return formatDsn('postgresql', ROLES[client], this.passwords[client], `${this.hostAddress}:${this.hostPort}`, this.databases[client]);
+    return formatDsn('postgresql', { ...this.login(client), address: `${this.hostAddress}:${this.hostPort}` });
   }
 }
 
-function formatDsn(scheme: string, user: string, password: string, address: string, database: string): string {
+function formatDsn(scheme: string, { user, password, address, database }: PostgresLogin): string {
   return `${scheme}://${user}:${password}@${address}/${database}`;
 }
 

@@ -149,7 +149,7 @@ export class ServiceContainer extends Construct {
       waitTimeoutSeconds: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),
       restart: props.restart ?? 'unless-stopped',
       stopGraceSeconds: validateIntegerRange('stopGraceSeconds', props.stopGraceSeconds ?? 30, 1, 600),
-      spreadOrdinal: validateIntegerRange('spreadOrdinal', props.spreadOrdinal ?? 0, 0, 1000),
+      spreadOrdinal: props.spreadOrdinal ?? 0,
     });
     this.resource = rendered.resource;
     this.name = rendered.name;
