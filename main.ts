@@ -5,7 +5,8 @@ import { type CassandraCommitlogSync, DeploymentTarget, ImageRegistry, ImageSour
 // Deploy-time choices come from the environment, so `cdktf deploy` needs no code edit:
 //   DOCKER_HOST                           the engine to deploy to (default: the local socket), or a swarm's manager
 //   KP_SWARM_HOSTS                        deploy as services of a Docker Swarm: its hosts' kp.host labels, comma-separated
-//                                         (plan and terraform validate so far: README, "A swarm of hosts")
+//                                         (README, "A swarm of hosts")
+//   KP_SWARM_ADDRESSES                    the address each of those hosts is reached at, comma-separated in the same order
 //   KP_SWARM_REGISTRY                     host:port of the registry the swarm's nodes pull every image from, by digest
 //   KP_SWARM_REGISTRY_INSECURE=true       accept its self-signed certificate (scripts/swarm-hosts.sh registry)
 //   KP_ACCEPT_UNENCRYPTED_NETWORK_ACCESS=true  allow ports that other machines reach (a swarm publishes on every node)
@@ -67,7 +68,8 @@ function swarmTarget(hosts: string, vars: NodeJS.ProcessEnv) {
   const registry = vars.KP_SWARM_REGISTRY
     ? new ImageRegistry({ address: vars.KP_SWARM_REGISTRY, insecureSkipVerify: optionalFlag('KP_SWARM_REGISTRY_INSECURE', vars.KP_SWARM_REGISTRY_INSECURE) })
     : undefined;
-  return DeploymentTarget.swarm({ hosts: hosts.split(',').map((host) => host.trim()), registry });
+  const list = (value: string) => value.split(',').map((item) => item.trim());
+  return DeploymentTarget.swarm({ hosts: list(hosts), addresses: vars.KP_SWARM_ADDRESSES ? list(vars.KP_SWARM_ADDRESSES) : undefined, registry });
 }
 
 function imageSource(vars: NodeJS.ProcessEnv): ImageSource {

@@ -9,7 +9,7 @@ import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { OneShotContainer } from './one-shot-container';
 import { PIPELINE_CONTRACT_PYTHONPATH, pipelineContractFiles } from './pipeline-contract';
-import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { IPostgresDatabase } from './postgres';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
@@ -250,7 +250,7 @@ export class Airflow extends Construct {
       // them when they come, so waiting for that only put the scheduler's start on the deploy's critical path.
       dependsOn: props.dependsOn,
     });
-    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+    this.hostUrl = `http://${this.apiServer.publishedHost}:${hostPort}`;
   }
 }
 

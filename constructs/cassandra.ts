@@ -6,7 +6,7 @@ import { HealthCheck } from './health-check';
 import { ImageSource } from './image-source';
 import { JMX_EXPORTER_PORT, JmxExporter } from './jmx-exporter';
 import { MetricsEndpoint } from './metrics-endpoint';
-import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, heapMiB, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
@@ -285,6 +285,6 @@ export class Cassandra extends Construct {
       dependsOn: props.dependsOn,
     });
     this.contactPoint = `${this.container.name}:${CQL_PORT}`;
-    this.hostContactPoint = `${hostAddress(bindAddress)}:${hostPort}`;
+    this.hostContactPoint = `${this.container.publishedHost}:${hostPort}`;
   }
 }

@@ -3,7 +3,7 @@ import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
 import { prefixed, saslClientProperties } from './kafka-acls';
 import { IKafkaCluster, replicationFactorOf } from './kafka-cluster';
-import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ISchemaRegistry } from './schema-registry';
 import { ServiceContainer } from './service-container';
 import { StateVolume } from './state-volume';
@@ -88,6 +88,6 @@ export class ControlCenter extends Construct {
       healthCheck: HealthCheck.http(`http://localhost:${PORT}/`, { intervalSeconds: 15, startPeriodSeconds: 60, retries: 16 }),
       waitTimeoutSeconds: 420,
     }).container;
-    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+    this.hostUrl = `http://${this.container.publishedHost}:${hostPort}`;
   }
 }

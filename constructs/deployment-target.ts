@@ -31,6 +31,11 @@ export interface IDeploymentTarget {
   readonly managesVolumes: boolean;
   /** Where the nodes pull images from, by digest; none: the engine deployed to holds them (one host, or a swarm whose every node has them). */
   readonly registry?: ImageRegistry;
+  /**
+   * The address a client outside the platform dials for the published ports of the service with this `spreadOrdinal`
+   * (on a swarm, the host it is placed on); undefined: the port's bind address says it (one Docker host).
+   */
+  publishedAddress(spreadOrdinal: number): string | undefined;
 }
 
 const targets = new WeakMap<IConstruct, IDeploymentTarget>();

@@ -19,6 +19,11 @@ export class DockerHostTarget implements IDeploymentTarget {
     return 'bridge';
   }
 
+  /** The port's bind address says where it is. */
+  public publishedAddress(): undefined {
+    return undefined;
+  }
+
   /** Created once healthy (`wait`), restarted by Docker when it crashes. */
   public renderService(scope: Construct, spec: ServiceSpec): RenderedService {
     const container = new Container(scope, 'Container', {

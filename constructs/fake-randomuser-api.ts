@@ -4,7 +4,7 @@ import { HealthCheck } from './health-check';
 import { ImageSource } from './image-source';
 import { bundleNodeJob } from './node-job';
 import { PlatformNetwork } from './platform-network';
-import { DEFAULT_BIND_ADDRESS, hostAddress } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
@@ -72,6 +72,6 @@ export class FakeRandomUserApi extends Construct {
       ),
     });
     this.url = `http://${this.container.name}:${PORT}/api/`;
-    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+    this.hostUrl = `http://${this.container.publishedHost}:${hostPort}`;
   }
 }

@@ -94,12 +94,30 @@ export class HealthCheck {
 
   private constructor(
     private readonly command: readonly string[],
-    options: HealthCheckOptions,
+    private readonly options: HealthCheckOptions,
+    private readonly alone?: HealthCheck,
   ) {
     this.intervalSeconds = validateIntegerRange('intervalSeconds', options.intervalSeconds ?? 10, 1, 3600);
     this.timeoutSeconds = validateIntegerRange('timeoutSeconds', options.timeoutSeconds ?? 10, 1, 3600);
     this.startPeriodSeconds = validateIntegerRange('startPeriodSeconds', options.startPeriodSeconds ?? 30, 0, 3600);
     this.retries = validateIntegerRange('retries', options.retries ?? 6, 1, 100);
+  }
+
+  /**
+   * This check, with `check` as what the service passes on its own, before the services it needs have reached it back
+   * by name (a KRaft voter: its controller listener is up; a Spark worker or driver: its UI, before the master has
+   * answered it), for a target where being healthy is how a service gets found. A swarm adds a task to its network's
+   * DNS only once the task is healthy: were every voter's check the quorum's, no voter would ever resolve another's
+   * name, and the quorum would never form; the master's answer to a worker that registers goes to the worker's name.
+   */
+  public withStandalone(check: HealthCheck): HealthCheck {
+    if (check.alone !== undefined) throw new PropError('standalone', 'must be a check of its own, not one that has a standalone check itself');
+    return new HealthCheck(this.command, this.options, check);
+  }
+
+  /** What the service passes without its peers: the check given to `withStandalone`, else this one. */
+  public get standalone(): HealthCheck {
+    return this.alone ?? this;
   }
 
   /** The `healthcheck` block of a docker_container. */

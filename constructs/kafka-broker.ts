@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { ConfluentService, type ConfluentServiceProps } from './confluent-service';
+import { DeploymentTarget } from './deployment-target';
 import { type ExistingKafkaAttributes, existingKafkaCluster } from './existing-kafka-cluster';
 import { HealthCheck } from './health-check';
 import { KAFKA_SECRETS_DIRECTORY } from './kafka-access';
@@ -56,7 +57,7 @@ export interface KafkaBrokerProps extends PublishingServiceProps {
   readonly hostPort?: number;
   /**
    * Host name that clients outside the Docker network use to reach the broker; Kafka advertises it.
-   * @default 'localhost'
+   * @default - the address of the swarm host it is placed on (SwarmTargetProps.addresses), else 'localhost'
    */
   readonly advertisedHost?: string;
   /**
@@ -150,7 +151,7 @@ export class KafkaBroker extends Construct {
     this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
     const hostPort = validatePort('hostPort', props.hostPort ?? EXTERNAL_PORT);
     const replication = validateIntegerRange('replicationFactor', props.replicationFactor ?? 1, 1, 32767);
-    const advertisedHost = props.advertisedHost ?? 'localhost';
+    const advertisedHost = props.advertisedHost ?? DeploymentTarget.of(this).publishedAddress(this.brokerId - 1) ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const kraft = props.metadata.mode === 'kraft' ? props.metadata : undefined;
 
@@ -187,9 +188,9 @@ export class KafkaBroker extends Construct {
       },
       dependsOn: [props.secretsJob],
       // Answers only when the broker has registered, authenticates and serves requests.
-      healthCheck: HealthCheck.command([
+      healthCheck: voterHealthCheck(HealthCheck.command([
         'kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`, '--command-config', `${KAFKA_SECRETS_DIRECTORY}/${CLIENT_PROPERTIES_FILE}`,
-      ], KAFKA_TOOL_HEALTH_TIMING),
+      ], KAFKA_TOOL_HEALTH_TIMING), kraft?.controller === true ? kraft.quorumVoters : undefined),
     });
     this.container = broker.container;
     this.metricsEndpoint = broker.metricsEndpoint;
@@ -240,6 +241,16 @@ export function kafkaNodeService(prometheusMetrics?: boolean): Pick<ConfluentSer
 
 /** A health check with one of Kafka's tools starts a JVM: every 15 s, given 30 s to answer. */
 export const KAFKA_TOOL_HEALTH_TIMING = { intervalSeconds: 15, timeoutSeconds: 30, startPeriodSeconds: 30, retries: 10 };
+
+/**
+ * The check of a KRaft node, with what a voter of a quorum of several passes on its own (HealthCheck.withStandalone):
+ * its controller listener open, which Kafka opens before the quorum has formed (`early.start.listeners` defaults to
+ * the controller listeners), so that on a swarm, where a task is found by name only once healthy, voters find each other.
+ */
+export function voterHealthCheck(check: HealthCheck, quorumVoters: string | undefined): HealthCheck {
+  if (quorumVoters === undefined || quorumVoters.split(',').length < 2) return check;
+  return check.withStandalone(HealthCheck.tcp(CONTROLLER_PORT, { intervalSeconds: 5, startPeriodSeconds: 30, retries: 12 }));
+}
 
 /** The CONTROLLER listener of a KRaft controller, combined with a broker or on its own. */
 export const CONTROLLER_LISTENER = `CONTROLLER://0.0.0.0:${CONTROLLER_PORT}`;

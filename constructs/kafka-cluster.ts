@@ -103,7 +103,7 @@ export interface KafkaClusterProps extends PublishingServiceProps {
   readonly hostPort?: number;
   /**
    * Host name that clients outside the Docker network use to reach the brokers; Kafka advertises it.
-   * @default 'localhost'
+   * @default - the address of the swarm host each is placed on (SwarmTargetProps.addresses), else 'localhost'
    */
   readonly advertisedHost?: string;
   /**

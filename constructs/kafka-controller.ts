@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfluentService } from './confluent-service';
 import { HealthCheck } from './health-check';
-import { CONTROLLER_LISTENER, CONTROLLER_PORT, CONTROLLER_PROTOCOL, KAFKA_TOOL_HEALTH_TIMING, kafkaNodeService, kraftNodeProperties, kraftStart } from './kafka-broker';
+import { CONTROLLER_LISTENER, CONTROLLER_PORT, CONTROLLER_PROTOCOL, KAFKA_TOOL_HEALTH_TIMING, kafkaNodeService, kraftNodeProperties, kraftStart, voterHealthCheck } from './kafka-broker';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
@@ -64,7 +64,10 @@ export class KafkaController extends Construct {
       },
       volumes: [{ volumeName: data.volumeName, containerPath: '/var/lib/kafka/data' }],
       // Answers once the quorum has a leader that this controller reaches.
-      healthCheck: HealthCheck.command(['kafka-metadata-quorum', '--bootstrap-controller', `localhost:${CONTROLLER_PORT}`, 'describe', '--status'], KAFKA_TOOL_HEALTH_TIMING),
+      healthCheck: voterHealthCheck(
+        HealthCheck.command(['kafka-metadata-quorum', '--bootstrap-controller', `localhost:${CONTROLLER_PORT}`, 'describe', '--status'], KAFKA_TOOL_HEALTH_TIMING),
+        props.quorumVoters,
+      ),
     });
     this.container = controller.container;
     this.metricsEndpoint = controller.metricsEndpoint;

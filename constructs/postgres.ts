@@ -3,7 +3,7 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
-import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
@@ -179,7 +179,6 @@ export class Postgres extends Construct implements IPostgresDatabase {
     this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 512, 256);
     this.hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
-    this.hostAddress = hostAddress(bindAddress);
     this.user = validateRoleName('user', props.user ?? 'platform');
     if (Object.values(ROLES).includes(this.user)) {
       throw new PropError('user', `must not be one of the client roles (${Object.values(ROLES).join(', ')}): the superuser is apart from them, got '${this.user}'`);
@@ -242,6 +241,7 @@ export class Postgres extends Construct implements IPostgresDatabase {
         retries: 12,
       }),
     });
+    this.hostAddress = this.container.publishedHost;
     this.host = this.container.name;
   }
 

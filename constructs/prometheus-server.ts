@@ -4,7 +4,7 @@ import { HealthCheck } from './health-check';
 import { ImageSource } from './image-source';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
-import { DEFAULT_BIND_ADDRESS, hostAddress } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ServiceImage } from './service-image';
 import { ShippedFiles } from './shipped-files';
@@ -152,7 +152,7 @@ export class PrometheusServer extends Construct {
       // Both images have wget (busybox's in the public one), neither curl.
       healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PORT}/-/ready`], { intervalSeconds: 10, startPeriodSeconds: 10 }),
     });
-    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+    this.hostUrl = `http://${this.container.publishedHost}:${hostPort}`;
     this.dashboardUrl = `${this.hostUrl}/consoles/${CONSOLES[0]}`;
   }
 }

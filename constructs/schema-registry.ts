@@ -4,7 +4,7 @@ import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { prefixed, saslClientProperties, SCHEMA_REGISTRY_GROUP, SCHEMAS_TOPIC } from './kafka-acls';
 import { IKafkaCluster, replicationFactorOf } from './kafka-cluster';
-import { DEFAULT_BIND_ADDRESS, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { PropError, validateHttpUrl, type Login, validateLogin, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
@@ -194,7 +194,7 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
       waitTimeoutSeconds: 420,
     }).container;
     this.url = `http://${this.container.name}:${PORT}`;
-    this.hostUrl = `http://${hostAddress(bindAddress)}:${hostPort}`;
+    this.hostUrl = `http://${this.container.publishedHost}:${hostPort}`;
   }
 
   public credential(client: SchemaRegistryClient): SchemaRegistryCredential {

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { DeploymentTarget } from './deployment-target';
 import { HealthCheck } from './health-check';
 import { PlatformNetwork } from './platform-network';
+import { DEFAULT_BIND_ADDRESS, hostAddress } from './platform-service-props';
 import { validateBindAddress, validateIntegerRange, validatePort } from './validation';
 
 /** A container port published on the Docker host. */
@@ -131,6 +132,8 @@ export class ServiceContainer extends Construct {
   /** Its name: its DNS name for other services (a token, so referencing it orders creation). */
   public readonly name: string;
   public readonly publishedPorts: readonly PublishedPort[];
+  /** The address a client outside the platform dials for its published ports: the swarm node it is placed on, or its bind address's. */
+  public readonly publishedHost: string;
   /** The resource to list in another's `dependsOn`. */
   public readonly resource: ITerraformDependable;
 
@@ -143,7 +146,9 @@ export class ServiceContainer extends Construct {
       validatePort(port.prop, port.hostPort);
       validateBindAddress('bindAddress', port.bindAddress);
     }
-    const rendered = DeploymentTarget.of(this).renderService(this, {
+    const target = DeploymentTarget.of(this);
+    this.publishedHost = target.publishedAddress(props.spreadOrdinal ?? 0) ?? hostAddress(ports[0]?.bindAddress ?? DEFAULT_BIND_ADDRESS);
+    const rendered = target.renderService(this, {
       ...props,
       ports,
       waitTimeoutSeconds: validateIntegerRange('waitTimeoutSeconds', props.waitTimeoutSeconds ?? 180, 10, 3600),

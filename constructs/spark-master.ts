@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
-import { DEFAULT_BIND_ADDRESS, heapMiB, hostAddress, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, heapMiB, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
 import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
@@ -86,7 +86,7 @@ export class SparkMaster extends Construct {
     });
     this.masterUrl = `spark://${this.container.name}:${RPC_PORT}`;
     this.uiUrl = `http://${this.container.name}:${UI_PORT}`;
-    this.hostUiUrl = `http://${hostAddress(uiBindAddress)}:${hostPort}`;
+    this.hostUiUrl = `http://${this.container.publishedHost}:${hostPort}`;
     if (props.prometheusMetrics) this.metricsEndpoint = { job: 'spark-master', address: `${name}:${UI_PORT}`, path: '/metrics/master/prometheus/' };
   }
 }

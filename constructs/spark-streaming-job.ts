@@ -178,7 +178,9 @@ export class SparkStreamingJob extends Construct {
       environment: { ...props.environment, PYTHONPATH: `${JOB_DIRECTORY_IN_CONTAINER}:${PIPELINE_CONTRACT_PYTHONPATH}` },
       files: [...shipped.uploads, properties],
       volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
-      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 }),
+      // Standalone, once its UI is up, which is before it registers: the master and the executors answer at its name.
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 })
+        .withStandalone(HealthCheck.tcp(UI_PORT, { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 })),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],
     });

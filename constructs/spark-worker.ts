@@ -74,8 +74,10 @@ export class SparkWorker extends Construct {
         ...(props.prometheusMetrics ? { SPARK_WORKER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
       },
       files: [...health.uploads, props.master.security.propertiesFile],
-      // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up.
-      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 }),
+      // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up; standalone, once its UI is up
+      // (the master answers a registration at the worker's name).
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 })
+        .withStandalone(HealthCheck.tcp(UI_PORT, { intervalSeconds: 5, startPeriodSeconds: 15 })),
     });
     if (props.prometheusMetrics) this.metricsEndpoint = { job: 'spark-worker', address: `${props.name}:${UI_PORT}`, path: '/metrics/prometheus/' };
   }

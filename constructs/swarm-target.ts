@@ -19,6 +19,12 @@ export interface SwarmTargetProps {
    */
   readonly hosts: string[];
   /**
+   * The address each of `hosts` is reached at from outside the swarm, in the same order: where a client dials a port a
+   * service publishes there (the stack's outputs, a broker's advertised listener).
+   * @default - 'localhost': clients run on the host that publishes
+   */
+  readonly addresses?: string[];
+  /**
    * The node label that names a host (`docker node update --label-add kp.host=host-1 NODE`).
    * @default 'kp.host'
    */
@@ -95,6 +101,7 @@ export class SwarmTarget implements IDeploymentTarget {
   public readonly nodeLabel: string;
   public readonly routingMesh: boolean;
   public readonly registry?: ImageRegistry;
+  public readonly addresses?: readonly string[];
   private readonly salts = new WeakMap<TerraformStack, string>();
   /** Per stack: each named volume and the hosts of the services that write it, as rendered so far. */
   private readonly writers = new WeakMap<TerraformStack, Map<string, Set<string>>>();
@@ -108,6 +115,13 @@ export class SwarmTarget implements IDeploymentTarget {
     if (duplicate !== undefined) throw new PropError('hosts', `must name each host once, got '${duplicate}' twice`);
     const nodeLabel = props.nodeLabel ?? 'kp.host';
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(nodeLabel)) throw new PropError('nodeLabel', `must be a label key (lower-case letters, digits, '.', '_', '-'), got '${nodeLabel}'`);
+    if (props.addresses !== undefined) {
+      if (props.addresses.length !== props.hosts.length) throw new PropError('addresses', `must give one address per host (${props.hosts.length}), got ${props.addresses.length}`);
+      for (const address of props.addresses) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(address)) throw new PropError('addresses', `must be host names or IP addresses, got '${address}'`);
+      }
+    }
+    this.addresses = props.addresses === undefined ? undefined : [...props.addresses];
     this.hosts = [...props.hosts];
     this.nodeLabel = nodeLabel;
     this.routingMesh = props.routingMesh ?? false;
@@ -116,6 +130,19 @@ export class SwarmTarget implements IDeploymentTarget {
 
   public networkDriver(): 'overlay' {
     return 'overlay';
+  }
+
+  /**
+   * The host a service that publishes ports is placed on (without the routing mesh, a port is on its task's node, so
+   * the service is pinned there); through the routing mesh, any node's address reaches it: the first's.
+   */
+  public publishedAddress(spreadOrdinal: number): string | undefined {
+    if (this.addresses === undefined) return undefined;
+    return this.routingMesh ? this.addresses[0] : this.addresses[this.hostIndex(spreadOrdinal)];
+  }
+
+  private hostIndex(spreadOrdinal: number): number {
+    return spreadOrdinal % this.hosts.length;
   }
 
   /**
@@ -128,11 +155,11 @@ export class SwarmTarget implements IDeploymentTarget {
     const service = new Service(scope, 'Service', {
       name: spec.name,
       taskSpec: this.taskSpec(scope, spec, {
-        // The same check, in the same Go durations, as a container's.
-        healthcheck: spec.healthCheck.render(),
+        // In the same Go durations as a container's; what the service passes alone, as a task is found by name only once healthy.
+        healthcheck: spec.healthCheck.standalone.render(),
         stopGracePeriod: `${spec.stopGraceSeconds}s`,
         restartCondition: spec.restart === 'no' ? 'none' : spec.restart === 'on-failure' ? 'on-failure' : 'any',
-        placement: this.placement(scope, spec),
+        placement: this.placement(scope, spec, spec.ports.length > 0),
       }),
       mode: { replicated: { replicas: 1 } },
       updateConfig: { parallelism: 1, delay: '5s', failureAction: 'rollback', monitor: '30s', order },
@@ -154,7 +181,7 @@ export class SwarmTarget implements IDeploymentTarget {
   public renderJob(scope: Construct, props: ContainerBaseProps): RenderedService {
     const service = new Service(scope, 'Service', {
       name: props.name,
-      taskSpec: this.taskSpec(scope, props, { restartCondition: 'on-failure', placement: this.placement(scope, props) }),
+      taskSpec: this.taskSpec(scope, props, { restartCondition: 'on-failure', placement: this.placement(scope, props, false) }),
       mode: { replicated: { replicas: 1 } },
       endpointSpec: { mode: this.routingMesh ? 'vip' : 'dnsrr' },
       dependsOn: props.dependsOn,
@@ -228,17 +255,19 @@ export class SwarmTarget implements IDeploymentTarget {
   }
 
   /**
-   * A service that writes a named volume on its host (`spreadOrdinal`); one that only reads volumes beside the services
+   * A service that writes a named volume, or publishes a port without the routing mesh (its address is its node's), on its
+   * host (`spreadOrdinal`); one that only reads volumes beside the services
    * that write them, when they are all on one host (the volume is that host's); the others spread over the hosts (a
    * reader of volumes written on several hosts sees its own node's). Known once every service is rendered: resolved at
    * synth. A stateful service that reads a volume written only on other hosts would find it empty, and is refused.
    */
-  private placement(scope: Construct, props: ContainerBaseProps): NonNullable<ServiceTaskSpec['placement']> {
+  private placement(scope: Construct, props: ContainerBaseProps, publishes: boolean): NonNullable<ServiceTaskSpec['placement']> {
     const writers = this.writersOf(scope);
     const volumes = props.volumes ?? [];
     const written = volumes.filter((v) => !(v.readOnly ?? false)).map((v) => v.volumeName);
     const read = volumes.filter((v) => v.readOnly ?? false).map((v) => v.volumeName);
-    const own = written.length > 0 ? this.hosts[(props.spreadOrdinal ?? 0) % this.hosts.length] : undefined;
+    // Without the routing mesh a published port is on its task's node: pinned, it stays where its address says.
+    const own = written.length > 0 || (publishes && !this.routingMesh) ? this.hosts[this.hostIndex(props.spreadOrdinal ?? 0)] : undefined;
     for (const volume of written) writers.set(volume, (writers.get(volume) ?? new Set()).add(own!));
     // Decided once, when first resolved; the provider's nested blocks take lazy values only in their lists.
     let decided: { readonly constraints: string[]; readonly prefs: string[] } | undefined;

@@ -33,4 +33,15 @@ describe('HealthCheck renders the docker healthcheck block', () => {
       'CMD', 'bash', '-c', "exec 3<>/dev/tcp/127.0.0.1/2181 && printf srvr >&3 && grep -q '^Mode: ' <&3",
     ]);
   });
+
+  test('a check with a standalone one keeps its own for one host and gives the standalone one where peers are found by health', () => {
+    const quorum = HealthCheck.command(['kafka-metadata-quorum', 'describe', '--status']);
+    const listener = HealthCheck.tcp(29093);
+    const voter = quorum.withStandalone(listener);
+    expect(voter.render()).toEqual(quorum.render());
+    expect(voter.standalone.render().test).toEqual(['CMD', 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/29093']);
+    // Without one, a check is its own standalone check.
+    expect(quorum.standalone).toBe(quorum);
+    expect(() => quorum.withStandalone(voter)).toThrow(/standalone must be a check of its own/);
+  });
 });

@@ -116,8 +116,50 @@ describe('the swarm target', () => {
     for (const s of stateful) expect({ service: s.name, host: HOSTS.includes(pinnedHost(s) ?? '') }).toEqual({ service: s.name, host: true });
     expect(['kp-kafka', 'kp-kafka-2', 'kp-kafka-3'].map((name) => pinnedHost(service(name)))).toEqual(HOSTS);
     expect(['kp-cassandra', 'kp-cassandra-2', 'kp-cassandra-3'].map((name) => pinnedHost(service(name)))).toEqual(HOSTS);
-    // Stateless services go wherever there is room, spread over the hosts.
-    expect(service('kp-schema-registry').task_spec.placement).toEqual({ prefs: ['spread=node.labels.kp.host'] });
+    // Stateless services that publish no port and read no volume go wherever there is room, spread over the hosts.
+    const free = services().filter((s) => (s.endpoint_spec?.ports ?? []).length === 0 && (s.task_spec.container_spec.mounts ?? []).length === 0);
+    expect(free.map((s) => s.name)).toEqual(expect.arrayContaining(['kp-spark-worker-1', 'kp-spark-worker-2', 'kp-postgres-exporter']));
+    for (const s of free) expect({ name: s.name, placement: s.task_spec.placement }).toEqual({ name: s.name, placement: { prefs: ['spread=node.labels.kp.host'] } });
+  });
+
+  test("pins a service that publishes a port to its host, whose address the stack's outputs and a broker's advertised listener give", () => {
+    const addressed = synthPlatform({
+      profile: 'replicated', acceptUnencryptedNetworkAccess: true,
+      target: DeploymentTarget.swarm({ hosts: HOSTS, addresses: ['10.9.0.11', '10.9.0.12', '10.9.0.13'] }),
+    });
+    const inPlan = (name: string) => Object.values(addressed.resourcesOfType('docker_service')).find((s) => s.name === name)!;
+    // Without the routing mesh a port is on its task's node: the service stays on the host its address names.
+    for (const name of ['kp-schema-registry', 'kp-airflow-api-server', 'kp-spark-master']) expect({ name, host: pinnedHost(inPlan(name)) }).toEqual({ name, host: 'host-1' });
+    const output = (name: string) => String(addressed.json.output[name].value);
+    const hostsOf = (addresses: string) => addresses.split(',').map((address) => address.split(':')[0]);
+    expect(output('airflow_url')).toBe('http://10.9.0.11:8080');
+    expect(hostsOf(output('kafka_bootstrap_servers'))).toEqual(['10.9.0.11', '10.9.0.12', '10.9.0.13']);
+    expect(hostsOf(output('cassandra_contact_point'))).toEqual(['10.9.0.11', '10.9.0.12', '10.9.0.13']);
+    // Broker i runs on host i and tells clients outside the swarm to dial host i.
+    const configs = Object.values(addressed.resourcesOfType('docker_config')).map((c) => Buffer.from(String(c.data), 'base64').toString('utf8'));
+    const advertised = configs.flatMap((text) => [...text.matchAll(/^advertised\.listeners=INTERNAL:\/\/([a-z0-9-]+):\d+,EXTERNAL:\/\/([0-9.]+):/gm)].map((m) => `${m[1]} ${m[2]}`));
+    expect(advertised.sort()).toEqual(['kp-kafka 10.9.0.11', 'kp-kafka-2 10.9.0.12', 'kp-kafka-3 10.9.0.13']);
+    expect(() => DeploymentTarget.swarm({ hosts: HOSTS, addresses: ['10.9.0.11'] })).toThrow(/addresses must give one address per host \(3\), got 1/);
+  });
+
+  test("checks a KRaft voter by its controller listener and a Spark worker or driver by its UI: a task is found by name only once healthy", () => {
+    const test = (s: PlanResource) => (s.task_spec.container_spec.healthcheck.test as string[]).join(' ');
+    for (const name of ['kp-kafka', 'kp-kafka-2', 'kp-kafka-3']) expect(test(service(name))).toContain('/dev/tcp/127.0.0.1/29093');
+    // One Docker host keeps the check that the broker serves clients: its containers wait for it, and no DNS does.
+    for (const name of ['kp-kafka', 'kp-kafka-2', 'kp-kafka-3']) {
+      expect((single.containers().find((c) => c.name === name)!.healthcheck.test as string[]).join(' ')).toContain('kafka-broker-api-versions');
+    }
+    // The master answers a worker's or a driver's registration at its name: each is checked by its UI, up before that.
+    for (const name of ['kp-spark-worker-1', 'kp-spark-worker-2']) expect(test(service(name))).toBe('CMD bash -c exec 3<>/dev/tcp/127.0.0.1/8081');
+    expect(test(service('kp-spark-job'))).toBe('CMD bash -c exec 3<>/dev/tcp/127.0.0.1/4040');
+    expect((single.containers().find((c) => c.name === 'kp-spark-job')!.healthcheck.test as string[]).join(' ')).toContain('spark_health.py driver');
+    // Services that no peer has to reach back keep their whole check on a swarm too.
+    expect(test(service('kp-schema-registry'))).toContain('/subjects');
+    const dedicated = synthPlatform({ profile: 'replicated', kafkaControllers: 'dedicated', target: swarm(), acceptUnencryptedNetworkAccess: true });
+    const dedicatedServices = Object.values(dedicated.resourcesOfType('docker_service'));
+    for (const s of dedicatedServices.filter((s) => /-kafka-controller-/.test(s.name))) expect(test(s)).toContain('/dev/tcp/127.0.0.1/29093');
+    // Brokers that are no voters wait for the controllers, which need no broker: their whole check.
+    for (const s of dedicatedServices.filter((s) => /^kp-kafka(-\d)?$/.test(s.name))) expect(test(s)).toContain('kafka-broker-api-versions');
   });
 
   test("places a service that reads a volume beside the service that writes it, and each broker's files on the broker's host", () => {

@@ -209,7 +209,7 @@ async function deliveredWhileDown(driver: PipelineDriver, round: Round, containe
 }
 
 /** The stall a strike caused, from the write times (microseconds, the coordinators' clocks) of the round's rows. */
-async function stallAround(driver: PipelineDriver, round: Round, struckMs: number): Promise<Stall> {
+export async function stallAround(driver: PipelineDriver, round: Round, struckMs: number): Promise<Stall> {
   const times: number[] = [];
   await driver.withCassandra(async (c) => {
     for (let i = 0; i < round.newValidIds.length; i += 100) {
