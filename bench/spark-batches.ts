@@ -18,19 +18,20 @@ export interface SparkBatch {
   readonly phasesMs?: Readonly<Record<BatchPhase, number>>;
 }
 
-export const BATCH_PHASES = ['schema ids', 'rows', 'dead letters'] as const;
+export const BATCH_PHASES = ['rows', 'new schema ids', 'dead letters'] as const;
 export type BatchPhase = (typeof BATCH_PHASES)[number];
 
 const PROGRESS_MARK = 'Streaming query made progress: ';
-// stream_users.write_batch's line: "batch 7 written (schema ids [1], 0 dead letters) in 812 ms: schema ids 120 ms, rows 530 ms, dead letters 160 ms"
-const PHASES_LINE = /batch (\d+) written \(schema ids [^)]*\) in \d+ ms: schema ids (\d+) ms, rows (\d+) ms, dead letters (\d+) ms/g;
+// stream_users.write_batch's line: "batch 7 written (schema ids [1], 0 dead letters) in 812 ms: rows 530 ms, new schema ids 0 ms, dead letters 160 ms"
+// (the rows and the rejections read with the ids met before; again when the batch brought ids the registry knows now)
+const PHASES_LINE = /batch (\d+) written \(schema ids [^)]*\) in \d+ ms: rows (\d+) ms, new schema ids (\d+) ms, dead letters (\d+) ms/g;
 
 /** The progress reports and the job's phase lines of a driver log, joined by batch id, in log order. */
 export function parseSparkBatches(log: string): SparkBatch[] {
   const phases = new Map<number, Record<BatchPhase, number>>();
   for (const match of log.matchAll(PHASES_LINE)) {
-    const [, id, ids, rows, deadLetters] = match.map(Number);
-    phases.set(id, { 'schema ids': ids, rows, 'dead letters': deadLetters });
+    const [, id, rows, newIds, deadLetters] = match.map(Number);
+    phases.set(id, { rows, 'new schema ids': newIds, 'dead letters': deadLetters });
   }
   const batches: SparkBatch[] = [];
   for (let at = log.indexOf(PROGRESS_MARK); at >= 0; at = log.indexOf(PROGRESS_MARK, at + 1)) {

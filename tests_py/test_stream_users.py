@@ -5,7 +5,7 @@ from pipeline_contract import RegistryError, UserSchema
 from samples import NATIONALITY, ROW, USER_FIELDS, USER_SCHEMA_JSON, evolved_schema
 from stream_users import BatchSinks, avro_readable, with_retries, write_batch
 from test_users_transform import V1, avro_body, framed, kafka_frame
-from users_transform import REASON_NO_HEADER, REASON_NOT_UUID
+from users_transform import REASON_NO_HEADER, REASON_NOT_UUID, REASON_UNKNOWN_SCHEMA_ID
 from writer_schemas import TableColumns, WriterSchemas
 
 
@@ -93,3 +93,62 @@ def test_a_batch_with_rejected_rows_writes_the_valid_ones_and_exactly_their_dead
     assert recording.dead_letter_writes == 1
     reasons = sorted(json.loads(message.value)["reason"] for message in recording.dead_letters)
     assert reasons == sorted([REASON_NOT_UUID, REASON_NO_HEADER])
+
+
+class Registry:
+    """A registry that knows V1, and V2 once registered; it counts the schemas asked of it."""
+
+    def __init__(self):
+        self.schemas = {V1.schema_id: V1}
+        self.asked: list[int] = []
+
+    def writer_schemas(self) -> WriterSchemas:
+        def fetch_schema(schema_id):
+            self.asked.append(schema_id)
+            known = self.schemas.get(schema_id)
+            return known.text if known else None
+
+        return WriterSchemas(
+            fetch_latest=lambda: self.schemas[max(self.schemas)],
+            fetch_schema=fetch_schema,
+            readable=lambda reader, writer: True,
+        )
+
+
+V2 = evolved_schema(V1.schema_id + 1, add=(NATIONALITY,))
+
+
+def test_a_batch_brings_a_new_version_its_rows_are_read_again_with_it_and_none_is_a_dead_letter(spark):
+    registry, recording = Registry(), RecordingSinks()
+    schemas = registry.writer_schemas()
+    write_batch(kafka_frame(spark, framed(avro_body())), 1, schemas, all_columns(), RecordingSinks().sinks())
+    assert registry.asked == [V1.schema_id]
+    registry.schemas[V2.schema_id] = V2
+    new_row = framed(avro_body(V2, id=OTHER_ID, nationality="NZ"), schema_id=V2.schema_id)
+    with_nationality = TableColumns(lambda: frozenset([*USER_FIELDS, NATIONALITY["name"]]))
+
+    write_batch(kafka_frame(spark, framed(avro_body()), new_row), 2, schemas, with_nationality, recording.sinks())
+
+    # Read first with V1 alone (the V2 row rejected as unknown), then again with V2 the latest: both rows, the
+    # second pass's with the new field; written as upserts, so the first pass's row is overwritten.
+    latest = {row.id: row for row in recording.rows}
+    assert sorted(latest) == sorted([ROW["id"], OTHER_ID])
+    assert latest[OTHER_ID].nationality == "NZ"
+    assert recording.dead_letter_writes == 0
+    assert registry.asked == [V1.schema_id, V2.schema_id]
+
+
+def test_an_id_the_registry_does_not_know_is_a_dead_letter_and_asked_again_by_the_next_batch(spark):
+    registry = Registry()
+    schemas = registry.writer_schemas()
+    for batch_id in (1, 2):
+        recording = RecordingSinks()
+        frame = kafka_frame(spark, framed(avro_body()), framed(avro_body(id=OTHER_ID), schema_id=99))
+
+        write_batch(frame, batch_id, schemas, all_columns(), recording.sinks())
+
+        assert [row.id for row in recording.rows] == [ROW["id"]]
+        assert [json.loads(m.value)["reason"] for m in recording.dead_letters] == [REASON_UNKNOWN_SCHEMA_ID]
+    assert registry.asked.count(99) == 2
+    # The known id was asked once, by the first batch (which met it first as unknown).
+    assert registry.asked.count(V1.schema_id) == 1

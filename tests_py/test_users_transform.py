@@ -22,7 +22,7 @@ from users_transform import (
     BatchSchemas,
     classify_users,
     dlq_messages,
-    framed_schema_ids,
+    rejections,
     split_confluent_header,
     valid_rows,
 )
@@ -275,8 +275,9 @@ V2 = evolved_schema(SCHEMA_ID + 1, add=(NATIONALITY,))
 NULLABLE = {"name": "note", "type": ["null", "string"], "default": None}
 
 
-def test_the_batch_schema_ids_are_those_of_well_framed_messages(spark):
+def test_the_rejections_count_every_failed_row_and_name_the_unknown_schema_ids_once(spark):
     values = (
+        framed(avro_body()),
         framed(b"a", schema_id=3),
         framed(b"b", schema_id=5),
         framed(b"c", 3),
@@ -284,7 +285,11 @@ def test_the_batch_schema_ids_are_those_of_well_framed_messages(spark):
         b"\x00",
     )
 
-    assert framed_schema_ids(split_confluent_header(kafka_frame(spark, *values))) == [3, 5]
+    found = rejections(classified(spark, *values))
+
+    # Unknown ids 3, 3 and 5, the wrong magic byte and the missing header; the one valid row is no rejection.
+    assert (found.count, found.unknown_schema_ids) == (5, (3, 5))
+    assert rejections(classified(spark, framed(avro_body()))) == type(found)(count=0, unknown_schema_ids=())
 
 
 def test_old_and_new_writers_in_one_batch_are_both_read_with_the_latest_fields(spark):

@@ -14,16 +14,16 @@ const progress = (batchId: number, rows: number, addBatch: number, trigger: numb
   "sink" : { "description" : "ForeachBatchSink" }
 }
 `;
-const phases = (batchId: number, ids: number, rows: number, deadLetters: number) =>
-  `2026-12-01 01:02:01,100 INFO stream_users: batch ${batchId} written (schema ids [1], 2 dead letters) in ${ids + rows + deadLetters} ms: schema ids ${ids} ms, rows ${rows} ms, dead letters ${deadLetters} ms\n`;
+const phases = (batchId: number, rows: number, newIds: number, deadLetters: number) =>
+  `2026-12-01 01:02:01,100 INFO stream_users: batch ${batchId} written (schema ids [1], 2 dead letters) in ${rows + newIds + deadLetters} ms: rows ${rows} ms, new schema ids ${newIds} ms, dead letters ${deadLetters} ms\n`;
 
 describe("the Spark job's micro-batches from the driver's log", () => {
   const log = [
     'noise before\n',
-    phases(1, 100, 500, 200),
+    phases(1, 500, 100, 200),
     progress(1, 1000, 820, 900),
     progress(2, 0, 5, 20),
-    phases(3, 50, 300, 0),
+    phases(3, 300, 0, 0),
     progress(3, 3000, 360, 400),
     // The log read ends inside a report: it is left out, not misread.
     '26/12/01 01:02:09 INFO MicroBatchExecution: Streaming query made progress: {\n  "batchId" : 4,\n',
@@ -36,7 +36,7 @@ describe("the Spark job's micro-batches from the driver's log", () => {
       [2, 0, 5],
       [3, 3000, 360],
     ]);
-    expect(batches[0].phasesMs).toEqual({ 'schema ids': 100, rows: 500, 'dead letters': 200 });
+    expect(batches[0].phasesMs).toEqual({ rows: 500, 'new schema ids': 100, 'dead letters': 200 });
     expect(batches[1].phasesMs).toBeUndefined();
     expect(batches[0].startedMs).toBe(Date.parse('2026-12-01T01:01:51.000Z'));
   });

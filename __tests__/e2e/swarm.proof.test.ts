@@ -20,6 +20,8 @@ const ROUND_USERS = 1100;
 const BAD_EVERY = 50;
 /** The host cut off: a worker (the manager holds the registry and the swarm's state), with broker 3 and Cassandra node 3. */
 const CUT_HOST = 3;
+/** The stack's objects are named kp-…; the swarm's own registry (scripts/swarm-hosts.sh) is not the stack's. */
+const ofStack = (name: string) => name.startsWith('kp-') && !name.startsWith('kp-swarm-');
 const swarmScript = (...args: string[]) => execFileSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'swarm-hosts.sh'), ...args], { encoding: 'utf8' }).trim();
 
 interface ServiceRow {
@@ -31,7 +33,7 @@ interface ServiceRow {
 function services(): ServiceRow[] {
   return docker('service', 'ls', '--format', '{{.Name}}\t{{.Replicas}}').split('\n').filter(Boolean)
     .map((row) => row.split('\t')).map(([name, replicas]) => ({ name, replicas: replicas.split(' ')[0] }))
-    .filter((s) => s.name.startsWith('kp-'));
+    .filter((s) => ofStack(s.name));
 }
 
 /** A service's spec has a health check: a long-running one (a one-shot job has none, and ends Complete). */
@@ -52,7 +54,7 @@ function hostsOf(service: string): string[] {
 
 /** What this stack left on the swarm: services, secrets, configs, networks. */
 function leftOnSwarm(): Record<string, string[]> {
-  const names = (...args: string[]) => docker(...args, '--format', '{{.Name}}').split('\n').filter((name) => name.startsWith('kp-'));
+  const names = (...args: string[]) => docker(...args, '--format', '{{.Name}}').split('\n').filter(ofStack);
   return { services: names('service', 'ls'), secrets: names('secret', 'ls'), configs: names('config', 'ls'), networks: names('network', 'ls') };
 }
 

@@ -24,8 +24,7 @@ from stream_config import StreamConfig, kafka_login_options, load_stream_config,
 from users_transform import (
     classify_users,
     dlq_messages,
-    framed_schema_ids,
-    rejected_count,
+    rejections,
     split_confluent_header,
     valid_rows,
 )
@@ -118,36 +117,51 @@ def platform_sinks(config: StreamConfig, kafka_login: Mapping[str, str]) -> Batc
 def write_batch(
     batch: DataFrame, batch_id: int, schemas: WriterSchemas, columns: TableColumns, sinks: BatchSinks
 ) -> None:
+    """Writes the batch's valid rows and its dead letters, read with the schemas of the ids met so far.
+
+    Reading first and asking the registry only for the ids a batch rejected as unknown saves a pass over
+    every batch to collect its ids. A batch whose unknown ids the registry knows by now (a producer moved
+    to a new version) is read again with them, and its rows written again: the writes are upserts by id,
+    and the reader may have moved with the new id. Its dead letters are written once, after that.
+    """
     started = time.monotonic()
-    # Persisted because the schema ids are read from it before the records are decoded.
+    # Persisted because the rows, the rejections and the dead letters all read it: without it each would
+    # decode the batch again.
     framed = split_confluent_header(batch).persist()
+    classified = None
     try:
-        batch_schemas = schemas.for_batch(framed_schema_ids(framed))
-        ids_read = time.monotonic()
-        # Persisted because the rows, the count of rejected ones and the dead letters all read it: without it
-        # each would decode the batch again.
+        batch_schemas = schemas.known()
         classified = classify_users(framed, batch_schemas).persist()
-        try:
-            sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
-            rows_written = time.monotonic()
-            # A Kafka write of nothing still runs a job and its commit: most batches have no dead letter.
-            rejected = rejected_count(classified)
-            if rejected:
-                sinks.write_dead_letters(dlq_messages(classified))
-        finally:
-            classified.unpersist()
+        sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
+        rejected = rejections(classified)
+        first_pass = time.monotonic()
+        if rejected.unknown_schema_ids:
+            met = [*batch_schemas.writers, *batch_schemas.unreadable]
+            learned = schemas.for_batch([*met, *rejected.unknown_schema_ids])
+            if learned != batch_schemas:
+                classified.unpersist()
+                batch_schemas = learned
+                classified = classify_users(framed, batch_schemas).persist()
+                sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
+                rejected = rejections(classified)
+        rows_written = time.monotonic()
+        # A Kafka write of nothing still runs a job and its commit: most batches have no dead letter.
+        if rejected.count:
+            sinks.write_dead_letters(dlq_messages(classified))
     finally:
+        if classified is not None:
+            classified.unpersist()
         framed.unpersist()
     done = time.monotonic()
     log.info(
         "batch %d written (schema ids %s, %d dead letters) in %.0f ms: "
-        "schema ids %.0f ms, rows %.0f ms, dead letters %.0f ms",
+        "rows %.0f ms, new schema ids %.0f ms, dead letters %.0f ms",
         batch_id,
         sorted(batch_schemas.writers) or "none",
-        rejected,
+        rejected.count,
         (done - started) * 1000,
-        (ids_read - started) * 1000,
-        (rows_written - ids_read) * 1000,
+        (first_pass - started) * 1000,
+        (rows_written - first_pass) * 1000,
         (done - rows_written) * 1000,
     )
 

@@ -62,17 +62,6 @@ class BatchSchemas:
     unreadable: frozenset[int] = frozenset()
 
 
-def framed_schema_ids(framed: DataFrame) -> list[int]:
-    """The distinct schema ids of the Confluent-framed messages of split_confluent_header's output.
-
-    A set collected per partition and merged in one task: distinct() would shuffle into
-    spark.sql.shuffle.partitions (200) tasks, which cost most of a small batch's time.
-    """
-    framed_ids = F.when(F.col("magic_byte") == CONFLUENT_MAGIC_BYTE, F.col("schema_id"))
-    (row,) = framed.agg(F.collect_set(framed_ids).alias("ids")).collect()
-    return sorted(row.ids)
-
-
 def decode_users(framed: DataFrame, schemas: BatchSchemas) -> DataFrame:
     """Add user, the record as the latest schema reads it, or null where it cannot be read.
 
@@ -151,9 +140,23 @@ def valid_rows(classified: DataFrame, columns: tuple[str, ...]) -> DataFrame:
     )
 
 
-def rejected_count(classified: DataFrame) -> int:
-    """How many rows failed a check, read from the persisted batch: a clean one needs no dead-letter write."""
-    return classified.filter(F.col("reason").isNotNull()).count()
+@dataclass(frozen=True)
+class Rejections:
+    """What failed in a classified batch: a clean one needs no dead-letter write."""
+
+    count: int
+    # The schema ids of rows rejected as unknown: the registry may know them by now (a new version).
+    unknown_schema_ids: tuple[int, ...]
+
+
+def rejections(classified: DataFrame) -> Rejections:
+    """How many rows failed a check and which schema ids were unknown: one pass over the persisted batch."""
+    rejected = F.col("reason").isNotNull()
+    unknown = F.when(F.col("reason") == REASON_UNKNOWN_SCHEMA_ID, F.col("schema_id"))
+    (row,) = classified.agg(
+        F.count(F.when(rejected, True)).alias("n"), F.collect_set(unknown).alias("unknown")
+    ).collect()
+    return Rejections(count=row.n, unknown_schema_ids=tuple(sorted(row.unknown)))
 
 
 def dlq_messages(classified: DataFrame) -> DataFrame:

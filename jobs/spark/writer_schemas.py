@@ -1,10 +1,12 @@
 """What the driver knows of the registry and of the Cassandra table, kept for the life of the job.
 
-A schema registered under an id never changes, so each id is asked once. The subject's latest version,
-the reader, is asked again when a batch brings an id not seen before: producers move to a version only
-after it is registered, so a new id is when the latest may have moved. Ids the registry does not know
-are asked again by every batch that has them. The table's columns are read again while the reader has a
-field the table lacks, so a column the bootstrap job adds is written without restarting the job.
+A schema registered under an id never changes, so each id is asked once. A batch is first read with
+the ids met so far (known()); the ids it rejected as unknown are then asked (for_batch). The subject's
+latest version, the reader, is asked again when a batch brings an id not seen before: producers move to
+a version only after it is registered, so a new id is when the latest may have moved. Ids the registry
+does not know are asked again by every batch that has them. The table's columns are read again while
+the reader has a field the table lacks, so a column the bootstrap job adds is written without restarting
+the job.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class WriterSchemas:
         self._writers: dict[int, str] = {}
         # Whether the current reader resolves each cached writer.
         self._resolves: dict[int, bool] = {}
+
+    def known(self) -> BatchSchemas:
+        """The schemas of every id met so far: what a batch is read with before its own ids are known."""
+        return self.for_batch(self._writers.keys())
 
     def for_batch(self, schema_ids: Iterable[int]) -> BatchSchemas:
         wanted = set(schema_ids)
