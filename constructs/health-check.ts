@@ -25,6 +25,12 @@ export interface HealthCheckOptions {
   readonly retries?: number;
 }
 
+/**
+ * A standalone check's (HealthCheck.withStandalone): as often as it is cheap, and as patient as the whole check, for a
+ * JVM that starts on a host where every other service starts too (a first swarm deploy took 90 s to format a broker).
+ */
+export const STANDALONE_HEALTH_TIMING: HealthCheckOptions = { intervalSeconds: 5, startPeriodSeconds: 120, retries: 24 };
+
 /** An HTTP check that may log in. */
 export interface HttpHealthCheckOptions extends HealthCheckOptions {
   /**

@@ -5,7 +5,7 @@ import { ITerraformDependable } from 'cdktf';
 import { ConfluentService, type ConfluentServiceProps } from './confluent-service';
 import { DeploymentTarget } from './deployment-target';
 import { type ExistingKafkaAttributes, existingKafkaCluster } from './existing-kafka-cluster';
-import { HealthCheck } from './health-check';
+import { HealthCheck, STANDALONE_HEALTH_TIMING } from './health-check';
 import { KAFKA_SECRETS_DIRECTORY } from './kafka-access';
 import { KAFKA_SASL_MECHANISM, KAFKA_SUPER_USERS, KafkaCredential, saslClientProperties } from './kafka-acls';
 import type { IKafkaCluster } from './kafka-cluster';
@@ -249,7 +249,7 @@ export const KAFKA_TOOL_HEALTH_TIMING = { intervalSeconds: 15, timeoutSeconds: 3
  */
 export function voterHealthCheck(check: HealthCheck, quorumVoters: string | undefined): HealthCheck {
   if (quorumVoters === undefined || quorumVoters.split(',').length < 2) return check;
-  return check.withStandalone(HealthCheck.tcp(CONTROLLER_PORT, { intervalSeconds: 5, startPeriodSeconds: 30, retries: 12 }));
+  return check.withStandalone(HealthCheck.tcp(CONTROLLER_PORT, STANDALONE_HEALTH_TIMING));
 }
 
 /** The CONTROLLER listener of a KRaft controller, combined with a broker or on its own. */

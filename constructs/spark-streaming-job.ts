@@ -2,7 +2,7 @@ import * as path from 'path';
 import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { HealthCheck } from './health-check';
+import { HealthCheck, STANDALONE_HEALTH_TIMING } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
 import type { CassandraCredential } from './cassandra';
 import type { SchemaRegistryCredential } from './schema-registry';
@@ -180,7 +180,7 @@ export class SparkStreamingJob extends Construct {
       volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
       // Standalone, once its UI is up, which is before it registers: the master and the executors answer at its name.
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 })
-        .withStandalone(HealthCheck.tcp(UI_PORT, { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 })),
+        .withStandalone(HealthCheck.tcp(UI_PORT, STANDALONE_HEALTH_TIMING)),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],
     });

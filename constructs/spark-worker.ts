@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { HealthCheck } from './health-check';
+import { HealthCheck, STANDALONE_HEALTH_TIMING } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
 import { heapMiB } from './platform-service-props';
@@ -77,7 +77,7 @@ export class SparkWorker extends Construct {
       // Healthy once the master lists this worker as ALIVE, not merely when its JVM is up; standalone, once its UI is up
       // (the master answers a registration at the worker's name).
       healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'worker', props.master.uiUrl, props.name], { startPeriodSeconds: 15 })
-        .withStandalone(HealthCheck.tcp(UI_PORT, { intervalSeconds: 5, startPeriodSeconds: 15 })),
+        .withStandalone(HealthCheck.tcp(UI_PORT, STANDALONE_HEALTH_TIMING)),
     });
     if (props.prometheusMetrics) this.metricsEndpoint = { job: 'spark-worker', address: `${props.name}:${UI_PORT}`, path: '/metrics/prometheus/' };
   }
