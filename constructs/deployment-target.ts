@@ -36,6 +36,8 @@ export interface IDeploymentTarget {
    * (on a swarm, the host it is placed on); undefined: the port's bind address says it (one Docker host).
    */
   publishedAddress(spreadOrdinal: number): string | undefined;
+  /** The largest file a service can be shipped, in bytes; undefined: no limit (a container's upload). */
+  readonly maxFileBytes?: number;
 }
 
 const targets = new WeakMap<IConstruct, IDeploymentTarget>();

@@ -53,7 +53,7 @@ export class FakeRandomUserApi extends Construct {
     const hostPort = validatePort('hostPort', props.hostPort ?? PORT);
     const bindAddress = props.bindAddress ?? DEFAULT_BIND_ADDRESS;
     const image = new ServiceImage(this, 'Image', { image: IMAGES.node, source: props.imageSource });
-    const bundle = bundleNodeJob(path.join(__dirname, '..', 'jobs', 'fake-randomuser.ts'));
+    const bundle = bundleNodeJob(this, path.join(__dirname, '..', 'jobs', 'fake-randomuser.ts'));
     const target = '/opt/kafka-pipelining/fake-randomuser.js';
     this.container = new ServiceContainer(this, 'Server', {
       name,

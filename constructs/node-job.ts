@@ -5,6 +5,7 @@ import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { cacheDirectory } from '../ops/up-state';
+import { DeploymentTarget } from './deployment-target';
 import { ImageSource } from './image-source';
 import { cachedBundle } from './job-bundle-cache';
 import { OneShotContainer } from './one-shot-container';
@@ -67,9 +68,10 @@ const PROJECT_ROOT = path.join(__dirname, '..');
  * Bundles a TypeScript job (esbuild, deterministic output) and returns the bundle's path. The bundle's
  * content, hence the plan, changes exactly when the job or a dependency does. Bundles are kept in the cache
  * directory outside the clone and served again only while nothing they were built from has changed
- * (job-bundle-cache.ts).
+ * (job-bundle-cache.ts). Minified (names kept, for readable errors) where the deployment target of `scope` limits the
+ * size of a shipped file: a swarm config holds at most 1,000 KiB, and the bootstrap's bundle is twice that.
  */
-export function bundleNodeJob(entryPoint: string): string {
+export function bundleNodeJob(scope: Construct, entryPoint: string): string {
   if (!fs.existsSync(entryPoint)) throw new Error(`NodeJob: entryPoint '${entryPoint}' does not exist`);
   // One folder per process: parallel test workers never write the same file.
   const outDirectory = path.join(os.tmpdir(), `kafka-pipelining-bundles-${process.pid}`);
@@ -85,6 +87,7 @@ export function bundleNodeJob(entryPoint: string): string {
     external: ['pg-native'],
     legalComments: 'none',
     logLevel: 'silent',
+    ...(DeploymentTarget.of(scope).maxFileBytes !== undefined ? { minify: true, keepNames: true } : {}),
   }, cacheDirectory());
 }
 
@@ -96,7 +99,7 @@ export class NodeJob extends Construct {
     super(scope, id);
     const memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 256, 128);
     const image = new ServiceImage(this, 'Image', { image: IMAGES.node, source: props.imageSource });
-    const bundle = bundleNodeJob(props.entryPoint);
+    const bundle = bundleNodeJob(this, props.entryPoint);
     const bundleTarget = `${JOB_DIRECTORY_IN_CONTAINER}/${path.basename(bundle)}`;
     const files: FileToShip[] = [
       { source: bundle, target: bundleTarget },

@@ -50,7 +50,7 @@ export class PipelineMetrics extends Construct {
     }
     const image = new ServiceImage(this, 'Image', { image: IMAGES.node, source: props.imageSource });
     const target = '/opt/kafka-pipelining/pipeline-metrics.js';
-    const code = new ShippedFiles(this, 'Code', { files: [{ source: bundleNodeJob(path.join(__dirname, '..', 'jobs', 'pipeline-metrics.ts')), target }] });
+    const code = new ShippedFiles(this, 'Code', { files: [{ source: bundleNodeJob(this, path.join(__dirname, '..', 'jobs', 'pipeline-metrics.ts')), target }] });
     this.container = new ServiceContainer(this, 'Server', {
       name: props.name,
       image: image.imageId,

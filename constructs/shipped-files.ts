@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
+import { DeploymentTarget } from './deployment-target';
 
 /** One local file and where it goes inside a container. */
 export interface FileToShip {
@@ -55,12 +56,17 @@ export class ShippedFiles extends Construct {
 
   constructor(scope: Construct, id: string, props: ShippedFilesProps) {
     super(scope, id);
+    const maxBytes = DeploymentTarget.of(this).maxFileBytes;
     if (props.files.length === 0) throw new Error('ShippedFiles: files must not be empty');
     this.uploads = props.files.map((file) => {
       if (!path.isAbsolute(file.target)) {
         throw new Error(`ShippedFiles: target must be an absolute path inside the container, got '${file.target}'`);
       }
       if (!fs.existsSync(file.source)) throw new Error(`ShippedFiles: source file '${file.source}' does not exist`);
+      const size = fs.statSync(file.source).size;
+      if (maxBytes !== undefined && size > maxBytes) {
+        throw new Error(`ShippedFiles: '${file.source}' is ${size} bytes; the deployment target ships a file of at most ${maxBytes}`);
+      }
       const asset = new TerraformAsset(this, `File${file.target.replace(/[^A-Za-z0-9]/g, '_')}`, {
         path: file.source,
         type: AssetType.FILE,

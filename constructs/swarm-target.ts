@@ -97,6 +97,8 @@ function terraformStringBody(text: string): string {
 export class SwarmTarget implements IDeploymentTarget {
   public readonly kind = 'swarm';
   public readonly managesVolumes = false;
+  /** A config's limit (a secret's is 500 KiB): Docker refuses 1,024,000 bytes or more. */
+  public readonly maxFileBytes = MAX_CONFIG_BYTES;
   public readonly hosts: readonly string[];
   public readonly nodeLabel: string;
   public readonly routingMesh: boolean;
@@ -221,6 +223,11 @@ export class SwarmTarget implements IDeploymentTarget {
       }
       const data = upload.contentBase64 ?? (upload.content !== undefined ? base64OfText(upload.content) : Fn.filebase64(upload.source ?? ''));
       const name = `${props.name}-f${index}`;
+      const limit = holdsSecret(upload) ? MAX_SECRET_BYTES : MAX_CONFIG_BYTES;
+      const size = knownSize(upload);
+      if (size !== undefined && size > limit) {
+        throw new PropError('files', `${props.name}: ${upload.file} is ${size} bytes; a swarm ${holdsSecret(upload) ? 'secret' : 'config'} holds at most ${limit}`);
+      }
       if (holdsSecret(upload)) {
         const secret = this.secret(scope, `File${index}`, name, data);
         // The mode the file would have on one Docker host: secret or not, a service's user must read it the same way.
@@ -316,6 +323,16 @@ export class SwarmTarget implements IDeploymentTarget {
   private salt(scope: Construct): string {
     return ofStack(this.salts, scope, (stack) => new Id(stack, 'SwarmObjectNameSalt', { byteLength: 16 }).hex);
   }
+}
+
+/** Docker's limits on a config's and a secret's data: less than 1,000 KiB and 500 KiB. */
+const MAX_CONFIG_BYTES = 1_024_000 - 1;
+const MAX_SECRET_BYTES = 512_000 - 1;
+
+/** The bytes of a file given inline, where known at synth (a deploy-time value's length is not; ShippedFiles checks its sources). */
+function knownSize(upload: ContainerUpload): number | undefined {
+  if (upload.contentBase64 !== undefined) return Token.isUnresolved(upload.contentBase64) ? undefined : Buffer.from(upload.contentBase64, 'base64').length;
+  return upload.content === undefined || Token.isUnresolved(upload.content) ? undefined : Buffer.byteLength(upload.content, 'utf8');
 }
 
 /** A file's mode as an upload to a container gets it (the provider's rule): its permissions, else 0744 or 0644 as it is executable or not. */

@@ -72,6 +72,13 @@ over_overlay() {
 published() { timeout 5 bash -c 'exec 3<>/dev/tcp/10.231.0.12/17000 && grep -q "listener on" <&3'; }
 within 90 over_overlay || fail "host-3 does not reach the listener on host-2 by name over the overlay network"
 say "host-3 reaches the listener on host-2 by name, over the overlay network"
+# A name the swarm does not know (a service not yet healthy) must fail at once, not after the resolver's timeouts.
+# shellcheck disable=SC2016  # the container's shell expands it
+lookup=$(on_host 3 run --rm --network kp-check-net --entrypoint bash "$image" -c \
+  'started=$SECONDS; if getent hosts kp-check-nobody >/dev/null; then echo resolved; else echo "$((SECONDS - started))"; fi')
+[[ "$lookup" =~ ^[0-9]+$ ]] || fail "looking up kp-check-nobody in a container gave '$lookup'"
+((lookup <= 3)) || fail "an unknown name took $lookup s to fail in a container"
+say "an unknown name fails in $lookup s in a container"
 within 30 published || fail "the listener's published port 17000 does not answer on host-2 (10.231.0.12)"
 say "its published port answers on host-2's address"
 for i in 2 3; do on_host "$i" image inspect "$pinned" >/dev/null 2>&1 || fail "host-$i did not pull $pinned from the registry"; done

@@ -125,7 +125,10 @@ up() {
   local i
   for ((i = 1; i <= n; i++)); do
     make_host_network "$i"
-    KP_DOCKER_HOSTNAME=host-$i KP_DOCKER_ARGS="--insecure-registry $(registry_address)" engine "$i" start
+    # The hosts reach nothing beyond the bridge, so this machine's resolver is out of their reach: a name the swarm does
+    # not know (a service not yet healthy) took 20 s to fail in a container. The bridge's address refuses DNS at once,
+    # so such a look-up fails fast, as it does where a resolver answers.
+    KP_DOCKER_HOSTNAME=host-$i KP_DOCKER_ARGS="--insecure-registry $(registry_address) --dns $subnet.1" engine "$i" start
     join_swarm "$i"
   done
   for ((i = 1; i <= n; i++)); do label_node "$i"; done

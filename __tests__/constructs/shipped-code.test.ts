@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
+import { DeploymentTarget, PlatformNetwork, ShippedFiles, SparkCluster, SparkStreamingJob } from '../../constructs';
 import { bundleNodeJob } from '../../constructs/node-job';
 import type { PlanJson, PlanResource } from '../helpers/synth';
 
@@ -64,10 +64,23 @@ describe('job code travels with the plan', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-node-job-'));
     const entry = path.join(directory, 'hello.ts');
     fs.writeFileSync(entry, "console.log('hello');\n");
-    const first = fs.readFileSync(bundleNodeJob(entry), 'utf8');
-    expect(fs.readFileSync(bundleNodeJob(entry), 'utf8')).toEqual(first);
+    const scope = new TerraformStack(Testing.app(), 'bundles');
+    const first = fs.readFileSync(bundleNodeJob(scope, entry), 'utf8');
+    expect(fs.readFileSync(bundleNodeJob(scope, entry), 'utf8')).toEqual(first);
     fs.writeFileSync(entry, "console.log('hello, world');\n");
-    expect(fs.readFileSync(bundleNodeJob(entry), 'utf8')).not.toEqual(first);
+    expect(fs.readFileSync(bundleNodeJob(scope, entry), 'utf8')).not.toEqual(first);
+  });
+
+  test('a TypeScript job is minified, its names kept, where the target limits a shipped file: a swarm config holds under 1,000 KiB', () => {
+    const onSwarm = new TerraformStack(Testing.app(), 'swarm');
+    DeploymentTarget.use(onSwarm, DeploymentTarget.swarm({ hosts: ['host-1'] }));
+    const bootstrap = path.join(__dirname, '..', '..', 'jobs', 'bootstrap.ts');
+    const full = fs.statSync(bundleNodeJob(new TerraformStack(Testing.app(), 'host'), bootstrap)).size;
+    const minified = fs.readFileSync(bundleNodeJob(onSwarm, bootstrap), 'utf8');
+    expect(full).toBeGreaterThan(1_024_000);
+    expect(Buffer.byteLength(minified)).toBeLessThan(1_024_000);
+    // Names kept: an error's stack still says which function failed.
+    expect(minified).toContain('"name",{value:');
   });
 
   test('bad files are refused with the path at fault', () => {
@@ -80,7 +93,7 @@ describe('job code travels with the plan', () => {
       "ShippedFiles: target must be an absolute path inside the container, got 'job.py'",
     );
     expect(() => ShippedFiles.fromDirectory('/nonexistent', '/opt')).toThrow("ShippedFiles: '/nonexistent' is not a directory");
-    expect(() => bundleNodeJob('/nonexistent/job.ts')).toThrow("NodeJob: entryPoint '/nonexistent/job.ts' does not exist");
+    expect(() => bundleNodeJob(stack, '/nonexistent/job.ts')).toThrow("NodeJob: entryPoint '/nonexistent/job.ts' does not exist");
   });
 
   test('a streaming job that asks for more executor memory than a worker offers is refused', () => {

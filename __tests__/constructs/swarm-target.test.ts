@@ -1,7 +1,8 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
-import { DeploymentTarget, HealthCheck, ImageRegistry, ImageSource, OneShotContainer, PlatformNetwork, Postgres, ServiceContainer } from '../../constructs';
+import { DeploymentTarget, HealthCheck, ImageRegistry, ImageSource, OneShotContainer, PlatformNetwork, Postgres, ServiceContainer, ShippedFiles } from '../../constructs';
 import { isSecretVariable } from '../../constructs/swarm-target';
 import { PIPELINE_VARIABLES } from '../../jobs/lib/contract';
 import { type PlanResource, synthPlatform, type SynthesizedPlan } from '../helpers/synth';
@@ -266,6 +267,20 @@ describe('the swarm target refuses', () => {
       volumes: [{ volumeName: 'own', containerPath: '/o' }, { volumeName: 'shared', containerPath: '/s', readOnly: true }],
     });
     expect(() => Testing.synth(stack)).toThrow('reader runs on host-2 and reads the volume shared, which only host-1 write(s)');
+  });
+
+  test('a file larger than a swarm config or secret holds, naming the file, its size and the limit', () => {
+    const stack = new TerraformStack(Testing.app(), 'sizes');
+    DeploymentTarget.use(stack, DeploymentTarget.swarm({ hosts: HOSTS }));
+    const network = new PlatformNetwork(stack, 'Network', { name: 'n' });
+    const big = 'x'.repeat(1_100_000);
+    const job = (id: string, permissions: string, content: string) =>
+      new OneShotContainer(stack, id, { name: id.toLowerCase(), image: 'node', network, memoryMiB: 64, files: [{ file: '/opt/big.js', content, permissions }] });
+    expect(() => job('Config', '0644', big)).toThrow('files config: /opt/big.js is 1100000 bytes; a swarm config holds at most 1023999');
+    expect(() => job('Secret', '0600', big.slice(0, 600_000))).toThrow('files secret: /opt/big.js is 600000 bytes; a swarm secret holds at most 511999');
+    const source = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kp-big-')), 'big.js');
+    fs.writeFileSync(source, big);
+    expect(() => new ShippedFiles(stack, 'Shipped', { files: [{ source, target: '/opt/big.js' }] })).toThrow(`ShippedFiles: '${source}' is 1100000 bytes; the deployment target ships a file of at most 1023999`);
   });
 
   test('to publish on every node without acceptUnencryptedNetworkAccess', () => {
