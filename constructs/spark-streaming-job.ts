@@ -55,7 +55,7 @@ export interface SparkStreamingJobProps {
   readonly executorMemoryMiB?: number;
   /**
    * Cores the application may take across the cluster.
-   * @default - every core the workers offer
+   * @default - every core the workers offer, those of a worker added later too (it takes executors without a restart)
    */
   readonly maxCores?: number;
   /**
@@ -105,7 +105,7 @@ export class SparkStreamingJob extends Construct {
     const name = props.name ?? 'spark-job';
     this.memoryMiB = validateMemoryMiB('memoryMiB', props.memoryMiB ?? 1536, 512);
     const executorMemoryMiB = validateIntegerRange('executorMemoryMiB', props.executorMemoryMiB ?? 1024, 256, props.cluster.maxExecutorMemoryMiB);
-    const maxCores = validateIntegerRange('maxCores', props.maxCores ?? props.cluster.totalCores, 1, props.cluster.totalCores);
+    const maxCores = props.maxCores === undefined ? undefined : validateIntegerRange('maxCores', props.maxCores, 1, props.cluster.totalCores);
     const jobDirectory = props.jobDirectory ?? path.join(__dirname, '..', 'jobs', 'spark');
     const entryPoint = props.entryPoint ?? 'stream_users.py';
 
@@ -159,7 +159,7 @@ export class SparkStreamingJob extends Construct {
         '--properties-file', SPARK_JOB_PROPERTIES,
         '--driver-memory', `${Math.floor(this.memoryMiB / 2)}m`,
         '--executor-memory', `${executorMemoryMiB}m`,
-        '--conf', `spark.cores.max=${maxCores}`,
+        ...(maxCores === undefined ? [] : ['--conf', `spark.cores.max=${maxCores}`]),
         // Executors on the workers connect back to the driver by its container name on fixed ports.
         '--conf', `spark.driver.host=${name}`,
         '--conf', 'spark.driver.bindAddress=0.0.0.0',

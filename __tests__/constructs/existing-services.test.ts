@@ -179,11 +179,11 @@ describe('a streaming job against an existing Spark cluster', () => {
     const cluster = SparkCluster.fromExisting(stack, 'SparkImage', {
       masterUrl: 'spark://spark.internal:7077', checkpointsVolumeName: 'shared-checkpoints', maxExecutorMemoryMiB: 4096, totalCores: 16,
     });
-    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, executorMemoryMiB: 2048 });
+    new SparkStreamingJob(stack, 'Job', { network, cluster, cassandraCredential: { username: 'pipeline', password: 'pipeline-password' }, schemaRegistryCredential: { username: 'reader', password: 'reader-password' }, kafkaCredential: { username: 'stream', password: 'stream-password' }, environment: {}, executorMemoryMiB: 2048, maxCores: 8 });
     const synthesized: { resource: { docker_container: Record<string, { command: string[]; volumes: unknown; image: string; depends_on?: string[] }> } } =
       JSON.parse(Testing.synth(stack, true));
     const [driver] = Object.values(synthesized.resource.docker_container);
-    expect(driver.command).toEqual(expect.arrayContaining(['spark://spark.internal:7077', '2048m', 'spark.cores.max=16']));
+    expect(driver.command).toEqual(expect.arrayContaining(['spark://spark.internal:7077', '2048m', 'spark.cores.max=8']));
     expect(driver.volumes).toEqual([{ volume_name: 'shared-checkpoints', container_path: '/checkpoints' }]);
     expect(driver.image).toMatch(/^\$\{docker_image\.[A-Za-z0-9_-]+\.image_id\}$/);
     expect(driver.depends_on ?? []).toEqual([]);

@@ -256,7 +256,9 @@ describe('StreamingPlatform, non-default props', () => {
     for (const w of workers) expect(dependenciesOf(three, w.name)).toContain(addressOf(three, 'big-spark-master'));
     const jobDeps = dependenciesOf(three, 'big-spark-job');
     for (const w of workers) expect(jobDeps).toContain(addressOf(three, w.name));
-    expect(three.container('big-spark-job').command).toContain('spark.cores.max=12');
+    // No cap on the job's cores: a worker added later takes executors without restarting the job.
+    expect((three.container('big-spark-job').command as string[]).filter((arg) => arg.startsWith('spark.cores.max'))).toEqual([]);
+    expect(synthPlatform({ sparkWorkers: 1 }).container('kp-spark-job').command).toEqual(three.container('big-spark-job').command.map((arg: string) => arg.replace(/big-/g, 'kp-')));
   });
 
   test('retainVolumes keeps data out of Terraform, so destroy leaves it', () => {

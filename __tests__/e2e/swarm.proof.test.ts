@@ -58,6 +58,12 @@ function leftOnSwarm(): Record<string, string[]> {
   return { services: names('service', 'ls'), secrets: names('secret', 'ls'), configs: names('config', 'ls'), networks: names('network', 'ls') };
 }
 
+async function masterStatus(): Promise<{ workers: Array<{ state: string }>; activeapps: Array<{ name: string; cores: number }> }> {
+  const response = await fetch(`${outputs.spark_master_ui_url}/json/`);
+  if (!response.ok) throw new Error(`the Spark master's UI answered ${response.status}`);
+  return (await response.json()) as { workers: Array<{ state: string }>; activeapps: Array<{ name: string; cores: number }> };
+}
+
 async function deploy(logName: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
   return (await runLogged(logName, 'npx', ['cdktf', 'deploy', '--auto-approve'], env, ARTIFACTS)) / 1000;
 }
@@ -148,15 +154,23 @@ test(`host ${CUT_HOST} cut off mid-stream (its link down): the stream keeps deli
   figures.hostCut = { host: `host-${CUT_HOST}`, users: round.newValidIds.length, ...(await stallAround(driver, round, struck)), recoverySeconds: delivered.seconds };
 }, 40 * 60 * 1000);
 
-test('a third Spark worker from a prop change (KP_SPARK_WORKERS=3): it joins the master, and no other service is updated', async () => {
+test('a third Spark worker from a prop change (KP_SPARK_WORKERS=3): it joins the master and the running job, and only Prometheus, which scrapes it, is updated', async () => {
   const before = specVersions();
+  const streamCores = async () => (await masterStatus()).activeapps.filter((app) => app.name === 'users-stream').reduce((sum, app) => sum + app.cores, 0);
+  const coresBefore = await streamCores();
   figures.scaleDeploySeconds = await deploy('swarm-scale-workers', { KP_SPARK_WORKERS: '3' });
   const after = specVersions();
   expect(Object.keys(after).filter((name) => !(name in before))).toEqual(['kp-spark-worker-3']);
-  expect(Object.keys(before).filter((name) => before[name] !== after[name])).toEqual([]);
+  // The stream is not restarted: it takes no more cores than the workers offer, so the new worker's executors join it.
+  expect(Object.keys(before).filter((name) => before[name] !== after[name])).toEqual(['kp-prometheus']);
   expect(services().find((s) => s.name === 'kp-spark-worker-3')?.replicas).toBe('1/1');
-  const status = await (await fetch(`${outputs.spark_master_ui_url}/json/`)).json() as { workers: Array<{ state: string }> };
-  expect(status.workers.filter((w) => w.state === 'ALIVE')).toHaveLength(3);
+  expect((await masterStatus()).workers.filter((w) => w.state === 'ALIVE')).toHaveLength(3);
+  // The running stream took executors on it.
+  const coresAfter = await waitFor('the stream to take the new worker\'s cores', 5 * 60 * 1000, async () => {
+    const cores = await streamCores();
+    return cores > coresBefore ? cores : undefined;
+  }, 5000);
+  figures.streamCores = { before: coresBefore, after: coresAfter };
   // The stream goes on with it.
   const round = await driver.startRound(ROUND_USERS);
   await driver.expectDelivered(round, 'three spark workers');
