@@ -156,7 +156,7 @@ test(`host ${CUT_HOST} cut off mid-stream (its link down): the stream keeps deli
 
 test('a third Spark worker from a prop change (KP_SPARK_WORKERS=3): it joins the master and the running job, and only Prometheus, which scrapes it, is updated', async () => {
   const before = specVersions();
-  const streamCores = async () => (await masterStatus()).activeapps.filter((app) => app.name === 'users-stream').reduce((sum, app) => sum + app.cores, 0);
+  const streamCores = async () => (await masterStatus()).activeapps.filter((app) => app.name === 'stream_users').reduce((sum, app) => sum + app.cores, 0);
   const coresBefore = await streamCores();
   figures.scaleDeploySeconds = await deploy('swarm-scale-workers', { KP_SPARK_WORKERS: '3' });
   const after = specVersions();
