@@ -125,10 +125,11 @@ up() {
   local i
   for ((i = 1; i <= n; i++)); do
     make_host_network "$i"
-    # The hosts reach nothing beyond the bridge, so this machine's resolver is out of their reach: a name the swarm does
-    # not know (a service not yet healthy) took 20 s to fail in a container. The bridge's address refuses DNS at once,
-    # so such a look-up fails fast, as it does where a resolver answers.
-    KP_DOCKER_HOSTNAME=host-$i KP_DOCKER_ARGS="--insecure-registry $(registry_address) --dns $subnet.1" engine "$i" start
+    # The hosts reach nothing beyond the bridge, so this machine's resolver is out of their reach, and the swarm's DNS
+    # leaves a name it does not know (a service not yet healthy) unanswered: glibc's 5 s timeout, twice, for each address
+    # family, 20 s per look-up, and a KRaft broker resolves its voters many times before it opens a listener. One try of
+    # 1 s fails such a look-up in 2 s, as a resolver that answers would at once.
+    KP_DOCKER_HOSTNAME=host-$i KP_DOCKER_ARGS="--insecure-registry $(registry_address) --dns-opt timeout:1 --dns-opt attempts:1" engine "$i" start
     join_swarm "$i"
   done
   for ((i = 1; i <= n; i++)); do label_node "$i"; done
