@@ -170,7 +170,9 @@ export class SwarmTarget implements IDeploymentTarget {
         mode: this.routingMesh ? 'vip' : 'dnsrr',
         ports: spec.ports.map((p) => ({ targetPort: p.containerPort, publishedPort: p.hostPort, protocol: 'tcp', publishMode: this.routingMesh ? 'ingress' : 'host' })),
       },
-      convergeConfig: { delay: '5s', timeout: `${spec.waitTimeoutSeconds}s` },
+      // Twice a container's wait: a swarm starts every service at once, and a task restarts until what it needs answers,
+      // where one host starts them in order (the dag-processor took over 5 minutes on three hosts made of two cores).
+      convergeConfig: { delay: '5s', timeout: `${2 * spec.waitTimeoutSeconds}s` },
       dependsOn: spec.dependsOn,
     });
     return { name: service.name, resource: service };

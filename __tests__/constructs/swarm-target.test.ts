@@ -207,7 +207,7 @@ describe('the swarm target', () => {
     expect(service('kp-kafka-2').update_config).toEqual(expect.objectContaining({ parallelism: 1, failure_action: 'rollback', order: 'stop-first' }));
     expect(service('kp-schema-registry').update_config).toEqual(expect.objectContaining({ parallelism: 1, failure_action: 'rollback', order: 'start-first' }));
     expect(service('kp-kafka-2').task_spec.container_spec.healthcheck.test[0]).toBe('CMD');
-    expect(service('kp-kafka-2').converge_config).toEqual({ delay: '5s', timeout: '300s' });
+    expect(service('kp-kafka-2').converge_config).toEqual({ delay: '5s', timeout: '600s' });
     expect(service('kp-kafka-2').task_spec.restart_policy).toEqual({ condition: 'any', delay: '5s' });
   });
 
