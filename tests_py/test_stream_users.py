@@ -127,7 +127,8 @@ def test_a_batch_brings_a_new_version_its_rows_are_read_again_with_it_and_none_i
     new_row = framed(avro_body(V2, id=OTHER_ID, nationality="NZ"), schema_id=V2.schema_id)
     with_nationality = TableColumns(lambda: frozenset([*USER_FIELDS, NATIONALITY["name"]]))
 
-    write_batch(kafka_frame(spark, framed(avro_body()), new_row), 2, schemas, with_nationality, recording.sinks())
+    frame = kafka_frame(spark, framed(avro_body()), new_row)
+    write_batch(frame, 2, schemas, with_nationality, recording.sinks())
 
     # Read first with V1 alone (the V2 row rejected as unknown), then again with V2 the latest: both rows, the
     # second pass's with the new field; written as upserts, so the first pass's row is overwritten.
