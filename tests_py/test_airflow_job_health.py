@@ -50,3 +50,17 @@ def test_parsed_also_asks_for_a_serialized_dag_or_an_import_error(monkeypatch, a
         (sql, _params) = connection.statements[1]
         assert "FROM serialized_dag" in sql
         assert "FROM import_error" in sql
+
+
+def test_reads_the_dsn_from_its_command_where_a_swarm_gives_it_as_a_secret_file(monkeypatch, tmp_path):
+    secret = tmp_path / "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+    secret.write_text(DSN + "\n")
+    _, opened = connect(monkeypatch, [1])
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", f"cat {secret}")
+
+    assert job_health.healthy("DagProcessorJob", 30) is True
+    assert opened == ["postgresql://airflow:secret@postgres:5432/airflow"]
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD")
+    with pytest.raises(SystemExit, match="neither AIRFLOW__DATABASE__SQL_ALCHEMY_CONN nor"):
+        job_health.healthy("DagProcessorJob", 30)

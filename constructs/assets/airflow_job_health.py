@@ -12,6 +12,7 @@ Usage: python airflow_job_health.py JOB_TYPE MAX_HEARTBEAT_AGE_SECONDS [--parsed
 
 import os
 import socket
+import subprocess
 import sys
 
 import psycopg2
@@ -29,11 +30,23 @@ SELECT count(*) FROM (
 """
 
 
+CONN = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+
+
+def airflow_dsn() -> str:
+    """The DSN Airflow itself uses: the variable, or the output of its _CMD form, as Airflow reads a setting
+    (a swarm gives the secret as a file and the command that prints it)."""
+    if CONN in os.environ:
+        return os.environ[CONN]
+    if f"{CONN}_CMD" in os.environ:
+        command = os.environ[f"{CONN}_CMD"]
+        return subprocess.run(command, shell=True, check=True, capture_output=True, text=True).stdout.strip()
+    raise SystemExit(f"neither {CONN} nor {CONN}_CMD is set")
+
+
 def healthy(job_type: str, max_age_seconds: float, parsed: bool = False) -> bool:
-    # The DSN Airflow itself uses, in the form libpq reads (SQLAlchemy names the driver in the scheme).
-    dsn = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace(
-        "postgresql+psycopg2://", "postgresql://", 1
-    )
+    # In the form libpq reads (SQLAlchemy names the driver in the scheme).
+    dsn = airflow_dsn().replace("postgresql+psycopg2://", "postgresql://", 1)
     with psycopg2.connect(dsn, connect_timeout=5) as connection, connection.cursor() as cursor:
         # Airflow records a job's host as socket.getfqdn() (its default hostname_callable).
         cursor.execute(ALIVE, (job_type, socket.getfqdn(), max_age_seconds))
