@@ -14,7 +14,7 @@ import { containerLog, deployWatched, destroy, docker, leftovers, LOG_DIRECTORY 
 import { expectedRow } from '../../ops/users';
 import { AirflowApi } from './airflow-api';
 import { authenticationTests, cassandraLogins, containerEnv, kafkaLogins, postgresRoles, sparkSecret } from './authentication';
-import { launchBrowser } from './browser';
+import { airflowDagRunsInBrowser } from './browser';
 import { dashboardTest } from './dashboard';
 import { faultTests } from './faults';
 import { DAG_ID, PipelineDriver } from './pipeline-driver';
@@ -228,23 +228,10 @@ test('no generated secret in the synthesized plan, a container log or a task log
 }, 10 * 60 * 1000);
 
 test('the Airflow UI in a real browser: log in with the generated password, find the DAG and its successful runs', async () => {
-  const browser = await launchBrowser();
-  try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(`${outputs.airflow_url}/auth/login/`);
-    await page.fill('input[name="username"]', outputs.airflow_admin_user);
-    await page.fill('input[name="password"]', outputs.airflow_admin_password);
-    await Promise.all([page.waitForLoadState('networkidle'), page.click('[type="submit"]')]);
-    await page.goto(`${outputs.airflow_url}/dags/${DAG_ID}/runs`);
-    await page.getByText(DAG_ID).first().waitFor({ timeout: 60000 });
-    await page.getByText(/success/i).first().waitFor({ timeout: 60000 });
-    const screenshot = path.join(ARTIFACTS, 'airflow-dag-runs.png');
-    await page.screenshot({ path: screenshot, fullPage: true });
-    figures.screenshot = path.relative(process.cwd(), screenshot);
-    expect(fs.statSync(screenshot).size).toBeGreaterThan(10000);
-  } finally {
-    await browser.close();
-  }
+  const screenshot = path.join(ARTIFACTS, 'airflow-dag-runs.png');
+  await airflowDagRunsInBrowser(outputs, screenshot);
+  figures.screenshot = path.relative(process.cwd(), screenshot);
+  expect(fs.statSync(screenshot).size).toBeGreaterThan(10000);
 }, 5 * 60 * 1000);
 
 test('cdktf destroy leaves no container or network of the stack, only its retained volumes, and those remove for good', async () => {
