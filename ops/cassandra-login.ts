@@ -24,6 +24,12 @@ export interface CassandraClientOptions {
    * @default 0 (the driver's default policy: at most one retry, and only in the narrow cases it deems safe)
    */
   readonly timeoutRetries?: number;
+  /**
+   * Maps the address a node gives for itself (`system.peers`, `system.local`) to one this client reaches: on a swarm
+   * the nodes name their overlay addresses, and a client outside it dials the hosts'.
+   * @default - the nodes' own addresses
+   */
+  readonly addressTranslator?: policies.addressResolution.AddressTranslator;
 }
 
 /**
@@ -66,7 +72,10 @@ export function cassandraClient(outputs: Readonly<Record<string, string>>, login
     authProvider: new auth.PlainTextAuthProvider(login.username, login.password),
     socketOptions: { readTimeout: options.readTimeoutMs ?? 30_000 },
     queryOptions: level !== undefined && isCassandraConsistency(level) ? { consistency: driverConsistency(level) } : {},
-    ...(retries > 0 ? { policies: { retry: new IdempotentTimeoutRetryPolicy(retries) } } : {}),
+    policies: {
+      ...(retries > 0 ? { retry: new IdempotentTimeoutRetryPolicy(retries) } : {}),
+      ...(options.addressTranslator ? { addressResolution: options.addressTranslator } : {}),
+    },
   });
 }
 

@@ -7,7 +7,7 @@ import type { Client as CassandraClient } from 'cassandra-driver';
 import { hostKafka } from '../../ops/host-kafka';
 import { Client as PgClient } from 'pg';
 import type { Served, Switches } from '../../jobs/fake-randomuser';
-import { cassandraClient } from '../../ops/cassandra-login';
+import { cassandraClient, type CassandraClientOptions } from '../../ops/cassandra-login';
 import { DAG_ID, docker, runLogged, waitFor } from '../../ops/deployment';
 import { hostPipelineEnv } from '../../ops/pipeline-status';
 import type { SourceUser } from '../../ops/users';
@@ -44,7 +44,11 @@ export class PipelineDriver {
    * @param servedEarlier valid users served by an earlier stand-in whose data the deployment kept (a stand-in
    *   replaced by destroy and deploy forgets what it served): part of the oracle, before this one's users.
    */
-  constructor(private readonly outputs: Record<string, string>, private readonly servedEarlier: readonly SourceUser[] = []) {
+  constructor(
+    private readonly outputs: Record<string, string>,
+    private readonly servedEarlier: readonly SourceUser[] = [],
+    private readonly cassandraOptions: CassandraClientOptions = {},
+  ) {
     this.airflow = new AirflowApi(outputs.airflow_url, outputs.airflow_admin_user, outputs.airflow_admin_password);
   }
 
@@ -62,7 +66,7 @@ export class PipelineDriver {
 
   /** Opens a Cassandra session per call: the node may have restarted (and moved) since the last one. */
   public async withCassandra<T>(use: (client: CassandraClient) => Promise<T>): Promise<T> {
-    const client = cassandraClient(this.outputs, { username: this.outputs.cassandra_user, password: this.outputs.cassandra_password });
+    const client = cassandraClient(this.outputs, { username: this.outputs.cassandra_user, password: this.outputs.cassandra_password }, this.cassandraOptions);
     try {
       return await use(client);
     } finally {

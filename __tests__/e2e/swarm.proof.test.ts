@@ -7,6 +7,7 @@
  * destroyed. Figures land in artifacts/e2e-swarm/figures.json.
  */
 import { execFileSync } from 'child_process';
+import { policies } from 'cassandra-driver';
 import * as fs from 'fs';
 import * as path from 'path';
 import { destroy, docker, runLogged, stackOutputs, waitFor } from '../../ops/deployment';
@@ -58,6 +59,37 @@ function leftOnSwarm(): Record<string, string[]> {
   return { services: names('service', 'ls'), secrets: names('secret', 'ls'), configs: names('config', 'ls'), networks: names('network', 'ls') };
 }
 
+/**
+ * Each Cassandra node's overlay address (what it tells clients) with its host's address (where its CQL port is
+ * published), from its running task.
+ */
+function cassandraHosts(): Map<string, string> {
+  const addresses = (process.env.KP_SWARM_ADDRESSES ?? '').split(',');
+  const hosts = (process.env.KP_SWARM_HOSTS ?? '').split(',');
+  const map = new Map<string, string>();
+  for (const { name } of services().filter((s) => /^kp-cassandra(-\d+)?$/.test(s.name))) {
+    const task = docker('service', 'ps', name, '--filter', 'desired-state=running', '-q').split('\n')[0];
+    const overlay = docker('inspect', task, '--format', '{{range .NetworksAttachments}}{{range .Addresses}}{{.}} {{end}}{{end}}').split(' ')[0].split('/')[0];
+    const [host] = hostsOf(name);
+    map.set(overlay, addresses[hosts.indexOf(host)]);
+  }
+  return map;
+}
+
+/** The driver's translator class: its types call it an interface, but the driver checks `instanceof` it. */
+const AddressTranslatorBase = (policies.addressResolution as unknown as { AddressTranslator: new () => policies.addressResolution.AddressTranslator }).AddressTranslator;
+
+/** Dials a node at its host's address, where the node names its overlay address. */
+class HostAddressTranslator extends AddressTranslatorBase {
+  constructor(private readonly hosts: ReadonlyMap<string, string>) {
+    super();
+  }
+
+  public translate(address: string, port: number, callback: (endpoint: string) => void): void {
+    callback(`${this.hosts.get(address) ?? address}:${port}`);
+  }
+}
+
 async function masterStatus(): Promise<{ workers: Array<{ state: string }>; activeapps: Array<{ name: string; cores: number }> }> {
   const response = await fetch(`${outputs.spark_master_ui_url}/json/`);
   if (!response.ok) throw new Error(`the Spark master's UI answered ${response.status}`);
@@ -101,7 +133,7 @@ test('cdktf deploy to the manager converges by itself: every service at its repl
   for (const { name } of rows) expect(docker('service', 'inspect', '-f', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', name)).toMatch(/^10\.231\.0\.11:5000\/.+@sha256:[0-9a-f]{64}$/);
 
   outputs = stackOutputs();
-  driver = new PipelineDriver(outputs);
+  driver = new PipelineDriver(outputs, [], { addressTranslator: new HostAddressTranslator(cassandraHosts()) });
   await driver.sourceControl({ badEvery: BAD_EVERY, fail5xx: 0, malformed: 0 });
 }, 60 * 60 * 1000);
 
