@@ -22,6 +22,8 @@ from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 from stream_config import StreamConfig, kafka_login_options, load_stream_config, registry_login
 from users_transform import (
+    BatchSchemas,
+    Rejections,
     classify_users,
     dlq_messages,
     rejections,
@@ -125,25 +127,31 @@ def write_batch(
     and the reader may have moved with the new id. Its dead letters are written once, after that.
     """
     started = time.monotonic()
-    # Persisted because the rows, the rejections and the dead letters all read it: without it each would
-    # decode the batch again.
+    # Persisted because a batch read again decodes it again from here, without a second Kafka read.
     framed = split_confluent_header(batch).persist()
     classified = None
-    try:
-        batch_schemas = schemas.known()
+
+    def read_and_write_rows(batch_schemas: BatchSchemas) -> Rejections:
+        """Classifies the batch with batch_schemas, writes its valid rows, and counts its rejections."""
+        nonlocal classified
+        if classified is not None:
+            classified.unpersist()
+        # Persisted because the rows, the rejections and the dead letters all read it: without it each
+        # would decode the batch again.
         classified = classify_users(framed, batch_schemas).persist()
         sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
-        rejected = rejections(classified)
+        return rejections(classified)
+
+    try:
+        batch_schemas = schemas.known()
+        rejected = read_and_write_rows(batch_schemas)
         first_pass = time.monotonic()
         if rejected.unknown_schema_ids:
             met = [*batch_schemas.writers, *batch_schemas.unreadable]
             learned = schemas.for_batch([*met, *rejected.unknown_schema_ids])
             if learned != batch_schemas:
-                classified.unpersist()
                 batch_schemas = learned
-                classified = classify_users(framed, batch_schemas).persist()
-                sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
-                rejected = rejections(classified)
+                rejected = read_and_write_rows(batch_schemas)
         rows_written = time.monotonic()
         # A Kafka write of nothing still runs a job and its commit: most batches have no dead letter.
         if rejected.count:
