@@ -225,12 +225,13 @@ export class SwarmTarget implements IDeploymentTarget {
       }
       const data = upload.contentBase64 ?? (upload.content !== undefined ? base64OfText(upload.content) : Fn.filebase64(upload.source ?? ''));
       const name = `${props.name}-f${index}`;
-      const limit = holdsSecret(upload) ? MAX_SECRET_BYTES : MAX_CONFIG_BYTES;
+      const isSecret = holdsSecret(upload);
+      const limit = isSecret ? MAX_SECRET_BYTES : MAX_CONFIG_BYTES;
       const size = knownSize(upload);
       if (size !== undefined && size > limit) {
-        throw new PropError('files', `${props.name}: ${upload.file} is ${size} bytes; a swarm ${holdsSecret(upload) ? 'secret' : 'config'} holds at most ${limit}`);
+        throw new PropError('files', `${props.name}: ${upload.file} is ${size} bytes; a swarm ${isSecret ? 'secret' : 'config'} holds at most ${limit}`);
       }
-      if (holdsSecret(upload)) {
+      if (isSecret) {
         const secret = this.secret(scope, `File${index}`, name, data);
         // The mode the file would have on one Docker host: secret or not, a service's user must read it the same way.
         secrets.push({ secretId: secret.id, secretName: secret.name, fileName: upload.file, fileUid: '0', fileGid: '0', fileMode: uploadMode(upload) });
