@@ -190,6 +190,9 @@ function main(): void {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('the figures are at /metrics\n');
     }
   });
+  // As the container's main process, Node.js would ignore the stop signal and wait out the grace period to be killed,
+  // which a swarm's service removal reports as a failed destroy. Its consumer group commits nothing: Kafka drops it.
+  process.on('SIGTERM', () => process.exit(0));
   server.listen(PIPELINE_METRICS_PORT, () => {
     log(`serving the pipeline's figures on :${PIPELINE_METRICS_PORT}/metrics (${redactDsn(config.pgDsn)}, ${config.kafkaBrokers.join(',')}, ` +
       `topics ${config.topic} and ${config.dlqTopic}, checkpoint ${config.checkpointDir})`);

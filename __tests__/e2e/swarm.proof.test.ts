@@ -37,9 +37,9 @@ function services(): ServiceRow[] {
     .filter((s) => ofStack(s.name));
 }
 
-/** A service's spec has a health check: a long-running one (a one-shot job has none, and ends Complete). */
+/** A service restarted whatever its exit: a long-running one (a one-shot job is restarted only on failure, and ends Complete). */
 function isLongRunning(name: string): boolean {
-  return docker('service', 'inspect', '-f', '{{if .Spec.TaskTemplate.ContainerSpec.Healthcheck}}yes{{end}}', name) === 'yes';
+  return docker('service', 'inspect', '-f', '{{.Spec.TaskTemplate.RestartPolicy.Condition}}', name) === 'any';
 }
 
 /** Each service's spec version: it moves only when the service is updated. */
