@@ -22,7 +22,7 @@ from users_transform import (
     BatchSchemas,
     classify_users,
     dlq_messages,
-    rejections,
+    observe_rejections,
     split_confluent_header,
     valid_rows,
 )
@@ -275,7 +275,14 @@ V2 = evolved_schema(SCHEMA_ID + 1, add=(NATIONALITY,))
 NULLABLE = {"name": "note", "type": ["null", "string"], "default": None}
 
 
-def test_the_rejections_count_every_failed_row_and_name_the_unknown_schema_ids_once(spark):
+def rejections_of_writing(spark, *values):
+    """The rejections observed while the valid rows of a classified batch are read, as a write would."""
+    observed, counted = observe_rejections(classified(spark, *values))
+    written = valid_rows(observed, ("id",)).collect()
+    return written, counted()
+
+
+def test_the_rejections_are_counted_by_the_rows_write_and_name_the_unknown_schema_ids_once(spark):
     values = (
         framed(avro_body()),
         framed(b"a", schema_id=3),
@@ -285,11 +292,18 @@ def test_the_rejections_count_every_failed_row_and_name_the_unknown_schema_ids_o
         b"\x00",
     )
 
-    found = rejections(classified(spark, *values))
+    written, found = rejections_of_writing(spark, *values)
 
     # Unknown ids 3, 3 and 5, the wrong magic byte and the missing header; the one valid row is no rejection.
     assert (found.count, found.unknown_schema_ids) == (5, (3, 5))
-    assert rejections(classified(spark, framed(avro_body()))) == type(found)(count=0, unknown_schema_ids=())
+    assert [row.id for row in written] == [ROW["id"]]
+    assert rejections_of_writing(spark, framed(avro_body()))[1] == type(found)(count=0, unknown_schema_ids=())
+
+
+def test_a_batch_with_no_rows_counts_no_rejection(spark):
+    written, found = rejections_of_writing(spark)
+
+    assert (written, found.count, found.unknown_schema_ids) == ([], 0, ())
 
 
 def test_old_and_new_writers_in_one_batch_are_both_read_with_the_latest_fields(spark):

@@ -26,7 +26,7 @@ from users_transform import (
     Rejections,
     classify_users,
     dlq_messages,
-    rejections,
+    observe_rejections,
     split_confluent_header,
     valid_rows,
 )
@@ -127,8 +127,8 @@ def write_batch(
     and the reader may have moved with the new id. Its dead letters are written once, after that.
     """
     started = time.monotonic()
-    # Persisted because a batch read again decodes it again from here, without a second Kafka read.
-    framed = split_confluent_header(batch).persist()
+    # Not persisted: only a batch read again (a new schema version, rare) reads Kafka a second time.
+    framed = split_confluent_header(batch)
     classified = None
 
     def read_and_write_rows(batch_schemas: BatchSchemas) -> Rejections:
@@ -136,11 +136,11 @@ def write_batch(
         nonlocal classified
         if classified is not None:
             classified.unpersist()
-        # Persisted because the rows, the rejections and the dead letters all read it: without it each
-        # would decode the batch again.
+        # Persisted because the dead letters read it too: without it they would decode the batch again.
         classified = classify_users(framed, batch_schemas).persist()
-        sinks.write_rows(valid_rows(classified, columns.for_reader(batch_schemas.reader)))
-        return rejections(classified)
+        observed, counted = observe_rejections(classified)
+        sinks.write_rows(valid_rows(observed, columns.for_reader(batch_schemas.reader)))
+        return counted()
 
     try:
         batch_schemas = schemas.known()
@@ -159,7 +159,6 @@ def write_batch(
     finally:
         if classified is not None:
             classified.unpersist()
-        framed.unpersist()
     done = time.monotonic()
     log.info(
         "batch %d written (schema ids %s, %d dead letters) in %.0f ms: "

@@ -7,10 +7,11 @@ schemas a batch is read with come from the registry (writer_schemas.py, on the d
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, lru_cache, reduce
 
 from pipeline_contract import (
     CONFLUENT_HEADER_BYTES,
@@ -19,7 +20,7 @@ from pipeline_contract import (
     UUID_REGEX,
     UserSchema,
 )
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 from pyspark.sql.avro.functions import from_avro
 
@@ -39,15 +40,18 @@ _JSON_KEEP_NULLS = {"ignoreNullFields": "false"}
 
 def split_confluent_header(df: DataFrame) -> DataFrame:
     """Add magic_byte, schema_id (big-endian bytes 1-4) and body; all null without a full header."""
+    return df.withColumns(_header_columns())
+
+
+@cache
+def _header_columns() -> dict[str, Column]:
     # coalesce: a null value (a tombstone) has no header either.
     has_header = F.coalesce(F.length("value"), F.lit(0)) >= CONFLUENT_HEADER_BYTES
-    return df.withColumns(
-        {
-            "magic_byte": F.when(has_header, _unsigned(F.substring("value", 1, 1)).cast("int")),
-            "schema_id": F.when(has_header, _unsigned(F.substring("value", 2, 4))),
-            "body": F.when(has_header, F.expr(f"substring(value, {CONFLUENT_HEADER_BYTES + 1})")),
-        }
-    )
+    return {
+        "magic_byte": F.when(has_header, _unsigned(F.substring("value", 1, 1)).cast("int")),
+        "schema_id": F.when(has_header, _unsigned(F.substring("value", 2, 4))),
+        "body": F.when(has_header, F.expr(f"substring(value, {CONFLUENT_HEADER_BYTES + 1})")),
+    }
 
 
 @dataclass(frozen=True)
@@ -70,34 +74,66 @@ def decode_users(framed: DataFrame, schemas: BatchSchemas) -> DataFrame:
     PERMISSIVE turns a corrupt body into a record of all nulls instead of failing the batch; id is
     required, so no real record looks like that.
     """
-    options = {"mode": "PERMISSIVE", "avroSchema": schemas.reader.text}
-    # Starts from a branch that never matches, so that user has the reader's type with no writer too.
-    user = F.when(F.lit(False), from_avro(F.col("body"), schemas.reader.text, options))
-    for schema_id, writer in sorted(schemas.writers.items()):
-        written_with = (F.col("magic_byte") == CONFLUENT_MAGIC_BYTE) & (F.col("schema_id") == schema_id)
-        user = user.when(written_with, from_avro(F.col("body"), writer, options))
-    decoded = framed.withColumn("user", user)
-    all_null = reduce(operator.and_, (F.col(f"user.{name}").isNull() for name in schemas.reader.names))
-    return decoded.withColumn("user", F.when(~all_null, F.col("user")))
+    expressions = _expressions_of(schemas)
+    return framed.withColumn("user", expressions.decoded).withColumn("user", expressions.readable)
 
 
 def classify(decoded: DataFrame, schemas: BatchSchemas) -> DataFrame:
     """Add reason and field: both null for a valid row, else why the row goes to the DLQ."""
-    names = schemas.reader.names
-    with_fields = decoded.withColumns(
-        {
-            "invalid_utf8_field": _first_field(names, _invalid_utf8),
-            "nul_field": _first_field(names, lambda text: F.instr(text, "\u0000") > 0),
-            "missing_field": _first_field(
-                schemas.reader.required, lambda text: F.coalesce(F.trim(text), F.lit("")) == ""
-            ),
-        }
+    expressions = _expressions_of(schemas)
+    return (
+        decoded.withColumns(expressions.failed_fields)
+        .withColumn("reason", expressions.reason)
+        .withColumn("field", expressions.field)
+        .drop(*expressions.failed_fields)
     )
+
+
+@dataclass(frozen=True)
+class _Expressions:
+    """decode_users' and classify's columns for one BatchSchemas.
+
+    Built once per set of schemas and kept: building these columns (hundreds of calls into the JVM)
+    cost the driver more than writing a small batch, and a stream meets few sets of schemas.
+    """
+
+    decoded: Column
+    # decoded, or null where every field is null (a body PERMISSIVE could not read).
+    readable: Column
+    # The first field failing each check, by the check's column name.
+    failed_fields: Mapping[str, Column]
+    reason: Column
+    field: Column
+
+
+def _expressions_of(schemas: BatchSchemas) -> _Expressions:
+    return _expressions(schemas.reader, tuple(sorted(schemas.writers.items())), schemas.unreadable)
+
+
+@lru_cache(maxsize=8)
+def _expressions(
+    reader: UserSchema, writers: tuple[tuple[int, str], ...], unreadable: frozenset[int]
+) -> _Expressions:
+    options = {"mode": "PERMISSIVE", "avroSchema": reader.text}
+    # Starts from a branch that never matches, so that user has the reader's type with no writer too.
+    user = F.when(F.lit(False), from_avro(F.col("body"), reader.text, options))
+    for schema_id, writer in writers:
+        written_with = (F.col("magic_byte") == CONFLUENT_MAGIC_BYTE) & (F.col("schema_id") == schema_id)
+        user = user.when(written_with, from_avro(F.col("body"), writer, options))
+    all_null = reduce(operator.and_, (F.col(f"user.{name}").isNull() for name in reader.names))
+    failed_fields = {
+        "invalid_utf8_field": _first_field(reader.names, _invalid_utf8),
+        "nul_field": _first_field(reader.names, lambda text: F.instr(text, "\u0000") > 0),
+        "missing_field": _first_field(
+            reader.required, lambda text: F.coalesce(F.trim(text), F.lit("")) == ""
+        ),
+    }
+    known = frozenset(schema_id for schema_id, _ in writers)
     reason = (
         F.when(F.col("magic_byte").isNull(), REASON_NO_HEADER)
         .when(F.col("magic_byte") != CONFLUENT_MAGIC_BYTE, REASON_WRONG_MAGIC)
-        .when(_among("schema_id", schemas.unreadable), REASON_UNREADABLE_SCHEMA)
-        .when(~_among("schema_id", schemas.writers), REASON_UNKNOWN_SCHEMA_ID)
+        .when(_among("schema_id", unreadable), REASON_UNREADABLE_SCHEMA)
+        .when(~_among("schema_id", known), REASON_UNKNOWN_SCHEMA_ID)
         .when(F.col("user").isNull(), REASON_UNDECODABLE)
         .when(
             F.col("invalid_utf8_field").isNotNull(),
@@ -116,10 +152,12 @@ def classify(decoded: DataFrame, schemas: BatchSchemas) -> DataFrame:
         .when(F.col("reason").startswith(REASON_NUL), F.col("nul_field"))
         .when(F.col("reason").startswith(REASON_MISSING_FIELD), F.col("missing_field"))
     )
-    return (
-        with_fields.withColumn("reason", reason)
-        .withColumn("field", field)
-        .drop("invalid_utf8_field", "nul_field", "missing_field")
+    return _Expressions(
+        decoded=user,
+        readable=F.when(~all_null, F.col("user")),
+        failed_fields=failed_fields,
+        reason=reason,
+        field=field,
     )
 
 
@@ -135,9 +173,12 @@ def classify_users(framed: DataFrame, schemas: BatchSchemas) -> DataFrame:
 
 def valid_rows(classified: DataFrame, columns: tuple[str, ...]) -> DataFrame:
     """The rows that passed every check, projected onto columns: the reader's fields the table has."""
-    return classified.filter(F.col("reason").isNull()).select(
-        *(F.col(f"user.{name}").alias(name) for name in columns)
-    )
+    return classified.filter(F.col("reason").isNull()).select(*_user_fields(columns))
+
+
+@lru_cache(maxsize=8)
+def _user_fields(columns: tuple[str, ...]) -> tuple[Column, ...]:
+    return tuple(F.col(f"user.{name}").alias(name) for name in columns)
 
 
 @dataclass(frozen=True)
@@ -149,14 +190,33 @@ class Rejections:
     unknown_schema_ids: tuple[int, ...]
 
 
-def rejections(classified: DataFrame) -> Rejections:
-    """How many rows failed a check and which schema ids were unknown: one pass over the persisted batch."""
+def observe_rejections(classified: DataFrame) -> tuple[DataFrame, Callable[[], Rejections]]:
+    """classified, with its rejections counted by the next action that reads it, and their getter.
+
+    The count rides along with the rows' write (Spark's observed metrics), so a batch needs no job of
+    its own to count them. The getter waits for that action: call it only once the action has run.
+    """
+    observation = Observation()
+    observed = classified.observe(observation, *_rejection_metrics())
+
+    def counted() -> Rejections:
+        metrics = observation.get
+        return Rejections(
+            count=metrics["n"], unknown_schema_ids=tuple(sorted(json.loads(metrics["unknown"])))
+        )
+
+    return observed, counted
+
+
+@cache
+def _rejection_metrics() -> tuple[Column, ...]:
     rejected = F.col("reason").isNotNull()
     unknown = F.when(F.col("reason") == REASON_UNKNOWN_SCHEMA_ID, F.col("schema_id"))
-    (row,) = classified.agg(
-        F.count(F.when(rejected, True)).alias("n"), F.collect_set(unknown).alias("unknown")
-    ).collect()
-    return Rejections(count=row.n, unknown_schema_ids=tuple(sorted(row.unknown)))
+    return (
+        F.count(F.when(rejected, True)).alias("n"),
+        # As JSON: an observed array comes back to Python as a JVM object.
+        F.to_json(F.collect_set(unknown)).alias("unknown"),
+    )
 
 
 def dlq_messages(classified: DataFrame) -> DataFrame:
