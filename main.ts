@@ -28,7 +28,7 @@ import { type CassandraCommitlogSync, DeploymentTarget, ImageRegistry, ImageSour
 //   KP_PIPELINE_SCHEDULE                  the DAG's schedule, or none (default @hourly)
 //   KP_PIPELINE_RETRY_DELAY_SECONDS       first retry delay of a failed DAG task (default 30)
 //   KP_PIPELINE_TOPIC_PARTITIONS          partitions of the topics the bootstrap creates (default 3)
-//   KP_PIPELINE_TRIGGER_SECONDS           seconds between the Spark job's micro-batches (default 1)
+//   KP_PIPELINE_TRIGGER_SECONDS           seconds between the Spark job's micro-batches, in tenths from 0.1 (default 1)
 //   KP_PIPELINE_MAX_OFFSETS_PER_TRIGGER   records per micro-batch at most (default 50000)
 //   KP_PIPELINE_CASSANDRA_CONCURRENT_WRITES  Cassandra writes each Spark task keeps in flight (default 64)
 //   KP_PIPELINE_SCHEMA_FILE               the users Avro schema to check and register (default jobs/schemas/user.avsc)

@@ -2,7 +2,7 @@ import { CASSANDRA_CONSISTENCY_LEVELS, copiesNeeded, defaultConsistency, isCassa
 import { type Component, defaultOf, PIPELINE_VARIABLES } from '../jobs/lib/contract';
 import type { KafkaCredential } from './kafka-acls';
 import type { PipelineSettings } from './streaming-platform';
-import { PropError, validateIntegerRange } from './validation';
+import { PropError, validateIntegerRange, validateTenthsOfSeconds } from './validation';
 
 /** Where the pipeline's jobs reach the platform's services. */
 export interface PipelineServices {
@@ -90,7 +90,7 @@ export function pipelineEnvironment(settings: PipelineSettings, services: Pipeli
     PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS: `${settings.acceptFewerCassandraReplicas ?? (defaultOf('PIPELINE_CASSANDRA_ACCEPT_FEWER_REPLICAS') === 'true')}`,
     // The declared default follows the topic, keyspace and table: a stream with another output starts afresh.
     PIPELINE_CHECKPOINT_DIR: defaultOf('PIPELINE_CHECKPOINT_DIR', output),
-    PIPELINE_TRIGGER_SECONDS: integer('pipeline.triggerSeconds', settings.triggerSeconds, 'PIPELINE_TRIGGER_SECONDS', 1, 3600),
+    PIPELINE_TRIGGER_SECONDS: `${validateTenthsOfSeconds('pipeline.triggerSeconds', settings.triggerSeconds ?? Number(defaultOf('PIPELINE_TRIGGER_SECONDS')), 0.1, 3600)}`,
     PIPELINE_MAX_OFFSETS_PER_TRIGGER: integer('pipeline.maxOffsetsPerTrigger', settings.maxOffsetsPerTrigger, 'PIPELINE_MAX_OFFSETS_PER_TRIGGER', 1, 10_000_000),
     PIPELINE_STARTING_OFFSETS: defaultOf('PIPELINE_STARTING_OFFSETS'),
     PIPELINE_CASSANDRA_CONCURRENT_WRITES: integer('pipeline.cassandraConcurrentWrites', settings.cassandraConcurrentWrites, 'PIPELINE_CASSANDRA_CONCURRENT_WRITES', 1, 1024),

@@ -40,6 +40,15 @@ export function validateIntegerRange(prop: string, value: number, min: number, m
   return value;
 }
 
+/** A number of seconds in tenths (0.5, 1, 2.5), as a setting below a second needs. */
+export function validateTenthsOfSeconds(prop: string, value: number, min: number, max: number): number {
+  if (Token.isUnresolved(value)) return value;
+  if (!Number.isFinite(value) || Math.abs(value * 10 - Math.round(value * 10)) > 1e-9 || value < min || value > max) {
+    throw new PropError(prop, `must be a number of seconds in tenths between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
 /** A TCP port a service publishes on the Docker host. */
 export function validatePort(prop: string, value: number): number {
   return validateIntegerRange(prop, value, 1, 65535);

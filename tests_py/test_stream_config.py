@@ -29,8 +29,8 @@ def test_defaults_are_the_contract_ones():
     )
     assert (config.cassandra_keyspace, config.cassandra_table) == ("spark_streams", "created_users")
     assert config.checkpoint_dir == "/checkpoints/users_created/spark_streams.created_users"
-    assert (config.trigger_seconds, config.max_offsets_per_trigger, config.starting_offsets) == (
-        1,
+    assert (config.trigger_milliseconds, config.max_offsets_per_trigger, config.starting_offsets) == (
+        1000,
         50000,
         "earliest",
     )
@@ -95,8 +95,9 @@ def test_each_required_variable_is_named_when_missing(name):
         ("PIPELINE_CASSANDRA_CONTACT_POINTS", "c1:9042,", "must be host:port[,host:port]"),
         ("PIPELINE_CASSANDRA_CONTACT_POINTS", ":9042", "must be host:port[,host:port]"),
         ("PIPELINE_CASSANDRA_CONTACT_POINTS", "c1:70000", "must be host:port[,host:port]"),
-        ("PIPELINE_TRIGGER_SECONDS", "0", "must be >= 1"),
-        ("PIPELINE_TRIGGER_SECONDS", "5s", "must be an integer"),
+        ("PIPELINE_TRIGGER_SECONDS", "0", "must be seconds in tenths from 0.1"),
+        ("PIPELINE_TRIGGER_SECONDS", "0.25", "must be seconds in tenths from 0.1"),
+        ("PIPELINE_TRIGGER_SECONDS", "5s", "must be seconds in tenths from 0.1"),
         ("PIPELINE_MAX_OFFSETS_PER_TRIGGER", "-5", "must be >= 1"),
         ("PIPELINE_STARTING_OFFSETS", "beginning", "must be earliest, latest or a JSON object"),
         ("PIPELINE_STARTING_OFFSETS", "[1]", "must be earliest, latest or a JSON object"),
@@ -108,6 +109,10 @@ def test_each_required_variable_is_named_when_missing(name):
 def test_malformed_values_are_named(name, value, message):
     with pytest.raises(ConfigError, match=re.escape(f"{name} {message}")):
         load_stream_config({**REQUIRED, name: value})
+
+
+def test_a_trigger_below_a_second_is_kept_in_milliseconds():
+    assert load_stream_config({**REQUIRED, "PIPELINE_TRIGGER_SECONDS": "0.5"}).trigger_milliseconds == 500
 
 
 @pytest.mark.parametrize("offsets", ["latest", '{"users_created": {"0": 42, "1": -2}}'])

@@ -283,9 +283,9 @@ describe('StreamingPlatform pipeline settings', () => {
     expect(plan.container('kp-spark-job').env).toEqual(expect.arrayContaining([
       'PIPELINE_TRIGGER_SECONDS=1', 'PIPELINE_MAX_OFFSETS_PER_TRIGGER=50000', 'PIPELINE_CASSANDRA_CONCURRENT_WRITES=64',
     ]));
-    const tuned = synthPlatform({ pipeline: { triggerSeconds: 5, maxOffsetsPerTrigger: 200, cassandraConcurrentWrites: 8, schedule: 'none', retryDelaySeconds: 5, maxFieldLength: 250 } });
+    const tuned = synthPlatform({ pipeline: { triggerSeconds: 0.5, maxOffsetsPerTrigger: 200, cassandraConcurrentWrites: 8, schedule: 'none', retryDelaySeconds: 5, maxFieldLength: 250 } });
     expect(tuned.container('kp-spark-job').env).toEqual(expect.arrayContaining([
-      'PIPELINE_TRIGGER_SECONDS=5', 'PIPELINE_MAX_OFFSETS_PER_TRIGGER=200', 'PIPELINE_CASSANDRA_CONCURRENT_WRITES=8',
+      'PIPELINE_TRIGGER_SECONDS=0.5', 'PIPELINE_MAX_OFFSETS_PER_TRIGGER=200', 'PIPELINE_CASSANDRA_CONCURRENT_WRITES=8',
     ]));
     expect(tuned.container('kp-airflow-scheduler').env).toEqual(expect.arrayContaining(['PIPELINE_SCHEDULE=none', 'PIPELINE_RETRY_DELAY_SECONDS=5', 'PIPELINE_MAX_FIELD_LENGTH=250']));
     expect(plan.container('kp-airflow-scheduler').env).toContain('PIPELINE_MAX_FIELD_LENGTH=1000');

@@ -54,6 +54,8 @@ describe('props are validated where they enter, naming the prop and what is allo
     [{ bindAddress: '256.0.0.1' }, "bindAddress must be an IPv4 address such as 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces), got '256.0.0.1'"],
     [{ namePrefix: 'KP!' }, "namePrefix must be 1-32 characters of a-z, 0-9 and '-', starting and ending with a letter or digit, got 'KP!'"],
     [{ pipeline: { batchSize: 0 } }, 'pipeline.batchSize must be an integer between 1 and 5000, got 0'],
+    [{ pipeline: { triggerSeconds: 0 } }, 'pipeline.triggerSeconds must be a number of seconds in tenths between 0.1 and 3600, got 0'],
+    [{ pipeline: { triggerSeconds: 0.25 } }, 'pipeline.triggerSeconds must be a number of seconds in tenths between 0.1 and 3600, got 0.25'],
     [{ pipeline: { retryDelaySeconds: 0 } }, 'pipeline.retryDelaySeconds must be an integer between 1 and 3600, got 0'],
     [{ pipeline: { maxFieldLength: 35 } }, 'pipeline.maxFieldLength must be an integer between 36 and 20000, got 35'],
     [{ pipeline: { maxFieldLength: 20001 } }, 'pipeline.maxFieldLength must be an integer between 36 and 20000, got 20001'],

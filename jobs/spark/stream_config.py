@@ -29,7 +29,7 @@ class StreamConfig:
     cassandra_keyspace: str
     cassandra_table: str
     checkpoint_dir: str
-    trigger_seconds: int
+    trigger_milliseconds: int
     max_offsets_per_trigger: int
     starting_offsets: str
     cassandra_concurrent_writes: int
@@ -87,12 +87,19 @@ def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
         cassandra_keyspace=text(env, "PIPELINE_CASSANDRA_KEYSPACE"),
         cassandra_table=text(env, "PIPELINE_CASSANDRA_TABLE"),
         checkpoint_dir=text(env, "PIPELINE_CHECKPOINT_DIR"),
-        trigger_seconds=integer(env, "PIPELINE_TRIGGER_SECONDS", minimum=1),
+        trigger_milliseconds=_tenths_of_seconds_in_ms(env, "PIPELINE_TRIGGER_SECONDS"),
         max_offsets_per_trigger=integer(env, "PIPELINE_MAX_OFFSETS_PER_TRIGGER", minimum=1),
         starting_offsets=_starting_offsets(env, "PIPELINE_STARTING_OFFSETS"),
         cassandra_concurrent_writes=integer(env, "PIPELINE_CASSANDRA_CONCURRENT_WRITES", minimum=1),
         cassandra_consistency=_consistency(env, "PIPELINE_CASSANDRA_CONSISTENCY"),
     )
+
+
+def _tenths_of_seconds_in_ms(env: Mapping[str, str], name: str) -> int:
+    raw = text(env, name)
+    if not re.fullmatch(r"\d+(\.\d)?", raw) or float(raw) < 0.1:
+        raise ConfigError(f"{name} must be seconds in tenths from 0.1 (such as 0.5 or 2), got {raw!r}")
+    return round(float(raw) * 1000)
 
 
 def _contact_points(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:

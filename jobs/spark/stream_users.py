@@ -213,7 +213,7 @@ def main() -> None:
             partial(write_batch, schemas=schemas, columns=columns, sinks=platform_sinks(config, kafka_login))
         )
         .option("checkpointLocation", config.checkpoint_dir)
-        .trigger(processingTime=f"{config.trigger_seconds} seconds")
+        .trigger(processingTime=f"{config.trigger_milliseconds} milliseconds")
         .start()
     )
     query.awaitTermination()
