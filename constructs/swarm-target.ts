@@ -175,6 +175,7 @@ export class SwarmTarget implements IDeploymentTarget {
       convergeConfig: { delay: '5s', timeout: `${2 * spec.waitTimeoutSeconds}s` },
       dependsOn: spec.dependsOn,
     });
+    attachToNetwork(service, spec);
     return { name: service.name, resource: service };
   }
 
@@ -190,6 +191,7 @@ export class SwarmTarget implements IDeploymentTarget {
       endpointSpec: { mode: this.routingMesh ? 'vip' : 'dnsrr' },
       dependsOn: props.dependsOn,
     });
+    attachToNetwork(service, props);
     return { name: service.name, resource: service };
   }
 
@@ -255,7 +257,6 @@ export class SwarmTarget implements IDeploymentTarget {
         secrets: secrets.length > 0 ? secrets : undefined,
         configs: configs.length > 0 ? configs : undefined,
       },
-      networksAdvanced: [{ name: props.network.name, aliases: [props.name] }],
       // Reserved as limited: a node never takes more JVMs than it can hold.
       resources: { limits: { memoryBytes }, reservation: { memoryBytes } },
       restartPolicy: { condition: options.restartCondition, delay: '5s' },
@@ -353,4 +354,13 @@ function ofStack<T>(map: WeakMap<TerraformStack, T>, scope: Construct, make: (st
 /** It writes to a named volume, which lives on one node. */
 function writesVolume(props: ContainerBaseProps): boolean {
   return (props.volumes ?? []).some((v) => !(v.readOnly ?? false));
+}
+
+/**
+ * The service on the platform's network, under its name. By the network's id, which the provider's bindings here do not
+ * type: the provider reads a service's network back as its id, so a network given by name would replace every service
+ * on each deploy.
+ */
+function attachToNetwork(service: Service, props: ContainerBaseProps): void {
+  service.addOverride('task_spec.networks_advanced', [{ id: props.network.resource.id, aliases: [props.name] }]);
 }

@@ -219,6 +219,13 @@ describe('the swarm target', () => {
     expect(service('kp-kafka').task_spec.resources.limits.memory_bytes).toBe(single.container('kp-kafka').memory * 1024 * 1024);
   });
 
+  test("joins every service to the overlay network by the network's id, under the service's name (by name, each deploy would replace it)", () => {
+    const [networkId] = Object.keys(plan.resourcesOfType('docker_network'));
+    for (const s of services()) {
+      expect({ name: s.name, networks: s.task_spec.networks_advanced }).toEqual({ name: s.name, networks: [{ id: `\${docker_network.${networkId}.id}`, aliases: [s.name] }] });
+    }
+  });
+
   test('runs a one-shot job as a service restarted only on failure', () => {
     const job = service('kp-bootstrap');
     expect(job.task_spec.restart_policy.condition).toBe('on-failure');
