@@ -142,7 +142,7 @@ export class HealthCheck {
  * Seconds written as Go prints a duration (`45s`, `1m0s`, `1h2m3s`): the docker provider reads a container's health
  * check back in that form, so `60s` would show as a change on every plan.
  */
-function goDuration(seconds: number): string {
+export function goDuration(seconds: number): string {
   const hours = Math.floor(seconds / 3600);
   const minutes = Math.floor((seconds % 3600) / 60);
   const rest = seconds % 60;

@@ -1,11 +1,12 @@
 import { Config } from '@cdktf/provider-docker/lib/config';
-import { ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { ContainerHealthcheck, ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { Secret } from '@cdktf/provider-docker/lib/secret';
 import { Service, ServiceTaskSpec, ServiceTaskSpecContainerSpecConfigs, ServiceTaskSpecContainerSpecSecrets } from '@cdktf/provider-docker/lib/service';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { Fn, Lazy, TerraformStack, Token, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import type { IDeploymentTarget, RenderedService } from './deployment-target';
+import { goDuration } from './health-check';
 import type { ImageRegistry } from './image-registry';
 import type { ContainerBaseProps, ServiceSpec } from './service-container';
 import { PropError } from './validation';
@@ -158,8 +159,8 @@ export class SwarmTarget implements IDeploymentTarget {
       name: spec.name,
       taskSpec: this.taskSpec(scope, spec, {
         // In the same Go durations as a container's; what the service passes alone, as a task is found by name only once healthy.
-        healthcheck: spec.healthCheck.standalone.render(),
-        stopGracePeriod: `${spec.stopGraceSeconds}s`,
+        healthcheck: asServiceReadsBack(spec.healthCheck.standalone.render()),
+        stopGracePeriod: serviceDuration(goDuration(spec.stopGraceSeconds)),
         restartCondition: spec.restart === 'no' ? 'none' : spec.restart === 'on-failure' ? 'on-failure' : 'any',
         placement: this.placement(scope, spec, spec.ports.length > 0),
       }),
@@ -174,6 +175,7 @@ export class SwarmTarget implements IDeploymentTarget {
       // where one host starts them in order (the dag-processor took over 5 minutes on three hosts made of two cores).
       convergeConfig: { delay: '5s', timeout: `${2 * spec.waitTimeoutSeconds}s` },
       dependsOn: spec.dependsOn,
+      lifecycle: SERVICE_LIFECYCLE,
     });
     attachToNetwork(service, spec);
     return { name: service.name, resource: service };
@@ -190,6 +192,7 @@ export class SwarmTarget implements IDeploymentTarget {
       mode: { replicated: { replicas: 1 } },
       endpointSpec: { mode: this.routingMesh ? 'vip' : 'dnsrr' },
       dependsOn: props.dependsOn,
+      lifecycle: SERVICE_LIFECYCLE,
     });
     attachToNetwork(service, props);
     return { name: service.name, resource: service };
@@ -259,7 +262,7 @@ export class SwarmTarget implements IDeploymentTarget {
       },
       // Reserved as limited: a node never takes more JVMs than it can hold.
       resources: { limits: { memoryBytes }, reservation: { memoryBytes } },
-      restartPolicy: { condition: options.restartCondition, delay: '5s' },
+      restartPolicy: { condition: options.restartCondition, delay: '5s', window: '0s' },
       placement: options.placement,
       logDriver: { name: 'json-file', options: { 'max-size': '20m', 'max-file': '3' } },
     };
@@ -363,4 +366,21 @@ function writesVolume(props: ContainerBaseProps): boolean {
  */
 function attachToNetwork(service: Service, props: ContainerBaseProps): void {
   service.addOverride('task_spec.networks_advanced', [{ id: props.network.resource.id, aliases: [props.name] }]);
+}
+
+/** The swarm fills in the platforms of a service's image; not the plan's to change, or every deploy would update every service. */
+const SERVICE_LIFECYCLE = { ignoreChanges: ['task_spec[0].placement[0].platforms'] };
+
+/** A duration as the provider reads a service's back (`1m`, not `1m0s`), so an unchanged one shows no change. */
+function serviceDuration(duration: string): string {
+  return duration.replace(/m0s$/, 'm').replace(/h0m$/, 'h');
+}
+
+function asServiceReadsBack(check: ContainerHealthcheck): ContainerHealthcheck {
+  return {
+    ...check,
+    interval: check.interval && serviceDuration(check.interval),
+    timeout: check.timeout && serviceDuration(check.timeout),
+    startPeriod: check.startPeriod && serviceDuration(check.startPeriod),
+  };
 }

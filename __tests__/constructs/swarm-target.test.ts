@@ -208,7 +208,7 @@ describe('the swarm target', () => {
     expect(service('kp-schema-registry').update_config).toEqual(expect.objectContaining({ parallelism: 1, failure_action: 'rollback', order: 'start-first' }));
     expect(service('kp-kafka-2').task_spec.container_spec.healthcheck.test[0]).toBe('CMD');
     expect(service('kp-kafka-2').converge_config).toEqual({ delay: '5s', timeout: '600s' });
-    expect(service('kp-kafka-2').task_spec.restart_policy).toEqual({ condition: 'any', delay: '5s' });
+    expect(service('kp-kafka-2').task_spec.restart_policy).toEqual({ condition: 'any', delay: '5s', window: '0s' });
   });
 
   test('reserves the memory it limits, so a host never takes more than it holds', () => {
@@ -224,6 +224,20 @@ describe('the swarm target', () => {
     for (const s of services()) {
       expect({ name: s.name, networks: s.task_spec.networks_advanced }).toEqual({ name: s.name, networks: [{ id: `\${docker_network.${networkId}.id}`, aliases: [s.name] }] });
     }
+  });
+
+  test('writes every field as the provider reads a service back, so a redeploy of the same plan changes no service', () => {
+    for (const s of services()) {
+      const spec = s.task_spec;
+      const durations = [spec.container_spec.healthcheck?.interval, spec.container_spec.healthcheck?.timeout, spec.container_spec.healthcheck?.start_period, spec.container_spec.stop_grace_period];
+      // Go's duration text with a whole minute or hour shortened (`2m`, not `2m0s`), as the provider prints it.
+      for (const d of durations.filter((x) => x !== undefined)) expect({ name: s.name, duration: d }).toEqual({ name: s.name, duration: expect.stringMatching(/^(\d+h)?(\d+m)?(\d+s)?$/) });
+      expect({ name: s.name, durations: durations.filter((d) => d !== undefined && /m0s$|h0m$/.test(d)) }).toEqual({ name: s.name, durations: [] });
+      expect({ name: s.name, window: spec.restart_policy.window }).toEqual({ name: s.name, window: '0s' });
+      // The swarm fills in the image's platforms.
+      expect({ name: s.name, ignored: s.lifecycle?.ignore_changes }).toEqual({ name: s.name, ignored: ['task_spec[0].placement[0].platforms'] });
+    }
+    expect(service('kp-kafka').task_spec.container_spec.healthcheck.start_period).toBe('2m');
   });
 
   test('runs a one-shot job as a service restarted only on failure', () => {
