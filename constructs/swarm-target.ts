@@ -158,7 +158,7 @@ export class SwarmTarget implements IDeploymentTarget {
     const service = new Service(scope, 'Service', {
       name: spec.name,
       taskSpec: this.taskSpec(scope, spec, {
-        // In the same Go durations as a container's; what the service passes alone, as a task is found by name only once healthy.
+        // What the service passes alone, as a task is found by name only once healthy; durations as the provider reads them back.
         healthcheck: asServiceReadsBack(spec.healthCheck.standalone.render()),
         stopGracePeriod: serviceDuration(goDuration(spec.stopGraceSeconds)),
         restartCondition: spec.restart === 'no' ? 'none' : spec.restart === 'on-failure' ? 'on-failure' : 'any',

@@ -277,7 +277,7 @@ def _record_json() -> Column:
     )
 
 
-def _among(column: str, ids: Mapping[int, str] | frozenset[int]) -> Column:
+def _among(column: str, ids: frozenset[int]) -> Column:
     """Whether the column is one of ids (false for none: Spark's IN needs at least one value)."""
     return F.col(column).isin(sorted(ids)) if ids else F.lit(False)
 
