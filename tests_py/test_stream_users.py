@@ -47,15 +47,24 @@ class RecordingSinks:
         self.rows: list = []
         self.dead_letters: list = []
         self.dead_letter_writes = 0
+        # How many times each write's physical plan decodes Avro, by the write's name.
+        self.decodings: dict[str, int] = {}
 
     def sinks(self) -> BatchSinks:
+        def write_rows(rows):
+            self.decodings["rows"] = decodings_in(rows)
+            self.rows.extend(rows.collect())
+
         def write_dead_letters(messages):
+            self.decodings["dead letters"] = decodings_in(messages)
             self.dead_letter_writes += 1
             self.dead_letters.extend(messages.collect())
 
-        return BatchSinks(
-            write_rows=lambda rows: self.rows.extend(rows.collect()), write_dead_letters=write_dead_letters
-        )
+        return BatchSinks(write_rows=write_rows, write_dead_letters=write_dead_letters)
+
+
+def decodings_in(frame) -> int:
+    return frame._jdf.queryExecution().executedPlan().toString().count("from_avro(")
 
 
 OTHER_ID = "0e6b1ab4-3c52-4b38-8a55-3f0b4d0b5a11"
@@ -93,6 +102,8 @@ def test_a_batch_with_rejected_rows_writes_the_valid_ones_and_exactly_their_dead
     assert recording.dead_letter_writes == 1
     reasons = sorted(json.loads(message.value)["reason"] for message in recording.dead_letters)
     assert reasons == sorted([REASON_NOT_UUID, REASON_NO_HEADER])
+    # Once per writer schema in each write: a filter pushed below the decoding would inline it hundreds of times.
+    assert recording.decodings == {"rows": 1, "dead letters": 1}
 
 
 class Registry:
