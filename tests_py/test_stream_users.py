@@ -3,9 +3,15 @@ import json
 import pytest
 from pipeline_contract import RegistryError, UserSchema
 from samples import NATIONALITY, ROW, USER_FIELDS, USER_SCHEMA_JSON, evolved_schema
-from stream_users import BatchSinks, avro_readable, with_retries, write_batch
+from stream_users import BatchSinks, QueryReading, avro_readable, run_queries, with_retries, write_batch
 from test_users_transform import V1, avro_body, framed, kafka_frame
-from users_transform import REASON_NO_HEADER, REASON_NOT_UUID, REASON_UNKNOWN_SCHEMA_ID
+from users_transform import (
+    REASON_NO_HEADER,
+    REASON_NOT_UUID,
+    REASON_UNKNOWN_SCHEMA_ID,
+    classify_users,
+    split_confluent_header,
+)
 from writer_schemas import TableColumns, WriterSchemas
 
 
@@ -75,34 +81,47 @@ def all_columns() -> TableColumns:
 
 
 def batch_schemas_of(schema: UserSchema) -> WriterSchemas:
-    return WriterSchemas(
+    """The schemas of a registry that knows schema alone, met already (as main meets the latest)."""
+    schemas = WriterSchemas(
         fetch_latest=lambda: schema,
         fetch_schema=lambda schema_id: schema.text if schema_id == schema.schema_id else None,
         readable=lambda reader, writer: True,
     )
+    schemas.for_batch([schema.schema_id])
+    return schemas
+
+
+def write(spark, schemas: WriterSchemas, sinks: BatchSinks, *values, columns: TableColumns | None = None):
+    """write_batch on a batch of values classified as a query started now would; the query's reading."""
+    reading = QueryReading(schemas.known())
+    batch = classify_users(split_confluent_header(kafka_frame(spark, *values)), reading.schemas)
+    write_batch(batch, 1, reading, schemas, columns or all_columns(), sinks)
+    return reading
 
 
 def test_a_clean_batch_writes_its_rows_and_runs_no_dead_letter_write(spark):
     recording = RecordingSinks()
-    frame = kafka_frame(spark, framed(avro_body()), framed(avro_body(id=OTHER_ID)))
 
-    write_batch(frame, 1, batch_schemas_of(V1), all_columns(), recording.sinks())
+    reading = write(
+        spark, batch_schemas_of(V1), recording.sinks(), framed(avro_body()), framed(avro_body(id=OTHER_ID))
+    )
 
     assert sorted(row.id for row in recording.rows) == sorted([ROW["id"], OTHER_ID])
     assert recording.dead_letter_writes == 0
+    assert not reading.outdated.is_set()
 
 
 def test_a_batch_with_rejected_rows_writes_the_valid_ones_and_exactly_their_dead_letters(spark):
     recording = RecordingSinks()
-    frame = kafka_frame(spark, framed(avro_body()), framed(avro_body(id="not-a-uuid")), b"\x00")
+    values = (framed(avro_body()), framed(avro_body(id="not-a-uuid")), b"\x00")
 
-    write_batch(frame, 2, batch_schemas_of(V1), all_columns(), recording.sinks())
+    write(spark, batch_schemas_of(V1), recording.sinks(), *values)
 
     assert [row.id for row in recording.rows] == [ROW["id"]]
     assert recording.dead_letter_writes == 1
     reasons = sorted(json.loads(message.value)["reason"] for message in recording.dead_letters)
     assert reasons == sorted([REASON_NOT_UUID, REASON_NO_HEADER])
-    # Once per writer schema in each write: a filter pushed below the decoding would inline it hundreds of times.
+    # Once per writer schema in each write: a filter pushed below the decoding inlines it hundreds of times.
     assert recording.decodings == {"rows": 1, "dead letters": 1}
 
 
@@ -129,38 +148,86 @@ class Registry:
 V2 = evolved_schema(V1.schema_id + 1, add=(NATIONALITY,))
 
 
-def test_a_batch_brings_a_new_version_its_rows_are_read_again_with_it_and_none_is_a_dead_letter(spark):
+def test_a_batch_brings_a_new_version_its_rows_are_read_again_with_it_and_the_query_is_flagged(spark):
     registry, recording = Registry(), RecordingSinks()
     schemas = registry.writer_schemas()
-    write_batch(kafka_frame(spark, framed(avro_body())), 1, schemas, all_columns(), RecordingSinks().sinks())
+    # A query started before any id was met decodes none: its first batch meets V1 and flags it.
+    assert write(spark, schemas, RecordingSinks().sinks(), framed(avro_body())).outdated.is_set()
     assert registry.asked == [V1.schema_id]
     registry.schemas[V2.schema_id] = V2
     new_row = framed(avro_body(V2, id=OTHER_ID, nationality="NZ"), schema_id=V2.schema_id)
     with_nationality = TableColumns(lambda: frozenset([*USER_FIELDS, NATIONALITY["name"]]))
 
-    frame = kafka_frame(spark, framed(avro_body()), new_row)
-    write_batch(frame, 2, schemas, with_nationality, recording.sinks())
+    reading = write(spark, schemas, recording.sinks(), framed(avro_body()), new_row, columns=with_nationality)
 
-    # Read first with V1 alone (the V2 row rejected as unknown), then again with V2 the latest: both rows, the
-    # second pass's with the new field; written as upserts, so the first pass's row is overwritten.
+    # Read first as the query decodes, V1 alone (the V2 row rejected as unknown), then again with V2 the
+    # latest: both rows, the second pass's with the new field; upserts: the first pass's row is overwritten.
     latest = {row.id: row for row in recording.rows}
     assert sorted(latest) == sorted([ROW["id"], OTHER_ID])
     assert latest[OTHER_ID].nationality == "NZ"
     assert recording.dead_letter_writes == 0
     assert registry.asked == [V1.schema_id, V2.schema_id]
+    assert reading.outdated.is_set()
+    assert schemas.known().reader == V2
 
 
 def test_an_id_the_registry_does_not_know_is_a_dead_letter_and_asked_again_by_the_next_batch(spark):
     registry = Registry()
     schemas = registry.writer_schemas()
-    for batch_id in (1, 2):
+    schemas.for_batch([V1.schema_id])
+    for _ in range(2):
         recording = RecordingSinks()
-        frame = kafka_frame(spark, framed(avro_body()), framed(avro_body(id=OTHER_ID), schema_id=99))
+        values = (framed(avro_body()), framed(avro_body(id=OTHER_ID), schema_id=99))
 
-        write_batch(frame, batch_id, schemas, all_columns(), recording.sinks())
+        reading = write(spark, schemas, recording.sinks(), *values)
 
         assert [row.id for row in recording.rows] == [ROW["id"]]
         assert [json.loads(m.value)["reason"] for m in recording.dead_letters] == [REASON_UNKNOWN_SCHEMA_ID]
+        # Nothing new to decode: the query goes on.
+        assert not reading.outdated.is_set()
     assert registry.asked.count(99) == 2
-    # The known id was asked once, by the first batch (which met it first as unknown).
     assert registry.asked.count(V1.schema_id) == 1
+
+
+class FakeQuery:
+    """A query that runs until stopped, or fails at once with failure."""
+
+    def __init__(self, failure: Exception | None = None):
+        self.failure, self.stopped = failure, False
+
+    @property
+    def isActive(self) -> bool:  # noqa: N802 (PySpark's name)
+        return not (self.stopped or self.failure)
+
+    def awaitTermination(self) -> None:  # noqa: N802
+        if self.failure:
+            raise self.failure
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_a_query_flagged_outdated_is_stopped_and_started_again_with_the_schemas_known_by_then():
+    registry = Registry()
+    schemas = registry.writer_schemas()
+    schemas.for_batch([V1.schema_id])
+    started: list[tuple[QueryReading, FakeQuery]] = []
+
+    def start(reading: QueryReading) -> FakeQuery:
+        if not started:
+            # Its batch meets V2, newly registered, and flags the query, as write_batch does.
+            registry.schemas[V2.schema_id] = V2
+            schemas.for_batch([V1.schema_id, V2.schema_id])
+            reading.outdated.set()
+        query = FakeQuery(failure=RuntimeError("the query failed") if started else None)
+        started.append((reading, query))
+        return query
+
+    with pytest.raises(RuntimeError, match="the query failed"):
+        run_queries(start, schemas, poll_seconds=0.01)
+
+    (first, first_query), (second, _) = started
+    assert first_query.stopped
+    assert sorted(first.schemas.writers) == [V1.schema_id]
+    assert (sorted(second.schemas.writers), second.schemas.reader) == ([V1.schema_id, V2.schema_id], V2)
+    assert not second.outdated.is_set()

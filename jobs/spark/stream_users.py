@@ -11,17 +11,20 @@ executors need none of this Python code.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
 from pipeline_contract import RegistryError, latest_user_schema, schema_text, with_login
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery
 from stream_config import StreamConfig, kafka_login_options, load_stream_config, registry_login
 from users_transform import (
+    SOURCE_COLUMNS,
     BatchSchemas,
     Rejections,
     classify_users,
@@ -116,49 +119,59 @@ def platform_sinks(config: StreamConfig, kafka_login: Mapping[str, str]) -> Batc
     return BatchSinks(write_rows=write_rows, write_dead_letters=write_dead_letters)
 
 
-def write_batch(
-    batch: DataFrame, batch_id: int, schemas: WriterSchemas, columns: TableColumns, sinks: BatchSinks
-) -> None:
-    """Writes the batch's valid rows and its dead letters, read with the schemas of the ids met so far.
+@dataclass(frozen=True)
+class QueryReading:
+    """The schemas a query decodes its batches with, and the flag a batch raises when they are outdated."""
 
-    Reading first and asking the registry only for the ids a batch rejected as unknown saves a pass over
-    every batch to collect its ids. A batch whose unknown ids the registry knows by now (a producer moved
-    to a new version) is read again with them, and its rows written again: the writes are upserts by id,
-    and the reader may have moved with the new id. Its dead letters are written once, after that.
+    schemas: BatchSchemas
+    # Set by a batch that met a schema id the registry knows and the query does not decode.
+    outdated: threading.Event = field(default_factory=threading.Event)
+
+
+def write_batch(
+    batch: DataFrame,
+    batch_id: int,
+    reading: QueryReading,
+    schemas: WriterSchemas,
+    columns: TableColumns,
+    sinks: BatchSinks,
+) -> None:
+    """Writes a batch the query classified with reading.schemas: its valid rows, then its dead letters.
+
+    The query decodes with the schemas of the ids met before it started, so a batch needs no pass of its
+    own to collect its ids, and the driver plans the classification once per query, not once per batch.
+    A batch whose ids rejected as unknown the registry knows by now (a producer moved to a new version)
+    is read again with them from its source columns, and its rows written again: the writes are upserts
+    by id, and the reader may have moved with the new id. Its dead letters are written once, after that,
+    and the query is flagged for a restart with the new schemas (run_queries).
     """
     started = time.monotonic()
-    # Not persisted: only a batch read again (a new schema version, rare) reads Kafka a second time.
-    framed = split_confluent_header(batch)
-    classified = None
 
-    def read_and_write_rows(batch_schemas: BatchSchemas) -> Rejections:
-        """Classifies the batch with batch_schemas, writes its valid rows, and counts its rejections."""
-        nonlocal classified
-        if classified is not None:
-            classified.unpersist()
-        # Persisted because the dead letters read it too: without it they would decode the batch again.
-        classified = classify_users(framed, batch_schemas).persist()
+    def write_rows(classified: DataFrame, batch_schemas: BatchSchemas) -> Rejections:
+        """Writes the classified batch's valid rows, and counts its rejections on the way."""
         observed, counted = observe_rejections(classified)
         sinks.write_rows(valid_rows(observed, columns.for_reader(batch_schemas.reader)))
         return counted()
 
-    try:
-        batch_schemas = schemas.known()
-        rejected = read_and_write_rows(batch_schemas)
-        first_pass = time.monotonic()
-        if rejected.unknown_schema_ids:
-            met = [*batch_schemas.writers, *batch_schemas.unreadable]
-            learned = schemas.for_batch([*met, *rejected.unknown_schema_ids])
-            if learned != batch_schemas:
-                batch_schemas = learned
-                rejected = read_and_write_rows(batch_schemas)
-        rows_written = time.monotonic()
-        # A Kafka write of nothing still runs a job and its commit: most batches have no dead letter.
-        if rejected.count:
-            sinks.write_dead_letters(dlq_messages(classified))
-    finally:
-        if classified is not None:
-            classified.unpersist()
+    # Neither read is persisted: each write reads the batch from Kafka, so one with dead letters reads it
+    # twice, and the batches without (most) cache nothing.
+    batch_schemas, classified = reading.schemas, batch
+    rejected = write_rows(classified, batch_schemas)
+    first_pass = time.monotonic()
+    if rejected.unknown_schema_ids:
+        met = [*batch_schemas.writers, *batch_schemas.unreadable]
+        learned = schemas.for_batch([*met, *rejected.unknown_schema_ids])
+        if learned != batch_schemas:
+            batch_schemas = learned
+            classified = classify_users(split_confluent_header(batch.select(*SOURCE_COLUMNS)), learned)
+            rejected = write_rows(classified, batch_schemas)
+    rows_written = time.monotonic()
+    # A Kafka write of nothing still runs a job and its commit: most batches have no dead letter.
+    if rejected.count:
+        # Through an observation, as the rows: it keeps the decoding out of the dead letters' filter.
+        sinks.write_dead_letters(dlq_messages(observe_rejections(classified)[0]))
+    if batch_schemas != reading.schemas:
+        reading.outdated.set()
     done = time.monotonic()
     log.info(
         "batch %d written (schema ids %s, %d dead letters) in %.0f ms: "
@@ -171,6 +184,26 @@ def write_batch(
         (rows_written - first_pass) * 1000,
         (done - rows_written) * 1000,
     )
+
+
+def run_queries(
+    start: Callable[[QueryReading], StreamingQuery], schemas: WriterSchemas, poll_seconds: float = 1.0
+) -> None:
+    """Runs the stream's query, and starts it again with the schemas known by then whenever a batch
+    flags it outdated; returns when a query ends, raising its failure.
+
+    A restart resumes from the checkpoint: a batch the stop cut short is written again (upserts by id;
+    its dead letters at least once, as after any crash).
+    """
+    while True:
+        reading = QueryReading(schemas.known())
+        query = start(reading)
+        while not reading.outdated.wait(poll_seconds):
+            if not query.isActive:
+                query.awaitTermination()
+                return
+        log.info("restarting the query to decode schema ids %s", sorted(schemas.known().writers))
+        query.stop()
 
 
 def main() -> None:
@@ -188,10 +221,12 @@ def main() -> None:
         fetch_schema=lambda schema_id: with_retries(lambda: schema_text(registry, schema_id, timeout)),
         readable=avro_readable(spark),
     )
-    # Read before the query starts, so a registry without the subject stops the job at once, by name.
-    schemas.for_batch([])
+    # Read before the query starts, so a registry without the subject stops the job at once, by name; the
+    # latest version is what producers write with, so the first query decodes it.
+    schemas.for_batch([schemas.known().reader.schema_id])
     columns = TableColumns(partial(cassandra_columns, spark, config))
     kafka_login = kafka_login_options(dict(spark.sparkContext.getConf().getAll()))
+    sinks = platform_sinks(config, kafka_login)
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
@@ -207,16 +242,19 @@ def main() -> None:
         .option("failOnDataLoss", "false")
         .load()
     )
-    query = (
-        source.writeStream.queryName(QUERY_NAME)
-        .foreachBatch(
-            partial(write_batch, schemas=schemas, columns=columns, sinks=platform_sinks(config, kafka_login))
+
+    def start(reading: QueryReading) -> StreamingQuery:
+        batch = partial(write_batch, reading=reading, schemas=schemas, columns=columns, sinks=sinks)
+        return (
+            classify_users(split_confluent_header(source), reading.schemas)
+            .writeStream.queryName(QUERY_NAME)
+            .foreachBatch(batch)
+            .option("checkpointLocation", config.checkpoint_dir)
+            .trigger(processingTime=f"{config.trigger_milliseconds} milliseconds")
+            .start()
         )
-        .option("checkpointLocation", config.checkpoint_dir)
-        .trigger(processingTime=f"{config.trigger_milliseconds} milliseconds")
-        .start()
-    )
-    query.awaitTermination()
+
+    run_queries(start, schemas)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ REASON_NUL = "NUL character in field"
 REASON_MISSING_FIELD = "missing or empty required field"
 REASON_NOT_UUID = "id is not a UUID"
 
+# The Kafka source's columns these transforms read: a classified batch is classified again from them.
+SOURCE_COLUMNS = ("key", "value", "topic", "partition", "offset")
+
 # to_json drops null fields by default; the DLQ shape keeps "field": null and absent values.
 _JSON_KEEP_NULLS = {"ignoreNullFields": "false"}
 
