@@ -139,7 +139,8 @@ def write_batch(
     """Writes a batch the query classified with reading.schemas: its valid rows, then its dead letters.
 
     The query decodes with the schemas of the ids met before it started, so a batch needs no pass of its
-    own to collect its ids, and the driver plans the classification once per query, not once per batch.
+    own to collect its ids, and the driver builds the classification once per query, not once per batch
+    (Spark still plans each batch's execution; this function gets the batch's rows already classified).
     A batch whose ids rejected as unknown the registry knows by now (a producer moved to a new version)
     is read again with them from its source columns, and its rows written again: the writes are upserts
     by id, and the reader may have moved with the new id. Its dead letters are written once, after that,
@@ -202,8 +203,9 @@ def run_queries(
             if not query.isActive:
                 query.awaitTermination()
                 return
-        log.info("restarting the query to decode schema ids %s", sorted(schemas.known().writers))
         query.stop()
+        # Once stopped: no batch asks the registry meanwhile.
+        log.info("restarting the query to decode schema ids %s", sorted(schemas.known().writers))
 
 
 def main() -> None:
