@@ -189,22 +189,34 @@ def test_an_id_the_registry_does_not_know_is_a_dead_letter_and_asked_again_by_th
     assert registry.asked.count(V1.schema_id) == 1
 
 
-class FakeQuery:
-    """A query that runs until stopped, or fails at once with failure."""
+FLAGGING_BATCH = 7
+COMMITTED = {"batchId": FLAGGING_BATCH, "numInputRows": 300}
 
-    def __init__(self, failure: Exception | None = None):
+
+class FakeQuery:
+    """A query that runs until stopped, or fails at once with failure. Its progress reports are reports,
+    one more each time lastProgress is read, the last one repeated."""
+
+    def __init__(self, failure: Exception | None = None, reports: tuple[dict | None, ...] = (COMMITTED,)):
         self.failure, self.stopped = failure, False
+        self.reports, self.reports_read, self.reports_read_at_stop = reports, 0, None
 
     @property
     def isActive(self) -> bool:  # noqa: N802 (PySpark's name)
         return not (self.stopped or self.failure)
+
+    @property
+    def lastProgress(self) -> dict | None:  # noqa: N802
+        report = self.reports[min(self.reports_read, len(self.reports) - 1)]
+        self.reports_read += 1
+        return report
 
     def awaitTermination(self) -> None:  # noqa: N802
         if self.failure:
             raise self.failure
 
     def stop(self) -> None:
-        self.stopped = True
+        self.stopped, self.reports_read_at_stop = True, self.reports_read
 
 
 def test_a_query_flagged_outdated_is_stopped_and_started_again_with_the_schemas_known_by_then():
@@ -218,7 +230,7 @@ def test_a_query_flagged_outdated_is_stopped_and_started_again_with_the_schemas_
             # Its batch meets V2, newly registered, and flags the query, as write_batch does.
             registry.schemas[V2.schema_id] = V2
             schemas.for_batch([V1.schema_id, V2.schema_id])
-            reading.outdated.set()
+            reading.flag(FLAGGING_BATCH)
         query = FakeQuery(failure=RuntimeError("the query failed") if started else None)
         started.append((reading, query))
         return query
@@ -231,3 +243,51 @@ def test_a_query_flagged_outdated_is_stopped_and_started_again_with_the_schemas_
     assert sorted(first.schemas.writers) == [V1.schema_id]
     assert (sorted(second.schemas.writers), second.schemas.reader) == ([V1.schema_id, V2.schema_id], V2)
     assert not second.outdated.is_set()
+
+
+def run_flagged_query(reports: tuple[dict | None, ...], commit_timeout_seconds: float = 60.0) -> FakeQuery:
+    """run_queries over a first query whose batch FLAGGING_BATCH flags it and whose progress says reports;
+    the query it starts next fails, which ends the run. The first query."""
+    schemas = Registry().writer_schemas()
+    schemas.for_batch([V1.schema_id])
+    queries: list[FakeQuery] = []
+
+    def start(reading: QueryReading) -> FakeQuery:
+        if not queries:
+            reading.flag(FLAGGING_BATCH)
+        queries.append(FakeQuery(RuntimeError("ended") if queries else None, reports))
+        return queries[-1]
+
+    with pytest.raises(RuntimeError, match="ended"):
+        run_queries(start, schemas, poll_seconds=0.001, commit_timeout_seconds=commit_timeout_seconds)
+    return queries[0]
+
+
+def test_a_flagged_query_is_stopped_only_once_spark_has_committed_the_flagging_batch():
+    # No report yet, then the previous batch's, then an idle trigger's (the flagging batch's id, no rows):
+    # none says the batch is committed, so a stop then would have the restart write it again.
+    reports = (
+        None,
+        {"batchId": FLAGGING_BATCH - 1, "numInputRows": 40},
+        {"batchId": FLAGGING_BATCH, "numInputRows": 0},
+    )
+
+    query = run_flagged_query((*reports, COMMITTED))
+
+    assert query.stopped
+    assert query.reports_read_at_stop == len(reports) + 1
+
+
+def test_a_later_batch_report_also_says_the_flagging_batch_is_committed():
+    query = run_flagged_query(({"batchId": FLAGGING_BATCH + 1, "numInputRows": 0},))
+
+    assert query.reports_read_at_stop == 1
+
+
+def test_a_commit_that_never_comes_stops_the_query_after_the_timeout(caplog):
+    idle = {"batchId": FLAGGING_BATCH, "numInputRows": 0}
+
+    query = run_flagged_query((idle,), commit_timeout_seconds=0.05)
+
+    assert query.stopped
+    assert f"batch {FLAGGING_BATCH} not committed" in caplog.text

@@ -126,6 +126,12 @@ class QueryReading:
     schemas: BatchSchemas
     # Set by a batch that met a schema id the registry knows and the query does not decode.
     outdated: threading.Event = field(default_factory=threading.Event)
+    # The ids of the batches that set it: the query is stopped once Spark has committed them.
+    flagged_batches: list[int] = field(default_factory=list)
+
+    def flag(self, batch_id: int) -> None:
+        self.flagged_batches.append(batch_id)
+        self.outdated.set()
 
 
 def write_batch(
@@ -172,7 +178,7 @@ def write_batch(
         # Through an observation, as the rows: it keeps the decoding out of the dead letters' filter.
         sinks.write_dead_letters(dlq_messages(observe_rejections(classified)[0]))
     if batch_schemas != reading.schemas:
-        reading.outdated.set()
+        reading.flag(batch_id)
     done = time.monotonic()
     log.info(
         "batch %d written (schema ids %s, %d dead letters) in %.0f ms: "
@@ -187,22 +193,60 @@ def write_batch(
     )
 
 
+def committed(query: StreamingQuery, batch_id: int) -> bool:
+    """Whether the query has committed the batch, as its last progress report says.
+
+    A progress report comes after the batch's commit. An idle trigger reports the id of the next batch with
+    no input rows, so a report of batch_id itself counts only with rows.
+    """
+    progress = query.lastProgress
+    if progress is None:
+        return False
+    return progress["batchId"] > batch_id or (
+        progress["batchId"] == batch_id and progress["numInputRows"] > 0
+    )
+
+
+def ended(query: StreamingQuery) -> bool:
+    """Whether the query has ended; raises its failure if it failed."""
+    if query.isActive:
+        return False
+    query.awaitTermination()
+    return True
+
+
 def run_queries(
-    start: Callable[[QueryReading], StreamingQuery], schemas: WriterSchemas, poll_seconds: float = 1.0
+    start: Callable[[QueryReading], StreamingQuery],
+    schemas: WriterSchemas,
+    poll_seconds: float = 1.0,
+    commit_timeout_seconds: float = 60.0,
 ) -> None:
     """Runs the stream's query, and starts it again with the schemas known by then whenever a batch
     flags it outdated; returns when a query ends, raising its failure.
 
-    A restart resumes from the checkpoint: a batch the stop cut short is written again (upserts by id;
-    its dead letters at least once, as after any crash).
+    The query is stopped once Spark has committed the batch that flagged it, so the restart does not
+    write that batch again (nor send its dead letters twice). A later batch the stop cuts short, or the
+    flagged one if its commit takes longer than commit_timeout_seconds, is written again on restart, from
+    the checkpoint: upserts by id, dead letters at least once, as after any crash.
     """
     while True:
         reading = QueryReading(schemas.known())
         query = start(reading)
         while not reading.outdated.wait(poll_seconds):
-            if not query.isActive:
-                query.awaitTermination()
+            if ended(query):
                 return
+        flagged, deadline = max(reading.flagged_batches), time.monotonic() + commit_timeout_seconds
+        while not committed(query, flagged):
+            if ended(query):
+                return
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "batch %d not committed in %.0f s: stopping the query anyway",
+                    flagged,
+                    commit_timeout_seconds,
+                )
+                break
+            time.sleep(min(poll_seconds, 0.1))
         query.stop()
         # Once stopped: no batch asks the registry meanwhile.
         log.info("restarting the query to decode schema ids %s", sorted(schemas.known().writers))
