@@ -42,3 +42,11 @@ describe('main.ts: KP_RETAIN_VOLUMES', () => {
     expect(plan).toBeUndefined();
   }, 120000);
 });
+
+describe('npm run synth', () => {
+  // Synthesizing without the cdktf CLI skips its start (README "Synth time"): the same command, so the same plan.
+  test("is cdktf.json's app itself", () => {
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.synth).toBe(APP_COMMAND);
+  });
+});
