@@ -279,8 +279,6 @@ export class Cassandra extends Construct {
         intervalSeconds: 15,
         timeoutSeconds: 20,
         startPeriodSeconds: 60,
-        // Each check starts cqlsh's Python: not every 2 s while every other service starts too.
-        startIntervalSeconds: 5,
         retries: 20,
       }),
       waitTimeoutSeconds: 480,

@@ -19,21 +19,11 @@ export interface HealthCheckOptions {
    */
   readonly startPeriodSeconds?: number;
   /**
-   * Seconds between checks during the start period (Docker 25 and later), so a service that is up early is found
-   * healthy early, and whatever waits for it starts sooner: most of a deploy is such waits, one after another. A
-   * check that costs a process start of its own (a JVM tool, cqlsh) should keep this near `intervalSeconds`: the
-   * deploy's start is CPU-bound. Not applied on a swarm (its services have no such setting).
-   * @default - 2, or `intervalSeconds` when that is shorter
-   */
-  readonly startIntervalSeconds?: number;
-  /**
    * Consecutive failures that mark the container unhealthy.
    * @default 6
    */
   readonly retries?: number;
 }
-
-const DEFAULT_START_INTERVAL_SECONDS = 2;
 
 /**
  * A standalone check's (HealthCheck.withStandalone): as often as it is cheap, and as patient as the whole check, for a
@@ -106,7 +96,6 @@ export class HealthCheck {
   public readonly intervalSeconds: number;
   public readonly timeoutSeconds: number;
   public readonly startPeriodSeconds: number;
-  public readonly startIntervalSeconds: number;
   public readonly retries: number;
 
   private constructor(
@@ -117,7 +106,6 @@ export class HealthCheck {
     this.intervalSeconds = validateIntegerRange('intervalSeconds', options.intervalSeconds ?? 10, 1, 3600);
     this.timeoutSeconds = validateIntegerRange('timeoutSeconds', options.timeoutSeconds ?? 10, 1, 3600);
     this.startPeriodSeconds = validateIntegerRange('startPeriodSeconds', options.startPeriodSeconds ?? 30, 0, 3600);
-    this.startIntervalSeconds = validateIntegerRange('startIntervalSeconds', options.startIntervalSeconds ?? Math.min(DEFAULT_START_INTERVAL_SECONDS, this.intervalSeconds), 1, this.intervalSeconds);
     this.retries = validateIntegerRange('retries', options.retries ?? 6, 1, 100);
   }
 
@@ -145,7 +133,6 @@ export class HealthCheck {
       interval: goDuration(this.intervalSeconds),
       timeout: goDuration(this.timeoutSeconds),
       startPeriod: goDuration(this.startPeriodSeconds),
-      startInterval: goDuration(this.startIntervalSeconds),
       retries: this.retries,
     };
   }

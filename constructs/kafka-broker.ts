@@ -239,8 +239,8 @@ export function kafkaNodeService(prometheusMetrics?: boolean): Pick<ConfluentSer
   };
 }
 
-/** A health check with one of Kafka's tools starts a JVM: every 15 s (5 s while the broker starts), given 30 s to answer. */
-export const KAFKA_TOOL_HEALTH_TIMING = { intervalSeconds: 15, timeoutSeconds: 30, startPeriodSeconds: 30, startIntervalSeconds: 5, retries: 10 };
+/** A health check with one of Kafka's tools starts a JVM: every 15 s, given 30 s to answer. */
+export const KAFKA_TOOL_HEALTH_TIMING = { intervalSeconds: 15, timeoutSeconds: 30, startPeriodSeconds: 30, retries: 10 };
 
 /**
  * The check of a KRaft node, with what a voter of a quorum of several passes on its own (HealthCheck.withStandalone):

@@ -376,7 +376,7 @@ function serviceDuration(duration: string): string {
   return duration.replace(/m0s$/, 'm').replace(/h0m$/, 'h');
 }
 
-function asServiceReadsBack({ startInterval: _notOnServices, ...check }: ContainerHealthcheck): ContainerHealthcheck {
+function asServiceReadsBack(check: ContainerHealthcheck): ContainerHealthcheck {
   return {
     ...check,
     interval: check.interval && serviceDuration(check.interval),

@@ -1,4 +1,4 @@
-import { HealthCheck, type HealthCheckOptions } from '../../constructs';
+import { HealthCheck } from '../../constructs';
 
 describe('HealthCheck renders the docker healthcheck block', () => {
   test('a command runs as given (CMD form), with the defaults', () => {
@@ -7,7 +7,6 @@ describe('HealthCheck renders the docker healthcheck block', () => {
       interval: '10s',
       timeout: '10s',
       startPeriod: '30s',
-      startInterval: '2s',
       retries: 6,
     });
   });
@@ -19,7 +18,6 @@ describe('HealthCheck renders the docker healthcheck block', () => {
       interval: '15s',
       timeout: '5s',
       startPeriod: '0s',
-      startInterval: '2s',
       retries: 3,
     });
   });
@@ -27,16 +25,6 @@ describe('HealthCheck renders the docker healthcheck block', () => {
   test('durations are written as the docker provider reads them back (Go durations), so a redeploy plans no change', () => {
     const rendered = (seconds: number) => HealthCheck.command(['true'], { startPeriodSeconds: seconds }).render().startPeriod;
     expect([0, 59, 60, 90, 600, 3600].map(rendered)).toEqual(['0s', '59s', '1m0s', '1m30s', '10m0s', '1h0m0s']);
-  });
-
-  test('checks come every 2 s while the service starts, or at its interval when that is shorter; a costly check can say how often', () => {
-    const startInterval = (options: HealthCheckOptions) => HealthCheck.command(['true'], options).render().startInterval;
-    expect(startInterval({ intervalSeconds: 30 })).toBe('2s');
-    expect(startInterval({ intervalSeconds: 1 })).toBe('1s');
-    expect(startInterval({ intervalSeconds: 15, startIntervalSeconds: 5 })).toBe('5s');
-    // More seldom while starting than after would only slow the start down.
-    expect(() => HealthCheck.command(['true'], { intervalSeconds: 10, startIntervalSeconds: 11 })).toThrow(/startIntervalSeconds/);
-    expect(() => HealthCheck.command(['true'], { startIntervalSeconds: 0 })).toThrow(/startIntervalSeconds/);
   });
 
   test('tcp connects through bash, and may exchange a word with the server', () => {

@@ -89,14 +89,6 @@ describe('StreamingPlatform, default props', () => {
     expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
   });
 
-  test('while a service starts it is checked every 2 s, found healthy early; the checks that start a JVM or cqlsh every 5 s', () => {
-    const startIntervals = Object.fromEntries(longRunning().map((c) => [c.name, c.healthcheck.start_interval]));
-    const costly = { 'kp-kafka': '5s', 'kp-cassandra': '5s' };
-    expect(Object.fromEntries(Object.keys(costly).map((name) => [name, startIntervals[name]]))).toEqual(costly);
-    const others = Object.entries(startIntervals).filter(([name]) => !(name in costly));
-    expect(others).toEqual(others.map(([name]) => [name, '2s']));
-  });
-
   test('the dag-processor alone is told to parse an unchanged DAG file every 600 s (its files change only with the container)', () => {
     const setting = 'AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=600';
     expect(plan.container('kp-airflow-dag-processor').env).toContain(setting);
