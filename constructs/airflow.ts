@@ -75,7 +75,8 @@ export interface AirflowProps extends PublishingServiceProps {
    */
   readonly dagProcessorMemoryMiB?: number;
   /**
-   * The scheduler and dag-processor start only after these (e.g. the job that creates the DAG's tables).
+   * The scheduler, which runs the DAG's tasks, starts only after these (e.g. the job that creates the tables they
+   * write). The dag-processor, which only parses the DAG files, waits for the database's migration alone.
    * @default - none
    */
   readonly dependsOn?: ITerraformDependable[];
@@ -193,14 +194,8 @@ export class Airflow extends Construct {
       dependsOn: [this.init.resource],
     });
 
-    // Tasks and the dag-processor report to the API server's execution API (Airflow 3's task SDK).
     // PYTHONPATH: the DAG imports the pipeline's contract package, shipped outside the DAG folder.
-    const dagSide: Record<string, string> = {
-      ...common,
-      ...props.dagEnvironment,
-      AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://${this.apiServer.name}:${API_PORT}/execution/`,
-      PYTHONPATH: PIPELINE_CONTRACT_PYTHONPATH,
-    };
+    const dagSide: Record<string, string> = { ...common, ...props.dagEnvironment, PYTHONPATH: PIPELINE_CONTRACT_PYTHONPATH };
     // Python modules, plus .airflowignore so the DAG processor does not scan the helper package.
     const airflowIgnore = path.join(dagsDirectory, '.airflowignore');
     const dags = new ShippedFiles(this, 'Dags', {
@@ -232,7 +227,7 @@ export class Airflow extends Construct {
         retries: 12,
       }),
       waitTimeoutSeconds: 300,
-      dependsOn: props.dependsOn,
+      dependsOn: [this.init.resource],
     });
 
     this.scheduler = new ServiceContainer(this, 'Scheduler', {
@@ -241,7 +236,14 @@ export class Airflow extends Construct {
       network: props.network,
       memoryMiB: schedulerMemoryMiB,
       command: ['airflow', 'scheduler'],
-      environment: { ...dagSide, ...props.taskEnvironment, AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True' },
+      environment: {
+        ...dagSide,
+        ...props.taskEnvironment,
+        // Its tasks report to the API server's execution API (Airflow 3's task SDK); the dag-processor runs that API in
+        // its own process, so it needs no API server, and parses while that one starts.
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://${this.apiServer.name}:${API_PORT}/execution/`,
+        AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True',
+      },
       files: dagFiles,
       volumes: stateVolumes,
       healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),

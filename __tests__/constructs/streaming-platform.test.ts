@@ -125,7 +125,7 @@ describe('StreamingPlatform, default props', () => {
     ['kp-control-center', ['kp-kafka', 'kp-zookeeper', 'kp-schema-registry']],
     ['kp-airflow-init', ['kp-postgres']],
     ['kp-airflow-api-server', ['kp-airflow-init', 'kp-postgres']],
-    ['kp-airflow-dag-processor', ['kp-airflow-api-server', 'kp-bootstrap']],
+    ['kp-airflow-dag-processor', ['kp-airflow-init', 'kp-postgres']],
     ['kp-airflow-scheduler', ['kp-airflow-api-server', 'kp-bootstrap']],
     ['kp-spark-worker-1', ['kp-spark-master']],
     ['kp-spark-job', ['kp-spark-master', 'kp-spark-worker-1', 'kp-bootstrap']],
@@ -139,6 +139,16 @@ describe('StreamingPlatform, default props', () => {
   test('the scheduler starts beside the dag-processor, not after it: neither waits for the other', () => {
     expect(dependenciesOf(plan, 'kp-airflow-scheduler')).not.toContain(addressOf(plan, 'kp-airflow-dag-processor'));
     expect(dependenciesOf(plan, 'kp-airflow-dag-processor')).not.toContain(addressOf(plan, 'kp-airflow-scheduler'));
+  });
+
+  test('the dag-processor parses while the API server and the bootstrap start: only the scheduler, whose tasks need them, waits', () => {
+    for (const upstream of ['kp-airflow-api-server', 'kp-bootstrap']) {
+      expect(dependenciesOf(plan, 'kp-airflow-dag-processor')).not.toContain(addressOf(plan, upstream));
+    }
+    // It runs Airflow's execution API in its own process; the scheduler's tasks call the API server's.
+    const executionApi = (name: string) => plan.container(name).env.find((e: string) => e.startsWith('AIRFLOW__CORE__EXECUTION_API_SERVER_URL='));
+    expect(executionApi('kp-airflow-dag-processor')).toBeUndefined();
+    expect(executionApi('kp-airflow-scheduler')).toMatch(/^AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http:\/\/\$\{docker_container\.[A-Za-z0-9_]+\.name\}:8080\/execution\/$/);
   });
 
   test('every published port binds to 127.0.0.1', () => {
