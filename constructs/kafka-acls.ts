@@ -86,23 +86,33 @@ export function kafkaAcls(topics: KafkaAclTopics): KafkaAcl[] {
 }
 
 /**
- * The arguments of each `kafka-acls --add` call (after the authorizer's) that together add `acls`: rules that differ
- * only in the resource's name share a call (`--topic a --topic b`), since each call is a JVM's start.
+ * The arguments of each `kafka-acls --add` call (after the authorizer's) that together add `acls`, in as few calls as
+ * the tool allows, since each call is a JVM's start: rules that differ only in the resource's name share a call
+ * (`--topic a --topic b`), and then calls that differ only in the principal (`--allow-principal` twice).
  */
 export function kafkaAclCommands(acls: readonly KafkaAcl[]): string[][] {
-  const calls = new Map<string, { acl: KafkaAcl; names: string[] }>();
-  for (const acl of acls) {
-    const key = JSON.stringify([acl.user, acl.resource, acl.pattern, acl.operations]);
-    const call = calls.get(key);
-    if (call) call.names.push(acl.name);
-    else calls.set(key, { acl, names: [acl.name] });
+  const byName = groupBy(acls, (acl) => [acl.user, acl.resource, acl.pattern, acl.operations]);
+  const rules = byName.map((group) => ({ ...group[0], names: group.map((acl) => acl.name) }));
+  // The tool adds every principal × operation × resource of a call: merged only where that is exactly the rules.
+  return groupBy(rules, (rule) => [rule.resource, rule.pattern, rule.operations, rule.names]).map((group) => {
+    const { resource, pattern, operations, names } = group[0];
+    return [
+      ...group.flatMap((rule) => ['--allow-principal', `User:${rule.user}`]),
+      ...operations.flatMap((operation) => ['--operation', operation]),
+      ...(resource === 'cluster' ? ['--cluster'] : names.flatMap((name) => [`--${resource}`, name])),
+      '--resource-pattern-type', pattern,
+    ];
+  });
+}
+
+/** `items` grouped by `key` (compared as JSON), groups and their items in the order first met. */
+function groupBy<T>(items: readonly T[], key: (item: T) => unknown): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = JSON.stringify(key(item));
+    groups.set(k, [...(groups.get(k) ?? []), item]);
   }
-  return [...calls.values()].map(({ acl, names }) => [
-    '--allow-principal', `User:${acl.user}`,
-    ...acl.operations.flatMap((operation) => ['--operation', operation]),
-    ...(acl.resource === 'cluster' ? ['--cluster'] : names.flatMap((name) => [`--${acl.resource}`, name])),
-    '--resource-pattern-type', acl.pattern,
-  ]);
+  return [...groups.values()];
 }
 
 /** A user name or password that goes into JAAS files, properties files and a shell word as is. */

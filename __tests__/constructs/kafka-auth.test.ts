@@ -51,7 +51,7 @@ describe('the ACLs: each client only its job', () => {
     expect(on('Create')).toEqual(['bootstrap']);
   });
 
-  test('kafka-acls calls: principal, operations, resources and their pattern type; rules that differ only in the name share a call', () => {
+  test('kafka-acls calls: principal, operations, resources and their pattern type; rules that differ only in the name, then only in the principal, share a call', () => {
     expect(kafkaAclCommands([
       { user: 'stream', resource: 'group', name: 'spark-kafka-source-', pattern: 'prefixed', operations: ['Read', 'Describe'] },
       { user: 'producer', resource: 'topic', name: 'a', pattern: 'literal', operations: ['Write', 'Describe'] },
@@ -60,10 +60,12 @@ describe('the ACLs: each client only its job', () => {
       { user: 'producer', resource: 'topic', name: 'c', pattern: 'prefixed', operations: ['Write', 'Describe'] },
       { user: 'producer', resource: 'topic', name: 'd', pattern: 'literal', operations: ['Write'] },
       { user: 'stream', resource: 'topic', name: 'a', pattern: 'literal', operations: ['Write', 'Describe'] },
+      { user: 'stream', resource: 'cluster', name: 'kafka-cluster', pattern: 'literal', operations: ['IdempotentWrite'] },
     ])).toEqual([
       ['--allow-principal', 'User:stream', '--operation', 'Read', '--operation', 'Describe', '--group', 'spark-kafka-source-', '--resource-pattern-type', 'prefixed'],
       ['--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', 'a', '--topic', 'b', '--resource-pattern-type', 'literal'],
-      ['--allow-principal', 'User:producer', '--operation', 'IdempotentWrite', '--cluster', '--resource-pattern-type', 'literal'],
+      // The same rule for two principals; not the producer's and the stream's Write on 'a': the producer's is on 'b' too.
+      ['--allow-principal', 'User:producer', '--allow-principal', 'User:stream', '--operation', 'IdempotentWrite', '--cluster', '--resource-pattern-type', 'literal'],
       ['--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', 'c', '--resource-pattern-type', 'prefixed'],
       ['--allow-principal', 'User:producer', '--operation', 'Write', '--topic', 'd', '--resource-pattern-type', 'literal'],
       ['--allow-principal', 'User:stream', '--operation', 'Write', '--operation', 'Describe', '--topic', 'a', '--resource-pattern-type', 'literal'],
