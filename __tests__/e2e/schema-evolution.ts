@@ -26,6 +26,7 @@ const NATIONALITY = { name: 'nationality', type: 'string', default: '', sourcePa
 /** The incompatible one: a new field without a default, which records of the earlier versions lack. */
 const CELL = { name: 'cell', type: 'string', sourcePath: 'cell' };
 const ROUND = 500;
+const AFTER_RESTART_ROUND = 20;
 const REPLAYED_USERS = 40;
 /** A schema id no registry here hands out (Apicurio's ids count up from 1). */
 const UNKNOWN_ID = 0x7ffffff0;
@@ -43,6 +44,14 @@ type ServedUser = GeneratedUser;
 /** Each container's id, start time and restart count: any replacement or restart changes one of them. */
 function containerStates(names: string[]): Record<string, string> {
   return Object.fromEntries(names.map((name) => [name, docker('inspect', '-f', '{{.Id}} {{.State.StartedAt}} restarts={{.RestartCount}}', name)]));
+}
+
+/** The Spark job's batch writes in its log, in order: each batch's id and the schema ids it was decoded with. */
+function batchWrites(log: string): { batch: number; schemaIds: number[] }[] {
+  return [...log.matchAll(/batch (\d+) written \(schema ids \[([\d, ]*)\]/g)].map((match) => ({
+    batch: Number(match[1]),
+    schemaIds: match[2].split(',').map(Number),
+  }));
 }
 
 /** `cdktf deploy` with the schema file given; resolves to its seconds. */
@@ -143,7 +152,18 @@ export function schemaEvolutionTests(outputs: () => Record<string, string>, figu
       // Nothing went to the dead-letter topic, and the Spark job is the same process it was.
       expect(await dlqTotal()).toBe(dlqBefore);
       expect(containerStates([`${PREFIX}-spark-job`])).toEqual({ [`${PREFIX}-spark-job`]: before[`${PREFIX}-spark-job`] });
-      expect(containerLog(`${PREFIX}-spark-job`)).toContain(`reading with the latest schema, id ${v2.id}`);
+      // The first batch that met the new version flagged the query, which was started again with it only once Spark
+      // had committed that batch: the batch was written once, not again by the new query (which would redo it first
+      // thing, before a later round's batches).
+      await waitFor('the Spark job to restart its query', 60000, () => containerLog(`${PREFIX}-spark-job`).includes('restarting the query to decode schema ids') || undefined, 1000);
+      await driver.expectDelivered(await driver.startRound(AFTER_RESTART_ROUND), 'read by the restarted query');
+      const jobLog = containerLog(`${PREFIX}-spark-job`);
+      expect(jobLog).toContain(`reading with the latest schema, id ${v2.id}`);
+      const writes = batchWrites(jobLog);
+      const flagging = writes.find((write) => write.schemaIds.includes(v2.id));
+      expect(flagging).toBeDefined();
+      expect(writes.filter((write) => write.batch === flagging?.batch)).toHaveLength(1);
+      expect(writes.at(-1)?.batch).toBeGreaterThan(flagging?.batch ?? Infinity);
 
       // The first user of the new version: from its produce (Kafka's timestamp) to its row (Cassandra's write time).
       const produced = new Map(
