@@ -9,8 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/secret-files.sh"
 read_secret_files AIRFLOW_ADMIN_PASSWORD
 airflow db migrate
 
-# A kept database read with another key would serve failing connections and variables without a value;
-# stop the deploy instead, naming them.
+# One Python process for the rest: each Airflow process start costs seconds of a core at every deploy.
+# A kept database read with another key would serve failing connections and variables without a value:
+# stop the deploy instead, naming them, before the admin is touched. Then the admin's password is reset
+# rather than the admin re-created, so it keeps its id, roles and anything tied to it.
 python - <<'PY'
 import os
 import sys
@@ -19,6 +21,7 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import text
 
 from airflow.models.crypto import get_fernet
+from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
 from airflow.utils.session import create_session
 
 fernet = get_fernet()
@@ -41,16 +44,18 @@ if unreadable:
     print(f"They were encrypted with another key: put that one back in the volume {volume}.", file=sys.stderr)
     sys.exit(1)
 print(f"Fernet key: all {len(encrypted)} encrypted value(s) in the metadata database decrypt")
-PY
 
-# Reset rather than re-create: the admin keeps its id, roles and anything tied to it.
-if airflow users list --output plain | awk 'NR > 1 { print $2 }' | grep -qx "${AIRFLOW_ADMIN_USERNAME}"; then
-  airflow users reset-password --username "${AIRFLOW_ADMIN_USERNAME}" --password "${AIRFLOW_ADMIN_PASSWORD}"
-else
-  airflow users create \
-    --username "${AIRFLOW_ADMIN_USERNAME}" \
-    --password "${AIRFLOW_ADMIN_PASSWORD}" \
-    --firstname Platform --lastname Admin \
-    --email "${AIRFLOW_ADMIN_EMAIL}" \
-    --role Admin
-fi
+username, password = os.environ["AIRFLOW_ADMIN_USERNAME"], os.environ["AIRFLOW_ADMIN_PASSWORD"]
+with get_application_builder() as appbuilder:
+    security = appbuilder.sm
+    admin = security.find_user(username=username)
+    if admin:
+        if not security.reset_password(admin.id, password):
+            sys.exit(f"ERROR: the password of the Airflow user {username!r} could not be reset")
+        print(f'User "{username}" password reset successfully')
+    else:
+        role = security.find_role("Admin")
+        if not role or not security.add_user(username, "Platform", "Admin", os.environ["AIRFLOW_ADMIN_EMAIL"], role, password):
+            sys.exit(f"ERROR: the Airflow user {username!r} could not be created with the role Admin")
+        print(f'User "{username}" created with role "Admin"')
+PY
