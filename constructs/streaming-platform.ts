@@ -489,6 +489,8 @@ export class StreamingPlatform extends Construct {
       });
     }
 
+    // Whoever logs in to Cassandra starts after the roles job has applied this deploy's roles and passwords.
+    const afterLogins = this.cassandraRoles ? [this.cassandraRoles.job.container.resource] : undefined;
     // Topics, schema, keyspace and tables exist before anything produces or consumes.
     this.bootstrap = new NodeJob(this, 'Bootstrap', {
       network,
@@ -498,7 +500,7 @@ export class StreamingPlatform extends Construct {
       environment: environmentReadBy(this.pipelineEnvironment, 'bootstrap'),
       imageSource: props.imageSource,
       // Every client logs in with the roles this job applied; the others start after the bootstrap.
-      dependsOn: this.cassandraRoles ? [this.cassandraRoles.job.container.resource] : undefined,
+      dependsOn: afterLogins,
     });
     const afterBootstrap = [this.bootstrap.container.resource];
 
@@ -535,7 +537,9 @@ export class StreamingPlatform extends Construct {
         cassandraCredential: this.cassandra.credential('pipeline'),
         schemaRegistryCredential: this.schemaRegistry.credential('reader'),
         kafkaCredential: this.kafka.credential('stream'),
-        dependsOn: afterBootstrap,
+        // Not after the bootstrap: its SparkContext starts meanwhile, and the driver waits for the subject, which the
+        // bootstrap registers last (jobs/spark/stream_users.py), before its query reads a record.
+        dependsOn: afterLogins,
         prometheusMetrics: monitored,
       }),
     );

@@ -3,7 +3,15 @@ import json
 import pytest
 from pipeline_contract import RegistryError, UserSchema
 from samples import NATIONALITY, ROW, USER_FIELDS, USER_SCHEMA_JSON, evolved_schema
-from stream_users import BatchSinks, QueryReading, avro_readable, run_queries, with_retries, write_batch
+from stream_users import (
+    BatchSinks,
+    QueryReading,
+    avro_readable,
+    run_queries,
+    until_available,
+    with_retries,
+    write_batch,
+)
 from test_users_transform import V1, avro_body, framed, kafka_frame
 from users_transform import (
     REASON_NO_HEADER,
@@ -31,6 +39,40 @@ def test_registry_failures_are_tried_again_then_raised(monkeypatch):
     with pytest.raises(RegistryError, match="still down"):
         with_retries(lambda: (_ for _ in ()).throw(RegistryError("still down")), attempts=3)
     assert delays == [1.0, 2.0, 1.0, 2.0]
+
+
+def test_the_driver_waits_for_the_subject_the_bootstrap_registers_while_it_starts(monkeypatch, caplog):
+    now = [0.0]
+    monkeypatch.setattr("stream_users.time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    answers = iter([RegistryError("HTTP 404 for subject 'u-value'")] * 3 + ["schema"])
+
+    def call():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with caplog.at_level("INFO", logger="stream_users"):
+        assert until_available(call, "subject 'u-value'", wait_seconds=60, clock=lambda: now[0]) == "schema"
+    assert now[0] == 6.0
+    assert [r.getMessage() for r in caplog.records] == [
+        "waiting for subject 'u-value': HTTP 404 for subject 'u-value'"
+    ]
+
+
+def test_a_subject_that_never_comes_stops_the_driver_naming_it(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr("stream_users.time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    with pytest.raises(
+        RegistryError, match=r"HTTP 404 for subject 'u-value' \(waited 10 s for subject 'u-value'\)"
+    ):
+        until_available(
+            lambda: (_ for _ in ()).throw(RegistryError("HTTP 404 for subject 'u-value'")),
+            "subject 'u-value'",
+            wait_seconds=10,
+            clock=lambda: now[0],
+        )
+    assert now[0] == 10.0
 
 
 def test_avro_in_the_jvm_says_which_writers_the_latest_schema_reads(spark):

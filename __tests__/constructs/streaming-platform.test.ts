@@ -128,12 +128,16 @@ describe('StreamingPlatform, default props', () => {
     ['kp-airflow-dag-processor', ['kp-airflow-init', 'kp-postgres']],
     ['kp-airflow-scheduler', ['kp-airflow-api-server', 'kp-bootstrap']],
     ['kp-spark-worker-1', ['kp-spark-master']],
-    ['kp-spark-job', ['kp-spark-master', 'kp-spark-worker-1', 'kp-bootstrap']],
+    ['kp-spark-job', ['kp-spark-master', 'kp-spark-worker-1', 'kp-cassandra-roles']],
     ['kp-cassandra-roles', ['kp-cassandra']],
     ['kp-bootstrap', ['kp-kafka', 'kp-schema-registry', 'kp-cassandra', 'kp-cassandra-roles', 'kp-postgres']],
   ])('%s is created after %j', (name, upstream) => {
     const deps = dependenciesOf(plan, name);
     for (const u of upstream) expect(deps).toContain(addressOf(plan, u));
+  });
+
+  test('the Spark job starts its SparkContext beside the bootstrap, not after it: its driver waits for the subject the bootstrap registers last', () => {
+    expect(dependenciesOf(plan, 'kp-spark-job')).not.toContain(addressOf(plan, 'kp-bootstrap'));
   });
 
   test('the scheduler starts beside the dag-processor, not after it: neither waits for the other', () => {

@@ -41,6 +41,10 @@ REGISTRY_TIMEOUT_SECONDS = 10
 # A registry that stays away longer fails the batch: the driver exits, Docker restarts it, and it
 # resumes from its checkpoint.
 REGISTRY_ATTEMPTS = 5
+# The driver starts beside the bootstrap job rather than after it (its SparkContext takes most of a
+# minute on this host): it waits this long for the subject, which the bootstrap registers last, after
+# the topics and the table. A driver that gives up exits; Docker starts it again.
+SUBJECT_WAIT_SECONDS = 300.0
 # Names the query in Spark's UI and in the driver's streaming metrics, which the monitoring's rules and
 # console read (metrics_users_stream_driver_spark_streaming_<name>_*: constructs/assets/prometheus/).
 QUERY_NAME = "users_to_cassandra"
@@ -58,6 +62,29 @@ def with_retries(call: Callable[[], T], attempts: int = REGISTRY_ATTEMPTS, first
             log.warning("%s; trying again in %.0f s", error, delay)
             time.sleep(delay)
     return call()
+
+
+def until_available(
+    call: Callable[[], T],
+    what: str,
+    wait_seconds: float = SUBJECT_WAIT_SECONDS,
+    poll_seconds: float = 2.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """call(), tried every poll_seconds while the registry fails (the subject not there yet included),
+    for at most wait_seconds; then the last failure is raised, naming what was awaited."""
+    deadline = clock() + wait_seconds
+    waited = False
+    while True:
+        try:
+            return call()
+        except RegistryError as error:
+            if clock() >= deadline:
+                raise RegistryError(f"{error} (waited {wait_seconds:.0f} s for {what})") from None
+            if not waited:
+                log.info("waiting for %s: %s", what, error)
+                waited = True
+            time.sleep(poll_seconds)
 
 
 def avro_readable(spark: SparkSession) -> Callable[[str, str], bool]:
@@ -260,15 +287,19 @@ def main() -> None:
     )
     login = registry_login(dict(spark.sparkContext.getConf().getAll()))
     registry, timeout = with_login(config.schema_registry_url, *login), REGISTRY_TIMEOUT_SECONDS
+    fetch_latest = partial(latest_user_schema, registry, config.value_subject, timeout)
     schemas = WriterSchemas(
-        fetch_latest=lambda: with_retries(
-            lambda: latest_user_schema(registry, config.value_subject, timeout)
-        ),
+        fetch_latest=lambda: with_retries(fetch_latest),
         fetch_schema=lambda schema_id: with_retries(lambda: schema_text(registry, schema_id, timeout)),
         readable=avro_readable(spark),
     )
-    # Read before the query starts, so a registry without the subject stops the job at once, by name; the
-    # latest version is what producers write with, so the first query decodes it.
+    # Read before the query starts: the latest version is what producers write with, so the first query
+    # decodes it. The subject is registered last by the bootstrap job, so once it is there the topics
+    # and the table are too; a registry without it after SUBJECT_WAIT_SECONDS stops the job, by name.
+    until_available(
+        fetch_latest,
+        f"subject {config.value_subject!r}, which the bootstrap job registers",
+    )
     schemas.for_batch([schemas.known().reader.schema_id])
     columns = TableColumns(partial(cassandra_columns, spark, config))
     kafka_login = kafka_login_options(dict(spark.sparkContext.getConf().getAll()))
