@@ -86,14 +86,14 @@ const UI_PORT = 4040;
 /** The prefix of the driver's metric names (without it, each run's application id would be in them). */
 const METRICS_NAMESPACE = 'users_stream';
 
+/** The Cassandra driver's heartbeat on connections idle for reads (see the command below). */
+const CASSANDRA_DRIVER_HEARTBEAT = '-Ddatastax-java-driver.advanced.heartbeat.interval=5s';
+
 /**
  * The Structured Streaming job's driver, in client mode, as a long-running container: healthy once its
  * application runs, restarted by Docker if it dies, resuming from its checkpoint on the shared volume.
  * Changing any job file changes the plan and replaces the driver.
  */
-/** The Cassandra driver's heartbeat on connections idle for reads (see the command below). */
-const CASSANDRA_DRIVER_HEARTBEAT = '-Ddatastax-java-driver.advanced.heartbeat.interval=5s';
-
 export class SparkStreamingJob extends Construct {
   public readonly memoryMiB: number;
   public readonly container: ServiceContainer;
