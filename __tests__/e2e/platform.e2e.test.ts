@@ -71,8 +71,10 @@ test('cdktf deploy brings every service up healthy, each after what it depends o
   for (const [downstream, upstream] of [
     ['kafka-access', 'zookeeper'], ['kafka', 'kafka-access'], ['kafka-client-access', 'zookeeper'], ['schema-registry', 'kafka'], ['bootstrap', 'schema-registry'], ['bootstrap', 'cassandra'],
     ['cassandra-roles', 'cassandra'], ['bootstrap', 'cassandra-roles'],
-    ['airflow-init', 'postgres'], ['airflow-init', 'airflow-fernet-key'], ['airflow-api-server', 'airflow-init'], ['airflow-scheduler', 'bootstrap'],
-    ['spark-worker-1', 'spark-master'], ['spark-job', 'spark-worker-1'], ['spark-job', 'bootstrap'],
+    ['airflow-init', 'postgres'], ['airflow-init', 'airflow-fernet-key'], ['airflow-api-server', 'airflow-init'], ['airflow-dag-processor', 'airflow-init'],
+    ['airflow-scheduler', 'bootstrap'], ['airflow-scheduler', 'airflow-api-server'],
+    // The Spark job starts beside the bootstrap: its driver waits for the subject the bootstrap registers last.
+    ['spark-worker-1', 'spark-master'], ['spark-job', 'spark-worker-1'], ['spark-job', 'cassandra-roles'], ['spark-job', 'kafka-client-access'],
   ]) {
     expect({ downstream, upstream, after: seen(downstream) >= ready(upstream) }).toEqual({ downstream, upstream, after: true });
   }
