@@ -499,10 +499,8 @@ export class StreamingPlatform extends Construct {
       assets: [{ source: validateSchemaFile('pipeline.schemaFile', pipeline.schemaFile ?? path.join(JOBS_DIRECTORY, 'schemas', 'user.avsc')), target: 'schemas/user.avsc' }],
       environment: environmentReadBy(this.pipelineEnvironment, 'bootstrap'),
       imageSource: props.imageSource,
-      // Every client logs in with the roles this job applied; the others start after the bootstrap.
       dependsOn: afterLogins,
     });
-    const afterBootstrap = [this.bootstrap.container.resource];
 
     this.airflow = withPropNames(
       {
@@ -526,7 +524,8 @@ export class StreamingPlatform extends Construct {
           },
           this.kafka.credential('producer'),
         ),
-        dependsOn: afterBootstrap,
+        // Its scheduler runs tasks that write the tables and topics the bootstrap makes.
+        dependsOn: [this.bootstrap.container.resource],
       }),
     );
     hostPortProps.set(this.airflow.apiServer, 'ports.airflow');
