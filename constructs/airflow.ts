@@ -189,7 +189,8 @@ export class Airflow extends Construct {
       environment: common,
       volumes: stateVolumes,
       ports: [{ containerPort: API_PORT, hostPort, bindAddress, prop: 'hostPort' }],
-      healthCheck: HealthCheck.http(`http://localhost:${API_PORT}/api/v2/monitor/health`, { intervalSeconds: 10, startPeriodSeconds: 30, retries: 18 }),
+      // A curl every 3 s: the scheduler, the last to start, waits for this check to pass.
+      healthCheck: HealthCheck.http(`http://localhost:${API_PORT}/api/v2/monitor/health`, { intervalSeconds: 3, startPeriodSeconds: 30, retries: 60 }),
       waitTimeoutSeconds: 300,
       dependsOn: [this.init.resource],
     });
@@ -246,7 +247,8 @@ export class Airflow extends Construct {
       },
       files: dagFiles,
       volumes: stateVolumes,
-      healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { startPeriodSeconds: 30, retries: 12 }),
+      // A curl every 3 s: the deploy ends with the scheduler's first check that passes.
+      healthCheck: HealthCheck.http(`http://localhost:${SCHEDULER_HEALTH_PORT}/health`, { intervalSeconds: 3, startPeriodSeconds: 30, retries: 40 }),
       waitTimeoutSeconds: 300,
       // Beside the dag-processor, not after it: the scheduler works from the DAGs the dag-processor serializes, and finds
       // them when they come, so waiting for that only put the scheduler's start on the deploy's critical path.

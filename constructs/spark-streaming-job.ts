@@ -179,7 +179,7 @@ export class SparkStreamingJob extends Construct {
       files: [...shipped.uploads, properties],
       volumes: [{ volumeName: props.cluster.checkpointsVolumeName, containerPath: '/checkpoints' }],
       // Standalone, once its UI is up, which is before it registers: the master and the executors answer at its name.
-      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 5, startPeriodSeconds: 60, retries: 24 })
+      healthCheck: HealthCheck.command(['python3', SPARK_HEALTH_SCRIPT, 'driver'], { intervalSeconds: 3, startPeriodSeconds: 60, retries: 40 })
         .withStandalone(HealthCheck.tcp(UI_PORT, STANDALONE_HEALTH_TIMING)),
       waitTimeoutSeconds: 300,
       dependsOn: [...(props.dependsOn ?? []), ...props.cluster.dependables],

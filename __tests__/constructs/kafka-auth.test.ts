@@ -103,10 +103,13 @@ describe('the broker', () => {
     expect(JSON.stringify(broker)).not.toContain('random_password');
   });
 
-  test('the health check logs in with the client properties on the secrets volume', () => {
-    expect(plan.container('kp-kafka').healthcheck.test).toEqual([
-      'CMD', 'kafka-broker-api-versions', '--bootstrap-server', 'localhost:29092', '--command-config', `${SECRETS}/client.properties`,
-    ]);
+  test('the health check logs in with the client properties on the secrets volume, every 3 s', () => {
+    const broker = plan.container('kp-kafka');
+    expect(broker.healthcheck.test).toEqual(['CMD', 'bash', '/opt/kafka-pipelining/kafka-health.sh', '29092', `${SECRETS}/client.properties`]);
+    expect(broker.healthcheck.interval).toBe('3s');
+    // As patient as before: 50 failed checks 3 s apart, after 30 s of start.
+    expect(broker.healthcheck.retries).toBe(50);
+    expect(broker.upload.map((u: { file: string }) => u.file)).toContain('/opt/kafka-pipelining/kafka-health.sh');
   });
 
   test('starts after the kafka-access job, which starts after ZooKeeper; the clients\' job does not hold it back', () => {

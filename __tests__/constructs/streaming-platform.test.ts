@@ -78,7 +78,7 @@ describe('StreamingPlatform, default props', () => {
   test('health checks ask the service, not the port', () => {
     const check = (name: string) => plan.container(name).healthcheck.test.slice(1).join(' ');
     expect(check('kp-zookeeper')).toContain('srvr');
-    expect(check('kp-kafka')).toContain('kafka-broker-api-versions --bootstrap-server');
+    expect(check('kp-kafka')).toBe('bash /opt/kafka-pipelining/kafka-health.sh 29092 /var/lib/kafka-pipelining/secrets/client.properties');
     expect(check('kp-schema-registry')).toContain('/subjects');
     expect(check('kp-postgres')).toContain('pg_isready');
     expect(check('kp-cassandra')).toBe('bash /opt/kafka-pipelining/cassandra-health.sh /opt/kafka-pipelining/cassandra-health.credentials');
@@ -87,6 +87,31 @@ describe('StreamingPlatform, default props', () => {
     // Its job's heartbeat in Airflow's database, without importing Airflow (airflow jobs check took 3 s of CPU a check).
     expect(check('kp-airflow-dag-processor')).toBe('python /opt/kafka-pipelining/airflow_job_health.py DagProcessorJob 30 --parsed');
     expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
+  });
+
+  test('the checks on the deploy\'s longest chain start no JVM and run every 2 or 3 s', () => {
+    // Each of these starts once the one before it passes a check: a check's interval is time the deploy waits.
+    const timing = (name: string) => {
+      const { interval, retries } = plan.container(name).healthcheck;
+      return { interval, retries };
+    };
+    expect(timing('kp-zookeeper')).toEqual({ interval: '2s', retries: 30 });
+    expect(timing('kp-kafka')).toEqual({ interval: '3s', retries: 50 });
+    expect(timing('kp-schema-registry')).toEqual({ interval: '2s', retries: 60 });
+    expect(timing('kp-airflow-api-server')).toEqual({ interval: '3s', retries: 60 });
+    expect(timing('kp-airflow-scheduler')).toEqual({ interval: '3s', retries: 40 });
+    expect(timing('kp-spark-job')).toEqual({ interval: '3s', retries: 40 });
+  });
+
+  test('the JVMs that serve a few calls start with the client compiler alone; the data path keeps the JVM\'s defaults', () => {
+    const env = (name: string) => plan.container(name).env as string[];
+    const light = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+    expect(env('kp-schema-registry')).toContain(`SCHEMA_REGISTRY_JVM_PERFORMANCE_OPTS=${light} -Djava.awt.headless=true`);
+    for (const name of ['kp-spark-master', 'kp-spark-worker-1']) expect(env(name)).toContain(`SPARK_DAEMON_JAVA_OPTS=${light}`);
+    // The executors (started by the worker with the job's options), the driver, the brokers and Cassandra do not.
+    const command = plan.container('kp-spark-job').command as string[];
+    expect(command.join(' ')).not.toContain('TieredStopAtLevel');
+    for (const name of ['kp-kafka', 'kp-cassandra']) expect(JSON.stringify(plan.container(name))).not.toContain('TieredStopAtLevel');
   });
 
   test('the dag-processor alone is told to parse an unchanged DAG file every 600 s (its files change only with the container)', () => {
@@ -304,6 +329,7 @@ describe('StreamingPlatform pipeline settings', () => {
     expect(tuned.container('kp-airflow-scheduler').env).toEqual(expect.arrayContaining(['PIPELINE_SCHEDULE=none', 'PIPELINE_RETRY_DELAY_SECONDS=5', 'PIPELINE_MAX_FIELD_LENGTH=250']));
     expect(plan.container('kp-airflow-scheduler').env).toContain('PIPELINE_MAX_FIELD_LENGTH=1000');
   });
+
 });
 
 describe('StreamingPlatform with a local source API', () => {

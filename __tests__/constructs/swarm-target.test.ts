@@ -148,7 +148,7 @@ describe('the swarm target', () => {
     for (const name of ['kp-kafka', 'kp-kafka-2', 'kp-kafka-3']) expect(test(service(name))).toContain('/dev/tcp/127.0.0.1/29093');
     // One Docker host keeps the check that the broker serves clients: its containers wait for it, and no DNS does.
     for (const name of ['kp-kafka', 'kp-kafka-2', 'kp-kafka-3']) {
-      expect((single.containers().find((c) => c.name === name)!.healthcheck.test as string[]).join(' ')).toContain('kafka-broker-api-versions');
+      expect((single.containers().find((c) => c.name === name)!.healthcheck.test as string[]).join(' ')).toContain('kafka-health.sh 29092');
     }
     // The master answers a worker's or a driver's registration at its name: each is checked by its UI, up before that.
     for (const name of ['kp-spark-worker-1', 'kp-spark-worker-2']) expect(test(service(name))).toBe('CMD bash -c exec 3<>/dev/tcp/127.0.0.1/8081');
@@ -160,7 +160,7 @@ describe('the swarm target', () => {
     const dedicatedServices = Object.values(dedicated.resourcesOfType('docker_service'));
     for (const s of dedicatedServices.filter((s) => /-kafka-controller-/.test(s.name))) expect(test(s)).toContain('/dev/tcp/127.0.0.1/29093');
     // Brokers that are no voters wait for the controllers, which need no broker: their whole check.
-    for (const s of dedicatedServices.filter((s) => /^kp-kafka(-\d)?$/.test(s.name))) expect(test(s)).toContain('kafka-broker-api-versions');
+    for (const s of dedicatedServices.filter((s) => /^kp-kafka(-\d)?$/.test(s.name))) expect(test(s)).toContain('kafka-health.sh 29092');
   });
 
   test("places a service that reads a volume beside the service that writes it, and each broker's files on the broker's host", () => {
