@@ -330,6 +330,14 @@ describe('StreamingPlatform pipeline settings', () => {
     expect(plan.container('kp-airflow-scheduler').env).toContain('PIPELINE_MAX_FIELD_LENGTH=1000');
   });
 
+  test('the driver writes its checkpoint by rename(2) on the raw local file system: no process a step, no checksum files', () => {
+    const command = plan.container('kp-spark-job').command as string[];
+    const conf = (key: string) => command[command.findIndex((word, i) => word.startsWith(`${key}=`) && command[i - 1] === '--conf')];
+    expect(conf('spark.sql.streaming.checkpointFileManagerClass')).toBe(
+      'spark.sql.streaming.checkpointFileManagerClass=org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager',
+    );
+    expect(conf('spark.hadoop.fs.file.impl')).toBe('spark.hadoop.fs.file.impl=org.apache.hadoop.fs.RawLocalFileSystem');
+  });
 });
 
 describe('StreamingPlatform with a local source API', () => {
