@@ -41,9 +41,9 @@ REGISTRY_TIMEOUT_SECONDS = 10
 # A registry that stays away longer fails the batch: the driver exits, Docker restarts it, and it
 # resumes from its checkpoint.
 REGISTRY_ATTEMPTS = 5
-# The driver starts beside the bootstrap job rather than after it (its SparkContext takes most of a
-# minute on this host): it waits this long for the subject, which the bootstrap registers last, after
-# the topics and the table. A driver that gives up exits; Docker starts it again.
+# The driver starts beside the bootstrap job rather than after it (its SparkContext takes 20 to 35 s
+# on this host): it waits this long for the subject, which the bootstrap registers last, after the
+# topics and the table. A driver that gives up exits; Docker starts it again.
 SUBJECT_WAIT_SECONDS = 300.0
 # Names the query in Spark's UI and in the driver's streaming metrics, which the monitoring's rules and
 # console read (metrics_users_stream_driver_spark_streaming_<name>_*: constructs/assets/prometheus/).
