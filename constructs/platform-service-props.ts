@@ -48,6 +48,13 @@ export function heapMiB(memoryMiB: number): number {
   return Math.max(64, Math.floor(memoryMiB / 2));
 }
 
+/**
+ * JVM options of a service that answers a few calls and is not on the data path (the schema registry, Spark's master and
+ * workers): the client compiler alone and the serial collector start it with less CPU on a host where every service
+ * starts at once.
+ */
+export const LIGHT_JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+
 /** The address a user on the Docker host dials for a port bound to `bindAddress`. */
 export function hostAddress(bindAddress: string): string {
   return bindAddress === '0.0.0.0' ? 'localhost' : bindAddress;

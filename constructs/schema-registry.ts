@@ -4,7 +4,7 @@ import { GeneratedSecret } from './generated-secret';
 import { HealthCheck } from './health-check';
 import { prefixed, saslClientProperties, SCHEMA_REGISTRY_GROUP, SCHEMAS_TOPIC } from './kafka-acls';
 import { IKafkaCluster, replicationFactorOf } from './kafka-cluster';
-import { DEFAULT_BIND_ADDRESS, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, LIGHT_JVM_OPTIONS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { PropError, validateHttpUrl, type Login, validateLogin, validateMemoryMiB, validatePort } from './validation';
 import { IMAGES } from './versions';
@@ -178,7 +178,7 @@ export class SchemaRegistry extends Construct implements ISchemaRegistry {
         SCHEMA_REGISTRY_OPTS: `-Djava.security.auth.login.config=${SCHEMA_REGISTRY_JAAS_FILE}`,
         // It answers a few lookups a minute: the client compiler alone and the serial collector start it with 8.0 CPU-seconds
         // instead of 12.6 (medians of three restarts), on the deploy's longest chain.
-        SCHEMA_REGISTRY_JVM_PERFORMANCE_OPTS: '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true',
+        SCHEMA_REGISTRY_JVM_PERFORMANCE_OPTS: `${LIGHT_JVM_OPTIONS} -Djava.awt.headless=true`,
       },
       files: [
         secretFile(SCHEMA_REGISTRY_JAAS_FILE, [

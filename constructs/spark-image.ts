@@ -32,13 +32,6 @@ export const SPARK_PROMETHEUS_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /** The settings as the `-D` options of a standalone daemon's `SPARK_*_OPTS` variable. */
-/**
- * JVM options of the master's and the workers' own JVMs, which answer a few RPCs: the client compiler alone and the serial
- * collector start them with less CPU on a host where every service starts at once. Executors are JVMs of their own,
- * started with the application's options, and keep the JVM's defaults.
- */
-export const SPARK_DAEMON_JAVA_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
-
 export function sparkDaemonOptions(settings: Readonly<Record<string, string>>): string {
   return Object.entries(settings).map(([key, value]) => `-D${key}=${value}`).join(' ');
 }

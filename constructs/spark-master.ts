@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
 import { HealthCheck } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
-import { DEFAULT_BIND_ADDRESS, heapMiB, PublishingServiceProps } from './platform-service-props';
+import { DEFAULT_BIND_ADDRESS, heapMiB, LIGHT_JVM_OPTIONS, PublishingServiceProps } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
-import { SPARK_DAEMON_JAVA_OPTIONS, SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
 import { SparkSecurity } from './spark-security';
 import { isLoopback, validateMemoryMiB, validatePort } from './validation';
 
@@ -77,7 +77,8 @@ export class SparkMaster extends Construct {
       ],
       environment: {
         SPARK_DAEMON_MEMORY: `${heapMiB(this.memoryMiB)}m`,
-        SPARK_DAEMON_JAVA_OPTS: SPARK_DAEMON_JAVA_OPTIONS,
+        // The daemon's own JVM; the executors a worker starts get the application's options instead.
+        SPARK_DAEMON_JAVA_OPTS: LIGHT_JVM_OPTIONS,
         SPARK_NO_DAEMONIZE: 'true',
         ...(props.prometheusMetrics ? { SPARK_MASTER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
       },

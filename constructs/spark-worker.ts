@@ -2,10 +2,10 @@ import { Construct } from 'constructs';
 import { HealthCheck, STANDALONE_HEALTH_TIMING } from './health-check';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { PlatformNetwork } from './platform-network';
-import { heapMiB } from './platform-service-props';
+import { heapMiB, LIGHT_JVM_OPTIONS } from './platform-service-props';
 import { ServiceContainer } from './service-container';
 import { ShippedFiles } from './shipped-files';
-import { SPARK_DAEMON_JAVA_OPTIONS, SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
+import { SPARK_HEALTH_SCRIPT, SPARK_HEALTH_SCRIPT_SOURCE, SPARK_PROMETHEUS_SETTINGS, sparkDaemonOptions } from './spark-image';
 import { SparkMaster } from './spark-master';
 import { validateIntegerRange, validateMemoryMiB } from './validation';
 
@@ -70,7 +70,8 @@ export class SparkWorker extends Construct {
       ],
       environment: {
         SPARK_DAEMON_MEMORY: `${heapMiB(WORKER_OVERHEAD_MIB)}m`,
-        SPARK_DAEMON_JAVA_OPTS: SPARK_DAEMON_JAVA_OPTIONS,
+        // The daemon's own JVM; the executors a worker starts get the application's options instead.
+        SPARK_DAEMON_JAVA_OPTS: LIGHT_JVM_OPTIONS,
         SPARK_NO_DAEMONIZE: 'true',
         ...(props.prometheusMetrics ? { SPARK_WORKER_OPTS: sparkDaemonOptions(SPARK_PROMETHEUS_SETTINGS) } : {}),
       },
