@@ -89,7 +89,7 @@ describe('StreamingPlatform, default props', () => {
     expect(check('kp-spark-worker-1')).toContain('worker http://${docker_container.');
   });
 
-  test('the checks on the deploy\'s longest chain start no JVM and run every 2 or 3 s', () => {
+  test('the checks on the deploy\'s longest chain run every 2 or 3 s, and start no JVM but Kafka\'s one login a start', () => {
     // Each of these starts once the one before it passes a check: a check's interval is time the deploy waits.
     const timing = (name: string) => {
       const { interval, retries } = plan.container(name).healthcheck;
